@@ -1,0 +1,56 @@
+# Tagscope. `make run` serves the dashboard with a worker and the HighLevel sandbox; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+CHROMIUM ?= /usr/bin/chromium
+PYTEST_ARGS ?=
+
+# What `make run` needs: debug mode, the sandbox instead of HighLevel, a local demo webhook receiver.
+RUN_ENV := DEBUG=true HIGHLEVEL_SANDBOX=true HIGHLEVEL_CLIENT_ID=tagscope-sandbox \
+	HIGHLEVEL_CLIENT_SECRET=sandbox-secret DESTINATION_ALLOWED_HOSTS=127.0.0.1,localhost
+
+.PHONY: install run test test-suite bench lint faults chromium clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Browser tests use Debian's Chromium; install it when missing and we may (root), else they are skipped.
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's chromium for the browser tests..."; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+				|| echo "NOTE: could not install chromium; browser tests will be skipped."; \
+		else echo "NOTE: $(CHROMIUM) missing and not root; browser tests will be skipped."; fi; \
+	fi
+
+run: install
+	$(RUN_ENV) $(PY) manage.py migrate --noinput -v0
+	$(RUN_ENV) $(PY) manage.py demo_setup
+	$(RUN_ENV) $(PY) manage.py devstack
+
+test: install chromium test-suite
+
+test-suite:
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+faults: install
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+bench: install
+	@set -e; for b in bench/*.py; do [ "$$(basename $$b)" = "__init__.py" ] && continue; \
+		echo "== $$b"; $(PY) $$b; done
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pip-audit --progress-spinner off --skip-editable || echo "pip-audit could not finish (see above)"
+
+clean:
+	rm -rf $(VENV) staticfiles test-results db.sqlite3 db.sqlite3-*

@@ -1,0 +1,100 @@
+"""Serve the dashboard, a django-q2 worker and the HighLevel sandbox as one foreground command.
+
+Ctrl-C (or any one process dying) stops all of them. Used by `make run`; not for production.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import get_commands
+from django.core.management.base import BaseCommand
+
+STOP_GRACE_SECONDS = 10
+
+
+def _die_with_parent() -> None:
+    """Linux: a child gets SIGTERM if devstack itself is killed, so nothing is left serving."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _processes(port: int) -> list[tuple[str, list[str]]]:
+    manage = [sys.executable, "manage.py"]
+    wanted = [
+        ("web", [*manage, "runserver", f"127.0.0.1:{port}"]),
+        ("worker", [*manage, "qcluster"]),
+    ]
+    commands = get_commands()
+    sandbox_port = settings.HIGHLEVEL_SANDBOX_URL.rsplit(":", 1)[-1].rstrip("/")
+    if settings.HIGHLEVEL_SANDBOX and "runsandbox" in commands:
+        wanted.append(("sandbox", [*manage, "runsandbox", "--port", sandbox_port]))
+    if "runreceiver" in commands:
+        wanted.append(("receiver", [*manage, "runreceiver"]))
+    return wanted
+
+
+class Command(BaseCommand):
+    help = "Run web server, worker and sandbox together (make run)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, port: int, **options):
+        children: dict[str, subprocess.Popen] = {}
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+        signal.signal(signal.SIGHUP, _raise_interrupt)
+        for name, argv in _processes(port):
+            # Each child leads its own process group so runserver's autoreloader child stops too.
+            children[name] = subprocess.Popen(
+                argv, start_new_session=True, env=os.environ.copy(), preexec_fn=_die_with_parent
+            )
+            self.stdout.write(f"started {name:<8} pid {children[name].pid}: {' '.join(argv[1:])}")
+        self.stdout.write(self.style.SUCCESS(
+            f"\nTagscope is at http://127.0.0.1:{port}/ "
+            + (f"(HighLevel sandbox at {settings.HIGHLEVEL_SANDBOX_URL}) " if "sandbox" in children else "")
+            + "- press Ctrl-C to stop everything.\n"
+        ))
+        exit_code = 0
+        try:
+            while True:
+                for name, proc in children.items():
+                    if proc.poll() is not None:
+                        self.stderr.write(f"{name} exited with status {proc.returncode}; stopping the rest.")
+                        exit_code = 1
+                        raise KeyboardInterrupt
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._stop(children)
+        if exit_code:
+            sys.exit(exit_code)
+
+    def _stop(self, children: dict[str, subprocess.Popen]) -> None:
+        for proc in children.values():
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for name, proc in children.items():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                self.stderr.write(f"{name} did not stop in {STOP_GRACE_SECONDS} s; killed.")
+        self.stdout.write("All Tagscope processes stopped.")

@@ -1,0 +1,305 @@
+"""Tagscope settings: everything comes from the environment (django-environ), with safe dev defaults.
+
+Production (DEBUG off) refuses to start without the secrets it needs, naming the missing variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from dashboard.envparse import env_bool, env_csv, env_int
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    env.read_env(str(BASE_DIR / ".env"))
+
+DEBUG = env_bool("DEBUG", default=False)
+TESTING = env_bool("TAGSCOPE_TESTING", default=False)
+
+
+def _required(name: str, dev_default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if DEBUG or TESTING:
+        return dev_default
+    raise ImproperlyConfigured(
+        f"{name} is not set. It is required when DEBUG is off; see README.md, 'Configuration'."
+    )
+
+
+# A fixed dev key is fine: DEBUG-only, and it never signs anything that leaves the machine.
+SECRET_KEY = _required("SECRET_KEY", "dev-insecure-tagscope-key-change-me-0123456789abcdefghijklmnop")
+
+# Comma-separated Fernet keys, newest first. The dev key is a constant so `make run` can restart
+# and still read what it stored; production must set its own.
+TOKEN_ENCRYPTION_KEYS = env_csv(
+    "TOKEN_ENCRYPTION_KEYS",
+    default=[_required("TOKEN_ENCRYPTION_KEYS", "ZGV2LW9ubHktdGFnc2NvcGUta2V5LW5vdC1zZWNyZXQ=")],
+)
+
+ALLOWED_HOSTS = env_csv("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_csv(
+    "CSRF_TRUSTED_ORIGINS", default=["http://localhost:8000", "http://127.0.0.1:8000"]
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_q",
+    "integrations",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dashboard.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "dashboard.middleware.SecurityHeadersMiddleware",
+    "dashboard.middleware.MFARequiredMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+ASGI_APPLICATION = "dashboard.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dashboard.context_processors.roles",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers run beside one writer; IMMEDIATE takes the write lock at BEGIN so two
+    # writers queue on the busy timeout instead of failing with "database is locked" mid-transaction.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT", default=30),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+
+# --- Cache (shared across processes: django-q2's monitor and allauth's rate limits need it) -------
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tagscope"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "tagscope_cache",
+        }
+    }
+
+# --- django-q2 --------------------------------------------------------------------------------------
+Q_CLUSTER = {
+    "name": env.str("Q_CLUSTER_NAME", default="tagscope"),
+    "workers": env_int("Q_WORKERS", default=2),
+    "timeout": env_int("Q_TIMEOUT", default=600),
+    # retry must exceed timeout, or a slow task is handed to a second worker while still running.
+    "retry": env_int("Q_RETRY", default=660),
+    "max_attempts": env_int("Q_MAX_ATTEMPTS", default=3),
+    "catch_up": False,
+    "save_limit": env_int("Q_SAVE_LIMIT", default=2000),
+    "ack_failures": True,
+    "poll": 0.5,
+    "label": "Tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+if TESTING:
+    # Tests call tasks synchronously unless a test starts a real cluster on purpose.
+    Q_CLUSTER["sync"] = env_bool("Q_SYNC", default=True)
+
+# --- Auth: django-allauth, local accounts only --------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCOUNT_ADAPTER = "dashboard.accounts.ClosedSignupAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+}
+if TESTING:
+    ACCOUNT_RATE_LIMITS = False
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = "Tagscope"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Signed-in users without MFA are sent to set it up first; on by default outside DEBUG.
+MFA_REQUIRED = env_bool("MFA_REQUIRED", default=not DEBUG)
+
+# --- Email --------------------------------------------------------------------------------------------
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tagscope <tagscope@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- i18n / static ------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+
+# --- Security -------------------------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload is the operator's call, not ours.
+if TESTING or DEBUG:
+    SECURE_SSL_REDIRECT = False
+
+# --- HighLevel ------------------------------------------------------------------------------------------
+HIGHLEVEL_SANDBOX = env_bool("HIGHLEVEL_SANDBOX", default=False)
+HIGHLEVEL_SANDBOX_URL = env.str("HIGHLEVEL_SANDBOX_URL", default="http://127.0.0.1:8765")
+HIGHLEVEL_API_BASE_URL = env.str("HIGHLEVEL_API_BASE_URL", default="https://services.leadconnectorhq.com")
+HIGHLEVEL_AUTHORIZE_URL = env.str(
+    "HIGHLEVEL_AUTHORIZE_URL", default="https://marketplace.gohighlevel.com/v2/oauth/chooselocation"
+)
+if HIGHLEVEL_SANDBOX:
+    HIGHLEVEL_API_BASE_URL = HIGHLEVEL_SANDBOX_URL
+    HIGHLEVEL_AUTHORIZE_URL = f"{HIGHLEVEL_SANDBOX_URL}/oauth/chooselocation"
+HIGHLEVEL_API_VERSION = env.str("HIGHLEVEL_API_VERSION", default="2021-07-28")
+HIGHLEVEL_CLIENT_ID = env.str("HIGHLEVEL_CLIENT_ID", default="")
+HIGHLEVEL_CLIENT_SECRET = env.str("HIGHLEVEL_CLIENT_SECRET", default="")
+HIGHLEVEL_WEBHOOK_PUBLIC_KEY = env.str(
+    "HIGHLEVEL_WEBHOOK_PUBLIC_KEY",
+    # HighLevel's published Ed25519 key (webhook guide), in SPKI PEM.
+    default=(
+        "-----BEGIN PUBLIC KEY-----\n"
+        "MCowBQYDK2VwAyEAi2HR1srL4o18O8BRa7gVJY7G7bupbN3H9AwJrHCDiOg=\n"
+        "-----END PUBLIC KEY-----\n"
+    ),
+)
+HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY = env.str("HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY", default="")
+HIGHLEVEL_TIMEOUT = (
+    env.float("HIGHLEVEL_CONNECT_TIMEOUT", default=5.0),
+    env.float("HIGHLEVEL_READ_TIMEOUT", default=30.0),
+)
+HIGHLEVEL_MAX_RETRIES = env_int("HIGHLEVEL_MAX_RETRIES", default=5)
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
+
+DESTINATION_ALLOWED_HOSTS = env_csv("DESTINATION_ALLOWED_HOSTS", default=[])
+
+# --- Logging --------------------------------------------------------------------------------------------
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "redact": {"()": "dashboard.logging.RedactSecretsFilter"},
+        "context": {"()": "dashboard.logging.ContextFilter"},
+    },
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "dashboard.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "redact"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,18 @@
+"""django-q2 entry points. Thin: take ids, call a service. Never pass tokens or model instances."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from django.conf import settings
+from django.utils import timezone
+
+
+def heartbeat() -> None:
+    from integrations.models import WorkerHeartbeat
+
+    WorkerHeartbeat.objects.update_or_create(
+        name=settings.Q_CLUSTER["name"],
+        defaults={"beat_at": timezone.now(), "hostname": socket.gethostname()[:255], "pid": os.getpid()},
+    )

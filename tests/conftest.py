@@ -1,0 +1,114 @@
+"""Fixtures shared by the whole suite: users by role, signed-in clients, and browser settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API keeps an event loop in the main thread; Django would refuse ORM calls there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct-horse-battery-9"
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "test-results"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _restore_roles() -> None:
+    """Transactional tests flush every table, the migration-made groups too; put them back."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("dashboard.migrations.0002_roles").create_roles(apps, None)
+
+
+@pytest.fixture
+def make_user(db):
+    from dashboard.users import user_create
+
+    _restore_roles()
+
+    def make(email: str, role: str = "Marketer", password: str = PASSWORD):
+        return user_create(email=email, role=role, password=password)
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("admin@example.com", "Admin")
+
+
+@pytest.fixture
+def marketer_user(make_user):
+    return make_user("marketer@example.com", "Marketer")
+
+
+@pytest.fixture
+def admin_http(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def marketer_http(client, marketer_user):
+    client.force_login(marketer_user)
+    return client
+
+
+# --- Browser (pytest-playwright) ---------------------------------------------------------------------
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM}: browser tests skipped (make test installs it)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_report_header(config):
+    if not Path(CHROMIUM).exists():
+        return f"NOTE: Chromium not found at {CHROMIUM}; browser tests will be skipped."
+    return f"browser: {CHROMIUM}"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def screenshots():
+    RESULTS_DIR.mkdir(exist_ok=True)
+
+    def shoot(page, name: str) -> Path:
+        path = RESULTS_DIR / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return shoot
+
+
+@pytest.fixture
+def signed_in_page(page, live_server, make_user, transactional_db):
+    """A Chromium page signed in through the real sign-in form; `page.user` is the user."""
+
+    def sign_in(email: str = "admin@example.com", role: str = "Admin"):
+        user = make_user(email, role)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign In").click()
+        page.wait_for_load_state()
+        return user
+
+    return sign_in

@@ -1,0 +1,108 @@
+"""Every URL of the project, walked as anonymous, marketer and admin.
+
+A view of ours that is not listed in EXPECTED fails `test_every_url_is_listed`, and a view without a
+`@requires(...)` declaration fails `test_every_view_declares_its_permissions`: a new page cannot
+forget its check. Third-party URL trees (allauth, Django admin) are checked through their entry points.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+LOGIN = "login"  # anonymous: redirected to the sign-in page
+OK = "ok"  # served (2xx, or a redirect that is not to sign-in)
+FORBIDDEN = "forbidden"  # 403
+HEALTH = "health"  # 200 or 503: a public probe whose answer depends on the worker
+
+# name -> (kwargs, method, {role: expectation})
+EXPECTED: dict[str, tuple[dict, str, dict[str, str]]] = {
+    "home": ({}, "get", {"anonymous": LOGIN, "marketer": OK, "admin": OK}),
+    "healthz": ({}, "get", {"anonymous": HEALTH, "marketer": HEALTH, "admin": HEALTH}),
+}
+THIRD_PARTY_PREFIXES = ("accounts/", "admin/")
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def _ours(pattern: URLPattern) -> bool:
+    module = getattr(pattern.callback, "__module__", "")
+    return module.startswith(("dashboard.", "integrations."))
+
+
+def test_every_url_is_listed():
+    unlisted = []
+    for route, pattern in _walk(get_resolver().url_patterns):
+        if _ours(pattern):
+            if pattern.name not in EXPECTED:
+                unlisted.append(f"{route} (name={pattern.name})")
+        elif not route.startswith(THIRD_PARTY_PREFIXES):
+            unlisted.append(f"{route}: third-party view outside {THIRD_PARTY_PREFIXES}")
+    assert not unlisted, "URLs missing from EXPECTED in this test:\n" + "\n".join(unlisted)
+
+
+def test_every_view_declares_its_permissions():
+    undeclared = [
+        route
+        for route, pattern in _walk(get_resolver().url_patterns)
+        if _ours(pattern) and not getattr(pattern.callback, "tagscope_permissions", None)
+    ]
+    assert not undeclared, f"views without @requires(...): {undeclared}"
+
+
+@pytest.fixture
+def as_role(client, make_user):
+    def login(role: str):
+        if role == "marketer":
+            client.force_login(make_user("m@example.com", "Marketer"))
+        elif role == "admin":
+            client.force_login(make_user("a@example.com", "Admin"))
+        return client
+
+    return login
+
+
+def _check(response, expectation: str, url: str) -> None:
+    status = response.status_code
+    location = response.get("Location", "")
+    if expectation == LOGIN:
+        assert status == 302 and "/accounts/login/" in location, f"{url}: {status} {location}"
+    elif expectation == FORBIDDEN:
+        assert status == 403, f"{url}: {status}"
+    elif expectation == HEALTH:
+        assert status in (200, 503), f"{url}: {status}"
+    else:
+        assert status < 400 or status == 404, f"{url}: {status}"
+        assert "/accounts/login/" not in location, f"{url}: sent to sign in"
+
+
+@pytest.mark.parametrize("role", ["anonymous", "marketer", "admin"])
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_who_gets_what(name, role, as_role):
+    kwargs, method, expectations = EXPECTED[name]
+    http = as_role(role)
+    url = reverse(name, kwargs=kwargs)
+    _check(getattr(http, method)(url), expectations[role], url)
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"), [("anonymous", LOGIN), ("marketer", FORBIDDEN), ("admin", OK)]
+)
+def test_django_admin_goes_through_allauth_and_staff_only(role, expected, as_role):
+    http = as_role(role)
+    response = http.get("/admin/")
+    if response.status_code == 302 and response["Location"].startswith("/admin/login/"):
+        response = http.get(response["Location"])
+    _check(response, expected, "/admin/")
+
+
+def test_sign_in_page_is_public_and_sign_up_is_closed(client, db):
+    assert client.get("/accounts/login/").status_code == 200
+    response = client.get("/accounts/signup/")
+    assert b"Sign Up Closed" in response.content or response.status_code == 403

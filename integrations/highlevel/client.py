@@ -1,0 +1,545 @@
+"""The one HTTP client for HighLevel: auth and Version headers, timeouts, the shared rate limiter, the one
+retry policy, typed errors, parsing into dataclasses, pagination as generators, a record per attempt.
+
+Build one per credential::
+
+    client = HighLevelClient(token=lambda: connection.access_token(), on_unauthorized=connection.refresh,
+                             connection_id=connection.pk)
+    for tag in client.iter_tags(location_id):
+        ...
+
+`token` is called before every attempt, so a refresh done elsewhere (or by `on_unauthorized` after a
+401) is picked up. The OAuth grants need no token: `HighLevelClient().exchange_code(...)`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from datetime import time as dtime
+from importlib import metadata
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+
+from integrations.highlevel import parsing
+from integrations.highlevel.errors import (
+    AuthenticationError,
+    BadResponse,
+    HighLevelError,
+    TransportError,
+    error_for_response,
+)
+from integrations.highlevel.ratelimit import RateLimiter, bucket_key, get_rate_limiter
+from integrations.highlevel.recording import CallRecord, DatabaseRecorder, Recorder
+from integrations.highlevel.retry import retry_delay, wait_from_headers
+from integrations.highlevel.types import (
+    STATISTICS_PLATFORMS,
+    AccountListing,
+    InstalledLocation,
+    LocationToken,
+    Post,
+    Statistics,
+    Tag,
+    TokenGrant,
+)
+
+T = TypeVar("T")
+
+TAGS = "/social-media-posting/{locationId}/tags"
+TAG_DETAILS = "/social-media-posting/{locationId}/tags/details"
+ACCOUNTS = "/social-media-posting/{locationId}/accounts"
+STATISTICS = "/social-media-posting/statistics"
+POSTS = "/social-media-posting/{locationId}/posts/list"
+TOKEN = "/oauth/token"
+LOCATION_TOKEN = "/oauth/locationToken"
+INSTALLED_LOCATIONS = "/oauth/installedLocations"
+
+TAG_PAGE_SIZE = 100
+DETAILS_BATCH = 50
+STATISTICS_MAX_PROFILES = 100
+POST_PAGE_SIZE = 50
+LOCATION_PAGE_SIZE = 100
+# 10,000 pages of 100 is a million tags: far past any real location, near enough to stop a runaway loop.
+MAX_PAGES = 10_000
+DEFAULT_POOL_SIZE = 16
+
+
+def _version() -> str:
+    try:
+        return metadata.version("tagscope")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+USER_AGENT = f"Tagscope/{_version()} (+python-requests)"
+
+
+def app_id_from_client_id(client_id: str) -> str:
+    """HighLevel's app id is the client id's part before the first '-'."""
+    return (client_id or "").split("-", 1)[0]
+
+
+def render_instant(value: date | datetime, *, end_of_day: bool = False) -> str:
+    """`2025-03-01T00:00:00.000Z` as HighLevel's pages send; a date covers the whole UTC day."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: give an aware datetime or a date")
+        moment = value.astimezone(UTC)
+    else:
+        moment = datetime.combine(value, dtime(23, 59, 59, 999000) if end_of_day else dtime(0), tzinfo=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def render_range(span: tuple[date | datetime, date | datetime]) -> dict[str, str]:
+    start, end = span
+    rendered = {"startDate": render_instant(start), "endDate": render_instant(end, end_of_day=True)}
+    if rendered["startDate"] > rendered["endDate"]:
+        raise ValueError("a range must not start after it ends")
+    return rendered
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _trace_id(body: Any, headers: Mapping[str, str]) -> str:
+    if isinstance(body, dict) and isinstance(body.get("traceId"), str):
+        return body["traceId"]
+    for name in ("X-Trace-Id", "traceId", "X-Request-Id"):
+        if headers.get(name):
+            return str(headers[name])
+    return ""
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    try:
+        value = headers.get(name)
+        return int(float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class _Page:
+    items: list[Any]
+    problems: list[str]
+    raw_count: int
+
+
+class HighLevelClient:
+    def __init__(
+        self,
+        token: Callable[[], str] | None = None,
+        *,
+        on_unauthorized: Callable[[], Any] | None = None,
+        base_url: str | None = None,
+        version: str | None = None,
+        timeout: tuple[float, float] | None = None,
+        max_retries: int | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        limiter: RateLimiter | None = None,
+        recorder: Recorder | None = None,
+        rng: random.Random | None = None,
+        app_id: str | None = None,
+        connection_id: int | None = None,
+        run_id: int | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
+    ) -> None:
+        from django.conf import settings
+
+        self._token = token
+        self.on_unauthorized = on_unauthorized
+        self.base_url = (base_url or settings.HIGHLEVEL_API_BASE_URL).rstrip("/")
+        self.version = version or settings.HIGHLEVEL_API_VERSION
+        self.timeout = tuple(timeout or settings.HIGHLEVEL_TIMEOUT)
+        self.max_retries = settings.HIGHLEVEL_MAX_RETRIES if max_retries is None else max_retries
+        self._client_id = settings.HIGHLEVEL_CLIENT_ID if client_id is None else client_id
+        self._client_secret = settings.HIGHLEVEL_CLIENT_SECRET if client_secret is None else client_secret
+        self.app_id = app_id_from_client_id(self._client_id) if app_id is None else app_id
+        self.sleep = sleep
+        self.clock = clock
+        self.limiter = limiter if limiter is not None else get_rate_limiter()
+        self.recorder = recorder if recorder is not None else DatabaseRecorder()
+        self.rng = rng or random.Random()
+        self.connection_id = connection_id
+        self.run_id = run_id
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self.session = session
+
+    def __repr__(self) -> str:
+        return (
+            f"HighLevelClient(base_url={self.base_url!r}, app_id={self.app_id!r}, "
+            f"connection_id={self.connection_id!r})"
+        )
+
+    # --- Social Planner ----------------------------------------------------------------------------------
+    def iter_tags(
+        self, location_id: str, search: str | None = None, *, page_size: int = TAG_PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
+    ) -> Iterator[Tag]:
+        """Every tag of a location, page by page (`skip`/`limit`), each tag once.
+
+        Stops on a short page (HighLevel's `count` is not relied on). An incomplete listing must never
+        look complete, so:
+        - a page that brings no new id means the server ignores `skip`: BadResponse is raised;
+        - a page with malformed items is retried like any bad answer; if they persist, the well-formed
+          tags are still yielded and, after the last one, BadResponse is raised with one line per
+          malformed item in `.problems`. A caller that marks absent tags as removed must treat that
+          exception as "listing incomplete" and mark nothing;
+        - more than `max_pages` pages raise BadResponse.
+        """
+        query: dict[str, str] = {}
+        if search:
+            query["searchText"] = search
+        yield from self._paginate(
+            lambda skip: self._call(
+                "GET", TAGS, location_id=location_id, resource_id=location_id,
+                query={**query, "skip": str(skip), "limit": str(page_size)},
+                parse=_page_parser(parsing.parse_tag_page),
+            ),
+            page_size=page_size, max_pages=max_pages, what="tags",
+        )
+
+    def get_tag_details(
+        self, location_id: str, tag_ids: Iterable[str], *, batch_size: int = DETAILS_BATCH
+    ) -> list[Tag]:
+        """Details of the given tags (one POST per `batch_size` ids; unknown ids are simply absent).
+
+        Malformed items raise BadResponse after every batch was read, with `.partial` holding the good tags.
+        """
+        ids = list(dict.fromkeys(tag_ids))
+        tags: list[Tag] = []
+        problems: list[str] = []
+        for batch in _chunks(ids, batch_size):
+            page = self._lenient(lambda batch=batch: self._call(
+                "POST", TAG_DETAILS, location_id=location_id, resource_id=location_id,
+                json_body={"tagIds": batch}, parse=_page_parser(parsing.parse_tag_page),
+            ))
+            tags.extend(page.items)
+            problems.extend(page.problems)
+        if problems:
+            raise BadResponse(f"{len(problems)} malformed tag details", problems=problems, partial=tags,
+                              endpoint=TAG_DETAILS)
+        return tags
+
+    def list_accounts(self, location_id: str) -> AccountListing:
+        """Social accounts and groups; malformed entries are left out and listed in `.problems`."""
+
+        def parse(body: Any) -> AccountListing:
+            listing = parsing.parse_accounts(body)
+            if listing.problems:
+                raise BadResponse("malformed accounts", problems=listing.problems, partial=listing)
+            return listing
+
+        try:
+            return self._call("GET", ACCOUNTS, location_id=location_id, resource_id=location_id, parse=parse)
+        except BadResponse as exc:
+            if isinstance(exc.partial, AccountListing):
+                return exc.partial
+            raise
+
+    def get_statistics(
+        self,
+        location_id: str,
+        profile_ids: Sequence[str],
+        platforms: Sequence[str] | None = None,
+        current_range: tuple[date | datetime, date | datetime] | None = None,
+        previous_range: tuple[date | datetime, date | datetime] | None = None,
+    ) -> list[Statistics]:
+        """Statistics, one answer per chunk of at most 100 profiles (HighLevel aggregates over the
+        profiles asked: ask per profile to chart per account). Dates cover whole UTC days."""
+        profiles = list(dict.fromkeys(profile_ids))
+        if not profiles:
+            return []
+        if previous_range is not None and current_range is None:
+            raise ValueError("previous_range needs current_range")
+        unknown = set(platforms or ()) - set(STATISTICS_PLATFORMS)
+        if unknown:
+            raise ValueError(f"unknown platforms: {sorted(unknown)}")
+        body: dict[str, Any] = {}
+        if platforms:
+            body["platforms"] = list(platforms)
+        if current_range is not None:
+            body["currentRange"] = render_range(current_range)
+        if previous_range is not None:
+            body["prevRange"] = render_range(previous_range)
+        answers = []
+        for chunk in _chunks(profiles, STATISTICS_MAX_PROFILES):
+            answers.append(self._call(
+                "POST", STATISTICS, resource_id=location_id, query={"locationId": location_id},
+                json_body={"profileIds": chunk, **body},
+                parse=lambda b, chunk=chunk: parsing.parse_statistics(b, tuple(chunk)),
+            ))
+        return answers
+
+    def iter_posts(
+        self,
+        location_id: str,
+        from_date: date | datetime,
+        to_date: date | datetime,
+        *,
+        kind: str | None = None,
+        accounts: Sequence[str] | None = None,
+        post_type: str | None = None,
+        include_users: bool = False,
+        page_size: int = POST_PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
+    ) -> Iterator[Post]:
+        """Posts between two dates (`POST .../posts/list`, skip/limit as strings); same guarantees as iter_tags.
+
+        `kind` is sent as HighLevel's `type` filter, `accounts` as a comma-separated list of account ids.
+        """
+        body: dict[str, Any] = {
+            "fromDate": render_instant(from_date),
+            "toDate": render_instant(to_date, end_of_day=True),
+            "includeUsers": "true" if include_users else "false",
+        }
+        if kind:
+            body["type"] = kind
+        if accounts:
+            body["accounts"] = ",".join(accounts)
+        if post_type:
+            body["postType"] = post_type
+        yield from self._paginate(
+            lambda skip: self._call(
+                "POST", POSTS, location_id=location_id, resource_id=location_id,
+                json_body={**body, "skip": str(skip), "limit": str(page_size)},
+                parse=_page_parser(parsing.parse_post_page),
+            ),
+            page_size=page_size, max_pages=max_pages, what="posts",
+        )
+
+    # --- OAuth -------------------------------------------------------------------------------------------
+    def exchange_code(self, code: str, redirect_uri: str, user_type: str = "Location") -> TokenGrant:
+        """The authorization-code grant. Not retried once it may have reached HighLevel (a code is single use)."""
+        return self._grant({"grant_type": "authorization_code", "code": code, "user_type": user_type,
+                            "redirect_uri": redirect_uri})
+
+    def refresh_token(self, refresh_token: str, user_type: str = "Location") -> TokenGrant:
+        """The refresh grant. The answer's refresh token replaces the old one, which is spent: save both
+        atomically. `invalid_grant` raises InvalidGrant (the connection needs a reconnect)."""
+        return self._grant({"grant_type": "refresh_token", "refresh_token": refresh_token, "user_type": user_type})
+
+    def mint_location_token(self, company_id: str, location_id: str) -> LocationToken:
+        """A location token from the agency token that `token()` returns (no refresh token: mint again)."""
+        return self._call(
+            "POST", LOCATION_TOKEN, resource_id=company_id,
+            form={"companyId": company_id, "locationId": location_id}, parse=parsing.parse_location_token,
+        )
+
+    def iter_installed_locations(
+        self, company_id: str, app_id: str | None = None, *, page_size: int = LOCATION_PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
+    ) -> Iterator[InstalledLocation]:
+        """Locations where the app is installed, for an agency token; same guarantees as iter_tags."""
+        query = {"companyId": company_id, "appId": app_id or self.app_id, "isInstalled": "true"}
+        yield from self._paginate(
+            lambda skip: self._call(
+                "GET", INSTALLED_LOCATIONS, resource_id=company_id,
+                query={**query, "skip": str(skip), "limit": str(page_size)},
+                parse=_page_parser(parsing.parse_installed_locations_page),
+            ),
+            page_size=page_size, max_pages=max_pages, what="installed locations",
+        )
+
+    def _grant(self, fields: dict[str, str]) -> TokenGrant:
+        if not self._client_id or not self._client_secret:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured("HIGHLEVEL_CLIENT_ID and HIGHLEVEL_CLIENT_SECRET are required for OAuth")
+        return self._call(
+            "POST", TOKEN, resource_id="oauth", auth=False, idempotent=False, token_endpoint=True,
+            form={"client_id": self._client_id, "client_secret": self._client_secret, **fields},
+            parse=parsing.parse_token_grant,
+        )
+
+    # --- the machinery -----------------------------------------------------------------------------------
+    def _lenient(self, fetch: Callable[[], _Page]) -> _Page:
+        """A page whose malformed items survived every retry is accepted with its problems."""
+        try:
+            return fetch()
+        except BadResponse as exc:
+            if isinstance(exc.partial, _Page):
+                return exc.partial
+            raise
+
+    def _paginate(self, fetch: Callable[[int], _Page], *, page_size: int, max_pages: int, what: str) -> Iterator[Any]:
+        seen: set[str] = set()
+        problems: list[str] = []
+        skip = 0
+        for _ in range(max_pages):
+            page = self._lenient(lambda skip=skip: fetch(skip))
+            problems.extend(page.problems)
+            new = [item for item in page.items if item.id not in seen]
+            if page.raw_count and not new:
+                raise BadResponse(
+                    f"{what}: the page at skip={skip} brings no new id; the server seems to ignore 'skip', "
+                    "so the listing cannot be completed", problems=problems,
+                )
+            for item in new:
+                seen.add(item.id)
+                yield item
+            if page.raw_count < page_size:
+                break
+            skip += page_size
+        else:
+            raise BadResponse(f"{what}: more than {max_pages} pages; listing stopped", problems=problems)
+        if problems:
+            raise BadResponse(f"{what}: listing incomplete, {len(problems)} malformed item(s)", problems=problems)
+
+    def _headers(self, *, auth: bool, token_endpoint: bool) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if not token_endpoint:
+            headers["Version"] = self.version
+        if auth:
+            if self._token is None:
+                raise AuthenticationError("this client was built without a token")
+            headers["Authorization"] = f"Bearer {self._token()}"
+        return headers
+
+    def _call(
+        self,
+        method: str,
+        template: str,
+        *,
+        parse: Callable[[Any], T],
+        resource_id: str,
+        location_id: str | None = None,
+        query: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        auth: bool = True,
+        idempotent: bool = True,
+        token_endpoint: bool = False,
+    ) -> T:
+        path = template.replace("{locationId}", quote(location_id or "", safe=""))
+        url = self.base_url + path
+        key = bucket_key(self.app_id, resource_id)
+        retries = 0
+        attempt = 0
+        reauthorized = False
+        while True:
+            attempt += 1
+            headers = self._headers(auth=auth, token_endpoint=token_endpoint)
+            self.limiter.acquire(key)
+            started = self.clock()
+            response: requests.Response | None = None
+            error: HighLevelError | None = None
+            result: Any = None
+            body: Any = None
+            try:
+                response = self.session.request(
+                    method, url, params=query, json=json_body, data=form, headers=headers,
+                    timeout=self.timeout, allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                error = TransportError(
+                    f"{type(exc).__name__} on {method} {template}", endpoint=template,
+                    connect_failed=_connect_failed(exc),
+                )
+            if response is not None:
+                self.limiter.observe(key, response.status_code, response.headers)
+                body, decoded = _decode(response)
+                trace = _trace_id(body, response.headers)
+                if 200 <= response.status_code < 300:
+                    if not decoded:
+                        error = BadResponse("the body is not JSON (truncated?)")
+                    else:
+                        try:
+                            result = parse(body)
+                        except BadResponse as exc:
+                            error = exc
+                    if error is not None:
+                        error.status, error.endpoint, error.trace_id = response.status_code, template, trace or None
+                        error.retryable = idempotent
+                else:
+                    wait = (wait_from_headers(response.headers, now=self.clock())
+                            if response.status_code == 429 else None)
+                    error = error_for_response(
+                        response.status_code, body if decoded else response.text[:200], response.headers,
+                        endpoint=template, trace_id=trace, wait=wait, token_endpoint=token_endpoint,
+                    )
+            self._record(method, template, resource_id, response, error, started, attempt, body)
+            if error is None:
+                return result
+            if isinstance(error, AuthenticationError) and auth and self.on_unauthorized and not reauthorized:
+                reauthorized = True
+                self.on_unauthorized()
+                continue
+            delay = retry_delay(error, retries_done=retries, max_retries=self.max_retries,
+                                idempotent=idempotent, rng=self.rng)
+            if delay is None:
+                raise error
+            retries += 1
+            self.sleep(delay)
+
+    def _record(self, method: str, template: str, resource_id: str, response: requests.Response | None,
+                error: HighLevelError | None, started: float, attempt: int, body: Any) -> None:
+        headers = response.headers if response is not None else {}
+        try:
+            self.recorder.record(CallRecord(
+                at=datetime.fromtimestamp(started, tz=UTC),
+                method=method,
+                endpoint=template,
+                resource_id=resource_id,
+                status=response.status_code if response is not None else None,
+                latency_ms=max(0, int((self.clock() - started) * 1000)),
+                attempt=attempt,
+                error=type(error).__name__ if error is not None else "",
+                trace_id=_trace_id(body, headers),
+                rate_limit_remaining=_header_int(headers, "X-RateLimit-Remaining"),
+                daily_remaining=_header_int(headers, "X-RateLimit-Daily-Remaining"),
+                daily_limit=_header_int(headers, "X-RateLimit-Limit-Daily"),
+                connection_id=self.connection_id,
+                run_id=self.run_id,
+            ))
+        except Exception:  # a broken recorder must never fail a request
+            import logging
+
+            logging.getLogger(__name__).warning("recording a HighLevel call failed", exc_info=True)
+
+
+def _page_parser(parse_page: Callable[[Any], tuple[list[Any], list[str], int]]) -> Callable[[Any], _Page]:
+    """Parse a listing page; malformed items make the page a (retryable) BadResponse carrying the page."""
+
+    def parse(body: Any) -> _Page:
+        items, problems, raw_count = parse_page(body)
+        page = _Page(items, problems, raw_count)
+        if problems:
+            raise BadResponse(f"{len(problems)} malformed item(s)", problems=problems, partial=page)
+        return page
+
+    return parse
+
+
+def _decode(response: requests.Response) -> tuple[Any, bool]:
+    try:
+        return json.loads(response.content), True
+    except ValueError:
+        return None, False
+
+
+def _connect_failed(exc: requests.RequestException) -> bool:
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+        return isinstance(reason, NewConnectionError)
+    return False

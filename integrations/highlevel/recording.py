@@ -1,0 +1,114 @@
+"""Every attempt of every HighLevel request leaves a record: for monitoring latency, errors, 429s and quota.
+
+A record holds the endpoint *template* and the resource id, never a URL with its query, a body or a
+token. The default recorder writes ApiCall rows (one short autocommitted INSERT after the HTTP call
+has finished); a recorder failing never fails the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+logger = logging.getLogger("integrations.highlevel")
+
+DEFAULT_RETENTION_DAYS = 14
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    at: datetime
+    method: str
+    endpoint: str
+    resource_id: str
+    status: int | None
+    latency_ms: int
+    attempt: int
+    error: str = ""
+    trace_id: str = ""
+    rate_limit_remaining: int | None = None
+    daily_remaining: int | None = None
+    daily_limit: int | None = None
+    connection_id: int | None = None
+    run_id: int | None = None
+
+
+class Recorder(Protocol):
+    def record(self, call: CallRecord) -> None: ...
+
+
+def log_call(call: CallRecord) -> None:
+    """One line per attempt: DEBUG when it went well, INFO otherwise."""
+    level = logging.DEBUG if call.status is not None and call.status < 400 and not call.error else logging.INFO
+    logger.log(
+        level,
+        "highlevel %s %s resource=%s status=%s %dms attempt=%d%s traceId=%s",
+        call.method,
+        call.endpoint,
+        call.resource_id or "-",
+        call.status if call.status is not None else "-",
+        call.latency_ms,
+        call.attempt,
+        f" error={call.error}" if call.error else "",
+        call.trace_id or "-",
+    )
+
+
+class NullRecorder:
+    def record(self, call: CallRecord) -> None:
+        log_call(call)
+
+
+class MemoryRecorder:
+    """Keeps records in a list (tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.calls: list[CallRecord] = []
+
+    def record(self, call: CallRecord) -> None:
+        log_call(call)
+        self.calls.append(call)
+
+
+class DatabaseRecorder:
+    """Writes one ApiCall row per attempt."""
+
+    def record(self, call: CallRecord) -> None:
+        log_call(call)
+        from django.db import DatabaseError
+
+        from integrations.models import ApiCall
+
+        fields = asdict(call)
+        fields["endpoint"] = fields["endpoint"][:200]
+        fields["resource_id"] = (fields["resource_id"] or "")[:64]
+        fields["error"] = fields["error"][:64]
+        fields["trace_id"] = (fields["trace_id"] or "")[:100]
+        try:
+            ApiCall.objects.create(**fields)
+        except DatabaseError:
+            logger.warning("could not record a HighLevel call to %s", call.endpoint, exc_info=True)
+
+
+def prune_api_calls(now: datetime | None = None, days: int | None = None, *, batch_size: int = 5000) -> int:
+    """Delete ApiCall rows older than the retention (settings.API_CALL_RETENTION_DAYS); answers the count.
+
+    Deletes in batches so no single transaction holds the write lock for long.
+    """
+    from django.conf import settings
+
+    from integrations.models import ApiCall
+
+    if days is None:
+        days = int(getattr(settings, "API_CALL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    now = now or datetime.now(tz=UTC)
+    cutoff = now - timedelta(days=days)
+    deleted = 0
+    while True:
+        ids = list(ApiCall.objects.filter(at__lt=cutoff).order_by("id").values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        count, _ = ApiCall.objects.filter(id__in=ids).delete()
+        deleted += count

@@ -1,0 +1,143 @@
+"""Statistics: chunking over 100 profiles, ranges as HighLevel's pages send them, typed daily series."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+import responses
+
+from integrations.highlevel import errors
+from integrations.highlevel.client import render_instant
+from integrations.highlevel.parsing import parse_statistics
+from tests.integrations.highlevel.test_client import (  # noqa: F401  (fixtures)
+    BASE,
+    LOC,
+    clock,
+    make_client,
+    recorder,
+)
+
+STATS_URL = f"{BASE}/social-media-posting/statistics"
+
+BODY = {
+    "results": {
+        "dayRange": ["Mon", "Tue", "Wed"],
+        "totals": {"posts": 4, "likes": 30, "followers": 1200, "impressions": 900, "comments": 5},
+        "postPerformance": {"posts": {"facebook": [1, 0, 2], "instagram": [0, 1, 0]},
+                            "impressions": [300, 300, 300], "likes": [10, 10, 10], "comments": [1, 2, 2]},
+        "breakdowns": {
+            "posts": {"total": 4, "totalChange": 33.3,
+                      "platforms": {"facebook": {"value": 3, "change": 50}, "instagram": {"value": 1, "change": 0}}},
+            "impressions": {"total": 900, "totalChange": -10, "platforms": {"facebook": {"value": 900, "change": -10}}},
+            "reach": {"total": 700, "totalChange": None, "platforms": {}},
+            "engagement": {"facebook": {"likes": 30, "comments": 5, "shares": 2, "change": 12.5}},
+        },
+        "platformTotals": {
+            "impressions": {"facebook": {"total": 900, "series": [300, 300, 300]}},
+            "followers": {"facebook": {"total": 1000, "series": [990, 995, 1000]},
+                          "instagram": {"total": 200, "series": [200, None, 200]}},
+            "likes": {"facebook": {"total": 30, "series": [10, 10, 10]}},
+        },
+        "demographics": {"gender": {"totals": {"male": {"total": 5, "percentage": 50}}},
+                         "age": {"totals": {"18-24": 3}}},
+        "someNewSection": {"x": 1},
+    },
+    "message": "Analytics Built Successfully",
+    "traceId": "trace-abc",
+}
+
+
+@pytest.fixture
+def client(make_client):  # noqa: F811
+    return make_client(max_retries=2)
+
+
+def test_it_reads_daily_series_per_platform_and_metric():
+    stats = parse_statistics(BODY, ("p1",))
+    assert stats.day_range == ("Mon", "Tue", "Wed")
+    assert stats.daily("facebook", "followers") == (990, 995, 1000)
+    assert stats.daily("instagram", "followers") == (200, None, 200)
+    assert stats.daily("facebook", "posts") == (1, 0, 2)
+    assert stats.totals["likes"] == 30
+    assert stats.breakdowns["posts"].platforms["facebook"] == {"value": 3, "change": 50}
+    assert stats.breakdowns["reach"].total_change is None
+    assert stats.engagement["facebook"]["shares"] == 2
+    assert stats.trace_id == "trace-abc"
+    assert set(stats.platforms) == {"facebook", "instagram"}
+    assert stats.raw["results"]["someNewSection"] == {"x": 1}
+
+
+def test_a_metric_a_platform_does_not_report_is_missing_not_zero():
+    stats = parse_statistics(BODY)
+    assert stats.daily("instagram", "impressions") is None
+    assert stats.daily("instagram", "likes") is None
+    assert stats.daily("tiktok", "followers") is None
+    assert "reach" not in stats.platform_totals
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"results": {"dayRange": "Mon"}},
+        {"results": {"platformTotals": {"likes": {"facebook": {"total": "lots", "series": []}}}}},
+        {"results": {"platformTotals": {"likes": {"facebook": {"series": {"a": 1}}}}}},
+        {"results": None},
+        "Analytics Built Successfully",
+    ],
+)
+def test_a_statistics_body_of_the_wrong_shape_is_bad_response(broken):
+    with pytest.raises(errors.BadResponse):
+        parse_statistics(broken)
+
+
+@responses.activate
+def test_more_than_100_profiles_are_asked_in_chunks(client):
+    responses.post(STATS_URL, json=BODY, status=201)
+    profiles = [f"p{i}" for i in range(230)]
+    answers = client.get_statistics(LOC, profiles, platforms=["facebook"],
+                                    current_range=(date(2025, 3, 1), date(2025, 3, 31)),
+                                    previous_range=(date(2025, 2, 1), date(2025, 2, 28)))
+    bodies = [json.loads(c.request.body) for c in responses.calls]
+    assert [len(b["profileIds"]) for b in bodies] == [100, 100, 30]
+    assert [p for b in bodies for p in b["profileIds"]] == profiles
+    assert bodies[0]["platforms"] == ["facebook"]
+    assert bodies[0]["currentRange"] == {"startDate": "2025-03-01T00:00:00.000Z", "endDate": "2025-03-31T23:59:59.999Z"}
+    assert bodies[0]["prevRange"] == {"startDate": "2025-02-01T00:00:00.000Z", "endDate": "2025-02-28T23:59:59.999Z"}
+    assert all(c.request.url.endswith(f"?locationId={LOC}") for c in responses.calls)
+    assert [a.profile_ids[0] for a in answers] == ["p0", "p100", "p200"]
+
+
+@responses.activate
+def test_without_ranges_none_are_sent_and_any_2xx_is_accepted(client):
+    responses.post(STATS_URL, json=BODY, status=200)
+    (answer,) = client.get_statistics(LOC, ["p1"])
+    assert "currentRange" not in json.loads(responses.calls[0].request.body)
+    assert answer.totals["posts"] == 4
+
+
+@responses.activate
+def test_statistics_are_reads_and_are_retried(client):
+    responses.post(STATS_URL, status=503, json={"message": "busy"})
+    responses.post(STATS_URL, json=BODY, status=201)
+    assert len(client.get_statistics(LOC, ["p1"])) == 1
+
+
+def test_bad_arguments_fail_before_any_request(client):
+    with pytest.raises(ValueError, match="previous_range needs current_range"):
+        client.get_statistics(LOC, ["p1"], previous_range=(date(2025, 1, 1), date(2025, 1, 7)))
+    with pytest.raises(ValueError, match="unknown platforms"):
+        client.get_statistics(LOC, ["p1"], platforms=["myspace"])
+    with pytest.raises(ValueError, match="start after"):
+        client.get_statistics(LOC, ["p1"], current_range=(date(2025, 1, 8), date(2025, 1, 7)))
+    assert client.get_statistics(LOC, []) == []
+
+
+def test_instants_render_in_utc_with_milliseconds():
+    plus2 = timezone(timedelta(hours=2))
+    assert render_instant(datetime(2025, 3, 1, 2, 0, 0, 123456, tzinfo=plus2)) == "2025-03-01T00:00:00.123Z"
+    assert render_instant(date(2025, 3, 1), end_of_day=True) == "2025-03-01T23:59:59.999Z"
+    assert render_instant(datetime(2025, 3, 1, tzinfo=UTC)) == "2025-03-01T00:00:00.000Z"
+    with pytest.raises(ValueError):
+        render_instant(datetime(2025, 3, 1))

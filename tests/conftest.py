@@ -112,3 +112,6 @@ def signed_in_page(page, live_server, make_user, transactional_db):
         return user
 
     return sign_in
+
+# The HighLevel sandbox fixtures: sandbox_server (session) and sandbox (reset per test).
+pytest_plugins = ["tests.fixtures.sandbox"]

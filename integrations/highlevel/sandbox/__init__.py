@@ -1,0 +1,41 @@
+"""A HighLevel simulator for development, tests and benchmarks (design.md, "The sandbox").
+
+It serves HighLevel's OAuth and Social Planner routes over real HTTP from seeded, in-memory state (never
+Django's database): `SandboxServer(SandboxConfig(seed=1, ...)).start()` then `.url`, or
+`python manage.py runsandbox`. Framework-free; only the management command imports Django.
+
+Routes as HighLevel has them (highlevel-api.md): GET/POST /oauth/chooselocation (consent
+page), POST /oauth/token, POST /oauth/locationToken, GET /oauth/installedLocations,
+GET /social-media-posting/{locationId}/tags, POST .../tags/details, GET .../accounts, POST .../posts/list,
+POST /social-media-posting/statistics?locationId=. Every API answer has an `X-Trace-Id` header (statistics
+also carry it as `traceId` in the body) and, once the token is known, the five X-RateLimit-* headers.
+
+Tokens: OAuth access `sbxat_…` (86399 s on the sandbox clock), refresh `sbxrt_…` (single use, rotating),
+minted location tokens `sbxlt_…`, codes `sbxcode_…` (single use, 10 minutes), Private Integration tokens
+`pit-<uuid>` (one per location and per agency, fixed by the seed).
+
+Control API (JSON, no auth; tests and demos only), all under /_sandbox/:
+  GET  state                               agencies, locations (id, name, companyId, timezone, address,
+                                           installedAt, pit), private_integration_tokens, client_id/secret,
+                                           app_id, webhook_public_key_pem, webhook_legacy_public_key_pem, config
+  POST reset {"config": {...}}             back to the seeded world (overrides apply to the start config);
+                                           clears faults, grants, stats
+  GET|POST|DELETE faults, DELETE faults/N  list / add one rule / clear all / remove one. Rule fields:
+                                           latency_ms, jitter_ms, error_rate, error_status (500|502|503),
+                                           error_burst, rate_limit_storm, timeout_rate, timeout_burst,
+                                           hang_seconds (3), malformed_rate, truncated_rate, scoped by
+                                           locations [ids] and path (regex); "seed" reseeds the fault RNG
+  GET  clock; POST clock {"advance_seconds": N} | {"now": ISO}
+  GET|POST locations/{id}/tags             the full truth / add {"tag": name}
+  PATCH|DELETE locations/{id}/tags/{tagId} rename {"tag": name} / soft delete (?hard=1 removes it)
+  POST tokens/expire, tokens/revoke        {"token"} | {"location_id"} | {"company_id"} | {"all": true};
+                                           revoking also spends refresh tokens (-> invalid_grant)
+  POST apps/{locationId|companyId}/install|uninstall
+  GET  stats; POST stats/reset             requests (total, by_endpoint), resources (count, max_burst,
+                                           rate_limited), rate_limited, token_grants, refresh_token_reuse,
+                                           location_tokens_minted, faults_injected
+  POST webhooks/send                       {"url", "type": INSTALL|UNINSTALL, "company_id", "location_id"?,
+                                           "signature": ed25519|rsa|both|none|bad, "timestamp"?, "webhook_id"?}
+
+`client.SandboxControl` wraps all of this for Python callers.
+"""

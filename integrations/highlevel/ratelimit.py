@@ -18,8 +18,10 @@ it reaches HighLevel, and uneven network latency must not squeeze 101 arrivals i
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import random
 import threading
 import time
 import uuid
@@ -82,8 +84,8 @@ class BaseRateLimiter:
         self.sleep = sleep
 
     # -- storage hooks ------------------------------------------------------------------------------------
-    def _try_claim(self, key: str, now: float) -> float:
-        """Claim a slot at `now` and answer 0, or answer how long until one may free."""
+    def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
+        """Claim a slot: (True, the claim's time) or (False, seconds until one may free)."""
         raise NotImplementedError
 
     def _block_until(self, key: str, until: float) -> None:
@@ -105,8 +107,12 @@ class BaseRateLimiter:
         raise NotImplementedError
 
     # -- public API ---------------------------------------------------------------------------------------
-    def acquire(self, key: str) -> None:
-        """Wait for a slot of `key`; raise QuotaExhausted (daily) or RateLimited (a wait over max_wait)."""
+    def acquire(self, key: str) -> float:
+        """Wait for a slot of `key` and answer the claim's time (epoch seconds).
+
+        Raises QuotaExhausted when the daily quota is known spent, RateLimited when the wait would pass
+        `max_wait` (its `.wait` says how long), so a job can be rescheduled instead of holding a worker.
+        """
         now = self.clock()
         day = _utc_day(now)
         counted, reported_remaining = self._day_state(key, day)
@@ -119,9 +125,10 @@ class BaseRateLimiter:
         waited = 0.0
         while True:
             now = self.clock()
-            wait = self._try_claim(key, now)
-            if wait <= 0:
+            claimed, value = self._try_claim(key, now)
+            if claimed:
                 break
+            wait = value
             if waited + wait > self.max_wait:
                 raise RateLimited(f"rate limit of {key} needs a {wait:.1f}s wait", wait=wait)
             # A hair over the computed wait, so float rounding cannot spin on an almost-free slot.
@@ -129,6 +136,7 @@ class BaseRateLimiter:
             self.sleep(pause)
             waited += pause
         self._count(key, day)
+        return value
 
     def observe(self, key: str, status: int | None, headers: Mapping[str, str]) -> None:
         if status is None:
@@ -169,18 +177,20 @@ class MemoryRateLimiter(BaseRateLimiter):
         self._blocked: dict[str, float] = {}
         self._days: dict[tuple[str, date], list[Any]] = {}
 
-    def _try_claim(self, key: str, now: float) -> float:
+    def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
         with self._lock:
             blocked = self._blocked.get(key, 0.0)
             if blocked > now:
-                return blocked - now
+                return False, blocked - now
             log = self._log.setdefault(key, deque())
+            # Threads read the clock before taking the lock: keep the log in order.
+            now = max(now, log[-1]) if log else now
             while log and log[0] <= now - self.window:
                 log.popleft()
             if len(log) < self.limit:
                 log.append(now)
-                return 0.0
-            return log[0] + self.window - now
+                return True, now
+            return False, log[0] + self.window - now
 
     def _block_until(self, key: str, until: float) -> None:
         with self._lock:
@@ -219,6 +229,29 @@ class MemoryRateLimiter(BaseRateLimiter):
 
 
 # --- database ---------------------------------------------------------------------------------------------
+def _retry_locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    """SQLite can answer "database table is locked" at once (shared-cache connections, as in the test
+    database) instead of waiting out the busy timeout; such a statement changed nothing, so try again."""
+
+    @functools.wraps(method)
+    def wrapper(self: DatabaseRateLimiter, *args: Any) -> Any:
+        from django.db import OperationalError
+
+        for attempt in range(LOCKED_RETRIES):
+            try:
+                return method(self, *args)
+            except OperationalError as exc:
+                if "locked" not in str(exc) or attempt == LOCKED_RETRIES - 1:
+                    raise
+                time.sleep(self._lock_rng.uniform(0.001, 0.02))
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+LOCKED_RETRIES = 200
+
+
 class DatabaseRateLimiter(BaseRateLimiter):
     """A ring of `limit` RateLimitSlot rows per key; a request claims the least recently used slot
     whose `used_at` is older than the window with a conditional UPDATE and checks the row count.
@@ -232,6 +265,7 @@ class DatabaseRateLimiter(BaseRateLimiter):
         super().__init__(**kwargs)
         self._ready: set[str] = set()
         self._ready_lock = threading.Lock()
+        self._lock_rng = random.Random()
 
     def _ensure_ring(self, key: str) -> None:
         if key in self._ready:
@@ -250,7 +284,8 @@ class DatabaseRateLimiter(BaseRateLimiter):
 
         return RateLimitSlot.objects.filter(key=key, slot__lt=self.limit)
 
-    def _try_claim(self, key: str, now: float) -> float:
+    @_retry_locked
+    def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
         self._ensure_ring(key)
         cutoff = now - self.window
         for _ in range(self.limit):
@@ -260,20 +295,22 @@ class DatabaseRateLimiter(BaseRateLimiter):
             )
             if free is None:
                 oldest = self._slots(key).order_by("used_at").values_list("used_at", flat=True).first()
-                return max(0.001, (oldest if oldest is not None else now) + self.window - now)
+                return False, max(0.001, (oldest if oldest is not None else now) + self.window - now)
             slot, used_at = free
             # Compare-and-set: only the process that still sees the old value wins the slot.
             won = self._slots(key).filter(slot=slot, used_at=used_at, used_at__lte=cutoff).update(used_at=now)
             if won == 1:
-                return 0.0
+                return True, now
             # Another process got there first; look again.
-        return 0.001
+        return False, 0.001
 
+    @_retry_locked
     def _block_until(self, key: str, until: float) -> None:
         self._ensure_ring(key)
         # Push every slot so none frees before `until`.
         self._slots(key).filter(used_at__lt=until - self.window).update(used_at=until - self.window)
 
+    @_retry_locked
     def _fill_free_slots(self, key: str, now: float) -> None:
         self._ensure_ring(key)
         self._slots(key).filter(used_at__lte=now - self.window).update(used_at=now)
@@ -284,12 +321,14 @@ class DatabaseRateLimiter(BaseRateLimiter):
         row, _ = RateLimitDay.objects.get_or_create(key=key, day=day)
         return row
 
+    @_retry_locked
     def _day_state(self, key: str, day: date) -> tuple[int, int | None]:
         from integrations.models import RateLimitDay
 
         row = RateLimitDay.objects.filter(key=key, day=day).values_list("count", "reported_remaining").first()
         return (row[0], row[1]) if row else (0, None)
 
+    @_retry_locked
     def _count(self, key: str, day: date) -> None:
         from django.db.models import F
 
@@ -299,6 +338,7 @@ class DatabaseRateLimiter(BaseRateLimiter):
             self._day_row(key, day)
             RateLimitDay.objects.filter(key=key, day=day).update(count=F("count") + 1)
 
+    @_retry_locked
     def _report_daily(self, key: str, day: date, remaining: int | None, limit: int | None) -> None:
         from integrations.models import RateLimitDay
 
@@ -314,7 +354,7 @@ class DatabaseRateLimiter(BaseRateLimiter):
 
 # --- Redis ------------------------------------------------------------------------------------------------
 # KEYS: log (sorted set of claims), block (a float: no claim before it)
-# ARGV: now, window, limit, member, ttl_ms. Answers {1, "0"} when claimed, else {0, "<seconds to wait>"}.
+# ARGV: now, window, limit, member, ttl_ms. Answers {1, "<claim time>"} or {0, "<seconds to wait>"}.
 _CLAIM_LUA = """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -323,11 +363,17 @@ local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
 if blocked > now then
   return {0, tostring(blocked - now)}
 end
+-- Clients read their clocks before their scripts run: keep the log in order, or a late-running older
+-- `now` would trim less than an earlier script did and slip an extra claim into a window.
+local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if newest[2] and tonumber(newest[2]) > now then
+  now = tonumber(newest[2])
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
-  return {1, '0'}
+  return {1, tostring(now)}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, tostring(tonumber(oldest[2]) + window - now)}
@@ -377,12 +423,14 @@ class RedisRateLimiter(BaseRateLimiter):
     def _ttl_ms(self, seconds: float) -> int:
         return math.ceil(seconds * 1000) + 1000
 
-    def _try_claim(self, key: str, now: float) -> float:
-        claimed, wait = self._claim(
+    def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
+        claimed, value = self._claim(
             keys=self._keys(key),
             args=[repr(now), repr(self.window), self.limit, uuid.uuid4().hex, self._ttl_ms(self.window)],
         )
-        return 0.0 if int(claimed) == 1 else max(0.001, float(wait))
+        if int(claimed) == 1:
+            return True, float(value)
+        return False, max(0.001, float(value))
 
     def _block_until(self, key: str, until: float) -> None:
         self._block(keys=self._keys(key), args=[repr(until), self._ttl_ms(until - self.clock())])

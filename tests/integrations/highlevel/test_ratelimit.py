@@ -1,0 +1,232 @@
+"""The shared rate limiter, every backend with the same tests: a fake clock whose sleep advances it (never
+real sleeping), a strict sliding window that no window ever exceeds, learning from 429s and headers, and
+the daily quota. The threaded test for the database backend is in test_ratelimit_threads.py."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from requests.structures import CaseInsensitiveDict
+
+from integrations.highlevel import errors
+from integrations.highlevel.ratelimit import (
+    DatabaseRateLimiter,
+    MemoryRateLimiter,
+    RedisRateLimiter,
+    bucket_key,
+    get_rate_limiter,
+    reset_rate_limiter,
+)
+
+START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC).timestamp()
+
+
+class FakeClock:
+    def __init__(self, start: float = START) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds > 0
+        self.now += seconds
+
+
+def redis_or_skip():
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis does not answer at 127.0.0.1:6379 ({exc.__class__.__name__}): Redis limiter untested")
+    return client
+
+
+@pytest.fixture(params=["memory", "database", "redis"])
+def make_limiter(request):
+    """Builds a limiter of the parametrized backend on a fake clock; answers (limiter, clock, claims)."""
+    backend = request.param
+    made = []
+    if backend == "database":
+        request.getfixturevalue("db")
+    if backend == "redis":
+        redis_client = redis_or_skip()
+        prefix = f"tagscope-test:{uuid.uuid4().hex}"
+
+    classes = {"memory": MemoryRateLimiter, "database": DatabaseRateLimiter, "redis": RedisRateLimiter}
+
+    def make(**kwargs):
+        clock = FakeClock()
+        claims: list[float] = []
+        base = classes[backend]
+
+        class Recording(base):  # type: ignore[misc, valid-type]
+            def acquire(self, key):
+                claimed_at = super().acquire(key)
+                claims.append(claimed_at)
+                return claimed_at
+
+        options = {"clock": clock, "sleep": clock.sleep, "margin": 0.0, **kwargs}
+        limiter = Recording(redis_client, prefix=prefix, **options) if backend == "redis" else Recording(**options)
+        made.append(limiter)
+        return limiter, clock, claims
+
+    yield make
+    if backend == "redis":
+        for name in redis_client.scan_iter(f"{prefix}:*"):
+            redis_client.delete(name)
+
+
+def max_in_any_window(claims: list[float], window: float) -> int:
+    claims = sorted(claims)
+    best = 0
+    for i, start in enumerate(claims):
+        best = max(best, sum(1 for t in claims[i:] if t < start + window))
+    return best
+
+
+def test_a_burst_never_exceeds_the_limit_in_any_window(make_limiter):
+    limiter, clock, claims = make_limiter(limit=10, window=10.0)
+    for _ in range(35):
+        limiter.acquire("app:loc1")
+    assert len(claims) == 35
+    assert max_in_any_window(claims, 10.0) == 10
+    # and it waited rather than refused: 35 requests at 10 per 10 s take 30 s, not less
+    assert clock.now - START >= 30.0
+
+
+def test_a_steady_trickle_is_not_slowed_down(make_limiter):
+    limiter, clock, claims = make_limiter(limit=10, window=10.0)
+    for _ in range(30):
+        limiter.acquire("app:loc1")
+        clock.now += 1.5  # slower than the limit: never any wait
+    assert clock.now - START == pytest.approx(45.0)
+    assert max_in_any_window(claims, 10.0) <= 10
+
+
+def test_buckets_are_independent(make_limiter):
+    limiter, clock, _claims = make_limiter(limit=5, window=10.0)
+    for _ in range(5):
+        limiter.acquire(bucket_key("app", "loc1"))
+        limiter.acquire(bucket_key("app", "loc2"))
+        limiter.acquire(bucket_key("other-app", "loc1"))
+    assert clock.now == START
+
+
+def test_a_429_blocks_the_bucket_for_the_retry_after(make_limiter):
+    limiter, clock, _claims = make_limiter(limit=100, window=10.0)
+    limiter.acquire("k")
+    limiter.observe("k", 429, CaseInsensitiveDict({"Retry-After": "7"}))
+    limiter.acquire("k")
+    assert clock.now - START >= 7.0
+
+
+def test_a_429_without_retry_after_blocks_for_the_interval_from_the_headers(make_limiter):
+    limiter, clock, _claims = make_limiter(limit=100, window=10.0)
+    limiter.observe("k", 429, CaseInsensitiveDict({"X-RateLimit-Remaining": "0",
+                                                   "X-RateLimit-Interval-Milliseconds": "4000"}))
+    limiter.acquire("k")
+    assert clock.now - START == pytest.approx(4.0, abs=0.01)
+
+
+def test_a_bare_429_blocks_for_a_window(make_limiter):
+    limiter, clock, _claims = make_limiter(limit=100, window=10.0)
+    limiter.observe("k", 429, CaseInsensitiveDict())
+    limiter.acquire("k")
+    assert clock.now - START == pytest.approx(10.0, abs=0.01)
+
+
+def test_remaining_zero_while_we_thought_slots_free_fills_the_window(make_limiter):
+    # Someone else (another deployment of the app) is using the bucket: HighLevel says the window is full.
+    limiter, clock, _claims = make_limiter(limit=10, window=10.0)
+    limiter.acquire("k")
+    clock.now += 1
+    limiter.observe("k", 200, CaseInsensitiveDict({"X-RateLimit-Remaining": "0"}))
+    limiter.acquire("k")
+    assert clock.now - START >= 10.0
+
+
+def test_remaining_zero_when_we_agree_costs_nothing_extra(make_limiter):
+    limiter, clock, _claims = make_limiter(limit=3, window=10.0)
+    for _ in range(3):
+        limiter.acquire("k")
+        clock.now += 1
+    limiter.observe("k", 200, CaseInsensitiveDict({"X-RateLimit-Remaining": "0"}))
+    limiter.acquire("k")  # the first slot frees at START + 10 as it would have anyway
+    assert clock.now - START == pytest.approx(10.0, abs=0.01)
+
+
+def test_a_wait_longer_than_max_wait_raises_rate_limited(make_limiter):
+    limiter, clock, _claims = make_limiter(limit=10, window=10.0, max_wait=30.0)
+    limiter.observe("k", 429, CaseInsensitiveDict({"Retry-After": "600"}))
+    with pytest.raises(errors.RateLimited) as info:
+        limiter.acquire("k")
+    assert info.value.wait == pytest.approx(600, abs=1)
+    assert clock.now == START
+
+
+def test_a_daily_quota_reported_spent_refuses_until_the_next_utc_day(make_limiter):
+    limiter, clock, _claims = make_limiter(limit=10, window=10.0)
+    limiter.acquire("k")
+    limiter.observe("k", 200, CaseInsensitiveDict({"X-RateLimit-Daily-Remaining": "0",
+                                                   "X-RateLimit-Limit-Daily": "200000"}))
+    with pytest.raises(errors.QuotaExhausted) as info:
+        limiter.acquire("k")
+    assert info.value.wait == pytest.approx(12 * 3600)
+    clock.now += 12 * 3600 + 1
+    limiter.acquire("k")
+
+
+def test_our_own_daily_count_stops_at_the_daily_limit(make_limiter):
+    limiter, _clock, _claims = make_limiter(limit=10, window=1.0, daily_limit=3)
+    for _ in range(3):
+        limiter.acquire("k")
+    with pytest.raises(errors.QuotaExhausted):
+        limiter.acquire("k")
+    limiter.acquire("other")
+
+
+def test_daily_figures_are_stored(db):
+    from integrations.models import RateLimitDay
+
+    clock = FakeClock()
+    limiter = DatabaseRateLimiter(clock=clock, sleep=clock.sleep)
+    limiter.acquire("app:loc")
+    limiter.acquire("app:loc")
+    limiter.observe("app:loc", 200, CaseInsensitiveDict({"X-RateLimit-Daily-Remaining": "1234",
+                                                         "X-RateLimit-Limit-Daily": "200000"}))
+    row = RateLimitDay.objects.get(key="app:loc")
+    assert (row.day.isoformat(), row.count, row.reported_remaining, row.reported_limit) == (
+        "2025-03-01", 2, 1234, 200000)
+
+
+def test_the_database_ring_has_one_row_per_slot(db):
+    from integrations.models import RateLimitSlot
+
+    clock = FakeClock()
+    limiter = DatabaseRateLimiter(limit=7, window=10.0, clock=clock, sleep=clock.sleep)
+    for _ in range(7):
+        limiter.acquire("k")
+    assert RateLimitSlot.objects.filter(key="k").count() == 7
+    # a second process (a new instance) shares the same ring
+    other = DatabaseRateLimiter(limit=7, window=10.0, clock=clock, sleep=clock.sleep)
+    before = clock.now
+    other.acquire("k")
+    assert clock.now > before
+
+
+def test_get_rate_limiter_picks_redis_when_configured(settings, db):
+    reset_rate_limiter()
+    settings.REDIS_URL = ""
+    assert isinstance(get_rate_limiter(), DatabaseRateLimiter)
+    reset_rate_limiter()
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    settings.HIGHLEVEL_BURST_LIMIT = 50
+    limiter = get_rate_limiter()
+    assert isinstance(limiter, RedisRateLimiter) and limiter.limit == 50
+    assert get_rate_limiter() is limiter
+    reset_rate_limiter()

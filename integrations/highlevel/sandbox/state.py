@@ -61,7 +61,8 @@ class Sandbox:
             self.config = config
             start = parse_iso(config.now) if config.now else datetime.now(UTC)
             self.clock = Clock(start)
-            self.anchor = start
+            # Data hangs off the start day's midnight (UTC), so a seed gives the same world all day long.
+            self.anchor = start.replace(hour=0, minute=0, second=0, microsecond=0)
             self.anchor_day: date = start.date()
             self.skeleton = data.make_skeleton(config)
             self._locations: dict[str, LocationData] = {}
@@ -71,7 +72,7 @@ class Sandbox:
                 self.pits[agency.id] = self.tokens.add_pit(
                     pit_token(config.seed, agency.id), company_id=agency.id, location_id=None,
                     user_id=agency.user_id).token
-            installed_at = data.iso(start - timedelta(days=30))
+            installed_at = data.iso(self.anchor - timedelta(days=30))
             self.installed: dict[str, str | None] = {}
             for location in self.skeleton.locations.values():
                 self.pits[location.id] = self.tokens.add_pit(

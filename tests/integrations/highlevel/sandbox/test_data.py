@@ -74,7 +74,8 @@ def test_accounts_span_platforms_with_the_documented_fields():
         made = sb.location(location_id)
         assert 3 <= len(made.accounts) <= 6
         for account in made.accounts:
-            assert {"id", "oauthId", "profileId", "name", "platform", "type", "expire", "isExpired", "meta"} <= set(account)
+            expected = {"id", "oauthId", "profileId", "name", "platform", "type", "expire", "isExpired", "meta"}
+            assert expected <= set(account)
             platforms.add(account["platform"])
         for group in made.groups:
             assert set(group) == {"id", "name", "accountIds"}

@@ -37,7 +37,7 @@ def list_tags(sb: Sandbox, req: Request, location_id: str) -> Response:
     with sb.lock:
         tags = _location(sb, location_id).tags.values()
         matches = [t for t in tags if needle in t["tag"].lower()] if needle else list(tags)
-        page = copy.deepcopy(matches[skip:skip + limit])
+        page = [dict(t) for t in matches[skip:skip + limit]]  # tag values are immutable
     return _ok(200, "Fetched Tags by Location ID", {"tags": page, "count": len(matches)})
 
 
@@ -52,7 +52,7 @@ def tag_details(sb: Sandbox, req: Request, location_id: str) -> Response:
         raise fail(422, ["tagIds must be an array of strings"])
     with sb.lock:
         tags = _location(sb, location_id).tags
-        found = [copy.deepcopy(tags[i]) for i in dict.fromkeys(ids) if i in tags]
+        found = [dict(tags[i]) for i in dict.fromkeys(ids) if i in tags]
     return _ok(201, "Fetched Tags by Tag IDs", {"tags": found, "count": len(found)})
 
 

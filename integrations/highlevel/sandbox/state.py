@@ -81,12 +81,13 @@ class Sandbox:
                 self.installed[location.id] = installed_at
             self.company_installed = dict.fromkeys(self.skeleton.agencies, installed_at)
             self.faults = Faults(config.seed)
+            self.limiter = RateLimiter(config.burst_limit, config.burst_window_ms, config.daily_limit)
             self.reset_stats()
 
     def reset_stats(self) -> None:
+        """Zero the counters; the rate-limit windows and quotas carry on."""
         with self.lock:
-            config = self.config
-            self.limiter = RateLimiter(config.burst_limit, config.burst_window_ms, config.daily_limit)
+            self.limiter.resources.clear()
             self.requests: Counter[str] = Counter()
             self.counters: Counter[str] = Counter()
             self.grant_counts: Counter[str] = Counter()

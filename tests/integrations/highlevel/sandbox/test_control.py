@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
 from .helpers import location_pit
 
 
@@ -134,3 +138,25 @@ def test_a_bad_reset_config_is_refused(sandbox):
     answer = sandbox.http.post(f"{sandbox.url}/_sandbox/reset", json={"config": {"colour": "blue"}})
     assert answer.status_code == 400
     assert "colour" in answer.json()["error"]
+
+
+def test_many_concurrent_clients_are_served(sandbox):
+    state = sandbox.state()
+
+    def work(index):
+        location = state["locations"][index % len(state["locations"])]
+        with requests.Session() as http:
+            statuses = []
+            for _ in range(5):
+                answer = http.get(f"{sandbox.url}/social-media-posting/{location['id']}/tags",
+                                  headers={"Authorization": f"Bearer {location['pit']}", "Version": "2021-07-28"})
+                statuses.append(answer.status_code)
+            sandbox_tag = sandbox.add_tag(location["id"], f"Concurrent {index}")
+            return statuses, sandbox_tag["_id"]
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(work, range(32)))
+    assert all(status == 200 for statuses, _ in results for status in statuses)
+    assert len({tag_id for _, tag_id in results}) == 32
+    assert sandbox.stats()["requests"]["total"] == 160
+    assert sum(len(sandbox.tags(loc["id"])) for loc in state["locations"]) == 3 * 120 + 32

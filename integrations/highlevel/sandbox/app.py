@@ -22,6 +22,9 @@ _LOC = r"(?P<location_id>[^/]+)"
 ROUTES: list[tuple[str, str, Callable]] = [
     ("GET", "/oauth/chooselocation", oauth.consent_page),
     ("POST", "/oauth/chooselocation", oauth.consent_submit),
+    # The marketplace serves the consent page under /v2 too; either base works as HIGHLEVEL_AUTHORIZE_URL.
+    ("GET", "/v2/oauth/chooselocation", oauth.consent_page),
+    ("POST", "/v2/oauth/chooselocation", oauth.consent_submit),
     ("POST", "/oauth/token", oauth.token),
     ("POST", "/oauth/locationToken", oauth.location_token),
     ("GET", "/oauth/installedLocations", oauth.installed_locations),

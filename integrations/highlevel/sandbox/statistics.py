@@ -2,12 +2,12 @@
 against a previous one.
 
 Choices where HighLevel documents nothing: days are UTC calendar days from startDate's date to endDate's
-date; `dayRange` labels are short weekday names as the published example shows; `followers` is a daily
-running count, so its total is the last day's value (every other total is the sum of its series);
-`change`/`totalChange` are percentages rounded to 2 places, 100.0 when the previous value was 0 and the
-current is not, 0.0 when both are 0; engagement's change compares likes + comments + shares. Metrics a
-platform does not report are missing (never zero), and a total is missing when no asked platform reports it.
-Unknown profile ids are ignored."""
+date; days after the sandbox's today report zeros (followers stay at today's count); `dayRange` labels are
+short weekday names as the published example shows; `followers` is a daily running count, so its total is
+the last day's value (every other total is the sum of its series); `change`/`totalChange` are percentages
+rounded to 2 places, 100.0 when the previous value was 0 and the current is not, 0.0 when both are 0;
+engagement's change compares likes + comments + shares. Metrics a platform does not report are missing
+(never zero), and a total is missing when no asked platform reports it. Unknown profile ids are ignored."""
 
 from __future__ import annotations
 
@@ -100,12 +100,16 @@ def _range(value, name: str) -> list[date]:
 def _series(sb: Sandbox, accounts: list[dict], days: list[date]) -> dict[str, dict[str, list[int]]]:
     """Per platform, per reported metric, the per-day sums over the accounts."""
     config, anchor = sb.config, sb.anchor_day
+    today = sb.now().date()
     out: dict[str, dict[str, list[int]]] = {}
     for account in accounts:
         platform = out.setdefault(account["platform"], {})
         for index, day in enumerate(days):
+            known = min(day, today)
             values = day_metrics(config.seed, account["profileId"], account["platform"], config.days,
-                                 (day - anchor).days, day.weekday())
+                                 (known - anchor).days, known.weekday())
+            if day > today:  # nothing has happened yet: flows are zero, the follower count stands still
+                values = {m: (v if m == "followers" else 0) for m, v in values.items()}
             for metric, value in values.items():
                 platform.setdefault(metric, [0] * len(days))[index] += value
     return out

@@ -189,3 +189,10 @@ def test_tokens_look_right(sandbox):
     tokens = sandbox.oauth_tokens(f"location:{location_id}")
     assert re.fullmatch(r"sbxat_[A-Za-z0-9_-]{20,}", tokens["access_token"])
     assert re.fullmatch(r"sbxrt_[A-Za-z0-9_-]{20,}", tokens["refresh_token"])
+
+
+def test_the_consent_page_is_also_served_under_v2(sandbox):
+    page = sandbox.http.get(f"{sandbox.url}/v2/oauth/chooselocation", params={
+        "response_type": "code", "client_id": "tagscope-sandbox", "redirect_uri": REDIRECT, "scope": "x"})
+    assert page.status_code == 200
+    assert 'action="/oauth/chooselocation"' in page.text

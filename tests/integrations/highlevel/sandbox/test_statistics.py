@@ -126,3 +126,14 @@ def test_bad_requests_are_400(world, body):
     answer = ask(sandbox, location_id, pit, body)
     assert answer.status_code == 400
     assert answer.json()["statusCode"] == 400
+
+
+def test_days_after_today_have_happened_to_nobody(world):
+    sandbox, location_id, pit, accounts = world
+    ids = [a["profileId"] for a in accounts]
+    results = ask(sandbox, location_id, pit, {"profileIds": ids, "currentRange": {
+        "startDate": "2026-03-14T00:00:00.000Z", "endDate": "2026-03-17T23:59:59.999Z"}}).json()["results"]
+    impressions = results["postPerformance"]["impressions"]
+    assert impressions[0] > 0 and impressions[2:] == [0, 0]
+    for entry in results["platformTotals"]["followers"].values():
+        assert entry["series"][1] == entry["series"][2] == entry["series"][3] > 0

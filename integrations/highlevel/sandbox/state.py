@@ -57,9 +57,9 @@ class Sandbox:
     # --- lifecycle ----------------------------------------------------------------------------------
     def reset(self, overrides: dict | None = None) -> None:
         config = self.base_config.with_overrides(overrides)
+        start = parse_iso(config.now) if config.now else datetime.now(UTC)  # a bad "now" fails before any change
         with self.lock:
             self.config = config
-            start = parse_iso(config.now) if config.now else datetime.now(UTC)
             self.clock = Clock(start)
             # Data hangs off the start day's midnight (UTC), so a seed gives the same world all day long.
             self.anchor = start.replace(hour=0, minute=0, second=0, microsecond=0)

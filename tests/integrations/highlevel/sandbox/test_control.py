@@ -160,3 +160,12 @@ def test_many_concurrent_clients_are_served(sandbox):
     assert len({tag_id for _, tag_id in results}) == 32
     assert sandbox.stats()["requests"]["total"] == 160
     assert sum(len(sandbox.tags(loc["id"])) for loc in state["locations"]) == 3 * 120 + 32
+
+
+def test_a_bad_reset_leaves_the_world_as_it_was(sandbox):
+    before = sandbox.state()
+    answer = sandbox.http.post(f"{sandbox.url}/_sandbox/reset", json={"config": {"seed": 9, "now": "not a date"}})
+    assert answer.status_code == 400
+    after = sandbox.state()
+    assert after["config"] == before["config"]
+    assert after["locations"] == before["locations"]

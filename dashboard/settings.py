@@ -265,12 +265,20 @@ HIGHLEVEL_WEBHOOK_PUBLIC_KEY = env.str(
     ),
 )
 HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY = env.str("HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY", default="")
+HIGHLEVEL_SANDBOX_SEED = env_int("HIGHLEVEL_SANDBOX_SEED", default=1)
+if HIGHLEVEL_SANDBOX and not os.environ.get("HIGHLEVEL_WEBHOOK_PUBLIC_KEY"):
+    # The sandbox signs its app webhooks with a key derived from its seed.
+    from integrations.highlevel.sandbox.keys import webhook_public_key_pem
+
+    HIGHLEVEL_WEBHOOK_PUBLIC_KEY = webhook_public_key_pem(HIGHLEVEL_SANDBOX_SEED)
 HIGHLEVEL_TIMEOUT = (
     env.float("HIGHLEVEL_CONNECT_TIMEOUT", default=5.0),
     env.float("HIGHLEVEL_READ_TIMEOUT", default=30.0),
 )
 HIGHLEVEL_MAX_RETRIES = env_int("HIGHLEVEL_MAX_RETRIES", default=5)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
+# The OAuth redirect URI registered with the HighLevel app; unset: built from the request.
+HIGHLEVEL_REDIRECT_URI = env.str("HIGHLEVEL_REDIRECT_URI", default="")
 
 DESTINATION_ALLOWED_HOSTS = env_csv("DESTINATION_ALLOWED_HOSTS", default=[])
 

@@ -2,12 +2,21 @@
 in-process, rate limits off, fast password hashing)."""
 
 import os
+import tempfile
 
 os.environ.setdefault("TAGSCOPE_TESTING", "1")
 
 from dashboard.settings import *  # noqa: F403
+from dashboard.settings import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests that exercise the MFA requirement switch it on themselves.
 MFA_REQUIRED = False
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not shared-cache memory: threads and worker processes in tests then lock and wait the way
+    # production does (WAL + busy timeout). One file per test session, so parallel sessions never meet.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"tagscope-test-{os.getpid()}.sqlite3")
+    }

@@ -2,13 +2,22 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from dashboard.views import health, home
+from dashboard.views import connections, health, home, webhooks
 
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Tagscope administration"
 
 urlpatterns = [
     path("", home.locations_overview, name="home"),
+    path("connections/", connections.connection_list, name="connections"),
+    path("connections/oauth/start/", connections.oauth_start, name="oauth_start"),
+    path("connections/oauth/callback/", connections.oauth_callback, name="oauth_callback"),
+    path("connections/private-token/", connections.private_token_add, name="private_token_add"),
+    path("connections/<int:pk>/", connections.connection_show, name="connection_detail"),
+    path("connections/<int:pk>/test/", connections.connection_test, name="connection_test"),
+    path("connections/<int:pk>/rotate/", connections.connection_rotate, name="connection_rotate"),
+    path("connections/<int:pk>/disconnect/", connections.connection_disconnect, name="connection_disconnect"),
+    path("webhooks/highlevel/", webhooks.highlevel_webhook, name="highlevel_webhook"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 HEARTBEAT = "tagscope.heartbeat"
+TOKEN_REFRESH = "tagscope.refresh-expiring-tokens"
 
 
 def wanted_schedules() -> list[dict[str, Any]]:
@@ -12,6 +13,8 @@ def wanted_schedules() -> list[dict[str, Any]]:
 
     return [
         {"name": HEARTBEAT, "func": "integrations.tasks.heartbeat", "schedule_type": Schedule.MINUTES, "minutes": 1},
+        {"name": TOKEN_REFRESH, "func": "integrations.tasks.refresh_expiring_tokens",
+         "schedule_type": Schedule.MINUTES, "minutes": 10},
     ]
 
 

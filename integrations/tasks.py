@@ -16,3 +16,15 @@ def heartbeat() -> None:
         name=settings.Q_CLUSTER["name"],
         defaults={"beat_at": timezone.now(), "hostname": socket.gethostname()[:255], "pid": os.getpid()},
     )
+
+
+def connection_discover_locations(connection_id: int) -> int:
+    from integrations.connections.services import agency_locations_discover
+
+    return len(agency_locations_discover(connection_id=connection_id))
+
+
+def refresh_expiring_tokens() -> int:
+    from integrations.connections.tokens import refresh_expiring_tokens as refresh
+
+    return refresh()

@@ -24,6 +24,16 @@ def _restore_roles() -> None:
     importlib.import_module("dashboard.migrations.0002_roles").create_roles(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limiter():
+    """Each test's database starts empty, so the process-wide limiter starts afresh too."""
+    from integrations.highlevel import ratelimit
+
+    ratelimit._shared = None
+    yield
+    ratelimit._shared = None
+
+
 @pytest.fixture
 def make_user(db):
     from dashboard.users import user_create

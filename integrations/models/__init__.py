@@ -4,7 +4,14 @@ One module per concern; everything is re-exported here so `from integrations.mod
 """
 
 from integrations.models.apicalls import ApiCall
+from integrations.models.audit import AuditEntry
+from integrations.models.connections import Connection, Location
+from integrations.models.events import Event
 from integrations.models.health import WorkerHeartbeat
 from integrations.models.ratelimit import RateLimitDay, RateLimitSlot
+from integrations.models.webhooks import InboundWebhook
 
-__all__ = ["ApiCall", "RateLimitDay", "RateLimitSlot", "WorkerHeartbeat"]
+__all__ = [
+    "ApiCall", "AuditEntry", "Connection", "Event", "InboundWebhook", "Location",
+    "RateLimitDay", "RateLimitSlot", "WorkerHeartbeat",
+]

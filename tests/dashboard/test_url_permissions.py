@@ -14,11 +14,25 @@ LOGIN = "login"  # anonymous: redirected to the sign-in page
 OK = "ok"  # served (2xx, or a redirect that is not to sign-in)
 FORBIDDEN = "forbidden"  # 403
 HEALTH = "health"  # 200 or 503: a public probe whose answer depends on the worker
+UNSIGNED = "unsigned"  # public, but a request without a valid signature gets 401
+
+ADMIN_ONLY = {"anonymous": LOGIN, "marketer": FORBIDDEN, "admin": OK}
+MISSING = {"pk": 999999}  # object pages: the permission check runs before the lookup (admin sees 404)
 
 # name -> (kwargs, method, {role: expectation})
 EXPECTED: dict[str, tuple[dict, str, dict[str, str]]] = {
     "home": ({}, "get", {"anonymous": LOGIN, "marketer": OK, "admin": OK}),
     "healthz": ({}, "get", {"anonymous": HEALTH, "marketer": HEALTH, "admin": HEALTH}),
+    "connections": ({}, "get", ADMIN_ONLY),
+    "oauth_start": ({}, "get", ADMIN_ONLY),
+    # No OAuth flow was started in this session, so even an admin is refused (403).
+    "oauth_callback": ({}, "get", {"anonymous": LOGIN, "marketer": FORBIDDEN, "admin": FORBIDDEN}),
+    "private_token_add": ({}, "get", ADMIN_ONLY),
+    "connection_detail": (MISSING, "get", ADMIN_ONLY),
+    "connection_test": (MISSING, "post", ADMIN_ONLY),
+    "connection_rotate": (MISSING, "get", ADMIN_ONLY),
+    "connection_disconnect": (MISSING, "get", ADMIN_ONLY),
+    "highlevel_webhook": ({}, "post", {"anonymous": UNSIGNED, "marketer": UNSIGNED, "admin": UNSIGNED}),
 }
 THIRD_PARTY_PREFIXES = ("accounts/", "admin/")
 
@@ -77,6 +91,8 @@ def _check(response, expectation: str, url: str) -> None:
         assert status == 403, f"{url}: {status}"
     elif expectation == HEALTH:
         assert status in (200, 503), f"{url}: {status}"
+    elif expectation == UNSIGNED:
+        assert status == 401, f"{url}: {status}"
     else:
         assert status < 400 or status == 404, f"{url}: {status}"
         assert "/accounts/login/" not in location, f"{url}: sent to sign in"

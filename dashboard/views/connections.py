@@ -1,0 +1,187 @@
+"""Admins connect HighLevel here: OAuth (agency or location), Private Integration tokens, and the
+test / rotate / reconnect / disconnect actions. Views stay thin: services do the work."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dashboard.forms.connections import DisconnectForm, PrivateTokenForm, RotateTokenForm
+from dashboard.roles import MANAGE_CONNECTIONS, requires
+from dashboard.selectors.connections import connection_detail, connection_rows
+from integrations.connections import services
+from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION, authorize_url
+from integrations.models import Connection
+
+OAUTH_SESSION_KEY = "highlevel_oauth_flows"
+OAUTH_FLOW_TTL_SECONDS = 15 * 60
+MAX_PENDING_FLOWS = 5
+
+
+def _actor(request: HttpRequest) -> services.Actor:
+    return services.Actor(user=request.user, ip_address=request.META.get("REMOTE_ADDR"))
+
+
+@require_GET
+@requires(MANAGE_CONNECTIONS)
+def connection_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "connections/list.html", {
+        "rows": connection_rows(),
+        "oauth_configured": bool(settings.HIGHLEVEL_CLIENT_ID and settings.HIGHLEVEL_CLIENT_SECRET),
+        "sandbox": settings.HIGHLEVEL_SANDBOX,
+    })
+
+
+@require_GET
+@requires(MANAGE_CONNECTIONS)
+def connection_show(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    return render(request, "connections/detail.html", connection_detail(connection))
+
+
+# --- OAuth ------------------------------------------------------------------------------------------------
+def _redirect_uri(request: HttpRequest) -> str:
+    return settings.HIGHLEVEL_REDIRECT_URI or request.build_absolute_uri(reverse("oauth_callback"))
+
+
+@require_GET
+@requires(MANAGE_CONNECTIONS)
+def oauth_start(request: HttpRequest) -> HttpResponse:
+    if not (settings.HIGHLEVEL_CLIENT_ID and settings.HIGHLEVEL_CLIENT_SECRET):
+        messages.error(request, "OAuth is not configured: set HIGHLEVEL_CLIENT_ID and HIGHLEVEL_CLIENT_SECRET.")
+        return redirect("connections")
+    user_type = USER_TYPE_COMPANY if request.GET.get("install") == "agency" else USER_TYPE_LOCATION
+    state = secrets.token_urlsafe(32)
+    redirect_uri = _redirect_uri(request)
+    now = time.time()
+    flows = {
+        key: flow for key, flow in request.session.get(OAUTH_SESSION_KEY, {}).items()
+        if now - flow["created"] < OAUTH_FLOW_TTL_SECONDS
+    }
+    flows[state] = {"created": now, "user_type": user_type, "redirect_uri": redirect_uri}
+    newest = sorted(flows.items(), key=lambda kv: kv[1]["created"])[-MAX_PENDING_FLOWS:]
+    request.session[OAUTH_SESSION_KEY] = dict(newest)
+    return HttpResponseRedirect(authorize_url(state=state, redirect_uri=redirect_uri, user_type=user_type))
+
+
+def _pop_flow(request: HttpRequest, state: str | None) -> dict | None:
+    """The pending flow this callback belongs to, removed so it cannot be used twice.
+
+    That HighLevel echoes `state` is unverified: without one, the session's single newest flow is used."""
+    flows = request.session.get(OAUTH_SESSION_KEY, {})
+    now = time.time()
+    flows = {k: f for k, f in flows.items() if now - f["created"] < OAUTH_FLOW_TTL_SECONDS}
+    if state:
+        flow = flows.pop(state, None)
+    elif flows:
+        newest = max(flows, key=lambda k: flows[k]["created"])
+        flow = flows.pop(newest)
+    else:
+        flow = None
+    request.session[OAUTH_SESSION_KEY] = flows
+    return flow
+
+
+@require_GET
+@requires(MANAGE_CONNECTIONS)
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    flow = _pop_flow(request, request.GET.get("state"))
+    if flow is None:
+        return render(request, "connections/oauth_refused.html", status=403)
+    error = request.GET.get("error")
+    if error:
+        if error == "access_denied":
+            messages.warning(request, "You declined the connection in HighLevel; nothing was saved.")
+        else:
+            messages.error(request, f"HighLevel did not authorize the connection ({error[:100]}); nothing was saved.")
+        return redirect("connections")
+    code = request.GET.get("code", "").strip()
+    if not code:
+        messages.error(request, "HighLevel came back without an authorization code; start again.")
+        return redirect("connections")
+    try:
+        connection, report, created = services.connection_complete_oauth(
+            code=code, redirect_uri=flow["redirect_uri"], user_type=flow["user_type"], actor=_actor(request)
+        )
+    except services.ConnectionActionError as exc:
+        messages.error(request, f"The connection could not be completed: {exc} Nothing was saved.")
+        return redirect("connections")
+    messages.success(request, f"{'Connected' if created else 'Reconnected'} {connection.name}.")
+    for line in report.explanations():
+        messages.warning(request, f"Limited connection. {line}")
+    for line in report.warnings():
+        messages.warning(request, line)
+    return redirect("connection_detail", pk=connection.pk)
+
+
+# --- Private Integration tokens and actions --------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@requires(MANAGE_CONNECTIONS)
+def private_token_add(request: HttpRequest) -> HttpResponse:
+    form = PrivateTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connection = services.connection_add_private_token(actor=_actor(request), **form.cleaned_data)
+        except services.ConnectionActionError as exc:
+            form.add_error("token", str(exc))
+        else:
+            messages.success(request, f"Connected {connection.name} with a Private Integration token.")
+            return redirect("connection_detail", pk=connection.pk)
+    return render(request, "connections/private_token_form.html", {"form": form})
+
+
+@require_POST
+@requires(MANAGE_CONNECTIONS)
+def connection_test(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    result = services.connection_test(connection=connection, actor=_actor(request))
+    text = f"{connection.name}: {result.message} ({result.latency_ms:.0f} ms)"
+    (messages.success if result.ok else messages.error)(request, text)
+    if request.POST.get("next") == "detail":
+        return redirect("connection_detail", pk=pk)
+    return redirect("connections")
+
+
+@require_http_methods(["GET", "POST"])
+@requires(MANAGE_CONNECTIONS)
+def connection_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    needs_token = connection.kind == Connection.Kind.PRIVATE_TOKEN
+    form = RotateTokenForm(request.POST or None) if needs_token else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            services.connection_rotate(
+                connection=connection, actor=_actor(request), new_token=form.cleaned_data["token"] if form else ""
+            )
+        except services.ConnectionActionError as exc:
+            if form is None:
+                messages.error(request, f"Rotation failed: {exc} The current token is unchanged.")
+                return redirect("connection_detail", pk=pk)
+            form.add_error("token", f"{exc} The current token is unchanged.")
+        else:
+            messages.success(request, f"{connection.name}: token replaced; the old one is gone.")
+            return redirect("connection_detail", pk=pk)
+    return render(request, "connections/rotate_form.html", {"connection": connection, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@requires(MANAGE_CONNECTIONS)
+def connection_disconnect(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    form = DisconnectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.connection_disconnect(connection=connection, actor=_actor(request))
+        messages.success(
+            request,
+            f"{connection.name} is disconnected: its tokens are forgotten. Its locations, mirrored tags, "
+            "statistics and history are kept; reconnect at any time to resume.",
+        )
+        return redirect("connections")
+    return render(request, "connections/disconnect_form.html", {"connection": connection, "form": form})

@@ -1,0 +1,1 @@
+"""Connections to HighLevel: credentials, their refresh, location tokens, and the audit trail."""

@@ -1,0 +1,334 @@
+"""What admins do with connections: connect (OAuth or Private Integration token), test, rotate, disconnect.
+
+Each function calls HighLevel first, then writes in a short transaction; none holds a transaction across
+network I/O. Errors reach the caller as `ConnectionActionError` with a message fit for an admin's eyes
+(never a token).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations import crypto
+from integrations.connections.audit import audit_record
+from integrations.connections.scopes import ScopeReport, scope_report
+from integrations.connections.tokens import (
+    ConnectionUnusable,
+    client_for_connection,
+    connection_refresh,
+    save_grant,
+)
+from integrations.highlevel.client import HighLevelClient
+from integrations.highlevel.errors import (
+    AuthenticationError,
+    HighLevelError,
+    InvalidGrant,
+    ScopeError,
+    TransportError,
+)
+from integrations.highlevel.oauth import USER_TYPE_COMPANY
+from integrations.highlevel.types import TokenGrant
+from integrations.models import AuditEntry, Connection, Location
+
+log = logging.getLogger(__name__)
+
+
+class ConnectionActionError(Exception):
+    """An admin action failed; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: Any = None
+    ip_address: str | None = None
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, InvalidGrant):
+        return "HighLevel refused the authorization (the code or token was already used, expired or revoked)."
+    if isinstance(exc, AuthenticationError):
+        return "HighLevel rejected the token (invalid, expired or revoked)."
+    if isinstance(exc, ScopeError):
+        return "The token lacks a scope Tagscope needs."
+    if isinstance(exc, TransportError):
+        return "HighLevel could not be reached (timeout or connection error). Try again in a moment."
+    if isinstance(exc, HighLevelError):
+        return f"HighLevel answered with an error: {exc.message or type(exc).__name__}."
+    return str(exc)
+
+
+# --- OAuth ---------------------------------------------------------------------------------------------------
+def connection_complete_oauth(
+    *, code: str, redirect_uri: str, user_type: str, actor: Actor, client: HighLevelClient | None = None
+) -> tuple[Connection, ScopeReport, bool]:
+    """Exchange the callback's code and save the connection (the same location or agency again updates
+    the existing connection instead of making a twin). Returns (connection, scope report, created)."""
+    try:
+        grant = (client or HighLevelClient()).exchange_code(code, redirect_uri, user_type)
+    except HighLevelError as exc:
+        raise ConnectionActionError(_explain(exc)) from None
+    connection, created = _connection_from_grant(grant, actor=actor)
+    report = scope_report(granted=connection.scope_set, user_type=grant.user_type or user_type)
+    if connection.kind == Connection.Kind.OAUTH_LOCATION:
+        _location_upsert(connection, location_id=connection.location_id, name="")
+    else:
+        from django_q.tasks import async_task
+
+        async_task("integrations.tasks.connection_discover_locations", connection.pk,
+                   task_name=f"discover-locations-{connection.pk}")
+    return connection, report, created
+
+
+def _connection_from_grant(grant: TokenGrant, *, actor: Actor) -> tuple[Connection, bool]:
+    is_agency = (grant.user_type or "").lower() == USER_TYPE_COMPANY.lower()
+    kind = Connection.Kind.OAUTH_AGENCY if is_agency else Connection.Kind.OAUTH_LOCATION
+    company_id = grant.company_id or ""
+    location_id = "" if is_agency else (grant.location_id or "")
+    if not is_agency and not location_id:
+        raise ConnectionActionError("HighLevel's answer named no location; nothing was saved.")
+    now = timezone.now()
+    identity = {"kind": kind, "company_id": company_id, "location_id": location_id}
+    with transaction.atomic():
+        connection = Connection.objects.select_for_update().filter(**identity).first()
+        created = connection is None
+        if created:
+            connection = Connection(**identity, name=_default_name(kind, company_id, location_id))
+        connection.highlevel_user_id = grant.user_id or ""
+        connection.connected_by = actor.user if getattr(actor.user, "is_authenticated", False) else None
+        connection.connected_at = now
+        connection.refresh_lease_until = None
+        connection.refresh_lease_owner = ""
+        try:
+            connection.save()
+        except IntegrityError:  # a concurrent callback for the same identity won: update that one
+            connection = Connection.objects.get(**identity)
+            created = False
+        save_grant(connection, grant)
+        audit_record(
+            action=AuditEntry.Action.CONNECTED if created else AuditEntry.Action.RECONNECTED,
+            connection=connection, actor=actor.user, ip_address=actor.ip_address,
+            detail=f"OAuth {'agency' if is_agency else 'location'} install; scopes: {' '.join(grant.scope)}",
+        )
+    return connection, created
+
+
+def _default_name(kind: str, company_id: str, location_id: str) -> str:
+    if kind == Connection.Kind.OAUTH_AGENCY:
+        return f"Agency {company_id}"
+    return f"Location {location_id}"
+
+
+def _location_upsert(connection: Connection, *, location_id: str, name: str, timezone_name: str = "",
+                     address: str = "", installed_at=None) -> Location:
+    location, created = Location.objects.get_or_create(
+        location_id=location_id,
+        defaults={"connection": connection, "company_id": connection.company_id,
+                  "name": name or f"Location {location_id}", "timezone": timezone_name or "UTC",
+                  "address": address or "", "installed_at": installed_at or timezone.now()},
+    )
+    if not created:
+        changed = {"connection": connection, "is_installed": True, "uninstalled_at": None}
+        if name:
+            changed["name"] = name
+        if timezone_name:
+            changed["timezone"] = timezone_name
+        if address:
+            changed["address"] = address
+        if connection.company_id:
+            changed["company_id"] = connection.company_id
+        for key, value in changed.items():
+            setattr(location, key, value)
+        location.save()
+    return location
+
+
+def agency_locations_discover(*, connection_id: int, client: HighLevelClient | None = None) -> list[Location]:
+    """List where the app is installed in the agency and keep a Location for each (tokens are minted on use)."""
+    connection = Connection.objects.get(pk=connection_id)
+    if connection.kind != Connection.Kind.OAUTH_AGENCY:
+        return list(connection.locations.all())
+    client = client or client_for_connection(connection)
+    installed = list(client.iter_installed_locations(connection.company_id))  # HTTP before any write
+    locations = [
+        _location_upsert(connection, location_id=item.id, name=item.name, address=item.address or "",
+                         installed_at=item.installed_at)
+        for item in installed if item.is_installed
+    ]
+    seen = {item.id for item in installed if item.is_installed}
+    Location.objects.filter(connection=connection, is_installed=True).exclude(location_id__in=seen).update(
+        is_installed=False, uninstalled_at=timezone.now(), token_enc="", token_expires_at=None
+    )
+    return locations
+
+
+# --- Private Integration tokens ---------------------------------------------------------------------------
+def _probe_location_token(token: str, location_id: str, client: HighLevelClient | None) -> float:
+    """A live call with the token alone (no stored credential); returns its latency in ms."""
+    probe = client or HighLevelClient(lambda: token)
+    started = time.perf_counter()
+    try:
+        probe.list_accounts(location_id)
+    except HighLevelError as exc:
+        raise ConnectionActionError(f"The token did not work for location {location_id}: {_explain(exc)}") from None
+    return (time.perf_counter() - started) * 1000
+
+
+def connection_add_private_token(
+    *, name: str, location_id: str, token: str, actor: Actor, client: HighLevelClient | None = None
+) -> Connection:
+    """Validate a location's Private Integration token with a live call, then save it encrypted."""
+    location_id, token = location_id.strip(), token.strip()
+    _probe_location_token(token, location_id, client)
+    now = timezone.now()
+    identity = {"kind": Connection.Kind.PRIVATE_TOKEN, "company_id": "", "location_id": location_id}
+    with transaction.atomic():
+        connection, created = Connection.objects.get_or_create(
+            **identity, defaults={"name": name or f"Location {location_id}"}
+        )
+        connection.name = name or connection.name
+        connection.access_token_enc = crypto.encrypt(token)
+        connection.refresh_token_enc = ""
+        connection.token_expires_at = None
+        connection.token_version += 1
+        connection.status = Connection.Status.ACTIVE
+        connection.connected_by = actor.user if getattr(actor.user, "is_authenticated", False) else None
+        connection.connected_at = now
+        connection.last_error = ""
+        connection.scopes = ""
+        connection.save()
+        _location_upsert(connection, location_id=location_id, name=name)
+        audit_record(
+            action=AuditEntry.Action.CONNECTED if created else AuditEntry.Action.ROTATED,
+            connection=connection, actor=actor.user, ip_address=actor.ip_address,
+            detail="Private Integration token added" if created else "Private Integration token replaced",
+        )
+    return connection
+
+
+def connection_rotate(
+    *, connection: Connection, actor: Actor, new_token: str = "", client: HighLevelClient | None = None
+) -> Connection:
+    """Replace a connection's token; the old one is dropped only after the new one has worked.
+
+    Private Integration tokens: the admin pastes the new token. OAuth: a refresh now (a new pair)."""
+    if connection.kind == Connection.Kind.PRIVATE_TOKEN:
+        if not new_token.strip():
+            raise ConnectionActionError("Paste the new Private Integration token.")
+        _probe_location_token(new_token.strip(), connection.location_id, client)
+        with transaction.atomic():
+            Connection.objects.filter(pk=connection.pk).update(
+                access_token_enc=crypto.encrypt(new_token.strip()), status=Connection.Status.ACTIVE,
+                last_error="", last_error_at=None, updated_at=timezone.now(), token_version=F("token_version") + 1,
+            )
+            audit_record(action=AuditEntry.Action.ROTATED, connection=connection, actor=actor.user,
+                         ip_address=actor.ip_address, detail="Private Integration token replaced after a live check")
+        connection.refresh_from_db()
+        return connection
+    try:
+        connection = connection_refresh(connection_id=connection.pk, force=True, client=client,
+                                        reason="rotated by an admin")
+    except (ConnectionUnusable, HighLevelError) as exc:
+        raise ConnectionActionError(_explain(exc)) from None
+    audit_record(action=AuditEntry.Action.ROTATED, connection=connection, actor=actor.user,
+                 ip_address=actor.ip_address, detail="OAuth token pair replaced")
+    return connection
+
+
+@dataclass(frozen=True)
+class TestResult:
+    ok: bool
+    latency_ms: float
+    message: str
+
+
+def connection_test(*, connection: Connection, actor: Actor, client: HighLevelClient | None = None) -> TestResult:
+    """One cheap real call with the stored credential; the result and its latency."""
+    started = time.perf_counter()
+    try:
+        if connection.kind == Connection.Kind.OAUTH_AGENCY:
+            probe = client or client_for_connection(connection)
+            count = sum(1 for _ in probe.iter_installed_locations(connection.company_id))
+            message = f"OK: the agency token works; the app is installed in {count} location(s)."
+        else:
+            location = connection.locations.first()
+            location_id = connection.location_id or (location.location_id if location else "")
+            from integrations.connections.tokens import client_for_location
+
+            probe = client or client_for_location(location or Location(location_id=location_id,
+                                                                      connection=connection))
+            listing = probe.list_accounts(location_id)
+            message = f"OK: the token works; {len(listing.accounts)} social account(s) visible."
+        ok = True
+    except (HighLevelError, ConnectionUnusable) as exc:
+        ok, message = False, f"Failed: {_explain(exc)}"
+    latency = (time.perf_counter() - started) * 1000
+    audit_record(action=AuditEntry.Action.TESTED, connection=connection, actor=actor.user,
+                 ip_address=actor.ip_address, detail=f"{message} ({latency:.0f} ms)")
+    return TestResult(ok=ok, latency_ms=latency, message=message)
+
+
+def connection_disconnect(*, connection: Connection, actor: Actor) -> Connection:
+    """Forget the tokens; keep the connection row, its locations, the mirrored data and the history."""
+    now = timezone.now()
+    with transaction.atomic():
+        Connection.objects.filter(pk=connection.pk).update(
+            access_token_enc="", refresh_token_enc="", token_expires_at=None, status=Connection.Status.DISCONNECTED,
+            refresh_lease_until=None, refresh_lease_owner="", updated_at=now,
+        )
+        Location.objects.filter(connection=connection).update(token_enc="", token_expires_at=None)
+        audit_record(action=AuditEntry.Action.DISCONNECTED, connection=connection, actor=actor.user,
+                     ip_address=actor.ip_address, detail="Tokens forgotten; mirrored data and history kept")
+    connection.refresh_from_db()
+    return connection
+
+
+# --- encryption keys -------------------------------------------------------------------------------------------
+@dataclass
+class KeyRotationReport:
+    rotated: int = 0
+    unreadable: int = 0
+
+
+def encryption_keys_rotate() -> KeyRotationReport:
+    """Re-encrypt every stored secret with the newest key. Unreadable values are reported and their
+    connection marked needs reconnect; nothing crashes half-way."""
+    from integrations.connections.tokens import connection_mark_needs_reconnect
+    from integrations.crypto import UndecryptableSecret
+
+    report = KeyRotationReport()
+    for connection in Connection.objects.all().iterator():
+        updates: dict[str, str] = {}
+        broken = False
+        for field in ("access_token_enc", "refresh_token_enc"):
+            value = getattr(connection, field)
+            if not value:
+                continue
+            try:
+                updates[field] = crypto.rotate(value)
+            except UndecryptableSecret:
+                broken = True
+        if updates:
+            Connection.objects.filter(pk=connection.pk).update(**updates)
+            report.rotated += len(updates)
+        if broken:
+            report.unreadable += 1
+            connection_mark_needs_reconnect(
+                connection, reason="A stored token cannot be decrypted with any configured key. Reconnect.",
+                audit_action=AuditEntry.Action.UNDECRYPTABLE,
+            )
+    for location in Location.objects.exclude(token_enc="").iterator():
+        try:
+            Location.objects.filter(pk=location.pk).update(token_enc=crypto.rotate(location.token_enc))
+            report.rotated += 1
+        except UndecryptableSecret:  # minted tokens are disposable: drop it, the next use mints another
+            Location.objects.filter(pk=location.pk).update(token_enc="", token_expires_at=None)
+    audit_record(action=AuditEntry.Action.KEYS_ROTATED,
+                 detail=f"{report.rotated} secret(s) re-encrypted; {report.unreadable} connection(s) unreadable")
+    return report

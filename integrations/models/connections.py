@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Connection(models.Model):
+    """A HighLevel credential: an OAuth install (agency or one location) or a Private Integration token.
+
+    Tokens are stored encrypted (integrations/crypto.py) in the `*_enc` columns and never leave through
+    `__str__`, forms, the admin or logs. `token_version` grows with every saved token pair, so a process
+    that waited for another's refresh can tell that the token it holds is stale.
+    """
+
+    class Kind(models.TextChoices):
+        OAUTH_LOCATION = "oauth_location", "OAuth: one location"
+        OAUTH_AGENCY = "oauth_agency", "OAuth: agency"
+        PRIVATE_TOKEN = "private_token", "Private Integration token"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        EXPIRING = "expiring", "Expiring"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+        REVOKED = "revoked", "Revoked"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    company_id = models.CharField(max_length=64, blank=True)
+    location_id = models.CharField(max_length=64, blank=True)  # location installs and location PITs
+    highlevel_user_id = models.CharField(max_length=64, blank=True)
+    scopes = models.TextField(blank=True)  # space-separated, as granted
+
+    access_token_enc = models.TextField(blank=True)
+    refresh_token_enc = models.TextField(blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    token_version = models.PositiveIntegerField(default=0)
+
+    # A lease instead of a row lock: it holds on SQLite too, and no transaction spans the HTTP call.
+    refresh_lease_until = models.DateTimeField(null=True, blank=True)
+    refresh_lease_owner = models.CharField(max_length=100, blank=True)
+
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    connected_at = models.DateTimeField(null=True, blank=True)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "company_id", "location_id"], name="connection_identity_unique")
+        ]
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def scope_set(self) -> set[str]:
+        return set(self.scopes.split())
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status in (self.Status.ACTIVE, self.Status.EXPIRING)
+
+
+class Location(models.Model):
+    """A HighLevel location (sub-account) Tagscope mirrors. Survives its connection's disconnection."""
+
+    location_id = models.CharField(max_length=64, unique=True)  # HighLevel's locationId
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="locations"
+    )
+    company_id = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=255)
+    timezone = models.CharField(max_length=64, default="UTC")
+    address = models.CharField(max_length=500, blank=True)
+    # Agency installs: a location token minted from the agency token, again whenever it expires.
+    token_enc = models.TextField(blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    is_installed = models.BooleanField(default=True)
+    installed_at = models.DateTimeField(null=True, blank=True)
+    uninstalled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.location_id})"

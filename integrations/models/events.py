@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Event(models.Model):
+    """Something that happened to the mirror or a credential. Consumers read by increasing id (the cursor)."""
+
+    class Type(models.TextChoices):
+        TAG_CREATED = "tag.created"
+        TAG_UPDATED = "tag.updated"
+        TAG_REMOVED = "tag.removed"
+        TAG_DETAILS_UPDATED = "tag_details.updated"
+        STATISTICS_UPDATED = "statistics.updated"
+        SYNC_FAILED = "sync.failed"
+        CONNECTION_NEEDS_RECONNECT = "connection.needs_reconnect"
+
+    type = models.CharField(max_length=50, db_index=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    connection = models.ForeignKey(
+        "integrations.Connection", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    location = models.ForeignKey(
+        "integrations.Location", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject_id = models.CharField(max_length=64, blank=True)  # e.g. the tag id
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["location", "type", "id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.type}"

@@ -15,6 +15,7 @@ Build one per credential::
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -38,7 +39,7 @@ from integrations.highlevel.errors import (
     error_for_response,
 )
 from integrations.highlevel.ratelimit import RateLimiter, bucket_key, get_rate_limiter
-from integrations.highlevel.recording import CallRecord, DatabaseRecorder, Recorder
+from integrations.highlevel.recording import CallRecord, DatabaseRecorder, Recorder, log_call
 from integrations.highlevel.retry import retry_delay, wait_from_headers
 from integrations.highlevel.types import (
     STATISTICS_PLATFORMS,
@@ -52,6 +53,7 @@ from integrations.highlevel.types import (
 )
 
 T = TypeVar("T")
+logger = logging.getLogger("integrations.highlevel")
 
 TAGS = "/social-media-posting/{locationId}/tags"
 TAG_DETAILS = "/social-media-posting/{locationId}/tags/details"
@@ -437,8 +439,13 @@ class HighLevelClient:
         reauthorized = False
         while True:
             attempt += 1
+            try:
+                self.limiter.acquire(key)
+            except HighLevelError as exc:  # the daily quota is spent, or the bucket is blocked for long
+                exc.endpoint = template
+                logger.info("highlevel %s %s resource=%s not sent: %s", method, template, resource_id, exc)
+                raise
             headers = self._headers(auth=auth, token_endpoint=token_endpoint)
-            self.limiter.acquire(key)
             started = self.clock()
             response: requests.Response | None = None
             error: HighLevelError | None = None
@@ -493,27 +500,27 @@ class HighLevelClient:
     def _record(self, method: str, template: str, resource_id: str, response: requests.Response | None,
                 error: HighLevelError | None, started: float, attempt: int, body: Any) -> None:
         headers = response.headers if response is not None else {}
+        call = CallRecord(
+            at=datetime.fromtimestamp(started, tz=UTC),
+            method=method,
+            endpoint=template,
+            resource_id=resource_id,
+            status=response.status_code if response is not None else None,
+            latency_ms=max(0, int((self.clock() - started) * 1000)),
+            attempt=attempt,
+            error=type(error).__name__ if error is not None else "",
+            trace_id=_trace_id(body, headers),
+            rate_limit_remaining=_header_int(headers, "X-RateLimit-Remaining"),
+            daily_remaining=_header_int(headers, "X-RateLimit-Daily-Remaining"),
+            daily_limit=_header_int(headers, "X-RateLimit-Limit-Daily"),
+            connection_id=self.connection_id,
+            run_id=self.run_id,
+        )
+        log_call(call)
         try:
-            self.recorder.record(CallRecord(
-                at=datetime.fromtimestamp(started, tz=UTC),
-                method=method,
-                endpoint=template,
-                resource_id=resource_id,
-                status=response.status_code if response is not None else None,
-                latency_ms=max(0, int((self.clock() - started) * 1000)),
-                attempt=attempt,
-                error=type(error).__name__ if error is not None else "",
-                trace_id=_trace_id(body, headers),
-                rate_limit_remaining=_header_int(headers, "X-RateLimit-Remaining"),
-                daily_remaining=_header_int(headers, "X-RateLimit-Daily-Remaining"),
-                daily_limit=_header_int(headers, "X-RateLimit-Limit-Daily"),
-                connection_id=self.connection_id,
-                run_id=self.run_id,
-            ))
+            self.recorder.record(call)
         except Exception:  # a broken recorder must never fail a request
-            import logging
-
-            logging.getLogger(__name__).warning("recording a HighLevel call failed", exc_info=True)
+            logger.warning("recording a HighLevel call failed", exc_info=True)
 
 
 def _page_parser(parse_page: Callable[[Any], tuple[list[Any], list[str], int]]) -> Callable[[Any], _Page]:

@@ -201,7 +201,7 @@ class MemoryRateLimiter(BaseRateLimiter):
             log = self._log.setdefault(key, deque())
             while log and log[0] <= now - self.window:
                 log.popleft()
-            log.extend([now] * (self.limit - len(log)))
+            log.extend([max(now, log[-1]) if log else now] * (self.limit - len(log)))
 
     def _day(self, key: str, day: date) -> list[Any]:
         return self._days.setdefault((key, day), [0, None, None])
@@ -295,7 +295,12 @@ class DatabaseRateLimiter(BaseRateLimiter):
             )
             if free is None:
                 oldest = self._slots(key).order_by("used_at").values_list("used_at", flat=True).first()
-                return False, max(0.001, (oldest if oldest is not None else now) + self.window - now)
+                if oldest is None:  # the ring was deleted under us (a flushed test database, a manual cleanup)
+                    with self._ready_lock:
+                        self._ready.discard(key)
+                    self._ensure_ring(key)
+                    continue
+                return False, max(0.001, oldest + self.window - now)
             slot, used_at = free
             # Compare-and-set: only the process that still sees the old value wins the slot.
             won = self._slots(key).filter(slot=slot, used_at=used_at, used_at__lte=cutoff).update(used_at=now)
@@ -361,8 +366,9 @@ local window = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
 if blocked > now then
-  return {0, tostring(blocked - now)}
+  return {0, string.format('%.17g', blocked - now)}
 end
+-- Numbers go back as '%.17g' strings: Lua's tostring keeps 14 digits, a tenth of a millisecond here.
 -- Clients read their clocks before their scripts run: keep the log in order, or a late-running older
 -- `now` would trim less than an earlier script did and slip an extra claim into a window.
 local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
@@ -373,10 +379,10 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
-  return {1, tostring(now)}
+  return {1, string.format('%.17g', now)}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, tostring(tonumber(oldest[2]) + window - now)}
+return {0, string.format('%.17g', tonumber(oldest[2]) + window - now)}
 """
 
 # KEYS: log, block. ARGV: until, ttl_ms. Sets the block to max(block, until).

@@ -40,7 +40,7 @@ class Recorder(Protocol):
 
 
 def log_call(call: CallRecord) -> None:
-    """One line per attempt: DEBUG when it went well, INFO otherwise."""
+    """One line per attempt (the client calls it before any recorder): DEBUG when it went well, INFO otherwise."""
     level = logging.DEBUG if call.status is not None and call.status < 400 and not call.error else logging.INFO
     logger.log(
         level,
@@ -57,8 +57,10 @@ def log_call(call: CallRecord) -> None:
 
 
 class NullRecorder:
+    """Keeps nothing (the client logs every call anyway)."""
+
     def record(self, call: CallRecord) -> None:
-        log_call(call)
+        return None
 
 
 class MemoryRecorder:
@@ -68,7 +70,6 @@ class MemoryRecorder:
         self.calls: list[CallRecord] = []
 
     def record(self, call: CallRecord) -> None:
-        log_call(call)
         self.calls.append(call)
 
 
@@ -76,7 +77,6 @@ class DatabaseRecorder:
     """Writes one ApiCall row per attempt."""
 
     def record(self, call: CallRecord) -> None:
-        log_call(call)
         from django.db import DatabaseError
 
         from integrations.models import ApiCall

@@ -244,9 +244,10 @@ def test_a_daily_quota_429_is_not_retried(client):
         client.list_accounts(LOC)
     assert len(responses.calls) == 1
     # and the limiter now refuses to send anything for this bucket today
-    with pytest.raises(errors.QuotaExhausted):
+    with pytest.raises(errors.QuotaExhausted) as info:
         client.list_accounts(LOC)
     assert len(responses.calls) == 1
+    assert info.value.endpoint == "/social-media-posting/{locationId}/accounts" and info.value.wait > 0
 
 
 @responses.activate

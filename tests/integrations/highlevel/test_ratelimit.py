@@ -230,3 +230,14 @@ def test_get_rate_limiter_picks_redis_when_configured(settings, db):
     assert isinstance(limiter, RedisRateLimiter) and limiter.limit == 50
     assert get_rate_limiter() is limiter
     reset_rate_limiter()
+
+
+def test_a_ring_deleted_under_a_running_limiter_is_rebuilt(db):
+    from integrations.models import RateLimitSlot
+
+    clock = FakeClock()
+    limiter = DatabaseRateLimiter(limit=3, window=10.0, clock=clock, sleep=clock.sleep, max_wait=5.0)
+    limiter.acquire("k")
+    RateLimitSlot.objects.all().delete()
+    limiter.acquire("k")
+    assert RateLimitSlot.objects.filter(key="k").count() == 3

@@ -14,6 +14,7 @@ class AuditEntry(models.Model):
         REFRESH_FAILED = "refresh_failed", "Token refresh failed"
         ROTATED = "rotated", "Token rotated"
         TESTED = "tested", "Connection tested"
+        RENAMED = "renamed", "Renamed"
         DISCONNECTED = "disconnected", "Disconnected"
         KEYS_ROTATED = "keys_rotated", "Encryption keys rotated"
         UNDECRYPTABLE = "undecryptable", "Stored secret unreadable"

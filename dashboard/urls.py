@@ -15,6 +15,7 @@ urlpatterns = [
     path("connections/private-token/", connections.private_token_add, name="private_token_add"),
     path("connections/<int:pk>/", connections.connection_show, name="connection_detail"),
     path("connections/<int:pk>/test/", connections.connection_test, name="connection_test"),
+    path("connections/<int:pk>/rename/", connections.connection_rename, name="connection_rename"),
     path("connections/<int:pk>/rotate/", connections.connection_rotate, name="connection_rotate"),
     path("connections/<int:pk>/disconnect/", connections.connection_disconnect, name="connection_disconnect"),
     path("webhooks/highlevel/", webhooks.highlevel_webhook, name="highlevel_webhook"),

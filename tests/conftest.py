@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from integrations.highlevel.sandbox.keys import webhook_public_key_pem
+
 # Playwright's sync API keeps an event loop in the main thread; Django would refuse ORM calls there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -66,6 +68,20 @@ def admin_http(client, admin_user):
 def marketer_http(client, marketer_user):
     client.force_login(marketer_user)
     return client
+
+
+# --- HighLevel sandbox ------------------------------------------------------------------------------------
+@pytest.fixture
+def hl(settings, sandbox):
+    """Point Tagscope at the live sandbox (its URLs, app credentials and webhook key); yields the control."""
+    state = sandbox.state()
+    settings.HIGHLEVEL_API_BASE_URL = sandbox.url
+    settings.HIGHLEVEL_AUTHORIZE_URL = f"{sandbox.url}/oauth/chooselocation"
+    settings.HIGHLEVEL_CLIENT_ID = state["client_id"]
+    settings.HIGHLEVEL_CLIENT_SECRET = state["client_secret"]
+    settings.HIGHLEVEL_WEBHOOK_PUBLIC_KEY = webhook_public_key_pem(state["config"]["seed"])
+    settings.HIGHLEVEL_MAX_RETRIES = 2
+    return sandbox
 
 
 # --- Browser (pytest-playwright) ---------------------------------------------------------------------

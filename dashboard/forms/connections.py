@@ -51,3 +51,7 @@ class DisconnectForm(forms.Form):
     confirm = forms.BooleanField(
         label="I understand: the tokens are forgotten; mirrored data and history stay.", required=True
     )
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(label="Display name", max_length=200)

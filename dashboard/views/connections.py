@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dashboard.forms.connections import DisconnectForm, PrivateTokenForm, RotateTokenForm
+from dashboard.forms.connections import DisconnectForm, PrivateTokenForm, RenameForm, RotateTokenForm
 from dashboard.roles import MANAGE_CONNECTIONS, requires
 from dashboard.selectors.connections import connection_detail, connection_rows
 from integrations.connections import services
@@ -43,7 +43,22 @@ def connection_list(request: HttpRequest) -> HttpResponse:
 @requires(MANAGE_CONNECTIONS)
 def connection_show(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk)
-    return render(request, "connections/detail.html", connection_detail(connection))
+    context = connection_detail(connection)
+    context["rename_form"] = RenameForm(initial={"name": connection.name})
+    return render(request, "connections/detail.html", context)
+
+
+@require_POST
+@requires(MANAGE_CONNECTIONS)
+def connection_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    form = RenameForm(request.POST)
+    if form.is_valid():
+        services.connection_rename(connection=connection, name=form.cleaned_data["name"], actor=_actor(request))
+        messages.success(request, f"Renamed to {form.cleaned_data['name']}.")
+    else:
+        messages.error(request, "Give the connection a name (up to 200 characters).")
+    return redirect("connection_detail", pk=pk)
 
 
 # --- OAuth ------------------------------------------------------------------------------------------------

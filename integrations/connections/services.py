@@ -274,6 +274,18 @@ def connection_test(*, connection: Connection, actor: Actor, client: HighLevelCl
     return TestResult(ok=ok, latency_ms=latency, message=message)
 
 
+def connection_rename(*, connection: Connection, name: str, actor: Actor) -> Connection:
+    name = name.strip()[:200]
+    if not name:
+        raise ConnectionActionError("A name cannot be empty.")
+    old = connection.name
+    Connection.objects.filter(pk=connection.pk).update(name=name, updated_at=timezone.now())
+    audit_record(action=AuditEntry.Action.RENAMED, connection=connection, actor=actor.user,
+                 ip_address=actor.ip_address, detail=f"Renamed from {old!r} to {name!r}")
+    connection.refresh_from_db()
+    return connection
+
+
 def connection_disconnect(*, connection: Connection, actor: Actor) -> Connection:
     """Forget the tokens; keep the connection row, its locations, the mirrored data and the history."""
     now = timezone.now()

@@ -30,6 +30,7 @@ EXPECTED: dict[str, tuple[dict, str, dict[str, str]]] = {
     "private_token_add": ({}, "get", ADMIN_ONLY),
     "connection_detail": (MISSING, "get", ADMIN_ONLY),
     "connection_test": (MISSING, "post", ADMIN_ONLY),
+    "connection_rename": (MISSING, "post", ADMIN_ONLY),
     "connection_rotate": (MISSING, "get", ADMIN_ONLY),
     "connection_disconnect": (MISSING, "get", ADMIN_ONLY),
     "highlevel_webhook": ({}, "post", {"anonymous": UNSIGNED, "marketer": UNSIGNED, "admin": UNSIGNED}),

@@ -113,3 +113,15 @@ def test_the_connections_page_lists_what_an_admin_needs(hl, admin_http):
     for text in ("Downtown Dental", "Private Integration token", "Active", "Test", "Rotate", "Disconnect"):
         assert text in page
     assert "pit-" not in page
+
+
+@pytest.mark.django_db
+def test_an_admin_renames_a_connection_and_it_is_audited(hl, admin_http):
+    add_pit(admin_http, hl)
+    connection = Connection.objects.get()
+    admin_http.post(f"/connections/{connection.pk}/rename/", {"name": "Northwind — Cedar Park"})
+    connection.refresh_from_db()
+    assert connection.name == "Northwind — Cedar Park"
+    assert AuditEntry.objects.filter(connection=connection, action=AuditEntry.Action.RENAMED).exists()
+    page = admin_http.post(f"/connections/{connection.pk}/rename/", {"name": "  "}, follow=True).content
+    assert b"Give the connection a name" in page

@@ -1,5 +1,13 @@
 """HighLevel API client: one client, one error tree, one retry rule, one shared rate limiter.
 
-Import from the submodules (`integrations.highlevel.client`, `.errors`, `.types`, `.ratelimit`,
-`.recording`); this package imports nothing so that importing it never touches Django settings.
+    from integrations.highlevel import HighLevelClient, errors
+
+Nothing here touches Django settings at import time; the client reads them when it is built.
 """
+
+from integrations.highlevel import errors
+from integrations.highlevel.client import HighLevelClient
+from integrations.highlevel.ratelimit import get_rate_limiter
+from integrations.highlevel.recording import prune_api_calls
+
+__all__ = ["HighLevelClient", "errors", "get_rate_limiter", "prune_api_calls"]

@@ -108,6 +108,13 @@ def render_range(span: tuple[date | datetime, date | datetime]) -> dict[str, str
     return rendered
 
 
+def _days_in(rendered: dict[str, str]) -> int:
+    """UTC calendar days a rendered range touches, as HighLevel counts them."""
+    start = date.fromisoformat(rendered["startDate"][:10])
+    end = date.fromisoformat(rendered["endDate"][:10])
+    return (end - start).days + 1
+
+
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
@@ -266,7 +273,10 @@ class HighLevelClient:
         previous_range: tuple[date | datetime, date | datetime] | None = None,
     ) -> list[Statistics]:
         """Statistics, one answer per chunk of at most 100 profiles (HighLevel aggregates over the
-        profiles asked: ask per profile to chart per account). Dates cover whole UTC days."""
+        profiles asked: ask per profile to chart per account). Dates cover whole UTC days.
+
+        Each answer's `range_honoured` tells whether it covers the asked days (see Statistics).
+        """
         profiles = list(dict.fromkeys(profile_ids))
         if not profiles:
             return []
@@ -278,8 +288,10 @@ class HighLevelClient:
         body: dict[str, Any] = {}
         if platforms:
             body["platforms"] = list(platforms)
+        requested_days = None
         if current_range is not None:
             body["currentRange"] = render_range(current_range)
+            requested_days = _days_in(body["currentRange"])
         if previous_range is not None:
             body["prevRange"] = render_range(previous_range)
         answers = []
@@ -287,8 +299,12 @@ class HighLevelClient:
             answers.append(self._call(
                 "POST", STATISTICS, resource_id=location_id, query={"locationId": location_id},
                 json_body={"profileIds": chunk, **body},
-                parse=lambda b, chunk=chunk: parsing.parse_statistics(b, tuple(chunk)),
+                parse=lambda b, chunk=chunk: parsing.parse_statistics(b, tuple(chunk), requested_days),
             ))
+        for answer in answers:
+            if not answer.range_honoured:
+                logger.warning("highlevel statistics for %s: asked %s days, got %s (traceId=%s)", location_id,
+                               requested_days, len(answer.day_range), answer.trace_id or "-")
         return answers
 
     def iter_posts(

@@ -231,7 +231,9 @@ def _breakdown(value: Any, what: str) -> Breakdown:
     )
 
 
-def parse_statistics(body: Any, profile_ids: tuple[str, ...] = ()) -> Statistics:
+def parse_statistics(
+    body: Any, profile_ids: tuple[str, ...] = (), requested_days: int | None = None
+) -> Statistics:
     body = _obj(body, "body")
     results = _results(body)
     day_range = _str_list(results.get("dayRange"), "dayRange")
@@ -274,6 +276,7 @@ def parse_statistics(body: Any, profile_ids: tuple[str, ...] = ()) -> Statistics
         platform_totals=platform_totals,
         demographics=demographics if isinstance(demographics, dict) else {},
         trace_id=body.get("traceId") if isinstance(body.get("traceId"), str) else None,
+        requested_days=requested_days,
         raw=body,
     )
 

@@ -96,7 +96,18 @@ class Statistics:
     platform_totals: dict[str, dict[str, PlatformTotal]]
     demographics: dict[str, Any] = field(default_factory=dict, repr=False)
     trace_id: str | None = None
+    # Days in the asked currentRange (None when no range was sent).
+    requested_days: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def range_honoured(self) -> bool:
+        """False when a range was asked but the answer covers another number of days.
+
+        Whether `currentRange` is honoured under Version 2021-07-28 is *unverified*: a sync that sees
+        False should fall back to asking per 7-day window rather than store misaligned days.
+        """
+        return self.requested_days is None or len(self.day_range) == self.requested_days
 
     @property
     def platforms(self) -> tuple[str, ...]:

@@ -107,6 +107,8 @@ def test_more_than_100_profiles_are_asked_in_chunks(client):
     assert bodies[0]["prevRange"] == {"startDate": "2025-02-01T00:00:00.000Z", "endDate": "2025-02-28T23:59:59.999Z"}
     assert all(c.request.url.endswith(f"?locationId={LOC}") for c in responses.calls)
     assert [a.profile_ids[0] for a in answers] == ["p0", "p100", "p200"]
+    # BODY has 3 days, March has 31: the range was not honoured, and the answer says so
+    assert answers[0].requested_days == 31 and not answers[0].range_honoured
 
 
 @responses.activate
@@ -114,6 +116,7 @@ def test_without_ranges_none_are_sent_and_any_2xx_is_accepted(client):
     responses.post(STATS_URL, json=BODY, status=200)
     (answer,) = client.get_statistics(LOC, ["p1"])
     assert "currentRange" not in json.loads(responses.calls[0].request.body)
+    assert answer.range_honoured
     assert answer.totals["posts"] == 4
 
 

@@ -142,6 +142,7 @@ def test_statistics_over_a_range_and_in_chunks(client, location, sandbox):
     )
     assert len(answers) == 2
     assert len(answers[0].day_range) == 14
+    assert all(a.range_honoured for a in answers)
 
 
 def test_posts_carry_tag_and_account_ids(sandbox, client, location):

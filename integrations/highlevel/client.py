@@ -407,9 +407,13 @@ class HighLevelClient:
             problems.extend(page.problems)
             new = [item for item in page.items if item.id not in seen]
             if page.raw_count and not new:
+                reason = (
+                    "every item on it is malformed" if len(page.problems) == page.raw_count
+                    else "the server seems to ignore 'skip'"
+                )
                 raise BadResponse(
-                    f"{what}: the page at skip={skip} brings no new id; the server seems to ignore 'skip', "
-                    "so the listing cannot be completed", problems=problems,
+                    f"{what}: the page at skip={skip} brings no new id ({reason}); the listing cannot be completed",
+                    problems=problems,
                 )
             for item in new:
                 seen.add(item.id)

@@ -197,3 +197,12 @@ def test_posts_are_listed_with_string_paging_in_the_body(client):
     assert (first.id, first.status, first.platform, first.tag_ids, first.account_ids) == (
         "p0", "published", "facebook", ("t0001",), ("acc1",))
     assert first.published_at == datetime(2025, 3, 2, 10, tzinfo=UTC)
+
+
+@responses.activate
+def test_a_page_of_nothing_but_malformed_tags_stops_the_listing(client):
+    responses.get(TAGS_URL, json=tags_body([{"tag": f"no id {i}"} for i in range(100)]))
+    with pytest.raises(errors.BadResponse, match="every item on it is malformed") as info:
+        list(client.iter_tags(LOC))
+    assert len(info.value.problems) == 100
+    assert len(responses.calls) == 3  # the page and its two retries, never a walk through 10,000 pages

@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from dashboard.views import connections, health, home, webhooks
+from dashboard.views import connections, health, home, profile, webhooks
 
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Tagscope administration"
@@ -18,6 +18,8 @@ urlpatterns = [
     path("connections/<int:pk>/rename/", connections.connection_rename, name="connection_rename"),
     path("connections/<int:pk>/rotate/", connections.connection_rotate, name="connection_rotate"),
     path("connections/<int:pk>/disconnect/", connections.connection_disconnect, name="connection_disconnect"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/tokens/<int:token_id>/revoke/", profile.api_token_revoke_view, name="api_token_revoke"),
     path("webhooks/highlevel/", webhooks.highlevel_webhook, name="highlevel_webhook"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),

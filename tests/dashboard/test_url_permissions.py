@@ -33,6 +33,8 @@ EXPECTED: dict[str, tuple[dict, str, dict[str, str]]] = {
     "connection_rename": (MISSING, "post", ADMIN_ONLY),
     "connection_rotate": (MISSING, "get", ADMIN_ONLY),
     "connection_disconnect": (MISSING, "get", ADMIN_ONLY),
+    "profile": ({}, "get", {"anonymous": LOGIN, "marketer": OK, "admin": OK}),
+    "api_token_revoke": ({"token_id": 999999}, "post", {"anonymous": LOGIN, "marketer": OK, "admin": OK}),
     "highlevel_webhook": ({}, "post", {"anonymous": UNSIGNED, "marketer": UNSIGNED, "admin": UNSIGNED}),
 }
 THIRD_PARTY_PREFIXES = ("accounts/", "admin/")

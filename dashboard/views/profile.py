@@ -1,0 +1,39 @@
+"""The signed-in user's own page: personal API tokens (create, shown once; revoke)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dashboard.api.tokens import api_token_issue, api_token_revoke
+from dashboard.roles import BROWSE, requires
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label="Token name", max_length=100, help_text="Where you will use it, e.g. 'Looker'.")
+
+
+@require_http_methods(["GET", "POST"])
+@requires(BROWSE)
+def profile(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _row, new_token = api_token_issue(user=request.user, name=form.cleaned_data["name"])
+        form = TokenForm()
+    return render(request, "dashboard/profile.html", {
+        "form": form, "new_token": new_token, "tokens": request.user.api_tokens.all(),
+    })
+
+
+@require_POST
+@requires(BROWSE)
+def api_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    if api_token_revoke(user=request.user, token_id=token_id):
+        messages.success(request, "Token revoked: requests using it are refused from now on.")
+    else:
+        messages.error(request, "No such active token.")
+    return redirect("profile")

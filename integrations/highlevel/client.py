@@ -465,44 +465,11 @@ class HighLevelClient:
                 exc.endpoint = template
                 logger.info("highlevel %s %s resource=%s not sent: %s", method, template, resource_id, exc)
                 raise
-            headers = self._headers(auth=auth, token_endpoint=token_endpoint)
             started = self.clock()
-            response: requests.Response | None = None
-            error: HighLevelError | None = None
-            result: Any = None
-            body: Any = None
-            try:
-                response = self.session.request(
-                    method, url, params=query, json=json_body, data=form, headers=headers,
-                    timeout=self.timeout, allow_redirects=False,
-                )
-            except requests.RequestException as exc:
-                error = TransportError(
-                    f"{type(exc).__name__} on {method} {template}", endpoint=template,
-                    connect_failed=_connect_failed(exc),
-                )
-            if response is not None:
-                self.limiter.observe(key, response.status_code, response.headers)
-                body, decoded = _decode(response)
-                trace = _trace_id(body, response.headers)
-                if 200 <= response.status_code < 300:
-                    if not decoded:
-                        error = BadResponse("the body is not JSON (truncated?)")
-                    else:
-                        try:
-                            result = parse(body)
-                        except BadResponse as exc:
-                            error = exc
-                    if error is not None:
-                        error.status, error.endpoint, error.trace_id = response.status_code, template, trace or None
-                        error.retryable = idempotent
-                else:
-                    wait = (wait_from_headers(response.headers, now=self.clock())
-                            if response.status_code == 429 else None)
-                    error = error_for_response(
-                        response.status_code, body if decoded else response.text[:200], response.headers,
-                        endpoint=template, trace_id=trace, wait=wait, token_endpoint=token_endpoint,
-                    )
+            response, body, result, error = self._attempt(
+                method, template, url, key, parse=parse, query=query, json_body=json_body, form=form, auth=auth,
+                idempotent=idempotent, token_endpoint=token_endpoint,
+            )
             self._record(method, template, resource_id, response, error, started, attempt, body)
             if error is None:
                 return result
@@ -516,6 +483,56 @@ class HighLevelClient:
                 raise error
             retries += 1
             self.sleep(delay)
+
+    def _attempt(
+        self,
+        method: str,
+        template: str,
+        url: str,
+        key: str,
+        *,
+        parse: Callable[[Any], Any],
+        query: Mapping[str, str] | None,
+        json_body: Any,
+        form: Mapping[str, str] | None,
+        auth: bool,
+        idempotent: bool,
+        token_endpoint: bool,
+    ) -> tuple[requests.Response | None, Any, Any, HighLevelError | None]:
+        """One HTTP exchange: (response or None, decoded body, parsed result, error or None)."""
+        headers = self._headers(auth=auth, token_endpoint=token_endpoint)
+        try:
+            response = self.session.request(
+                method, url, params=query, json=json_body, data=form, headers=headers,
+                timeout=self.timeout, allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            return None, None, None, TransportError(
+                f"{type(exc).__name__} on {method} {template}", endpoint=template,
+                connect_failed=_connect_failed(exc),
+            )
+        self.limiter.observe(key, response.status_code, response.headers)
+        body, decoded = _decode(response)
+        trace = _trace_id(body, response.headers) or None
+        if not 200 <= response.status_code < 300:
+            wait = wait_from_headers(response.headers, now=self.clock()) if response.status_code == 429 else None
+            error = error_for_response(
+                response.status_code, body if decoded else response.text[:200], response.headers,
+                endpoint=template, trace_id=trace, wait=wait, token_endpoint=token_endpoint,
+            )
+            return response, body, None, error
+        bad: BadResponse
+        if not decoded:
+            bad = BadResponse("the body is not JSON (truncated?)")
+        else:
+            try:
+                return response, body, parse(body), None
+            except BadResponse as exc:
+                bad = exc
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:  # a parser's blind spot
+                bad = BadResponse(f"unexpected shape ({type(exc).__name__})")
+        bad.status, bad.endpoint, bad.trace_id, bad.retryable = response.status_code, template, trace, idempotent
+        return response, body, None, bad
 
     def _record(self, method: str, template: str, resource_id: str, response: requests.Response | None,
                 error: HighLevelError | None, started: float, attempt: int, body: Any) -> None:

@@ -436,3 +436,15 @@ def test_a_broken_recorder_never_fails_the_request(make_client):
 
     responses.get(ACCOUNTS_URL, json={"results": {"accounts": [], "groups": []}})
     assert make_client(recorder=Broken()).list_accounts(LOC).accounts == ()
+
+
+@responses.activate
+def test_a_parser_blind_spot_still_surfaces_as_bad_response(make_client):
+    def broken_parse(body):
+        return body["results"]["nope"]  # KeyError
+
+    client = make_client(max_retries=0)
+    responses.get(ACCOUNTS_URL, json={"results": {}})
+    with pytest.raises(errors.BadResponse, match="KeyError"):
+        client._call("GET", "/social-media-posting/{locationId}/accounts", location_id=LOC, resource_id=LOC,
+                     parse=broken_parse)

@@ -241,3 +241,19 @@ def test_a_ring_deleted_under_a_running_limiter_is_rebuilt(db):
     RateLimitSlot.objects.all().delete()
     limiter.acquire("k")
     assert RateLimitSlot.objects.filter(key="k").count() == 3
+
+
+def test_random_traffic_never_exceeds_the_limit_in_any_window(make_limiter):
+    import random
+
+    rng = random.Random(11)
+    limiter, clock, claims = make_limiter(limit=6, window=2.0)
+    for _ in range(150):
+        if rng.random() < 0.3:
+            clock.now += rng.uniform(0, 1.5)  # idle, then a burst of back-to-back requests
+        if rng.random() < 0.03:
+            limiter.observe("k", 429, CaseInsensitiveDict({"Retry-After": str(rng.randint(1, 3))}))
+        limiter.acquire("k")
+    assert len(claims) == 150
+    assert max_in_any_window(claims, 2.0) <= 6
+    assert claims == sorted(claims)

@@ -90,5 +90,8 @@ class MFARequiredMiddleware:
                         {"error": {"code": "mfa_required", "message": "Set up two-factor authentication first."}},
                         status=403,
                     )
+                from django.contrib import messages
+
+                messages.info(request, "Your organisation requires two-factor authentication: set it up to continue.")
                 return redirect("mfa_activate_totp")
         return self.get_response(request)

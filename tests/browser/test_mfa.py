@@ -1,0 +1,38 @@
+"""With MFA required, a new admin signs in, is sent to set up an authenticator app, and then gets in."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def totp_now(secret: str) -> str:
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def test_a_user_without_mfa_must_set_it_up_before_anything_else(page, live_server, make_user, settings,
+                                                                 screenshots):
+    settings.MFA_REQUIRED = True
+    make_user("admin@example.com", "Admin")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill("admin@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.goto(f"{live_server.url}/connections/")  # anything else sends them to the MFA set-up
+    if "/reauthenticate/" in page.url:
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Confirm").click()
+    assert "/accounts/2fa/totp/activate/" in page.url
+    screenshots(page, "foundation-04-mfa-setup")
+    secret = page.locator("#authenticator_secret").input_value()
+    page.get_by_label("Authenticator code").fill(totp_now(secret))
+    page.get_by_role("button", name="Activate").click()
+    page.goto(f"{live_server.url}/")
+    assert page.get_by_role("heading", name="Locations").is_visible()
+    screenshots(page, "foundation-05-after-mfa")

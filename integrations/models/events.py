@@ -14,6 +14,7 @@ class Event(models.Model):
         STATISTICS_UPDATED = "statistics.updated"
         SYNC_FAILED = "sync.failed"
         CONNECTION_NEEDS_RECONNECT = "connection.needs_reconnect"
+        DESTINATION_PAUSED = "destination.paused"  # a webhook destination kept failing and was paused
 
     type = models.CharField(max_length=50, db_index=True)
     occurred_at = models.DateTimeField(db_index=True)

@@ -141,3 +141,15 @@ def signed_in_page(page, live_server, make_user, transactional_db):
 
 # The HighLevel sandbox fixtures: sandbox_server (session) and sandbox (reset per test).
 pytest_plugins = ["tests.fixtures.sandbox"]
+
+
+def pytest_unconfigure(config):
+    """Django removes the SQLite test file but not its WAL and shared-memory companions."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME") or ""
+    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        for suffix in ("-wal", "-shm"):
+            Path(f"{name}{suffix}").unlink(missing_ok=True)

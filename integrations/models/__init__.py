@@ -8,10 +8,13 @@ from integrations.models.audit import AuditEntry
 from integrations.models.connections import Connection, Location
 from integrations.models.events import Event
 from integrations.models.health import WorkerHeartbeat
+from integrations.models.mirror import Demographics, Post, SocialAccount, StatisticsPoint, Tag, TagDetail, TagPost
 from integrations.models.ratelimit import RateLimitDay, RateLimitSlot
+from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 
 __all__ = [
     "ApiCall", "AuditEntry", "Connection", "Event", "InboundWebhook", "Location",
     "RateLimitDay", "RateLimitSlot", "WorkerHeartbeat",
+    "Demographics", "Post", "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag", "TagDetail", "TagPost",
 ]

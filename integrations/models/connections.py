@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+# How often each kind of data is refreshed, in minutes: from every minute to daily (admins change it per connection).
+SYNC_EVERY_MIN, SYNC_EVERY_MAX = 1, 1440
+_SYNC_EVERY = [MinValueValidator(SYNC_EVERY_MIN), MaxValueValidator(SYNC_EVERY_MAX)]
 
 
 class Connection(models.Model):
@@ -52,6 +57,11 @@ class Connection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Sync frequencies (minutes); the schedules named in integrations/sync/scheduling.py follow them.
+    tags_every_minutes = models.PositiveIntegerField(default=15, validators=_SYNC_EVERY)
+    statistics_every_minutes = models.PositiveIntegerField(default=60, validators=_SYNC_EVERY)
+    accounts_every_minutes = models.PositiveIntegerField(default=1440, validators=_SYNC_EVERY)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["kind", "company_id", "location_id"], name="connection_identity_unique")
@@ -89,6 +99,14 @@ class Location(models.Model):
     uninstalled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Sync state for the overview: the first and last fully successful refresh, the latest outcome.
+    first_synced_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_sync_status = models.CharField(max_length=10, blank=True)  # a SyncRun.Status value
+    last_sync_error = models.CharField(max_length=500, blank=True)
+    # The first complete tag listing (the baseline: its tags raise no tag.created).
+    tags_baselined_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]

@@ -26,6 +26,8 @@ class Event(models.Model):
     )
     subject_id = models.CharField(max_length=64, blank=True)  # e.g. the tag id
     payload = models.JSONField(default=dict)
+    # The SyncRun that raised it (a plain id: runs are pruned, events are kept).
+    run_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

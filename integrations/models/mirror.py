@@ -1,0 +1,175 @@
+"""The mirror of a location's Social Planner data: accounts, tags, tag details, posts, statistics.
+
+Rows are written only by integrations/sync/ (idempotent upserts that compare before writing). HighLevel's
+own ids are kept as strings (`tag_id`, `account_id`, `post_id`); our own bookkeeping times
+(`first_seen_at`, `last_seen_at`, `removed_at`) are kept apart from HighLevel's (`created_at`, `updated_at`).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class SocialAccount(models.Model):
+    location = models.ForeignKey("integrations.Location", on_delete=models.CASCADE, related_name="social_accounts")
+    account_id = models.CharField(max_length=64)  # HighLevel's account `id`
+    profile_id = models.CharField(max_length=128, blank=True)  # what statistics asks for
+    platform = models.CharField(max_length=20)
+    name = models.CharField(max_length=255)
+    type = models.CharField(max_length=30, blank=True)
+    expired = models.BooleanField(default=False)
+    raw = models.JSONField(default=dict)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["platform", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "account_id"], name="socialaccount_location_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.platform})"
+
+
+class Tag(models.Model):
+    """A tag as HighLevel listed it. Active while `removed_at` is null.
+
+    `sort_name` is the case-folded name: it orders the list by name and serves the case-insensitive
+    substring search (`sort_name__contains=q.casefold()`) the same way on SQLite and PostgreSQL.
+    `is_baseline`: seen in the location's first complete listing, so never "new".
+    """
+
+    location = models.ForeignKey("integrations.Location", on_delete=models.CASCADE, related_name="tags")
+    tag_id = models.CharField(max_length=64)  # HighLevel's `_id`
+    name = models.CharField(max_length=255)
+    sort_name = models.CharField(max_length=255)
+    created_by = models.CharField(max_length=64, blank=True)
+    deleted = models.BooleanField(default=False)  # HighLevel's own `deleted: true`
+    created_at = models.DateTimeField(null=True, blank=True)  # HighLevel's createdAt
+    updated_at = models.DateTimeField(null=True, blank=True)  # HighLevel's updatedAt
+    raw = models.JSONField(default=dict)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+    is_baseline = models.BooleanField(default=False)
+    # The listing fingerprint the stored details were fetched for; differs => details are due.
+    details_for = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["sort_name", "id"]
+        constraints = [models.UniqueConstraint(fields=["location", "tag_id"], name="tag_location_unique")]
+        indexes = [
+            models.Index(fields=["location", "sort_name", "id"], name="tag_loc_name"),
+            models.Index(fields=["location", "updated_at", "id"], name="tag_loc_updated"),
+            models.Index(fields=["location", "first_seen_at", "id"], name="tag_loc_first_seen"),
+            models.Index(fields=["location", "removed_at", "first_seen_at"], name="tag_loc_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.tag_id})"
+
+
+class TagDetail(models.Model):
+    """Everything the details endpoint answered about a tag, and when."""
+
+    tag = models.OneToOneField(Tag, on_delete=models.CASCADE, related_name="detail")
+    data = models.JSONField(default=dict)
+    fetched_at = models.DateTimeField()
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"details of {self.tag_id}"
+
+
+class Post(models.Model):
+    location = models.ForeignKey("integrations.Location", on_delete=models.CASCADE, related_name="posts")
+    post_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=30, blank=True)
+    platform = models.CharField(max_length=20, blank=True)
+    account_ids = models.JSONField(default=list)
+    tag_ids = models.JSONField(default=list)
+    summary = models.TextField(blank=True)
+    post_type = models.CharField(max_length=30, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    display_date = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict)
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-display_date", "-id"]
+        constraints = [models.UniqueConstraint(fields=["location", "post_id"], name="post_location_unique")]
+
+    def __str__(self) -> str:
+        return self.post_id
+
+
+class TagPost(models.Model):
+    """A post carrying a tag, by HighLevel tag id (a post may name a tag not listed yet)."""
+
+    location = models.ForeignKey("integrations.Location", on_delete=models.CASCADE, related_name="+")
+    tag_id = models.CharField(max_length=64)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="tag_links")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "tag_id"], name="tagpost_unique")]
+        indexes = [models.Index(fields=["location", "tag_id", "post"], name="tagpost_loc_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} <- {self.post_id}"
+
+
+class StatisticsPoint(models.Model):
+    """One metric of one day, for one account (`profile_id`) or all accounts (`profile_id` ''), on one platform.
+
+    `value` None means HighLevel reported the day but not this number ("not available"), never zero.
+    """
+
+    ALL_ACCOUNTS = ""
+
+    location = models.ForeignKey("integrations.Location", on_delete=models.CASCADE, related_name="statistics")
+    profile_id = models.CharField(max_length=128, blank=True)
+    platform = models.CharField(max_length=20)
+    metric = models.CharField(max_length=30)
+    day = models.DateField()
+    value = models.FloatField(null=True, blank=True)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "profile_id", "platform", "metric", "day"], name="statpoint_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["location", "day"], name="statpoint_loc_day"),
+            models.Index(fields=["location", "profile_id", "day"], name="statpoint_loc_profile_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.platform} {self.metric}={self.value}"
+
+
+class Demographics(models.Model):
+    """Audience demographics HighLevel answered for one range, per account or all accounts ('')."""
+
+    location = models.ForeignKey("integrations.Location", on_delete=models.CASCADE, related_name="demographics")
+    profile_id = models.CharField(max_length=128, blank=True)
+    range_start = models.DateField()
+    range_end = models.DateField()
+    data = models.JSONField(default=dict)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "profile_id", "range_start", "range_end"], name="demographics_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"demographics {self.range_start}..{self.range_end}"

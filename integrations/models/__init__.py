@@ -14,7 +14,7 @@ from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 
 __all__ = [
-    "ApiCall", "AuditEntry", "Connection", "Event", "InboundWebhook", "Location",
-    "RateLimitDay", "RateLimitSlot", "WorkerHeartbeat",
-    "Demographics", "Post", "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag", "TagDetail", "TagPost",
+    "ApiCall", "AuditEntry", "Connection", "Demographics", "Event", "InboundWebhook", "Location", "Post",
+    "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag",
+    "TagDetail", "TagPost", "WorkerHeartbeat",
 ]

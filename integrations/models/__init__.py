@@ -6,6 +6,7 @@ One module per concern; everything is re-exported here so `from integrations.mod
 from integrations.models.apicalls import ApiCall
 from integrations.models.audit import AuditEntry
 from integrations.models.connections import Connection, Location
+from integrations.models.delivery import Delivery, DeliveryAttempt, DeliveryCursor, Destination, DestinationMapping
 from integrations.models.events import Event
 from integrations.models.health import WorkerHeartbeat
 from integrations.models.mirror import Demographics, Post, SocialAccount, StatisticsPoint, Tag, TagDetail, TagPost
@@ -14,7 +15,8 @@ from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 
 __all__ = [
-    "ApiCall", "AuditEntry", "Connection", "Demographics", "Event", "InboundWebhook", "Location", "Post",
+    "ApiCall", "AuditEntry", "Connection", "Delivery", "DeliveryAttempt", "DeliveryCursor", "Demographics",
+    "Destination", "DestinationMapping", "Event", "InboundWebhook", "Location", "Post",
     "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag",
     "TagDetail", "TagPost", "WorkerHeartbeat",
 ]

@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from dashboard.views import connections, health, home, profile, webhooks
+from dashboard.views import connections, destinations, health, home, profile, webhooks
 
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Tagscope administration"
@@ -18,6 +18,23 @@ urlpatterns = [
     path("connections/<int:pk>/rename/", connections.connection_rename, name="connection_rename"),
     path("connections/<int:pk>/rotate/", connections.connection_rotate, name="connection_rotate"),
     path("connections/<int:pk>/disconnect/", connections.connection_disconnect, name="connection_disconnect"),
+    path("destinations/", destinations.destination_list, name="destinations"),
+    path("destinations/new/", destinations.destination_add, name="destination_add"),
+    path("destinations/demo-receiver/", destinations.destination_add_demo, name="destination_add_demo"),
+    path("destinations/<int:pk>/", destinations.destination_show, name="destination_detail"),
+    path("destinations/<int:pk>/edit/", destinations.destination_edit, name="destination_edit"),
+    path("destinations/<int:pk>/rotate/", destinations.destination_rotate, name="destination_rotate"),
+    path("destinations/<int:pk>/pause/", destinations.destination_pause, name="destination_pause"),
+    path("destinations/<int:pk>/resume/", destinations.destination_resume, name="destination_resume"),
+    path("destinations/<int:pk>/delete/", destinations.destination_delete, name="destination_delete"),
+    path("destinations/<int:pk>/test/", destinations.destination_test, name="destination_test"),
+    path("destinations/<int:pk>/mappings/<str:event_type>/", destinations.mapping_edit, name="mapping_edit"),
+    path("destinations/<int:pk>/mappings/<str:event_type>/preview/", destinations.mapping_preview,
+         name="mapping_preview"),
+    path("destinations/<int:pk>/deliveries/<int:delivery_id>/redeliver/", destinations.delivery_redeliver,
+         name="delivery_redeliver"),
+    path("destinations/<int:pk>/deliveries/redeliver-failed/", destinations.deliveries_redeliver_failed,
+         name="deliveries_redeliver_failed"),
     path("profile/", profile.profile, name="profile"),
     path("profile/tokens/<int:token_id>/revoke/", profile.api_token_revoke_view, name="api_token_revoke"),
     path("webhooks/highlevel/", webhooks.highlevel_webhook, name="highlevel_webhook"),

@@ -6,6 +6,7 @@ from typing import Any
 
 HEARTBEAT = "tagscope.heartbeat"
 TOKEN_REFRESH = "tagscope.refresh-expiring-tokens"
+DELIVERIES_SWEEP = "tagscope.deliveries-sweep"  # fan events out to webhook destinations, re-enqueue due ones
 
 
 def wanted_schedules() -> list[dict[str, Any]]:
@@ -15,6 +16,8 @@ def wanted_schedules() -> list[dict[str, Any]]:
         {"name": HEARTBEAT, "func": "integrations.tasks.heartbeat", "schedule_type": Schedule.MINUTES, "minutes": 1},
         {"name": TOKEN_REFRESH, "func": "integrations.tasks.refresh_expiring_tokens",
          "schedule_type": Schedule.MINUTES, "minutes": 10},
+        {"name": DELIVERIES_SWEEP, "func": "integrations.tasks.deliveries_sweep",
+         "schedule_type": Schedule.MINUTES, "minutes": 1},
     ]
 
 

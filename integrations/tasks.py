@@ -28,3 +28,15 @@ def refresh_expiring_tokens() -> int:
     from integrations.connections.tokens import refresh_expiring_tokens as refresh
 
     return refresh()
+
+
+def delivery_send(delivery_id: int) -> str:
+    from integrations.delivery.sending import delivery_send as send
+
+    return send(delivery_id=delivery_id)
+
+
+def deliveries_sweep() -> dict:
+    from integrations.delivery.sending import deliveries_sweep as sweep
+
+    return sweep()

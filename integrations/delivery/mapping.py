@@ -16,7 +16,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-TRANSFORMS = {"": "none", "lower": "lower case", "upper": "UPPER CASE", "date": "date format", "join": "join a list"}
+TRANSFORMS = {"": "none", "lower": "lower", "upper": "upper", "date": "date", "join": "join"}
 MAX_ROWS = 50
 MAX_TEXT = 200
 _PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")

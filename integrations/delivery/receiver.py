@@ -132,32 +132,21 @@ class _Server(ThreadingMixIn, WSGIServer):
 
 
 class ReceiverServer:
-    """Serve a Receiver on host:port (0: a free port), in the foreground or a daemon thread."""
+    """Serve a Receiver on host:port (0: a free port), in the foreground or (`start()`) a daemon thread."""
 
     def __init__(self, signing_secrets: list[str] | None = None, *, host: str = "127.0.0.1", port: int = 0):
         self.receiver = Receiver(signing_secrets)
         self._httpd = make_server(host, port, self.receiver, server_class=_Server, handler_class=_QuietHandler)
         self.host, self.port = self._httpd.server_address[:2]
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> ReceiverServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="webhook-receiver", daemon=True)
-        self._thread.start()
-        return self
+        self.url = f"http://{self.host}:{self.port}"
 
     def serve_forever(self) -> None:
-        try:
-            self._httpd.serve_forever(poll_interval=0.2)
-        finally:
-            self._httpd.server_close()
+        self._httpd.serve_forever(poll_interval=0.1)
+
+    def start(self) -> ReceiverServer:
+        threading.Thread(target=self.serve_forever, name="webhook-receiver", daemon=True).start()
+        return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        self._httpd.shutdown()  # returns once serve_forever has stopped
         self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)

@@ -29,3 +29,5 @@ class Command(BaseCommand):
             server.serve_forever()
         except KeyboardInterrupt:
             self.stdout.write("Receiver stopped.")
+        finally:
+            server.stop()

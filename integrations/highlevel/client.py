@@ -14,33 +14,21 @@ Build one per credential::
 
 from __future__ import annotations
 
-import json
 import logging
-import random
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as dtime
-from importlib import metadata
 from typing import Any, TypeVar
-from urllib.parse import quote
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NewConnectionError
 
 from integrations.highlevel import parsing
-from integrations.highlevel.errors import (
-    AuthenticationError,
-    BadResponse,
-    HighLevelError,
-    TransportError,
-    error_for_response,
+from integrations.highlevel.errors import BadResponse
+from integrations.highlevel.transport import (
+    DEFAULT_POOL_SIZE,
+    USER_AGENT,
+    Transport,
+    app_id_from_client_id,
 )
-from integrations.highlevel.ratelimit import RateLimiter, bucket_key, get_rate_limiter
-from integrations.highlevel.recording import CallRecord, DatabaseRecorder, Recorder, log_call
-from integrations.highlevel.retry import retry_delay, wait_from_headers
 from integrations.highlevel.types import (
     STATISTICS_PLATFORMS,
     AccountListing,
@@ -51,6 +39,11 @@ from integrations.highlevel.types import (
     Tag,
     TokenGrant,
 )
+
+__all__ = [  # USER_AGENT, DEFAULT_POOL_SIZE and app_id_from_client_id live in transport.py; still importable here
+    "DEFAULT_POOL_SIZE", "USER_AGENT", "HighLevelClient", "Transport", "app_id_from_client_id", "render_instant",
+    "render_range",
+]
 
 T = TypeVar("T")
 logger = logging.getLogger("integrations.highlevel")
@@ -71,22 +64,6 @@ POST_PAGE_SIZE = 50
 LOCATION_PAGE_SIZE = 100
 # 10,000 pages of 100 is a million tags: far past any real location, near enough to stop a runaway loop.
 MAX_PAGES = 10_000
-DEFAULT_POOL_SIZE = 16
-
-
-def _version() -> str:
-    try:
-        return metadata.version("tagscope")
-    except metadata.PackageNotFoundError:
-        return "0.1.0"
-
-
-USER_AGENT = f"Tagscope/{_version()} (+python-requests)"
-
-
-def app_id_from_client_id(client_id: str) -> str:
-    """HighLevel's app id is the client id's part before the first '-'."""
-    return (client_id or "").split("-", 1)[0]
 
 
 def render_instant(value: date | datetime, *, end_of_day: bool = False) -> str:
@@ -120,23 +97,6 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
         yield list(items[start : start + size])
 
 
-def _trace_id(body: Any, headers: Mapping[str, str]) -> str:
-    if isinstance(body, dict) and isinstance(body.get("traceId"), str):
-        return body["traceId"]
-    for name in ("X-Trace-Id", "traceId", "X-Request-Id"):
-        if headers.get(name):
-            return str(headers[name])
-    return ""
-
-
-def _header_int(headers: Mapping[str, str], name: str) -> int | None:
-    try:
-        value = headers.get(name)
-        return int(float(value)) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
 @dataclass(frozen=True)
 class _Page:
     items: list[Any]
@@ -144,54 +104,7 @@ class _Page:
     raw_count: int
 
 
-class HighLevelClient:
-    def __init__(
-        self,
-        token: Callable[[], str] | None = None,
-        *,
-        on_unauthorized: Callable[[], Any] | None = None,
-        base_url: str | None = None,
-        version: str | None = None,
-        timeout: tuple[float, float] | None = None,
-        max_retries: int | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
-        limiter: RateLimiter | None = None,
-        recorder: Recorder | None = None,
-        rng: random.Random | None = None,
-        app_id: str | None = None,
-        connection_id: int | None = None,
-        run_id: int | None = None,
-        pool_size: int = DEFAULT_POOL_SIZE,
-    ) -> None:
-        from django.conf import settings
-
-        self._token = token
-        self.on_unauthorized = on_unauthorized
-        self.base_url = (base_url or settings.HIGHLEVEL_API_BASE_URL).rstrip("/")
-        self.version = version or settings.HIGHLEVEL_API_VERSION
-        self.timeout = tuple(timeout or settings.HIGHLEVEL_TIMEOUT)
-        self.max_retries = settings.HIGHLEVEL_MAX_RETRIES if max_retries is None else max_retries
-        self._client_id = settings.HIGHLEVEL_CLIENT_ID if client_id is None else client_id
-        self._client_secret = settings.HIGHLEVEL_CLIENT_SECRET if client_secret is None else client_secret
-        self.app_id = app_id_from_client_id(self._client_id) if app_id is None else app_id
-        self.sleep = sleep
-        self.clock = clock
-        self.limiter = limiter if limiter is not None else get_rate_limiter()
-        self.recorder = recorder if recorder is not None else DatabaseRecorder()
-        self.rng = rng or random.Random()
-        self.connection_id = connection_id
-        self.run_id = run_id
-        if session is None:
-            session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-        self.session = session
-
+class HighLevelClient(Transport):
     def __repr__(self) -> str:
         return (
             f"HighLevelClient(base_url={self.base_url!r}, app_id={self.app_id!r}, "
@@ -426,139 +339,6 @@ class HighLevelClient:
         if problems:
             raise BadResponse(f"{what}: listing incomplete, {len(problems)} malformed item(s)", problems=problems)
 
-    def _headers(self, *, auth: bool, token_endpoint: bool) -> dict[str, str]:
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-        if not token_endpoint:
-            headers["Version"] = self.version
-        if auth:
-            if self._token is None:
-                raise AuthenticationError("this client was built without a token")
-            headers["Authorization"] = f"Bearer {self._token()}"
-        return headers
-
-    def _call(
-        self,
-        method: str,
-        template: str,
-        *,
-        parse: Callable[[Any], T],
-        resource_id: str,
-        location_id: str | None = None,
-        query: Mapping[str, str] | None = None,
-        json_body: Any = None,
-        form: Mapping[str, str] | None = None,
-        auth: bool = True,
-        idempotent: bool = True,
-        token_endpoint: bool = False,
-    ) -> T:
-        path = template.replace("{locationId}", quote(location_id or "", safe=""))
-        url = self.base_url + path
-        key = bucket_key(self.app_id, resource_id)
-        retries = 0
-        attempt = 0
-        reauthorized = False
-        while True:
-            attempt += 1
-            try:
-                self.limiter.acquire(key)
-            except HighLevelError as exc:  # the daily quota is spent, or the bucket is blocked for long
-                exc.endpoint = template
-                logger.info("highlevel %s %s resource=%s not sent: %s", method, template, resource_id, exc)
-                raise
-            started = self.clock()
-            response, body, result, error = self._attempt(
-                method, template, url, key, parse=parse, query=query, json_body=json_body, form=form, auth=auth,
-                idempotent=idempotent, token_endpoint=token_endpoint,
-            )
-            self._record(method, template, resource_id, response, error, started, attempt, body)
-            if error is None:
-                return result
-            if isinstance(error, AuthenticationError) and auth and self.on_unauthorized and not reauthorized:
-                reauthorized = True
-                self.on_unauthorized()
-                continue
-            delay = retry_delay(error, retries_done=retries, max_retries=self.max_retries,
-                                idempotent=idempotent, rng=self.rng)
-            if delay is None:
-                raise error
-            retries += 1
-            self.sleep(delay)
-
-    def _attempt(
-        self,
-        method: str,
-        template: str,
-        url: str,
-        key: str,
-        *,
-        parse: Callable[[Any], Any],
-        query: Mapping[str, str] | None,
-        json_body: Any,
-        form: Mapping[str, str] | None,
-        auth: bool,
-        idempotent: bool,
-        token_endpoint: bool,
-    ) -> tuple[requests.Response | None, Any, Any, HighLevelError | None]:
-        """One HTTP exchange: (response or None, decoded body, parsed result, error or None)."""
-        headers = self._headers(auth=auth, token_endpoint=token_endpoint)
-        try:
-            response = self.session.request(
-                method, url, params=query, json=json_body, data=form, headers=headers,
-                timeout=self.timeout, allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            return None, None, None, TransportError(
-                f"{type(exc).__name__} on {method} {template}", endpoint=template,
-                connect_failed=_connect_failed(exc),
-            )
-        self.limiter.observe(key, response.status_code, response.headers)
-        body, decoded = _decode(response)
-        trace = _trace_id(body, response.headers) or None
-        if not 200 <= response.status_code < 300:
-            wait = wait_from_headers(response.headers, now=self.clock()) if response.status_code == 429 else None
-            error = error_for_response(
-                response.status_code, body if decoded else response.text[:200], response.headers,
-                endpoint=template, trace_id=trace, wait=wait, token_endpoint=token_endpoint,
-            )
-            return response, body, None, error
-        bad: BadResponse
-        if not decoded:
-            bad = BadResponse("the body is not JSON (truncated?)")
-        else:
-            try:
-                return response, body, parse(body), None
-            except BadResponse as exc:
-                bad = exc
-            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:  # a parser's blind spot
-                bad = BadResponse(f"unexpected shape ({type(exc).__name__})")
-        bad.status, bad.endpoint, bad.trace_id, bad.retryable = response.status_code, template, trace, idempotent
-        return response, body, None, bad
-
-    def _record(self, method: str, template: str, resource_id: str, response: requests.Response | None,
-                error: HighLevelError | None, started: float, attempt: int, body: Any) -> None:
-        headers = response.headers if response is not None else {}
-        call = CallRecord(
-            at=datetime.fromtimestamp(started, tz=UTC),
-            method=method,
-            endpoint=template,
-            resource_id=resource_id,
-            status=response.status_code if response is not None else None,
-            latency_ms=max(0, int((self.clock() - started) * 1000)),
-            attempt=attempt,
-            error=type(error).__name__ if error is not None else "",
-            trace_id=_trace_id(body, headers),
-            rate_limit_remaining=_header_int(headers, "X-RateLimit-Remaining"),
-            daily_remaining=_header_int(headers, "X-RateLimit-Daily-Remaining"),
-            daily_limit=_header_int(headers, "X-RateLimit-Limit-Daily"),
-            connection_id=self.connection_id,
-            run_id=self.run_id,
-        )
-        log_call(call)
-        try:
-            self.recorder.record(call)
-        except Exception:  # a broken recorder must never fail a request
-            logger.warning("recording a HighLevel call failed", exc_info=True)
-
 
 def _page_parser(parse_page: Callable[[Any], tuple[list[Any], list[str], int]]) -> Callable[[Any], _Page]:
     """Parse a listing page; malformed items make the page a (retryable) BadResponse carrying the page."""
@@ -571,19 +351,3 @@ def _page_parser(parse_page: Callable[[Any], tuple[list[Any], list[str], int]]) 
         return page
 
     return parse
-
-
-def _decode(response: requests.Response) -> tuple[Any, bool]:
-    try:
-        return json.loads(response.content), True
-    except ValueError:
-        return None, False
-
-
-def _connect_failed(exc: requests.RequestException) -> bool:
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = getattr(exc.args[0] if exc.args else None, "reason", None)
-        return isinstance(reason, NewConnectionError)
-    return False

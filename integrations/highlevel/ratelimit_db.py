@@ -1,0 +1,145 @@
+"""The rate limiter over the database: a ring of RateLimitSlot rows per bucket, claimed with a conditional
+UPDATE (correct on SQLite and PostgreSQL without SELECT FOR UPDATE), and RateLimitDay rows for the daily
+quota. The semantics are BaseRateLimiter's (ratelimit.py); `get_rate_limiter()` picks this backend when
+no Redis is configured.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from integrations.highlevel.ratelimit import BaseRateLimiter
+
+
+def _retry_locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    """SQLite can answer "database table is locked" at once (shared-cache connections, as in the test
+    database) instead of waiting out the busy timeout; such a statement changed nothing, so try again."""
+
+    @functools.wraps(method)
+    def wrapper(self: DatabaseRateLimiter, *args: Any) -> Any:
+        from django.db import OperationalError
+
+        for attempt in range(LOCKED_RETRIES):
+            try:
+                return method(self, *args)
+            except OperationalError as exc:
+                if "locked" not in str(exc) or attempt == LOCKED_RETRIES - 1:
+                    raise
+                time.sleep(self._lock_rng.uniform(0.001, 0.02))
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+LOCKED_RETRIES = 200
+
+
+class DatabaseRateLimiter(BaseRateLimiter):
+    """A ring of `limit` RateLimitSlot rows per key; a request claims the least recently used slot
+    whose `used_at` is older than the window with a conditional UPDATE and checks the row count.
+
+    Each slot can be claimed at most once per window, so no window ever holds more than `limit`
+    claims, across every process. Every statement autocommits: no transaction is held while waiting
+    or while the HTTP request runs.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._ready: set[str] = set()
+        self._ready_lock = threading.Lock()
+        self._lock_rng = random.Random()
+
+    def _ensure_ring(self, key: str) -> None:
+        if key in self._ready:
+            return
+        from integrations.models import RateLimitSlot
+
+        have = set(RateLimitSlot.objects.filter(key=key, slot__lt=self.limit).values_list("slot", flat=True))
+        missing = [RateLimitSlot(key=key, slot=i, used_at=0.0) for i in range(self.limit) if i not in have]
+        if missing:
+            RateLimitSlot.objects.bulk_create(missing, ignore_conflicts=True)
+        with self._ready_lock:
+            self._ready.add(key)
+
+    def _slots(self, key: str) -> Any:
+        from integrations.models import RateLimitSlot
+
+        return RateLimitSlot.objects.filter(key=key, slot__lt=self.limit)
+
+    @_retry_locked
+    def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
+        self._ensure_ring(key)
+        cutoff = now - self.window
+        for _ in range(self.limit):
+            free = (
+                self._slots(key).filter(used_at__lte=cutoff).order_by("used_at", "slot")
+                .values_list("slot", "used_at").first()
+            )
+            if free is None:
+                oldest = self._slots(key).order_by("used_at").values_list("used_at", flat=True).first()
+                if oldest is None:  # the ring was deleted under us (a flushed test database, a manual cleanup)
+                    with self._ready_lock:
+                        self._ready.discard(key)
+                    self._ensure_ring(key)
+                    continue
+                return False, max(0.001, oldest + self.window - now)
+            slot, used_at = free
+            # Compare-and-set: only the process that still sees the old value wins the slot.
+            won = self._slots(key).filter(slot=slot, used_at=used_at, used_at__lte=cutoff).update(used_at=now)
+            if won == 1:
+                return True, now
+            # Another process got there first; look again.
+        return False, 0.001
+
+    @_retry_locked
+    def _block_until(self, key: str, until: float) -> None:
+        self._ensure_ring(key)
+        # Push every slot so none frees before `until`.
+        self._slots(key).filter(used_at__lt=until - self.window).update(used_at=until - self.window)
+
+    @_retry_locked
+    def _fill_free_slots(self, key: str, now: float) -> None:
+        self._ensure_ring(key)
+        self._slots(key).filter(used_at__lte=now - self.window).update(used_at=now)
+
+    def _day_row(self, key: str, day: date) -> Any:
+        from integrations.models import RateLimitDay
+
+        row, _ = RateLimitDay.objects.get_or_create(key=key, day=day)
+        return row
+
+    @_retry_locked
+    def _day_state(self, key: str, day: date) -> tuple[int, int | None]:
+        from integrations.models import RateLimitDay
+
+        row = RateLimitDay.objects.filter(key=key, day=day).values_list("count", "reported_remaining").first()
+        return (row[0], row[1]) if row else (0, None)
+
+    @_retry_locked
+    def _count(self, key: str, day: date) -> None:
+        from django.db.models import F
+
+        from integrations.models import RateLimitDay
+
+        if not RateLimitDay.objects.filter(key=key, day=day).update(count=F("count") + 1):
+            self._day_row(key, day)
+            RateLimitDay.objects.filter(key=key, day=day).update(count=F("count") + 1)
+
+    @_retry_locked
+    def _report_daily(self, key: str, day: date, remaining: int | None, limit: int | None) -> None:
+        from integrations.models import RateLimitDay
+
+        fields: dict[str, int] = {}
+        if remaining is not None:
+            fields["reported_remaining"] = remaining
+        if limit is not None:
+            fields["reported_limit"] = limit
+        if not RateLimitDay.objects.filter(key=key, day=day).update(**fields):
+            self._day_row(key, day)
+            RateLimitDay.objects.filter(key=key, day=day).update(**fields)

@@ -1,0 +1,122 @@
+"""The rate limiter over Redis: a sorted set of claim times per bucket, trimmed and claimed by Lua scripts,
+and a hash per bucket and day for the daily quota. The semantics are BaseRateLimiter's (ratelimit.py);
+`get_rate_limiter()` picks this backend when settings.REDIS_URL is set.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import date
+from typing import Any
+
+from integrations.highlevel.ratelimit import BaseRateLimiter
+
+# KEYS: log (sorted set of claims), block (a float: no claim before it)
+# ARGV: now, window, limit, member, ttl_ms. Answers {1, "<claim time>"} or {0, "<seconds to wait>"}.
+_CLAIM_LUA = """
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
+if blocked > now then
+  return {0, string.format('%.17g', blocked - now)}
+end
+-- Numbers go back as '%.17g' strings: Lua's tostring keeps 14 digits, a tenth of a millisecond here.
+-- Clients read their clocks before their scripts run: keep the log in order, or a late-running older
+-- `now` would trim less than an earlier script did and slip an extra claim into a window.
+local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if newest[2] and tonumber(newest[2]) > now then
+  now = tonumber(newest[2])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  return {1, string.format('%.17g', now)}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, string.format('%.17g', tonumber(oldest[2]) + window - now)}
+"""
+
+# KEYS: log, block. ARGV: until, ttl_ms. Sets the block to max(block, until).
+_BLOCK_LUA = """
+local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+if tonumber(ARGV[1]) > current then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+end
+return 1
+"""
+
+# KEYS: log. ARGV: now, window, limit, ttl_ms, member prefix. Fills the free capacity with claims at `now`.
+_FILL_LUA = """
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+local free = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1])
+for i = 1, free do
+  redis.call('ZADD', KEYS[1], now, ARGV[5] .. ':' .. i)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return free
+"""
+
+
+class RedisRateLimiter(BaseRateLimiter):
+    """The same semantics over Redis: a sorted set of claim times per key, trimmed and claimed in Lua."""
+
+    def __init__(self, redis_client: Any = None, *, url: str | None = None, prefix: str = "tagscope:rl",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if redis_client is None:
+            import redis
+
+            redis_client = redis.Redis.from_url(url or "redis://127.0.0.1:6379/0")
+        self.redis = redis_client
+        self.prefix = prefix
+        self._claim = redis_client.register_script(_CLAIM_LUA)
+        self._block = redis_client.register_script(_BLOCK_LUA)
+        self._fill = redis_client.register_script(_FILL_LUA)
+
+    def _keys(self, key: str) -> list[str]:
+        return [f"{self.prefix}:{key}:log", f"{self.prefix}:{key}:block"]
+
+    def _ttl_ms(self, seconds: float) -> int:
+        return math.ceil(seconds * 1000) + 1000
+
+    def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
+        claimed, value = self._claim(
+            keys=self._keys(key),
+            args=[repr(now), repr(self.window), self.limit, uuid.uuid4().hex, self._ttl_ms(self.window)],
+        )
+        if int(claimed) == 1:
+            return True, float(value)
+        return False, max(0.001, float(value))
+
+    def _block_until(self, key: str, until: float) -> None:
+        self._block(keys=self._keys(key), args=[repr(until), self._ttl_ms(until - self.clock())])
+
+    def _fill_free_slots(self, key: str, now: float) -> None:
+        self._fill(keys=self._keys(key)[:1],
+                   args=[repr(now), repr(self.window), self.limit, self._ttl_ms(self.window), uuid.uuid4().hex])
+
+    def _day_key(self, key: str, day: date) -> str:
+        return f"{self.prefix}:{key}:day:{day.isoformat()}"
+
+    def _day_state(self, key: str, day: date) -> tuple[int, int | None]:
+        count, remaining = self.redis.hmget(self._day_key(key, day), ["count", "remaining"])
+        return int(count or 0), (int(remaining) if remaining is not None else None)
+
+    def _count(self, key: str, day: date) -> None:
+        name = self._day_key(key, day)
+        pipe = self.redis.pipeline()
+        pipe.hincrby(name, "count", 1)
+        pipe.expire(name, 2 * 86400)
+        pipe.execute()
+
+    def _report_daily(self, key: str, day: date, remaining: int | None, limit: int | None) -> None:
+        mapping = {k: v for k, v in (("remaining", remaining), ("limit", limit)) if v is not None}
+        name = self._day_key(key, day)
+        pipe = self.redis.pipeline()
+        pipe.hset(name, mapping=mapping)
+        pipe.expire(name, 2 * 86400)
+        pipe.execute()

@@ -41,16 +41,16 @@ def source_document(event: Any) -> dict[str, Any]:
     }
 
 
-_SAMPLE_TAG = {"id": "6655aa11bb22cc33dd44ee55", "name": "VIP Customer", "locationId": "sampleLocation01",
-               "createdAt": "2025-01-15T09:30:00Z", "updatedAt": "2025-01-16T10:00:00Z"}
+# Shaped like the payloads integrations/sync/ writes, so a preview made before any real event matches.
+_SAMPLE_TAG = {"location_id": "sampleLocation01", "tag_id": "6655aa11bb22cc33dd44ee55", "name": "VIP Customer"}
 _SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
     "tag.created": _SAMPLE_TAG,
-    "tag.updated": {**_SAMPLE_TAG, "previous": {"name": "vip customer"}},
-    "tag.removed": {**_SAMPLE_TAG, "removedAt": "2025-02-01T08:00:00Z"},
-    "tag_details.updated": {**_SAMPLE_TAG, "details": {"postCount": 12, "platforms": ["facebook", "instagram"]}},
+    "tag.updated": {**_SAMPLE_TAG, "changed": ["name"], "previous_name": "vip customer"},
+    "tag.removed": {**_SAMPLE_TAG, "deleted": True, "removed_at": "2025-02-01T08:00:00+00:00"},
+    "tag_details.updated": _SAMPLE_TAG,
     "statistics.updated": {"from": "2025-01-01", "to": "2025-01-31", "metrics": ["impressions", "reach"],
                            "points": 62},
-    "sync.failed": {"kind": "tags", "error": "HighLevel answered 503", "run_id": 42},
+    "sync.failed": {"run_id": 42, "kind": "tags", "error": "HighLevel answered 503"},
     "connection.needs_reconnect": {"connection_id": 1, "name": "Sample agency", "reason": "refresh token revoked"},
     "destination.paused": {"destination_id": 1, "name": "Sample destination", "reason": "kept failing"},
 }
@@ -60,7 +60,7 @@ def sample_source(event_type: str) -> dict[str, Any]:
     """A made-up event of this type, for previews and test sends when no real one exists yet."""
     return {
         "event_id": 0, "type": event_type, "occurred_at": "2025-01-16T10:00:00+00:00",
-        "location_id": "sampleLocation01", "location_name": "Sample location", "subject_id": _SAMPLE_TAG["id"],
+        "location_id": "sampleLocation01", "location_name": "Sample location", "subject_id": _SAMPLE_TAG["tag_id"],
         "payload": dict(_SAMPLE_PAYLOADS.get(event_type, {})),
     }
 

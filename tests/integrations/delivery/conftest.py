@@ -24,7 +24,7 @@ def receiver(settings, receiver_secret):
 
 @pytest.fixture
 def make_event(db):
-    """An Event row as the sync writes it (tag events carry the tag in the payload)."""
+    """An Event row shaped as integrations/sync/tags.py writes it."""
     from django.utils import timezone
 
     from integrations.models import Event
@@ -32,7 +32,8 @@ def make_event(db):
     def make(event_type: str = "tag.created", *, location=None, tag_id: str = "tag1", **payload):
         return Event.objects.create(
             type=event_type, occurred_at=timezone.now(), location=location, subject_id=tag_id,
-            payload={"id": tag_id, "name": payload.pop("name", "VIP Customer"), **payload},
+            payload={"location_id": location.location_id if location else None, "tag_id": tag_id,
+                     "name": payload.pop("name", "VIP Customer"), **payload},
         )
 
     return make

@@ -40,3 +40,21 @@ def deliveries_sweep() -> dict:
     from integrations.delivery.sending import deliveries_sweep as sweep
 
     return sweep()
+
+
+def ensure_schedules() -> None:
+    from integrations.schedules import ensure_schedules as ensure
+
+    ensure()
+
+
+def sync_unit(run_id: int) -> str:
+    from integrations.sync.services import sync_unit_execute
+
+    return sync_unit_execute(run_id=run_id)
+
+
+def sync_connection(connection_id: int, kind: str) -> int:
+    from integrations.sync.services import refresh_connection_enqueue
+
+    return len(refresh_connection_enqueue(connection_id=connection_id, kinds=[kind], trigger="schedule"))

@@ -1,0 +1,66 @@
+"""django-q2 plumbing for the sync: one task per unit, delayed re-tries, and the per-connection schedules.
+
+Schedules, kept idempotently by name (integrations/schedules.py calls `wanted_sync_schedules`):
+- `tagscope.sync.tags.connection-<id>`: every `Connection.tags_every_minutes` (default 15)
+- `tagscope.sync.statistics.connection-<id>`: every `statistics_every_minutes` (default 60)
+- `tagscope.sync.accounts.connection-<id>`: every `accounts_every_minutes` (default 1440: daily)
+Each fires `integrations.tasks.sync_connection(connection_id, kind)`, which enqueues one unit per
+location. Connections that cannot sync (disconnected, revoked) get none; stale ones are deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+PREFIX = "tagscope.sync."
+KIND_FIELDS = {"tags": "tags_every_minutes", "statistics": "statistics_every_minutes",
+               "accounts": "accounts_every_minutes"}
+UNIT_TASK = "integrations.tasks.sync_unit"
+CONNECTION_TASK = "integrations.tasks.sync_connection"
+
+
+def schedule_name(connection_id: int, kind: str) -> str:
+    return f"{PREFIX}{kind}.connection-{connection_id}"
+
+
+def enqueue_unit(run_id: int, *, delay_seconds: float | None = None) -> None:
+    """Hand a unit to a worker now, or after a delay (a one-off schedule: the worker is not held meanwhile)."""
+    from django_q.models import Schedule
+    from django_q.tasks import async_task
+
+    if not delay_seconds:
+        async_task(UNIT_TASK, run_id, task_name=f"sync-run-{run_id}", group="sync")
+        return
+    Schedule.objects.create(
+        name=f"{PREFIX}retry.run-{run_id}.{timezone.now().timestamp():.0f}"[:100], func=UNIT_TASK, args=repr((run_id,)),
+        schedule_type=Schedule.ONCE, repeats=1, next_run=timezone.now() + timedelta(seconds=delay_seconds),
+    )
+
+
+def wanted_sync_schedules() -> list[dict[str, Any]]:
+    from django_q.models import Schedule
+
+    from integrations.models import Connection
+
+    wanted = []
+    usable = (Connection.Status.ACTIVE, Connection.Status.EXPIRING)
+    for connection in Connection.objects.filter(status__in=usable).order_by("pk"):
+        for kind, field in KIND_FIELDS.items():
+            wanted.append({
+                "name": schedule_name(connection.pk, kind), "func": CONNECTION_TASK,
+                "args": repr((connection.pk, kind)), "schedule_type": Schedule.MINUTES,
+                "minutes": getattr(connection, field),
+            })
+    return wanted
+
+
+def stale_sync_schedule_names(wanted: list[dict[str, Any]]) -> list[str]:
+    """Per-connection sync schedules nobody wants any more (one-off retries run out by themselves)."""
+    from django_q.models import Schedule
+
+    names = {spec["name"] for spec in wanted}
+    existing = Schedule.objects.filter(name__startswith=PREFIX, name__contains=".connection-")
+    return [name for name in existing.values_list("name", flat=True) if name not in names]

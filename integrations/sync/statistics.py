@@ -1,0 +1,144 @@
+"""Statistics of one location as daily points, per account and for all accounts, per platform.
+
+Each refresh asks again for the last `SYNC_STATISTICS_REFETCH_DAYS` days (recent numbers still move) and
+for any day missing back to `SYNC_STATISTICS_HORIZON_DAYS`, with the previous period of the same length.
+Per-day numbers per platform come from `platformTotals` (and posts from `postPerformance`); the
+all-platform rows (platform '') from `postPerformance`. A number HighLevel leaves out for a day is stored
+as None ("not available"); a metric a platform does not report is not stored at all. If HighLevel answers
+another number of days than asked, the range is asked again per 7-day window.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from integrations.highlevel.types import Statistics
+from integrations.models import Demographics, Event, SocialAccount, StatisticsPoint
+from integrations.sync.accounts import accounts_refresh
+from integrations.sync.runs import RunContext
+from integrations.sync.upsert import Writes
+
+ALL = StatisticsPoint.ALL_ACCOUNTS
+ALL_PLATFORMS = ""
+FALLBACK_WINDOW = 7
+
+
+def _settings() -> tuple[int, int]:
+    return (int(getattr(settings, "SYNC_STATISTICS_HORIZON_DAYS", 90)),
+            int(getattr(settings, "SYNC_STATISTICS_REFETCH_DAYS", 3)))
+
+
+def statistics_window(ctx: RunContext, profile_id: str, today: date) -> tuple[date, date]:
+    """From the first missing day (back to the horizon) or the refetch window, whichever is earlier, to today."""
+    horizon, refetch = _settings()
+    first = today - timedelta(days=horizon - 1)
+    have = set(StatisticsPoint.objects.filter(location=ctx.location, profile_id=profile_id, day__gte=first)
+               .values_list("day", flat=True).distinct())
+    missing = next((first + timedelta(days=n) for n in range(horizon) if first + timedelta(days=n) not in have), today)
+    return min(missing, today - timedelta(days=refetch - 1)), today
+
+
+def statistics_refresh(ctx: RunContext) -> None:
+    location = ctx.location
+    accounts = SocialAccount.objects.filter(location=location, removed_at__isnull=True).exclude(profile_id="")
+    if not accounts.exists() and not SocialAccount.objects.filter(location=location).exists():
+        accounts_refresh(ctx)  # a first sync: statistics need the profile ids
+    profiles = sorted(set(accounts.values_list("profile_id", flat=True)))
+    scopes = [(ALL, profiles)] + [(p, [p]) for p in profiles] if profiles else []
+    today = timezone.now().date()
+    written_before = ctx.counts["rows_written"]
+    for done, (scope, profile_ids) in enumerate(scopes):
+        start, end = statistics_window(ctx, scope, today)
+        for answer, first_day in _ask(ctx, profile_ids, start, end):
+            _store(ctx, scope, answer, first_day)
+        ctx.progress(done + 1, len(scopes))
+    rows = ctx.counts["rows_written"] - written_before
+    if rows:
+        Event.objects.create(
+            type=Event.Type.STATISTICS_UPDATED, occurred_at=timezone.now(), location=location,
+            connection_id=location.connection_id, run_id=ctx.run.pk,
+            payload={"location_id": location.location_id, "rows": rows},
+        )
+        ctx.wrote(1)
+
+
+def _ask(ctx: RunContext, profile_ids: list[str], start: date, end: date):
+    """(answer, its first day) for the range, falling back to 7-day windows when the range is not honoured."""
+    length = (end - start).days + 1
+    previous = (start - timedelta(days=length), start - timedelta(days=1))
+    answers = ctx.client.get_statistics(ctx.location.location_id, profile_ids, current_range=(start, end),
+                                        previous_range=previous)
+    if all(a.range_honoured for a in answers):
+        return [(a, start) for a in answers]
+    ctx.problem(f"statistics: asked {length} days, answered otherwise; asking per {FALLBACK_WINDOW} days",
+                next((a.trace_id for a in answers if a.trace_id), None))
+    out = []
+    day = start
+    while day <= end:
+        last = min(end, day + timedelta(days=FALLBACK_WINDOW - 1))
+        for answer in ctx.client.get_statistics(ctx.location.location_id, profile_ids, current_range=(day, last)):
+            if answer.range_honoured:
+                out.append((answer, day))
+            else:
+                ctx.problem(f"statistics {day}..{last} not honoured; those days are left out", answer.trace_id)
+        day = last + timedelta(days=1)
+    return out
+
+
+def _series(answer: Statistics):
+    """(platform, metric, series) of every per-day number the answer holds."""
+    for platform in answer.platforms:
+        for metric in answer.metrics:
+            series = answer.daily(platform, metric)
+            if series is not None:
+                yield platform, metric, series
+    for metric, series in answer.performance.items():
+        yield ALL_PLATFORMS, metric, series
+    if answer.posts_by_platform:
+        days = zip(*answer.posts_by_platform.values(), strict=False)
+        yield ALL_PLATFORMS, "posts", tuple(None if any(v is None for v in day) else sum(day) for day in days)
+
+
+def _store(ctx: RunContext, scope: str, answer: Statistics, first_day: date) -> None:
+    ctx.trace(answer.trace_id)
+    days = [first_day + timedelta(days=n) for n in range(len(answer.day_range))]
+    if not days:
+        return
+    now = timezone.now()
+    existing = {(p.platform, p.metric, p.day): p for p in StatisticsPoint.objects.filter(
+        location=ctx.location, profile_id=scope, day__gte=days[0], day__lte=days[-1])}
+    writes = Writes(StatisticsPoint)
+    for platform, metric, series in _series(answer):
+        for day, value in zip(days, series, strict=False):
+            value = None if value is None else float(value)
+            row = existing.get((platform, metric, day))
+            if row is None:
+                writes.create(StatisticsPoint(location=ctx.location, profile_id=scope, platform=platform,
+                                              metric=metric, day=day, value=value, fetched_at=now))
+                ctx.count("created")
+            elif row.value != value:
+                row.value, row.fetched_at = value, now
+                writes.update(row, ["value", "fetched_at"])
+                ctx.count("updated")
+            else:
+                ctx.count("unchanged")
+    ctx.wrote(writes.commit() + _store_demographics(ctx, scope, answer, days[0], days[-1], now))
+
+
+def _store_demographics(ctx: RunContext, scope: str, answer: Statistics, start: date, end: date,
+                        now: datetime) -> int:
+    if not answer.demographics:
+        return 0
+    # Keyed by the day it describes: a later refresh asking a shorter window must not add a row.
+    row = Demographics.objects.filter(location=ctx.location, profile_id=scope, range_end=end).first()
+    if row is None:
+        Demographics.objects.create(location=ctx.location, profile_id=scope, range_start=start, range_end=end,
+                                    data=answer.demographics, fetched_at=now)
+        return 1
+    if row.data != answer.demographics:
+        Demographics.objects.filter(pk=row.pk).update(data=answer.demographics, range_start=start, fetched_at=now)
+        return 1
+    return 0

@@ -1,0 +1,180 @@
+"""Tags of one location: every page of the listing, then details for new or changed tags, then posts.
+
+- The first complete listing of a location is its baseline: those tags raise no `tag.created`.
+- A tag absent from a complete listing is marked removed (kept, with the time); one that comes back is
+  active again (`tag.created` with `"reappeared": true`). HighLevel's `deleted: true` tags are kept as removed.
+- An unclean listing (BadResponse: malformed items, a page that could not be read) still stores the
+  well-formed tags, records the problems with their traceId, and marks nothing removed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from integrations.highlevel.errors import BadResponse
+from integrations.highlevel.types import Tag as ApiTag
+from integrations.models import Event, Location, Tag, TagDetail
+from integrations.sync import posts
+from integrations.sync.runs import RunContext
+from integrations.sync.upsert import BATCH, Writes, assign, batched, chunks, fingerprint
+
+DETAILS_CHUNK = 200  # ids per get_tag_details call (the client sends them 50 per request)
+
+
+class IncompleteListing(Exception):
+    """The listing could not be read completely; what was read is stored, nothing was marked removed."""
+
+    def __init__(self, message: str, trace_id: str | None = None):
+        super().__init__(message)
+        self.trace_id = trace_id
+
+
+def tags_refresh(ctx: RunContext) -> None:
+    location = ctx.location
+    baseline = location.tags_baselined_at is None
+    now = timezone.now()
+    seen: set[str] = set()
+    need_details: list[str] = []
+    estimate = Tag.objects.filter(location=location, removed_at__isnull=True).count()
+    listing = ctx.client.iter_tags(location.location_id)
+    try:
+        for batch in batched(listing, BATCH):
+            seen.update(t.id for t in batch)
+            need_details.extend(_save_listed(ctx, batch, baseline=baseline, now=now))
+            ctx.progress(len(seen), max(estimate, len(seen)) * 2)
+    except BadResponse as exc:
+        _record_bad(ctx, exc)
+        raise IncompleteListing(f"tag listing incomplete: {exc}", exc.trace_id) from exc
+    _mark_absent_removed(ctx, seen, now=now)
+    if baseline:
+        Location.objects.filter(pk=location.pk).update(tags_baselined_at=now)
+        location.tags_baselined_at = now
+    total = len(seen) + len(need_details)
+    ctx.progress(len(seen), total, force=True)
+    _fetch_details(ctx, need_details, baseline=baseline, done=len(seen), total=total)
+    posts.posts_refresh(ctx)
+
+
+def _record_bad(ctx: RunContext, exc: BadResponse) -> None:
+    ctx.problem(f"{exc}", exc.trace_id)
+    for line in exc.problems:
+        ctx.problem(line, exc.trace_id)
+
+
+def _listed_fields(tag: ApiTag) -> dict[str, Any]:
+    return {
+        "name": tag.name[:255], "sort_name": tag.name.casefold()[:255], "created_by": (tag.created_by or "")[:64],
+        "deleted": tag.deleted, "created_at": tag.created_at, "updated_at": tag.updated_at, "raw": tag.raw,
+    }
+
+
+def _event(writes: Writes, ctx: RunContext, kind: str, row: Tag, now: datetime, **payload: Any) -> None:
+    location = ctx.location
+    writes.event(
+        type=kind, occurred_at=now, location_id=location.pk, connection_id=location.connection_id,
+        subject_id=row.tag_id, run_id=ctx.run.pk,
+        payload={"location_id": location.location_id, "tag_id": row.tag_id, "name": row.name, **payload},
+    )
+
+
+def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: datetime) -> list[str]:
+    """Upsert one batch of listed tags; answer the ids whose details are due."""
+    location = ctx.location
+    existing = {t.tag_id: t for t in Tag.objects.filter(location=location, tag_id__in=[t.id for t in batch])}
+    writes = Writes(Tag)
+    need_details = []
+    for api_tag in batch:
+        fields = _listed_fields(api_tag)
+        row = existing.get(api_tag.id)
+        if row is None:
+            row = Tag(location=location, tag_id=api_tag.id, first_seen_at=now, last_seen_at=now,
+                      removed_at=now if api_tag.deleted else None, is_baseline=baseline, **fields)
+            writes.create(row)
+            ctx.count("created")
+            if not baseline and not api_tag.deleted:
+                _event(writes, ctx, Event.Type.TAG_CREATED, row, now)
+        else:
+            before = {"name": row.name, "removed": row.removed_at is not None}
+            changed = assign(row, fields)
+            want_removed = api_tag.deleted
+            if want_removed != before["removed"]:
+                row.removed_at = now if want_removed else None
+                changed.append("removed_at")
+            if changed:
+                row.last_seen_at = now
+                writes.update(row, [*changed, "last_seen_at"])
+                ctx.count("removed" if want_removed and not before["removed"] else "updated")
+                _tag_change_event(writes, ctx, row, now, before, changed)
+            else:
+                ctx.count("unchanged")
+        if not api_tag.deleted and row.details_for != fingerprint(api_tag.raw):
+            need_details.append(api_tag.id)
+    ctx.wrote(writes.commit())
+    return need_details
+
+
+def _tag_change_event(
+    writes: Writes, ctx: RunContext, row: Tag, now: datetime, before: dict, changed: list[str]
+) -> None:
+    if "removed_at" in changed and row.removed_at is not None:
+        _event(writes, ctx, Event.Type.TAG_REMOVED, row, now, deleted=row.deleted, removed_at=now.isoformat())
+    elif "removed_at" in changed:
+        _event(writes, ctx, Event.Type.TAG_CREATED, row, now, reappeared=True)
+    elif set(changed) - {"raw"}:
+        payload: dict[str, Any] = {"changed": sorted(set(changed) - {"raw", "sort_name"})}
+        if before["name"] != row.name:
+            payload["previous_name"] = before["name"]
+        _event(writes, ctx, Event.Type.TAG_UPDATED, row, now, **payload)
+
+
+def _mark_absent_removed(ctx: RunContext, seen: set[str], *, now: datetime) -> int:
+    """After a complete listing only: active tags it did not contain become removed."""
+    location = ctx.location
+    active = Tag.objects.filter(location=location, removed_at__isnull=True)
+    absent = [pk for pk, tag_id in active.values_list("pk", "tag_id").iterator(chunk_size=2000) if tag_id not in seen]
+    for pks in chunks(absent, BATCH):
+        writes = Writes(Tag)
+        for row in Tag.objects.filter(pk__in=pks):
+            row.removed_at = now
+            writes.update(row, ["removed_at"])
+            _event(writes, ctx, Event.Type.TAG_REMOVED, row, now, deleted=False, removed_at=now.isoformat())
+        ctx.wrote(writes.commit())
+    ctx.count("removed", len(absent))
+    return len(absent)
+
+
+def _fetch_details(ctx: RunContext, tag_ids: list[str], *, baseline: bool, done: int, total: int) -> None:
+    location = ctx.location
+    for ids in chunks(tag_ids, DETAILS_CHUNK):
+        try:
+            details = ctx.client.get_tag_details(location.location_id, ids)
+        except BadResponse as exc:
+            _record_bad(ctx, exc)
+            details = list(exc.partial or [])
+        _save_details(ctx, details, baseline=baseline)
+        done += len(ids)
+        ctx.progress(done, total)
+
+
+def _save_details(ctx: RunContext, details: list[ApiTag], *, baseline: bool) -> None:
+    now = timezone.now()
+    rows = {t.tag_id: t for t in Tag.objects.filter(location=ctx.location, tag_id__in=[d.id for d in details])}
+    stored = {d.tag_id: d for d in TagDetail.objects.filter(tag__in=rows.values())}
+    detail_writes, tag_writes = Writes(TagDetail), Writes(Tag)
+    for detail in details:
+        row = rows.get(detail.id)
+        if row is None:
+            continue
+        current = stored.get(row.pk)
+        if current is None:
+            detail_writes.create(TagDetail(tag=row, data=detail.raw, fetched_at=now, changed_at=now))
+        elif current.data != detail.raw:
+            current.data, current.fetched_at, current.changed_at = detail.raw, now, now
+            detail_writes.update(current, ["data", "fetched_at", "changed_at"])
+            if not baseline:
+                _event(detail_writes, ctx, Event.Type.TAG_DETAILS_UPDATED, row, now)
+        tag_writes.update(row, assign(row, {"details_for": fingerprint(row.raw)}))
+    ctx.wrote(detail_writes.commit() + tag_writes.commit())

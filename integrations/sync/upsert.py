@@ -1,0 +1,83 @@
+"""Compare-before-write upserts in bounded batches: an unchanged row is never written.
+
+Callers fetch from HighLevel first, then hand a batch here; each batch is one short transaction
+(no HTTP inside), so SQLite's single writer is held for milliseconds, not for a page fetch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+
+from integrations.models import Event
+
+BATCH = 500
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = BATCH) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+def batched(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def fingerprint(data: Any) -> str:
+    """A stable digest of JSON data (key order does not matter)."""
+    return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode(), usedforsecurity=False).hexdigest()
+
+
+def assign(obj: models.Model, fields: dict[str, Any]) -> list[str]:
+    """Set the fields that differ; answer their names (empty: nothing to write)."""
+    changed = [name for name, value in fields.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, fields[name])
+    return changed
+
+
+class Writes:
+    """One batch's pending writes: rows to create, rows to update (with the union of changed fields),
+    events to raise. `commit()` writes them in one short transaction and answers the rows written."""
+
+    def __init__(self, model: type[models.Model]):
+        self.model = model
+        self.creates: list[models.Model] = []
+        self.updates: list[models.Model] = []
+        self.update_fields: set[str] = set()
+        self.events: list[Event] = []
+
+    def create(self, obj: models.Model) -> None:
+        self.creates.append(obj)
+
+    def update(self, obj: models.Model, changed: list[str]) -> None:
+        if changed:
+            self.updates.append(obj)
+            self.update_fields.update(changed)
+
+    def event(self, **fields: Any) -> None:
+        self.events.append(Event(**fields))
+
+    def commit(self) -> int:
+        if not (self.creates or self.updates or self.events):
+            return 0
+        with transaction.atomic():
+            if self.creates:
+                self.model.objects.bulk_create(self.creates, batch_size=BATCH)
+            if self.updates:
+                self.model.objects.bulk_update(self.updates, sorted(self.update_fields), batch_size=BATCH)
+            if self.events:
+                Event.objects.bulk_create(self.events, batch_size=BATCH)
+        return len(self.creates) + len(self.updates) + len(self.events)

@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from dashboard.views import connections, destinations, health, home, profile, webhooks
+from dashboard.views import connections, destinations, health, home, profile, schedules, webhooks
 
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Tagscope administration"
@@ -18,6 +18,7 @@ urlpatterns = [
     path("connections/<int:pk>/rename/", connections.connection_rename, name="connection_rename"),
     path("connections/<int:pk>/rotate/", connections.connection_rotate, name="connection_rotate"),
     path("connections/<int:pk>/disconnect/", connections.connection_disconnect, name="connection_disconnect"),
+    path("connections/<int:pk>/schedule/", schedules.connection_schedule, name="connection_schedule"),
     path("destinations/", destinations.destination_list, name="destinations"),
     path("destinations/new/", destinations.destination_add, name="destination_add"),
     path("destinations/demo-receiver/", destinations.destination_add_demo, name="destination_add_demo"),

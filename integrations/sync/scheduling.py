@@ -64,3 +64,17 @@ def stale_sync_schedule_names(wanted: list[dict[str, Any]]) -> list[str]:
     names = {spec["name"] for spec in wanted}
     existing = Schedule.objects.filter(name__startswith=PREFIX, name__contains=".connection-")
     return [name for name in existing.values_list("name", flat=True) if name not in names]
+
+
+def connection_sync_frequency_set(*, connection, tags_every_minutes: int, statistics_every_minutes: int,
+                                  accounts_every_minutes: int) -> None:
+    """Save a connection's refresh frequencies and bring its schedules in step at once."""
+    from integrations.models import Connection
+    from integrations.schedules import ensure_schedules
+
+    Connection.objects.filter(pk=connection.pk).update(
+        tags_every_minutes=tags_every_minutes, statistics_every_minutes=statistics_every_minutes,
+        accounts_every_minutes=accounts_every_minutes,
+    )
+    connection.refresh_from_db()
+    ensure_schedules()

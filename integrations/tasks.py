@@ -24,6 +24,15 @@ def connection_discover_locations(connection_id: int) -> int:
     return len(agency_locations_discover(connection_id=connection_id))
 
 
+def location_details_refresh(location_id: str) -> bool:
+    """`location_id` is HighLevel's locationId (Location.location_id)."""
+    from integrations.connections.services import location_details_refresh as refresh
+    from integrations.models import Location
+
+    location = Location.objects.filter(location_id=location_id).first()
+    return refresh(location=location) if location is not None else False
+
+
 def refresh_expiring_tokens() -> int:
     from integrations.connections.tokens import refresh_expiring_tokens as refresh
 

@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -22,6 +23,7 @@ from integrations.connections.scopes import ScopeReport, scope_report
 from integrations.connections.tokens import (
     ConnectionUnusable,
     client_for_connection,
+    client_for_location,
     connection_refresh,
     save_grant,
 )
@@ -76,11 +78,13 @@ def connection_complete_oauth(
         raise ConnectionActionError(_explain(exc)) from None
     connection, created = _connection_from_grant(grant, actor=actor)
     report = scope_report(granted=connection.scope_set, user_type=grant.user_type or user_type)
+    from django_q.tasks import async_task
+
     if connection.kind == Connection.Kind.OAUTH_LOCATION:
         _location_upsert(connection, location_id=connection.location_id, name="")
+        async_task("integrations.tasks.location_details_refresh", connection.location_id,
+                   task_name=f"location-details-{connection.location_id}")
     else:
-        from django_q.tasks import async_task
-
         async_task("integrations.tasks.connection_discover_locations", connection.pk,
                    task_name=f"discover-locations-{connection.pk}")
     return connection, report, created
@@ -165,7 +169,55 @@ def agency_locations_discover(*, connection_id: int, client: HighLevelClient | N
     Location.objects.filter(connection=connection, is_installed=True).exclude(location_id__in=seen).update(
         is_installed=False, uninstalled_at=timezone.now(), token_enc="", token_expires_at=None
     )
+    for location in locations:
+        location_details_refresh(location=location)
     return locations
+
+
+def location_details_refresh(
+    *, location: Location, client: HighLevelClient | None = None, keep_name: bool = False
+) -> bool:
+    """Fill the location's real name, time zone and address from `GET /locations/{locationId}`.
+
+    Best effort: a token without `locations.readonly` (ScopeError), any other HighLevel error or an unusable
+    connection keeps the current values and logs a warning; it never raises for those, so a connect never
+    fails on it. `keep_name` keeps a name an admin typed. Returns whether anything changed."""
+    try:
+        info = (client or client_for_location(location)).get_location(location.location_id)
+    except ScopeError:
+        log.warning("location %s: the token lacks locations.readonly; its name and time zone stay as they are "
+                    "(dates show in %s)", location.location_id, location.timezone)
+        return False
+    except (HighLevelError, ConnectionUnusable) as exc:
+        log.warning("location %s: its details could not be read (%s); current values kept",
+                    location.location_id, _explain(exc))
+        return False
+    changed: dict[str, str] = {}
+    if info.name and not keep_name:
+        changed["name"] = info.name[: Location._meta.get_field("name").max_length]
+    if info.timezone and _is_time_zone(info.timezone):
+        changed["timezone"] = info.timezone
+    elif info.timezone:
+        log.warning("location %s: HighLevel's time zone %r is unknown here; %s kept",
+                    location.location_id, info.timezone, location.timezone)
+    address = info.one_line_address
+    if address:
+        changed["address"] = address[: Location._meta.get_field("address").max_length]
+    changed = {key: value for key, value in changed.items() if getattr(location, key) != value}
+    if not changed:
+        return False
+    Location.objects.filter(pk=location.pk).update(**changed, updated_at=timezone.now())
+    for key, value in changed.items():
+        setattr(location, key, value)
+    return True
+
+
+def _is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 # --- Private Integration tokens ---------------------------------------------------------------------------
@@ -203,12 +255,14 @@ def connection_add_private_token(
         connection.last_error = ""
         connection.scopes = ""
         connection.save()
-        _location_upsert(connection, location_id=location_id, name=name)
+        location = _location_upsert(connection, location_id=location_id, name=name)
         audit_record(
             action=AuditEntry.Action.CONNECTED if created else AuditEntry.Action.ROTATED,
             connection=connection, actor=actor.user, ip_address=actor.ip_address,
             detail="Private Integration token added" if created else "Private Integration token replaced",
         )
+    # Once, after the save and outside the transaction; a token made without locations.readonly is fine.
+    location_details_refresh(location=location, client=client, keep_name=bool(name))
     return connection
 
 

@@ -33,6 +33,7 @@ from integrations.highlevel.types import (
     STATISTICS_PLATFORMS,
     AccountListing,
     InstalledLocation,
+    LocationInfo,
     LocationToken,
     Post,
     Statistics,
@@ -56,6 +57,7 @@ POSTS = "/social-media-posting/{locationId}/posts/list"
 TOKEN = "/oauth/token"
 LOCATION_TOKEN = "/oauth/locationToken"
 INSTALLED_LOCATIONS = "/oauth/installedLocations"
+LOCATION = "/locations/{locationId}"
 
 TAG_PAGE_SIZE = 100
 DETAILS_BATCH = 50
@@ -256,6 +258,13 @@ class HighLevelClient(Transport):
             ),
             page_size=page_size, max_pages=max_pages, what="posts",
         )
+
+    # --- Locations ---------------------------------------------------------------------------------------
+    def get_location(self, location_id: str) -> LocationInfo:
+        """The location's name, time zone and address (scope `locations.readonly`; a location token, or an
+        agency token for one of its locations). A token without the scope raises ScopeError."""
+        return self._call("GET", LOCATION, location_id=location_id, resource_id=location_id,
+                          parse=parsing.parse_location_info)
 
     # --- OAuth -------------------------------------------------------------------------------------------
     def exchange_code(self, code: str, redirect_uri: str, user_type: str = "Location") -> TokenGrant:

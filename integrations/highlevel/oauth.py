@@ -18,6 +18,11 @@ AGENCY_SCOPES: dict[str, str] = {
     "oauth.write": "location tokens cannot be minted, so no location of the agency can be read",
     "locations.readonly": "location names and time zones cannot be read",
 }
+# Location installs also read the location itself (GET /locations/{locationId}); agency installs list it in
+# AGENCY_SCOPES with the agency's wording.
+LOCATION_SCOPES: dict[str, str] = {
+    "locations.readonly": "location name and time zone will not be read; dates show in UTC",
+}
 # Granted write scopes Tagscope needs although they say "write": minting location tokens.
 NEEDED_WRITE_SCOPES = {"oauth.write"}
 
@@ -28,7 +33,7 @@ USER_TYPE_COMPANY = "Company"
 def required_scopes(user_type: str) -> dict[str, str]:
     if user_type == USER_TYPE_COMPANY:
         return {**SOCIAL_PLANNER_SCOPES, **AGENCY_SCOPES}
-    return dict(SOCIAL_PLANNER_SCOPES)
+    return {**SOCIAL_PLANNER_SCOPES, **LOCATION_SCOPES}
 
 
 def authorize_url(*, state: str, redirect_uri: str, user_type: str) -> str:

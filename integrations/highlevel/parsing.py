@@ -17,6 +17,7 @@ from integrations.highlevel.types import (
     AccountListing,
     Breakdown,
     InstalledLocation,
+    LocationInfo,
     LocationToken,
     PlatformTotal,
     Post,
@@ -389,3 +390,32 @@ def parse_installed_locations_page(body: Any) -> tuple[list[InstalledLocation], 
     raw_items = _list(_obj(body, "body").get("locations"), "locations")
     locations, problems = _items(raw_items, parse_installed_location, "locations")
     return locations, problems, len(raw_items)
+
+
+def _loose_str(item: Mapping[str, Any], key: str) -> str | None:
+    """A field whose shape is *unverified*: a non-empty string, or None for anything else."""
+    value = item.get(key)
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
+def parse_location_info(body: Any) -> LocationInfo:
+    """`{"location": {...}}` from GET /locations/{locationId}. Beyond id, name, timezone, address and
+    companyId the shape is *unverified*, so the rest is read liberally: an odd field is None, not an error,
+    and a body that is the location object itself (no `location` wrapper) is accepted too."""
+    body = _obj(body, "body")
+    item = _obj(body.get("location", body), "location")
+    location_id = _loose_str(item, "id") or _loose_str(item, "_id")
+    if not location_id:
+        raise BadResponse("location without 'id'")
+    return LocationInfo(
+        id=location_id,
+        name=_loose_str(item, "name") or "",
+        timezone=_loose_str(item, "timezone"),
+        address=_loose_str(item, "address"),
+        city=_loose_str(item, "city"),
+        state=_loose_str(item, "state"),
+        country=_loose_str(item, "country"),
+        postal_code=_loose_str(item, "postalCode"),
+        company_id=_loose_str(item, "companyId"),
+        raw=item,
+    )

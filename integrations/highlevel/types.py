@@ -192,3 +192,34 @@ class InstalledLocation:
     is_installed: bool = True
     installed_at: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class LocationInfo:
+    """An answer of `GET /locations/{locationId}`: the location's own name, time zone and address.
+
+    Only id, name, timezone, address and companyId are documented to our satisfaction; the address
+    parts (city, state, country, postalCode) are *unverified*: each is None when absent or not a string.
+    """
+
+    id: str
+    name: str
+    timezone: str | None = None
+    address: str | None = None  # the street line
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
+    postal_code: str | None = None
+    company_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def one_line_address(self) -> str:
+        """`12 Elm St, Austin, TX 78701, US`; parts the street line already holds are not repeated."""
+        region = " ".join(part for part in (self.state, self.postal_code) if part)
+        line = (self.address or "").strip()
+        for part in (self.city, region, self.country):
+            part = (part or "").strip()
+            if part and part not in line:
+                line = f"{line}, {part}" if line else part
+        return line

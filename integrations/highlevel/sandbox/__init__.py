@@ -5,7 +5,8 @@ Django's database): `SandboxServer(SandboxConfig(seed=1, ...)).start()` then `.u
 `python manage.py runsandbox`. Framework-free; only the management command imports Django.
 
 Routes as HighLevel has them (highlevel-api.md): GET/POST /oauth/chooselocation (consent
-page), POST /oauth/token, POST /oauth/locationToken, GET /oauth/installedLocations,
+page), POST /oauth/token, POST /oauth/locationToken, GET /oauth/installedLocations, GET /locations/{locationId}
+(name, timezone, address, city, state, country, postalCode, companyId),
 GET /social-media-posting/{locationId}/tags, POST .../tags/details, GET .../accounts, POST .../posts/list,
 POST /social-media-posting/statistics?locationId=. Every API answer has an `X-Trace-Id` header (statistics
 also carry it as `traceId` in the body) and, once the token is known, the five X-RateLimit-* headers.

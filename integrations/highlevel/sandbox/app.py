@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from . import control, oauth, social, statistics
+from . import control, locations, oauth, social, statistics
 from .faults import MALFORMED_BODIES
 from .http import ApiError, Request, Response, error
 from .state import Sandbox
@@ -28,6 +28,7 @@ ROUTES: list[tuple[str, str, Callable]] = [
     ("POST", "/oauth/token", oauth.token),
     ("POST", "/oauth/locationToken", oauth.location_token),
     ("GET", "/oauth/installedLocations", oauth.installed_locations),
+    ("GET", "/locations/{locationId}", locations.location_details),
     ("POST", "/social-media-posting/statistics", statistics.statistics),
     ("GET", "/social-media-posting/{locationId}/tags", social.list_tags),
     ("POST", "/social-media-posting/{locationId}/tags/details", social.tag_details),

@@ -25,12 +25,24 @@ class Location:
     name: str
     company_id: str
     timezone: str
-    address: str
+    address: str  # the one-line address ("12 Elm St, Austin, TX 78701") the installed-locations listing shows
     user_ids: list[str]
+    # The parts GET /locations/{locationId} answers separately (there `address` is the street line).
+    street: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = "US"
 
     def summary(self) -> dict:
         return {"id": self.id, "name": self.name, "companyId": self.company_id,
                 "timezone": self.timezone, "address": self.address}
+
+    def details(self) -> dict:
+        """The `location` object of GET /locations/{locationId} (a subset of HighLevel's fields)."""
+        return {"id": self.id, "companyId": self.company_id, "name": self.name, "timezone": self.timezone,
+                "address": self.street, "city": self.city, "state": self.state, "country": self.country,
+                "postalCode": self.postal_code}
 
 
 @dataclass
@@ -66,9 +78,11 @@ def make_skeleton(config: SandboxConfig) -> Skeleton:
             name = f"{name} {rng.choice(names.CITIES)[0]}"
         used_names.add(name)
         city, state, zip3 = rng.choice(names.CITIES)
-        address = f"{rng.randint(10, 9800)} {rng.choice(names.STREETS)}, {city}, {state} {zip3}{rng.randint(10, 99)}"
+        street = f"{rng.randint(10, 9800)} {rng.choice(names.STREETS)}"
+        postal_code = f"{zip3}{rng.randint(10, 99)}"
         location = Location(
-            id=hl_id(rng), name=name, company_id=agency.id, address=address,
+            id=hl_id(rng), name=name, company_id=agency.id, address=f"{street}, {city}, {state} {postal_code}",
+            street=street, city=city, state=state, postal_code=postal_code,
             timezone=names.TIMEZONES[(index + rng.randrange(3)) % len(names.TIMEZONES)],
             user_ids=[hl_id(rng) for _ in range(rng.randint(2, 4))],
         )

@@ -37,7 +37,7 @@ def test_an_admin_connects_one_location(hl, admin_http):
     params = parse_qs(urlsplit(start["Location"]).query)
     assert params["scope"][0].split() == [
         "socialplanner/tag.readonly", "socialplanner/account.readonly",
-        "socialplanner/statistics.readonly", "socialplanner/post.readonly",
+        "socialplanner/statistics.readonly", "socialplanner/post.readonly", "locations.readonly",
     ]
     assert params["redirect_uri"] == ["http://testserver/connections/oauth/callback/"]
     back = consent(hl, start, f"location:{location_id}")

@@ -117,6 +117,20 @@ def test_accounts_and_groups(client, location):
         assert set(group.account_ids) <= ids
 
 
+def test_a_location_s_details_match_the_sandbox(client, location, world):
+    expected = next(loc for loc in world["locations"] if loc["id"] == location)
+    info = client.get_location(location)
+    assert (info.id, info.name, info.timezone, info.company_id) == (
+        location, expected["name"], expected["timezone"], expected["companyId"])
+    assert info.one_line_address == f"{expected['address']}, US"
+
+
+def test_a_location_token_without_locations_readonly_is_a_scope_error(sandbox, make_client, location):
+    code = sandbox.authorize(f"location:{location}", scope="socialplanner/tag.readonly")["code"]
+    grant = make_client().exchange_code(code, "http://localhost/cb")
+    with pytest.raises(errors.ScopeError):
+        make_client(grant.access_token).get_location(location)
+
 def test_statistics_give_daily_series_per_platform(client, location, world):
     accounts = client.list_accounts(location).accounts
     profiles = [a.profile_id for a in accounts if a.platform != "twitter"]

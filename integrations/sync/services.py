@@ -87,7 +87,7 @@ def refresh_location_enqueue(location: Location, *, kinds: Iterable[str] | None 
     return top
 
 
-def _locations_interleaved(connection_ids: Iterable[int] | None = None) -> list[Location]:
+def locations_interleaved(connection_ids: Iterable[int] | None = None) -> list[Location]:
     """Installed locations of usable connections, round-robin across connections."""
     usable = (Connection.Status.ACTIVE, Connection.Status.EXPIRING)
     query = Location.objects.filter(is_installed=True, connection__status__in=usable)
@@ -116,7 +116,7 @@ def bulk_plan(locations: list[Location], *, kind: str, connection_id: int | None
 def refresh_connection_enqueue(*, connection_id: int, kinds: Iterable[str] | None = None, actor: Any = None,
                                trigger: str = "manual") -> list[SyncRun]:
     """One run per installed location of the connection (their parent is a `connection` run)."""
-    _, runs, units = bulk_plan(_locations_interleaved([connection_id]), kind=Kind.CONNECTION,
+    _, runs, units = bulk_plan(locations_interleaved([connection_id]), kind=Kind.CONNECTION,
                                connection_id=connection_id, kinds=kinds, actor=actor, trigger=trigger)
     for unit in units:
         enqueue_unit(unit.pk)
@@ -126,7 +126,7 @@ def refresh_connection_enqueue(*, connection_id: int, kinds: Iterable[str] | Non
 def refresh_all_enqueue(*, actor: Any = None, kinds: Iterable[str] | None = None,
                         trigger: str = "manual") -> list[SyncRun]:
     """Every location of every usable connection, interleaved across connections (their parent: an `all` run)."""
-    _, runs, units = bulk_plan(_locations_interleaved(), kind=Kind.ALL, kinds=kinds, actor=actor, trigger=trigger)
+    _, runs, units = bulk_plan(locations_interleaved(), kind=Kind.ALL, kinds=kinds, actor=actor, trigger=trigger)
     for unit in units:
         enqueue_unit(unit.pk)
     return runs

@@ -17,6 +17,7 @@ from django.core.management import get_commands
 from django.core.management.base import BaseCommand
 
 STOP_GRACE_SECONDS = 10
+SANDBOX_WAIT_SECONDS = 20
 
 
 def _die_with_parent() -> None:
@@ -48,6 +49,40 @@ def _processes(port: int) -> list[tuple[str, list[str]]]:
     return wanted
 
 
+def _connect_sandbox(port: int) -> str:
+    """Once the sandbox answers: connect its agency through the real OAuth flow (consent page, code
+    exchange, location discovery) unless a connection exists, then enqueue a refresh of everything."""
+    import requests
+
+    from integrations.connections.services import Actor, agency_locations_discover, connection_complete_oauth
+    from integrations.highlevel.sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES, SandboxControl
+    from integrations.models import Connection
+    from integrations.sync.services import refresh_all_enqueue
+
+    control = SandboxControl(settings.HIGHLEVEL_SANDBOX_URL, timeout=5)
+    deadline = time.monotonic() + SANDBOX_WAIT_SECONDS
+    while True:
+        try:
+            state = control.state()
+            break
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                return "the sandbox did not answer; connect it from /connections/"
+            time.sleep(0.3)
+    if Connection.objects.exists():
+        runs = refresh_all_enqueue(trigger="devstack")
+        return f"refresh of {len(runs)} location(s) enqueued"
+    redirect_uri = settings.HIGHLEVEL_REDIRECT_URI or f"http://127.0.0.1:{port}/connections/oauth/callback/"
+    company_id = state["agencies"][0]["id"]
+    answer = control.authorize(f"company:{company_id}", scope=f"{LOCATION_SCOPES} {AGENCY_SCOPES}",
+                               redirect_uri=redirect_uri)
+    connection, _, _ = connection_complete_oauth(code=answer["code"], redirect_uri=redirect_uri,
+                                                 user_type="Company", actor=Actor())
+    agency_locations_discover(connection_id=connection.pk)
+    runs = refresh_all_enqueue(trigger="devstack")
+    return f"connected the sandbox agency {company_id}; first refresh of {len(runs)} location(s) enqueued"
+
+
 class Command(BaseCommand):
     help = "Run web server, worker and sandbox together (make run)."
 
@@ -71,6 +106,12 @@ class Command(BaseCommand):
         ))
         exit_code = 0
         try:
+            if "sandbox" in children:
+                try:
+                    outcome = _connect_sandbox(port)
+                except Exception as exc:  # the demo still runs; the admin can connect by hand
+                    outcome = f"could not connect the sandbox ({type(exc).__name__}: {exc})"
+                self.stdout.write(f"sync: {outcome}")
             while True:
                 for name, proc in children.items():
                     if proc.poll() is not None:

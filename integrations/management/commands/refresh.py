@@ -1,0 +1,83 @@
+"""`manage.py refresh [--location ID ...] [--connection ID] [--all] [--kind KIND ...] [--wait]`."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+
+from integrations.models import Connection, Location, SyncRun
+from integrations.sync import services
+from integrations.sync.scheduling import enqueue_unit
+
+BAR_WIDTH = 30
+
+
+class Command(BaseCommand):
+    help = "Enqueue a refresh of locations (or, with --wait, run it here and show its progress)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--location", action="append", default=[], metavar="ID",
+                            help="HighLevel location id (or Tagscope's numeric id); repeatable")
+        parser.add_argument("--connection", type=int, metavar="ID", help="every location of this connection")
+        parser.add_argument("--all", action="store_true", help="every location of every usable connection")
+        parser.add_argument("--kind", action="append", choices=list(services.REFRESHERS), default=None,
+                            help="only this kind of data (repeatable; default: accounts, tags, statistics)")
+        parser.add_argument("--wait", action="store_true", help="run in this process and show progress")
+
+    def handle(self, *args, location: list[str], connection: int | None, all: bool, kind, wait: bool, **_) -> None:
+        if not (location or connection or all):
+            raise CommandError("Say what to refresh: --location ID, --connection ID or --all.")
+        shown, units = self._plan(location, connection, all, kind)
+        if not wait:
+            for unit in units:
+                enqueue_unit(unit.pk)
+            for run in shown:
+                self.stdout.write(f"enqueued run {run.pk} ({run.kind}{self._where(run)})")
+            return
+        for index, unit in enumerate(units, 1):
+            self._bar(index - 1, len(units), f"{unit.kind}{self._where(unit)}")
+            services.sync_unit_execute(run_id=unit.pk)
+        self._bar(len(units), len(units), "done")
+        sys.stdout.write("\n")
+        failed = 0
+        for unit in SyncRun.objects.filter(pk__in=[u.pk for u in units]).select_related("location"):
+            failed += unit.status == SyncRun.Status.FAILED
+            counts = ", ".join(f"{k} {v}" for k, v in unit.counts.items())
+            self.stdout.write(f"run {unit.pk} {unit.kind}{self._where(unit)}: {unit.status}"
+                              f"{' (' + counts + ')' if counts else ''}{' — ' + unit.error if unit.error else ''}")
+        if failed:
+            raise CommandError(f"{failed} of {len(units)} refreshes failed")
+
+    def _plan(self, location_ids, connection_id, everything, kinds):
+        if everything:
+            _, shown, units = services.bulk_plan(services.locations_interleaved(), kind=SyncRun.Kind.ALL,
+                                                 kinds=kinds, trigger="command")
+            return shown, units
+        if connection_id:
+            if not Connection.objects.filter(pk=connection_id).exists():
+                raise CommandError(f"No connection {connection_id}.")
+            _, shown, units = services.bulk_plan(services.locations_interleaved([connection_id]),
+                                                 kind=SyncRun.Kind.CONNECTION, connection_id=connection_id,
+                                                 kinds=kinds, trigger="command")
+            return shown, units
+        shown, units = [], []
+        for ident in location_ids:
+            match = Q(location_id=ident) | (Q(pk=int(ident)) if ident.isdigit() else Q())
+            found = Location.objects.filter(match).first()
+            if found is None:
+                raise CommandError(f"No location {ident}.")
+            top, its_units = services.location_plan(found, kinds=kinds, trigger="command")
+            shown.append(top)
+            units.extend(its_units)
+        return shown, units
+
+    @staticmethod
+    def _where(run: SyncRun) -> str:
+        return f" of {run.location.name} ({run.location.location_id})" if run.location_id else ""
+
+    def _bar(self, done: int, total: int, label: str) -> None:
+        filled = int(BAR_WIDTH * done / total) if total else BAR_WIDTH
+        sys.stdout.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total} {label[:60]:<60}")
+        sys.stdout.flush()

@@ -1,0 +1,117 @@
+"""A location's tags against the live sandbox: a first sync mirrors it exactly, changes raise the right
+events, a second unchanged sync writes nothing, and bad answers never mark a tag removed."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.highlevel.parsing import parse_datetime
+from integrations.models import Event, Post, SocialAccount, StatisticsPoint, SyncRun, Tag, TagDetail, TagPost
+from integrations.sync.services import refresh_location_enqueue
+
+
+def sync(location, kinds=None) -> SyncRun:
+    run = refresh_location_enqueue(location, kinds=kinds)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_first_sync_equals_the_sandbox_exactly_and_raises_no_tag_created(hl, location):
+    run = sync(location)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    truth = {t["_id"]: t for t in hl.tags(location.location_id)}
+    mirror = {t.tag_id: t for t in Tag.objects.filter(location=location)}
+    assert mirror.keys() == truth.keys()
+    for tag_id, raw in truth.items():
+        row = mirror[tag_id]
+        assert row.name == raw["tag"] and row.raw == raw
+        assert row.deleted == bool(raw.get("deleted"))
+        assert (row.removed_at is not None) == bool(raw.get("deleted"))
+        assert row.created_at == parse_datetime(raw["createdAt"], "createdAt")
+        assert row.updated_at == parse_datetime(raw["updatedAt"], "updatedAt")
+        assert row.is_baseline and row.sort_name == raw["tag"].casefold()
+    active = [t for t in truth.values() if not t.get("deleted")]
+    assert TagDetail.objects.filter(tag__location=location).count() == len(active)
+    assert not Event.objects.filter(type=Event.Type.TAG_CREATED).exists()
+    assert SocialAccount.objects.filter(location=location).count() > 0
+    assert Post.objects.filter(location=location).exists() and TagPost.objects.filter(location=location).exists()
+    assert StatisticsPoint.objects.filter(location=location, profile_id="").exists()
+    location.refresh_from_db()
+    assert location.first_synced_at and location.last_sync_status == "succeeded" and location.tags_baselined_at
+
+
+def test_a_second_unchanged_sync_writes_nothing(hl, location):
+    sync(location)
+    events = Event.objects.count()
+    again = sync(location)
+    assert again.status == SyncRun.Status.SUCCEEDED
+    assert again.counts["rows_written"] == 0
+    assert again.counts["created"] == again.counts["updated"] == again.counts["removed"] == 0
+    assert all(child.counts["rows_written"] == 0 for child in again.children.all())
+    assert Event.objects.count() == events
+
+
+def test_rename_delete_and_add_in_highlevel_raise_the_right_events(hl, location):
+    sync(location, ["tags"])
+    first, second, third = [t for t in hl.tags(location.location_id) if not t.get("deleted")][:3]
+    hl.rename_tag(location.location_id, first["_id"], "Renamed in HighLevel")
+    hl.delete_tag(location.location_id, second["_id"])  # soft: deleted true
+    hl.delete_tag(location.location_id, third["_id"], hard=True)  # gone from the listing
+    added = hl.add_tag(location.location_id, "Brand new tag")
+    run = sync(location, ["tags"])
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    events = {(e.type, e.subject_id): e for e in Event.objects.filter(location=location)}
+    assert events[(Event.Type.TAG_UPDATED, first["_id"])].payload["previous_name"] == first["tag"]
+    assert (Event.Type.TAG_REMOVED, second["_id"]) in events
+    assert (Event.Type.TAG_REMOVED, third["_id"]) in events
+    assert (Event.Type.TAG_CREATED, added["_id"]) in events
+    assert Tag.objects.get(tag_id=first["_id"]).name == "Renamed in HighLevel"
+    soft, hard = Tag.objects.get(tag_id=second["_id"]), Tag.objects.get(tag_id=third["_id"])
+    assert soft.deleted and soft.removed_at and hard.removed_at and not hard.deleted
+    new = Tag.objects.get(tag_id=added["_id"])
+    assert not new.is_baseline and new.removed_at is None
+    assert run.counts["created"] == 1 and run.counts["removed"] == 2 and run.counts["updated"] == 1
+
+
+def test_a_tag_that_comes_back_is_active_again(hl, location):
+    sync(location, ["tags"])
+    tag = next(t for t in hl.tags(location.location_id) if not t.get("deleted"))
+    # As if an earlier listing had missed it:
+    Tag.objects.filter(tag_id=tag["_id"]).update(removed_at="2020-01-01T00:00:00Z")
+    sync(location, ["tags"])
+    assert Tag.objects.get(tag_id=tag["_id"]).removed_at is None
+    assert Event.objects.get(type=Event.Type.TAG_CREATED, subject_id=tag["_id"]).payload["reappeared"] is True
+
+
+@pytest.mark.parametrize("fault", [
+    {"malformed_rate": 1.0},
+    {"truncated_rate": 1.0},
+    {"error_rate": 1.0, "error_status": 503},
+])
+def test_a_listing_that_fails_half_way_marks_nothing_removed(hl, location, fault):
+    sync(location, ["tags"])
+    before = {t.tag_id: (t.name, t.removed_at) for t in Tag.objects.filter(location=location)}
+    events = Event.objects.count()
+    hl.add_fault(path="/tags$", locations=[location.location_id], **fault)
+    run = sync(location, ["tags"])
+    assert run.status == SyncRun.Status.WAITING  # it comes back later with backoff
+    assert run.error and run.next_attempt_at
+    assert {t.tag_id: (t.name, t.removed_at) for t in Tag.objects.filter(location=location)} == before
+    assert Event.objects.count() == events
+    if "malformed_rate" in fault:
+        assert run.problems and run.trace_ids
+
+
+def test_bad_items_are_recorded_and_the_good_ones_kept_without_removals(hl, location, settings):
+    settings.HIGHLEVEL_MAX_RETRIES = 0
+    hl.add_fault(path="/tags$", locations=[location.location_id], malformed_rate=0.5, seed=3)
+    run = sync(location, ["tags"])
+    assert run.status == SyncRun.Status.WAITING
+    assert run.problems and run.trace_ids
+    assert not Tag.objects.filter(location=location, removed_at__isnull=False, deleted=False).exists()
+    hl.clear_faults()
+    from integrations.sync.services import sync_unit_execute
+
+    assert sync_unit_execute(run_id=run.pk) == "succeeded"
+    truth = {t["_id"] for t in hl.tags(location.location_id)}
+    assert set(Tag.objects.filter(location=location).values_list("tag_id", flat=True)) == truth

@@ -1,0 +1,68 @@
+"""A real django-q2 worker is killed (SIGKILL) mid-run; the next run takes over and finishes the work."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.models import SyncRun, Tag, TagDetail
+from integrations.sync.locks import LEASE
+from integrations.sync.services import location_plan, sync_unit_execute
+from tests.support.subprocess_env import ROOT, child_env
+
+WAIT_SECONDS = 40
+
+
+def _wait_for(predicate, what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)  # polling another process, not waiting for time to pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_run_leaves_the_next_run_to_finish_with_nothing_duplicated(hl, location):
+    # Slow HighLevel down for this location so the worker is surely mid-run when it dies.
+    hl.add_fault(locations=[location.location_id], path="details|posts", latency_ms=400)
+    _, (run,) = location_plan(location, kinds=["tags"])
+    async_task("integrations.tasks.sync_unit", run.pk, sync=False)
+    worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=child_env(),
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def mid_run() -> bool:
+            current = SyncRun.objects.get(pk=run.pk)
+            return current.status == SyncRun.Status.RUNNING and current.progress_done > 0
+
+        _wait_for(mid_run, "the worker to be mid-run")
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+    killed = SyncRun.objects.get(pk=run.pk)
+    assert killed.status == SyncRun.Status.RUNNING and killed.finished_at is None
+    truth = hl.tags(location.location_id)
+    assert TagDetail.objects.filter(tag__location=location).count() < len([t for t in truth if not t.get("deleted")])
+    hl.clear_faults()
+
+    # Before the lease expires nobody else may run it; after, the broker's redelivery finishes it.
+    assert sync_unit_execute(run_id=run.pk) == "already running elsewhere"
+    with time_machine.travel(timezone.now() + LEASE + timedelta(seconds=1)):
+        assert sync_unit_execute(run_id=run.pk) == "succeeded"
+    finished = SyncRun.objects.get(pk=run.pk)
+    print(f"\nkilled worker: run {run.pk} attempts={finished.attempts} counts={finished.counts}")
+    assert finished.status == SyncRun.Status.SUCCEEDED and finished.attempts == 2
+    assert Tag.objects.filter(location=location).count() == len(truth) == len({t["_id"] for t in truth})
+    assert TagDetail.objects.filter(tag__location=location).count() == len([t for t in truth if not t.get("deleted")])
+    assert not Tag.objects.filter(location=location, removed_at__isnull=False, deleted=False).exists()

@@ -27,7 +27,8 @@ def accounts_refresh(ctx: RunContext) -> None:
         ctx.problem(f"account: {line}")
     now = timezone.now()
     existing = {a.account_id: a for a in SocialAccount.objects.filter(location=location)}
-    writes = Writes(SocialAccount)
+    # The statistics unit of a first sync lists accounts too, maybe alongside the accounts unit.
+    writes = Writes(SocialAccount, ignore_conflicts=True)
     seen = set()
     for account in listing.accounts:
         seen.add(account.id)

@@ -52,8 +52,10 @@ class Writes:
     """One batch's pending writes: rows to create, rows to update (with the union of changed fields),
     events to raise. `commit()` writes them in one short transaction and answers the rows written."""
 
-    def __init__(self, model: type[models.Model]):
+    def __init__(self, model: type[models.Model], *, ignore_conflicts: bool = False):
         self.model = model
+        # True where another unit may create the same rows at the same time (accounts): theirs stands.
+        self.ignore_conflicts = ignore_conflicts
         self.creates: list[models.Model] = []
         self.updates: list[models.Model] = []
         self.update_fields: set[str] = set()
@@ -75,7 +77,7 @@ class Writes:
             return 0
         with transaction.atomic():
             if self.creates:
-                self.model.objects.bulk_create(self.creates, batch_size=BATCH)
+                self.model.objects.bulk_create(self.creates, batch_size=BATCH, ignore_conflicts=self.ignore_conflicts)
             if self.updates:
                 self.model.objects.bulk_update(self.updates, sorted(self.update_fields), batch_size=BATCH)
             if self.events:

@@ -54,9 +54,9 @@ def _connect_sandbox(port: int) -> str:
     exchange, location discovery) unless a connection exists, then enqueue a refresh of everything."""
     import requests
 
-    from integrations.connections.services import Actor, agency_locations_discover, connection_complete_oauth
-    from integrations.highlevel.sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES, SandboxControl
+    from integrations.highlevel.sandbox.client import SandboxControl
     from integrations.models import Connection
+    from integrations.sync.demo import sandbox_agency_connect
     from integrations.sync.services import refresh_all_enqueue
 
     control = SandboxControl(settings.HIGHLEVEL_SANDBOX_URL, timeout=5)
@@ -74,11 +74,7 @@ def _connect_sandbox(port: int) -> str:
         return f"refresh of {len(runs)} location(s) enqueued"
     redirect_uri = settings.HIGHLEVEL_REDIRECT_URI or f"http://127.0.0.1:{port}/connections/oauth/callback/"
     company_id = state["agencies"][0]["id"]
-    answer = control.authorize(f"company:{company_id}", scope=f"{LOCATION_SCOPES} {AGENCY_SCOPES}",
-                               redirect_uri=redirect_uri)
-    connection, _, _ = connection_complete_oauth(code=answer["code"], redirect_uri=redirect_uri,
-                                                 user_type="Company", actor=Actor())
-    agency_locations_discover(connection_id=connection.pk)
+    sandbox_agency_connect(control, redirect_uri=redirect_uri, company_id=company_id)
     runs = refresh_all_enqueue(trigger="devstack")
     return f"connected the sandbox agency {company_id}; first refresh of {len(runs)} location(s) enqueued"
 

@@ -1,0 +1,19 @@
+"""Connect a HighLevel sandbox's agency the way an admin would (consent page, code exchange, location
+discovery): used by `make run` (devstack), the sync tests and bench/sync.py."""
+
+from __future__ import annotations
+
+from integrations.connections.services import Actor, agency_locations_discover, connection_complete_oauth
+from integrations.highlevel.sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES, SandboxControl
+from integrations.models import Connection
+
+
+def sandbox_agency_connect(control: SandboxControl, *, redirect_uri: str, company_id: str | None = None) -> Connection:
+    """Walk the sandbox's consent page for the agency, complete the install and list its locations."""
+    company_id = company_id or control.state()["agencies"][0]["id"]
+    answer = control.authorize(f"company:{company_id}", scope=f"{LOCATION_SCOPES} {AGENCY_SCOPES}",
+                               redirect_uri=redirect_uri)
+    connection, _, _ = connection_complete_oauth(code=answer["code"], redirect_uri=redirect_uri,
+                                                 user_type="Company", actor=Actor())
+    agency_locations_discover(connection_id=connection.pk)
+    return connection

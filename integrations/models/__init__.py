@@ -3,6 +3,7 @@
 One module per concern; everything is re-exported here so `from integrations.models import X` works.
 """
 
+from integrations.models.alerts import Alert, AlertRule, NotificationPreference
 from integrations.models.apicalls import ApiCall
 from integrations.models.audit import AuditEntry
 from integrations.models.connections import Connection, Location
@@ -15,8 +16,8 @@ from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 
 __all__ = [
-    "ApiCall", "AuditEntry", "Connection", "Delivery", "DeliveryAttempt", "DeliveryCursor", "Demographics",
-    "Destination", "DestinationMapping", "Event", "InboundWebhook", "Location", "Post",
-    "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag",
-    "TagDetail", "TagPost", "WorkerHeartbeat",
+    "Alert", "AlertRule", "ApiCall", "AuditEntry", "Connection", "Delivery", "DeliveryAttempt", "DeliveryCursor",
+    "Demographics", "Destination", "DestinationMapping", "Event", "InboundWebhook", "Location",
+    "NotificationPreference", "Post", "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint",
+    "SyncLease", "SyncRun", "Tag", "TagDetail", "TagPost", "WorkerHeartbeat",
 ]

@@ -15,6 +15,8 @@ class Event(models.Model):
         SYNC_FAILED = "sync.failed"
         CONNECTION_NEEDS_RECONNECT = "connection.needs_reconnect"
         DESTINATION_PAUSED = "destination.paused"  # a webhook destination kept failing and was paused
+        ALERT_RAISED = "alert.raised"  # integrations/alerts/ raised an operations alert
+        ALERT_RESOLVED = "alert.resolved"  # ... and its condition cleared
 
     type = models.CharField(max_length=50, db_index=True)
     occurred_at = models.DateTimeField(db_index=True)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from django.utils import timezone
 
 HEARTBEAT = "tagscope.heartbeat"
 TOKEN_REFRESH = "tagscope.refresh-expiring-tokens"
 DELIVERIES_SWEEP = "tagscope.deliveries-sweep"  # fan events out to webhook destinations, re-enqueue due ones
 SYNC_SCHEDULES = "tagscope.sync-schedules"  # per-connection sync schedules follow the connections
+ALERTS = "tagscope.alerts-evaluate"  # integrations/alerts/: raise, re-notify and resolve alerts
+WEEKLY_DIGEST = "tagscope.weekly-digest"  # the statistics digest mail, Mondays 07:00 UTC
 
 
 def wanted_schedules() -> list[dict[str, Any]]:
@@ -24,8 +29,19 @@ def wanted_schedules() -> list[dict[str, Any]]:
         # Keeps the per-connection sync schedules in step with the connections (new, changed, gone).
         {"name": SYNC_SCHEDULES, "func": "integrations.tasks.ensure_schedules",
          "schedule_type": Schedule.MINUTES, "minutes": 5},
+        {"name": ALERTS, "func": "integrations.tasks.alerts_evaluate",
+         "schedule_type": Schedule.MINUTES, "minutes": 1},
+        # `next_run` only sets the first run of a new schedule (it is not compared afterwards).
+        {"name": WEEKLY_DIGEST, "func": "integrations.tasks.weekly_digest_send",
+         "schedule_type": Schedule.WEEKLY, "next_run": _next_monday_morning()},
         *wanted_sync_schedules(),
     ]
+
+
+def _next_monday_morning() -> datetime:
+    now = timezone.now().astimezone(UTC)
+    monday = (now + timedelta(days=(7 - now.weekday()) % 7)).replace(hour=7, minute=0, second=0, microsecond=0)
+    return monday if monday > now else monday + timedelta(days=7)
 
 
 def ensure_schedules(**_: Any) -> None:
@@ -40,8 +56,9 @@ def ensure_schedules(**_: Any) -> None:
         Schedule.objects.filter(name__in=stale).delete()
     for spec in wanted:
         name = spec["name"]
-        fields = {k: v for k, v in spec.items() if k != "name"}
-        schedule, created = Schedule.objects.get_or_create(name=name, defaults={**fields, "repeats": -1})
+        fields = {k: v for k, v in spec.items() if k not in ("name", "next_run")}
+        first = {"next_run": spec["next_run"]} if "next_run" in spec else {}
+        schedule, created = Schedule.objects.get_or_create(name=name, defaults={**fields, **first, "repeats": -1})
         if not created and any(getattr(schedule, k) != v for k, v in fields.items()):
             for key, value in fields.items():
                 setattr(schedule, key, value)

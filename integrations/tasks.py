@@ -58,9 +58,24 @@ def ensure_schedules() -> None:
 
 
 def sync_unit(run_id: int) -> str:
+    from integrations import logcontext
     from integrations.sync.services import sync_unit_execute
 
-    return sync_unit_execute(run_id=run_id)
+    # Every log line of the run (the client's per-call lines too) carries its run id.
+    with logcontext.bound(logcontext.run_id, str(run_id)):
+        return sync_unit_execute(run_id=run_id)
+
+
+def alerts_evaluate() -> dict:
+    from integrations.alerts.engine import alerts_evaluate as evaluate
+
+    return evaluate()
+
+
+def weekly_digest_send() -> int:
+    from integrations.alerts.digest import weekly_digest_send as send
+
+    return send()
 
 
 def sync_connection(connection_id: int, kind: str) -> int:

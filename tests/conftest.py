@@ -26,6 +26,33 @@ def _restore_roles() -> None:
     importlib.import_module("dashboard.migrations.0002_roles").create_roles(apps, None)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's test databases, with every main-thread connection closed before they are dropped.
+
+    Once a browser test has run, Playwright's sync API marks its event loop as running in the main thread,
+    on and off, for the rest of the session. While it is marked, Django (asgiref's Local) keeps the main
+    thread's connections in a context-local storage instead of the thread-local one, so the main thread
+    ends up holding one connection in each. The teardown closes only the one it sees, and PostgreSQL then
+    refuses to drop a database "being accessed by other users". Close both.
+    """
+    yield
+    import asyncio
+
+    from django.db import connections
+
+    running = asyncio._get_running_loop()
+    stand_in = None if running is not None else asyncio.new_event_loop()
+    try:
+        for loop in (None, running or stand_in):  # the thread-local storage, then the context-local one
+            asyncio._set_running_loop(loop)
+            connections.close_all()
+    finally:
+        asyncio._set_running_loop(running)
+        if stand_in is not None:
+            stand_in.close()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limiter():
     """Each test's database starts empty, so the process-wide limiter starts afresh too."""

@@ -2,7 +2,18 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from dashboard.views import connections, destinations, health, home, profile, schedules, webhooks
+from dashboard.views import (
+    connections,
+    destinations,
+    health,
+    home,
+    operations,
+    operations_alerts,
+    operations_runs,
+    profile,
+    schedules,
+    webhooks,
+)
 
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Tagscope administration"
@@ -36,6 +47,19 @@ urlpatterns = [
          name="delivery_redeliver"),
     path("destinations/<int:pk>/deliveries/redeliver-failed/", destinations.deliveries_redeliver_failed,
          name="deliveries_redeliver_failed"),
+    path("operations/", operations.operations, name="operations"),
+    path("operations/digest/", operations.digest_preview, name="operations_digest"),
+    path("operations/digest/html/", operations.digest_preview_html, name="operations_digest_html"),
+    path("operations/runs/", operations_runs.run_list, name="operations_runs"),
+    path("operations/runs/retry-failed/", operations_runs.runs_retry_all_failed, name="operations_runs_retry_failed"),
+    path("operations/runs/<int:pk>/", operations_runs.run_show, name="operations_run"),
+    path("operations/runs/<int:pk>/retry/", operations_runs.run_retry, name="operations_run_retry"),
+    path("operations/runs/<int:pk>/cancel/", operations_runs.run_cancel_view, name="operations_run_cancel"),
+    path("operations/alerts/", operations_alerts.alert_list, name="operations_alerts"),
+    path("operations/alerts/<int:pk>/acknowledge/", operations_alerts.alert_ack, name="operations_alert_ack"),
+    path("operations/alerts/rules/", operations_alerts.rule_list, name="operations_rules"),
+    path("operations/alerts/rules/<int:pk>/", operations_alerts.rule_edit, name="operations_rule_edit"),
+    path("operations/alerts/rules/<int:pk>/delete/", operations_alerts.rule_delete, name="operations_rule_delete"),
     path("profile/", profile.profile, name="profile"),
     path("profile/tokens/<int:token_id>/revoke/", profile.api_token_revoke_view, name="api_token_revoke"),
     path("webhooks/highlevel/", webhooks.highlevel_webhook, name="highlevel_webhook"),

@@ -1,0 +1,71 @@
+"""Retry and cancel sync runs from the run history."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from integrations.models import SyncRun
+from integrations.sync.runs import run_create, run_finish
+from integrations.sync.scheduling import enqueue_unit
+from integrations.sync.services import run_retry
+
+log = logging.getLogger(__name__)
+MAX_BULK_RETRY = 1000
+CANCELLABLE = (SyncRun.Status.QUEUED, SyncRun.Status.WAITING)
+
+
+def run_retry_failed_unit(*, run: SyncRun, actor: Any) -> SyncRun | None:
+    """Retry one failed run (a unit, or a bulk run's failed units); None when it had not failed."""
+    if run.status != SyncRun.Status.FAILED:
+        return None
+    return run_retry(run, actor=actor)
+
+
+def _not_retried(runs: QuerySet[SyncRun]) -> QuerySet[SyncRun]:
+    return runs.filter(status=SyncRun.Status.FAILED, kind__in=SyncRun.UNIT_KINDS, location__isnull=False).exclude(
+        Exists(SyncRun.objects.filter(retry_of=OuterRef("pk"))))
+
+
+def runs_retryable_count(runs: QuerySet[SyncRun]) -> int:
+    return _not_retried(runs).count()
+
+
+def runs_retry_failed(*, runs: QuerySet[SyncRun], actor: Any) -> SyncRun | None:
+    """Retry every failed unit in `runs` not retried yet, newest failure per location and kind, under one
+    bulk run (kind `all`, trigger `retry`) whose progress counts finished units; None if there was none."""
+    newest: dict[tuple[int, str], SyncRun] = {}
+    for run in _not_retried(runs).select_related("location").order_by("-id")[:MAX_BULK_RETRY]:
+        newest.setdefault((run.location_id, run.kind), run)
+    if not newest:
+        return None
+    bulk = run_create(kind=SyncRun.Kind.ALL, trigger="retry", actor=actor)
+    SyncRun.objects.filter(pk=bulk.pk).update(progress_total=len(newest))
+    units = [run_create(kind=f.kind, location=f.location, parent=bulk, trigger="retry", actor=actor, retry_of=f)
+             for f in newest.values()]
+    log.info("bulk retry run %s: %d failed units again", bulk.pk, len(units))
+    for unit in units:
+        enqueue_unit(unit.pk)
+    bulk.refresh_from_db()
+    return bulk
+
+
+def run_cancel(*, run: SyncRun, actor: Any) -> int:
+    """Cancel a queued (or waiting) unit, or the queued units of a bulk run: they finish as `skipped` with
+    who cancelled them, so the worker that picks the task up later finds nothing to do. Answers how many.
+
+    A unit a worker starts in the instant between the check and the finish ends up marked cancelled too;
+    its work still lands, as any sync writes idempotently."""
+    who = getattr(actor, "email", "") or "an admin"
+    if run.kind in SyncRun.UNIT_KINDS:
+        targets = [run]
+    else:
+        targets = list(SyncRun.objects.filter(parent__in=[run, *run.children.all()], kind__in=SyncRun.UNIT_KINDS))
+    cancelled = 0
+    for target in targets:
+        if SyncRun.objects.filter(pk=target.pk, status__in=CANCELLABLE).exists():
+            run_finish(target, status=SyncRun.Status.SKIPPED, error=f"Cancelled by {who}")
+            cancelled += 1
+    return cancelled

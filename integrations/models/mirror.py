@@ -12,7 +12,7 @@ from django.db import models
 
 class SocialAccount(models.Model):
     location = models.ForeignKey("integrations.Location", on_delete=models.CASCADE, related_name="social_accounts")
-    account_id = models.CharField(max_length=64)  # HighLevel's account `id`
+    account_id = models.CharField(max_length=255)  # HighLevel's account `id` (oauthId_locationId_profileId_type: long)
     profile_id = models.CharField(max_length=128, blank=True)  # what statistics asks for
     platform = models.CharField(max_length=20)
     name = models.CharField(max_length=255)

@@ -9,10 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Max, Q
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from dashboard.selectors.operations_metrics import call_stats, daily_calls, roll_up
+from dashboard.selectors.operations_metrics import call_stats, daily_calls, day_index, day_start, roll_up
 from integrations.alerts.quota import Quota, quota_for_day
 from integrations.health import health_report
 from integrations.models import Alert, Connection, Location, RateLimitDay, SyncRun
@@ -118,23 +117,22 @@ def _quota_by_day(days: list) -> dict[Any, float]:
 
 
 def _charts(now: datetime) -> dict[str, Any]:
-    first = (now - timedelta(days=CHART_DAYS - 1)).date()
+    first = timezone.localtime(now).date() - timedelta(days=CHART_DAYS - 1)
     days = [first + timedelta(days=n) for n in range(CHART_DAYS)]
-    since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
-    finished = SyncRun.objects.filter(kind__in=SyncRun.UNIT_KINDS, finished_at__gte=since,
-                                      status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED])
-    runs = {(r["day"], r["status"]): r["n"] for r in finished.annotate(day=TruncDate("finished_at"))
-            .values("day", "status").annotate(n=Count("id")).order_by()}
-    calls = daily_calls(since=since)
+    runs = {(r["day"], r["status"]): r["n"] for r in SyncRun.objects.filter(
+        kind__in=SyncRun.UNIT_KINDS, finished_at__gte=day_start(first),
+        status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED],
+    ).annotate(day=day_index("finished_at", days)).values("day", "status").annotate(n=Count("id")).order_by()}
+    calls = daily_calls(days=days)
     quota = _quota_by_day(days)
     return {
         "labels": [d.isoformat() for d in days],
-        "runs_succeeded": [runs.get((d, "succeeded"), 0) for d in days],
-        "runs_failed": [runs.get((d, "failed"), 0) for d in days],
-        "calls": [calls.get(d, {}).get("calls", 0) for d in days],
-        "throttled": [calls.get(d, {}).get("throttled", 0) for d in days],
-        "retries": [calls.get(d, {}).get("retries", 0) for d in days],
-        "p95": [calls.get(d, {}).get("p95") for d in days],
+        "runs_succeeded": [runs.get((n, "succeeded"), 0) for n in range(CHART_DAYS)],
+        "runs_failed": [runs.get((n, "failed"), 0) for n in range(CHART_DAYS)],
+        "calls": [calls[d]["calls"] for d in days],
+        "throttled": [calls[d]["throttled"] for d in days],
+        "retries": [calls[d]["retries"] for d in days],
+        "p95": [calls[d]["p95"] for d in days],
         "quota_pct": [quota.get(d) for d in days],
     }
 

@@ -8,13 +8,13 @@ the same on SQLite and PostgreSQL, and never a fetch of every row.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, When
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.utils import timezone
 
 from integrations.models import ApiCall
 
@@ -45,12 +45,27 @@ def percentile(histogram: Histogram, p: float) -> int | None:
     return None
 
 
-def histograms(calls: Any, *keys: str) -> dict[tuple, Histogram]:
-    """{(key values...): Histogram} of `calls`, grouped by `keys` (field names or annotations)."""
-    rows = calls.annotate(bucket=latency_bucket()).values(*keys, "bucket").annotate(n=Count("id")).order_by()
-    found: dict[tuple, Histogram] = defaultdict(Counter)
+COUNTS = {
+    "calls": Q(),
+    "throttled": Q(status=429),
+    "retries": Q(attempt__gt=1),
+    "errors": Q(status__isnull=True) | Q(status__gte=500),
+}
+
+
+def grouped(calls: Any, *keys: str) -> dict[tuple, dict[str, Any]]:
+    """{(key values...): {"calls", "throttled", "retries", "errors", "histogram"}} in ONE query: grouped by
+    `keys` and the latency bucket, so the counts are sums over the buckets."""
+    rows = calls.annotate(bucket=latency_bucket()).values(*keys, "bucket").annotate(
+        **{name: Count("id", filter=condition) for name, condition in COUNTS.items()}).order_by()
+    found: dict[tuple, dict[str, Any]] = {}
     for row in rows:
-        found[tuple(row[k] for k in keys)][row["bucket"]] += row["n"]
+        group = found.setdefault(tuple(row[k] for k in keys), {**dict.fromkeys(COUNTS, 0), "histogram": Counter()})
+        for name in COUNTS:
+            group[name] += row[name]
+        group["histogram"][row["bucket"]] += row["calls"]
+    for group in found.values():
+        group.update(p50=percentile(group["histogram"], 50), p95=percentile(group["histogram"], 95))
     return found
 
 
@@ -61,37 +76,36 @@ def merge(parts: Iterable[Histogram]) -> Histogram:
     return total
 
 
-def call_stats(*, since: datetime) -> dict[tuple[int | None, str], dict[str, Any]]:
+def call_stats(*, since: datetime) -> dict[tuple, dict[str, Any]]:
     """{(connection_id, resource_id): {"calls", "throttled", "retries", "errors", "p50", "p95"}} since `since`."""
-    calls = ApiCall.objects.filter(at__gte=since)
-    counts = calls.values("connection_id", "resource_id").annotate(
-        calls=Count("id"), throttled=Count("id", filter=Q(status=429)), retries=Count("id", filter=Q(attempt__gt=1)),
-        errors=Count("id", filter=Q(status__isnull=True) | Q(status__gte=500)),
-    ).order_by()
-    stats = {(r["connection_id"], r["resource_id"]): {k: r[k] for k in ("calls", "throttled", "retries", "errors")}
-             for r in counts}
-    for key, histogram in histograms(calls, "connection_id", "resource_id").items():
-        stats.setdefault(key, {}).update(histogram=histogram, p50=percentile(histogram, 50),
-                                         p95=percentile(histogram, 95))
-    return stats
+    return grouped(ApiCall.objects.filter(at__gte=since), "connection_id", "resource_id")
 
 
 def roll_up(stats: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Several rows of call_stats as one (a connection's locations, or everything)."""
     rows = list(stats)
     histogram = merge(r.get("histogram", Counter()) for r in rows)
-    out: dict[str, Any] = {k: sum(r.get(k, 0) for r in rows) for k in ("calls", "throttled", "retries", "errors")}
+    out: dict[str, Any] = {k: sum(r.get(k, 0) for r in rows) for k in COUNTS}
     out.update(p50=percentile(histogram, 50), p95=percentile(histogram, 95))
     return out
 
 
-def daily_calls(*, since: datetime) -> dict[Any, dict[str, Any]]:
-    """{date: {"calls", "throttled", "retries", "p95"}} per UTC day since `since` (two queries)."""
-    calls = ApiCall.objects.filter(at__gte=since).annotate(day=TruncDate("at"))
-    days: dict[Any, dict[str, Any]] = {}
-    for row in calls.values("day").annotate(calls=Count("id"), throttled=Count("id", filter=Q(status=429)),
-                                            retries=Count("id", filter=Q(attempt__gt=1))).order_by():
-        days[row["day"]] = {k: row[k] for k in ("calls", "throttled", "retries")}
-    for (day,), histogram in histograms(calls, "day").items():
-        days.setdefault(day, {})["p95"] = percentile(histogram, 95)
-    return days
+def day_index(field: str, days: list[date]) -> Case:
+    """The index of the day a row's `field` falls in (None before the first): plain comparisons, so no
+    per-row date function runs (SQLite evaluates TruncDate in Python, row by row)."""
+    tz = timezone.get_current_timezone()
+    ends = [datetime.combine(d + timedelta(days=1), time.min, tzinfo=tz) for d in days]
+    return Case(*[When(**{f"{field}__lt": end}, then=Value(n)) for n, end in enumerate(ends)],
+                default=Value(None), output_field=IntegerField())
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def daily_calls(*, days: list[date]) -> dict[date, dict[str, Any]]:
+    """{day: {"calls", "throttled", "retries", "errors", "p95", ...}} for each of `days` (one query)."""
+    calls = ApiCall.objects.filter(at__gte=day_start(days[0])).annotate(day=day_index("at", days))
+    found = grouped(calls, "day")
+    empty = {**dict.fromkeys(COUNTS, 0), "p50": None, "p95": None}
+    return {day: found.get((n,), empty) for n, day in enumerate(days)}

@@ -67,3 +67,4 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
+    path("profile/digest/", profile.digest_preference_view, name="profile_digest"),

@@ -1,4 +1,4 @@
-"""The signed-in user's own page: personal API tokens (create, shown once; revoke)."""
+"""The signed-in user's own page: personal API tokens (create, shown once; revoke), the weekly digest opt-in."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.api.tokens import api_token_issue, api_token_revoke
 from dashboard.roles import BROWSE, requires
+from integrations.alerts.digest import digest_preference, digest_preference_set
 
 
 class TokenForm(forms.Form):
@@ -26,7 +27,18 @@ def profile(request: HttpRequest) -> HttpResponse:
         form = TokenForm()
     return render(request, "dashboard/profile.html", {
         "form": form, "new_token": new_token, "tokens": request.user.api_tokens.all(),
+        "weekly_digest": digest_preference(request.user),
     })
+
+
+@require_POST
+@requires(BROWSE)
+def digest_preference_view(request: HttpRequest) -> HttpResponse:
+    wanted = request.POST.get("weekly_digest") == "on"
+    digest_preference_set(user=request.user, weekly_digest=wanted)
+    messages.success(request, "You will get the weekly statistics digest on Mondays." if wanted
+                     else "No more weekly digest.")
+    return redirect("profile")
 
 
 @require_POST

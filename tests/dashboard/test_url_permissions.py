@@ -63,6 +63,7 @@ EXPECTED: dict[str, tuple[dict, str, dict[str, str]]] = {
     "operations_rule_edit": (MISSING, "get", ADMIN_ONLY),
     "operations_rule_delete": (MISSING, "post", ADMIN_ONLY),
     "profile": ({}, "get", {"anonymous": LOGIN, "marketer": OK, "admin": OK}),
+    "profile_digest": ({}, "post", {"anonymous": LOGIN, "marketer": OK, "admin": OK}),
     "api_token_revoke": ({"token_id": 999999}, "post", {"anonymous": LOGIN, "marketer": OK, "admin": OK}),
     "highlevel_webhook": ({}, "post", {"anonymous": UNSIGNED, "marketer": UNSIGNED, "admin": UNSIGNED}),
 }

@@ -317,6 +317,7 @@ def test_two_clients_sharing_the_database_limiter_stay_under_the_limit(sandbox, 
         thread.join(timeout=60)
     assert not failures
     stats = sandbox.stats()
-    assert stats["resources"][location]["count"] == 3 * BURST
+    # A loaded machine may time out and retry a request: more calls, never more than the limit per window.
+    assert stats["resources"][location]["count"] >= 3 * BURST
     assert stats["resources"][location]["max_burst"] <= BURST
     assert stats["rate_limited"] == 0

@@ -25,8 +25,12 @@ def run_retry_failed_unit(*, run: SyncRun, actor: Any) -> SyncRun | None:
 
 
 def _not_retried(runs: QuerySet[SyncRun]) -> QuerySet[SyncRun]:
+    """Failed units that are still the last word on their location and kind: not retried, and not
+    followed by a run of the same location and kind that succeeded or is under way."""
+    later = SyncRun.objects.filter(location=OuterRef("location"), kind=OuterRef("kind"), pk__gt=OuterRef("pk"))
     return runs.filter(status=SyncRun.Status.FAILED, kind__in=SyncRun.UNIT_KINDS, location__isnull=False).exclude(
-        Exists(SyncRun.objects.filter(retry_of=OuterRef("pk"))))
+        Exists(SyncRun.objects.filter(retry_of=OuterRef("pk")))).exclude(
+        Exists(later.exclude(status__in=(SyncRun.Status.FAILED, SyncRun.Status.SKIPPED))))
 
 
 def runs_retryable_count(runs: QuerySet[SyncRun]) -> int:

@@ -12,6 +12,8 @@ from dashboard.views import (
     operations_runs,
     profile,
     schedules,
+    statistics,
+    tags,
     webhooks,
 )
 
@@ -20,6 +22,12 @@ admin.site.site_header = "Tagscope administration"
 
 urlpatterns = [
     path("", home.locations_overview, name="home"),
+    path("locations/<str:location_id>/tags/", tags.tag_list, name="location_tags"),
+    path("locations/<str:location_id>/tags/<str:tag_id>/", tags.tag_show, name="tag_detail"),
+    path("locations/<str:location_id>/refresh/", tags.location_refresh, name="location_refresh"),
+    path("locations/<str:location_id>/statistics/", statistics.location_statistics, name="location_statistics"),
+    path("statistics/", statistics.agency_statistics, name="statistics"),
+    path("api/v1/", include("dashboard.api.urls")),
     path("connections/", connections.connection_list, name="connections"),
     path("connections/oauth/start/", connections.oauth_start, name="oauth_start"),
     path("connections/oauth/callback/", connections.oauth_callback, name="oauth_callback"),
@@ -61,10 +69,10 @@ urlpatterns = [
     path("operations/alerts/rules/<int:pk>/", operations_alerts.rule_edit, name="operations_rule_edit"),
     path("operations/alerts/rules/<int:pk>/delete/", operations_alerts.rule_delete, name="operations_rule_delete"),
     path("profile/", profile.profile, name="profile"),
+    path("profile/digest/", profile.digest_preference_view, name="profile_digest"),
     path("profile/tokens/<int:token_id>/revoke/", profile.api_token_revoke_view, name="api_token_revoke"),
     path("webhooks/highlevel/", webhooks.highlevel_webhook, name="highlevel_webhook"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
-    path("profile/digest/", profile.digest_preference_view, name="profile_digest"),

@@ -15,13 +15,30 @@ OK = "ok"  # served (2xx, or a redirect that is not to sign-in)
 FORBIDDEN = "forbidden"  # 403
 HEALTH = "health"  # 200 or 503: a public probe whose answer depends on the worker
 UNSIGNED = "unsigned"  # public, but a request without a valid signature gets 401
+API_LOGIN = "api-login"  # the JSON API: anonymous gets a JSON 401, never a redirect
 
 ADMIN_ONLY = {"anonymous": LOGIN, "marketer": FORBIDDEN, "admin": OK}
+SIGNED_IN = {"anonymous": LOGIN, "marketer": OK, "admin": OK}
+API_SIGNED_IN = {"anonymous": API_LOGIN, "marketer": OK, "admin": OK}
 MISSING = {"pk": 999999}  # object pages: the permission check runs before the lookup (admin sees 404)
+NO_LOCATION = {"location_id": "missing-location"}
+NO_TAG = {**NO_LOCATION, "tag_id": "missing-tag"}
 
 # name -> (kwargs, method, {role: expectation})
 EXPECTED: dict[str, tuple[dict, str, dict[str, str]]] = {
-    "home": ({}, "get", {"anonymous": LOGIN, "marketer": OK, "admin": OK}),
+    "home": ({}, "get", SIGNED_IN),
+    "location_tags": (NO_LOCATION, "get", SIGNED_IN),
+    "tag_detail": (NO_TAG, "get", SIGNED_IN),
+    "location_refresh": (NO_LOCATION, "post", ADMIN_ONLY),
+    "location_statistics": (NO_LOCATION, "get", SIGNED_IN),
+    "statistics": ({}, "get", SIGNED_IN),
+    "api_locations": ({}, "get", API_SIGNED_IN),
+    "api_tags": (NO_LOCATION, "get", API_SIGNED_IN),
+    "api_tag": (NO_TAG, "get", API_SIGNED_IN),
+    "api_statistics": (NO_LOCATION, "get", API_SIGNED_IN),
+    "api_agency_statistics": ({}, "get", API_SIGNED_IN),
+    "api_run": ({"run_id": 999999}, "get", API_SIGNED_IN),
+    "api_refresh": (NO_LOCATION, "post", {"anonymous": API_LOGIN, "marketer": FORBIDDEN, "admin": OK}),
     "healthz": ({}, "get", {"anonymous": HEALTH, "marketer": HEALTH, "admin": HEALTH}),
     "connections": ({}, "get", ADMIN_ONLY),
     "oauth_start": ({}, "get", ADMIN_ONLY),
@@ -126,6 +143,8 @@ def _check(response, expectation: str, url: str) -> None:
         assert status in (200, 503), f"{url}: {status}"
     elif expectation == UNSIGNED:
         assert status == 401, f"{url}: {status}"
+    elif expectation == API_LOGIN:
+        assert status == 401 and response.json()["error"]["code"] == "unauthenticated", f"{url}: {status}"
     else:
         assert status < 400 or status == 404, f"{url}: {status}"
         assert "/accounts/login/" not in location, f"{url}: sent to sign in"

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from dashboard.api import views, views_statistics
+
+urlpatterns = [
+    path("locations/", views.locations_list, name="api_locations"),
+    path("locations/<str:location_id>/tags/", views.tags_list, name="api_tags"),
+    path("locations/<str:location_id>/tags/<str:tag_id>/", views.tag_detail, name="api_tag"),
+    path("locations/<str:location_id>/statistics/", views_statistics.location_statistics, name="api_statistics"),
+    path("locations/<str:location_id>/refresh/", views.location_refresh, name="api_refresh"),
+    path("statistics/", views_statistics.agency_statistics, name="api_agency_statistics"),
+    path("runs/<int:run_id>/", views.run_detail, name="api_run"),
+]

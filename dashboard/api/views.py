@@ -1,0 +1,87 @@
+"""The JSON API of design.md: locations, tags, one tag, run progress, and the refresh an admin starts.
+Statistics live in views_statistics.py. Views stay thin: selectors read, services write."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from dashboard import roles
+from dashboard.api.base import ApiError, api_view, paginated
+from dashboard.selectors.locations import location_as_dict, location_for, locations_with_counts
+from dashboard.selectors.tags import TagFilter, TagPage, tag_as_dict, tag_details, tag_get, tags_for_location
+from dashboard.views.exports import csv_response
+from integrations.models import Location, SyncRun
+from integrations.sync.services import refresh_location_enqueue
+
+TAG_COLUMNS = ("id", "name", "created_at", "updated_at", "first_seen_at", "removed_at", "is_new")
+
+
+def wants_csv(request: HttpRequest) -> bool:
+    """`?format=csv`: the same rows as CSV, for those who may export."""
+    if request.GET.get("format", "json") not in ("json", "csv"):
+        raise ApiError(400, "bad_request", "format must be json or csv.")
+    if request.GET.get("format") != "csv":
+        return False
+    if not roles.has_permission(request.user, roles.EXPORT):
+        raise ApiError(403, "forbidden", "Your role does not allow exports.")
+    return True
+
+
+@api_view(roles.BROWSE)
+def locations_list(request: HttpRequest) -> JsonResponse:
+    rows = locations_with_counts(user=request.user, q=request.GET.get("q", "").strip())
+    return JsonResponse(paginated(request, rows, location_as_dict, count=len(rows)))
+
+
+@api_view(roles.BROWSE)
+def tags_list(request: HttpRequest, location_id: str) -> HttpResponse:
+    location = location_for(user=request.user, location_id=location_id)
+    try:
+        filters = TagFilter.from_query(request.GET, strict=True)
+    except ValueError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+    now = timezone.now()
+    tags = tags_for_location(location=location, filters=filters, now=now)
+    if wants_csv(request):
+        return tags_csv(location, tags, now)
+    return JsonResponse(paginated(request, TagPage(tags), lambda tag: tag_as_dict(tag, now)))
+
+
+def tags_csv(location: Location, tags, now) -> HttpResponse:
+    def rows():
+        yield TAG_COLUMNS
+        for tag in tags.iterator(chunk_size=2000):
+            data = tag_as_dict(tag, now)
+            data["is_new"] = "true" if data["is_new"] else "false"
+            yield [data[c] for c in TAG_COLUMNS]
+
+    return csv_response(rows(), filename=f"tags-{location.location_id}-{now:%Y%m%d}.csv")
+
+
+@api_view(roles.BROWSE)
+def tag_detail(request: HttpRequest, location_id: str, tag_id: str) -> JsonResponse:
+    location = location_for(user=request.user, location_id=location_id)
+    tag = tag_get(location=location, tag_id=tag_id)
+    return JsonResponse({**tag_as_dict(tag), "details": tag_details(tag)})
+
+
+@api_view(roles.BROWSE)
+def run_detail(request: HttpRequest, run_id: int) -> JsonResponse:
+    run = get_object_or_404(SyncRun, pk=run_id)
+    return JsonResponse(run.as_api_dict())
+
+
+@api_view(roles.REFRESH, methods=("POST",))
+def location_refresh(request: HttpRequest, location_id: str) -> JsonResponse:
+    location = location_for(user=request.user, location_id=location_id)
+    run = refresh_location_start(location, request.user)
+    return JsonResponse(run.as_api_dict(), status=202)
+
+
+def refresh_location_start(location: Location, user) -> SyncRun:
+    """Enqueue a refresh of a location whose connection can sync; ApiError(409) otherwise."""
+    if location.connection is None or not location.connection.is_usable or not location.is_installed:
+        raise ApiError(409, "cannot_refresh", "This location's HighLevel connection cannot sync; see Connections.")
+    return refresh_location_enqueue(location, actor=user)

@@ -1,0 +1,81 @@
+"""Which locations a user may see, and what the overview says about each: tags, new tags, freshness, status.
+
+Every role sees every mirrored location today; `locations_visible` is the one place to narrow that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from dashboard.selectors.operations import freshness
+from dashboard.selectors.tags import new_tags_q
+from integrations.models import Location, SyncRun
+
+LIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING, SyncRun.Status.WAITING)
+DEFAULT_EVERY_MINUTES = 60
+
+
+def locations_visible(user: Any) -> QuerySet[Location]:
+    return Location.objects.all()
+
+
+def location_for(*, user: Any, location_id: str) -> Location:
+    return get_object_or_404(locations_visible(user).select_related("connection"), location_id=location_id)
+
+
+def location_freshness(location: Location, now: datetime | None = None) -> dict[str, Any]:
+    """How stale the last good refresh is against the tags schedule of the location's connection."""
+    every = location.connection.tags_every_minutes if location.connection else DEFAULT_EVERY_MINUTES
+    return freshness(location.last_synced_at, every, now or timezone.now())
+
+
+def live_runs(location_pks: list[int]) -> dict[int, int]:
+    """{location pk: the newest queued or running top-level run id}."""
+    rows = (SyncRun.objects.filter(location_id__in=location_pks, status__in=LIVE, parent__isnull=True)
+            .order_by("location_id", "-id").values_list("location_id", "id"))
+    found: dict[int, int] = {}
+    for location_pk, run_id in rows:
+        found.setdefault(location_pk, run_id)
+    return found
+
+
+def sync_status(location: Location, live_run: int | None) -> str:
+    if live_run:
+        return "running"
+    return location.last_sync_status or "never"
+
+
+def locations_with_counts(*, user: Any, q: str = "", now: datetime | None = None) -> list[Location]:
+    """Visible locations with `tag_count` (active) and `new_tag_count`, `live_run`, `status` and `fresh` set;
+    two queries however many locations and tags."""
+    now = now or timezone.now()
+    rows = locations_visible(user).select_related("connection")
+    if q:
+        rows = rows.filter(Q(name__icontains=q) | Q(location_id__icontains=q))
+    rows = rows.annotate(
+        tag_count=Count("tags", filter=Q(tags__removed_at__isnull=True)),
+        new_tag_count=Count("tags", filter=new_tags_q(now, prefix="tags__")),
+    ).order_by("name", "pk")
+    locations = list(rows)
+    live = live_runs([loc.pk for loc in locations])
+    for location in locations:
+        location.live_run = live.get(location.pk)
+        location.status = sync_status(location, location.live_run)
+        location.fresh = location_freshness(location, now)
+    return locations
+
+
+def location_as_dict(location: Location) -> dict[str, Any]:
+    """The design.md shape of a location in the API (from `locations_with_counts`)."""
+    return {
+        "id": location.location_id, "name": location.name,
+        "connection_id": location.connection_id, "tag_count": location.tag_count,
+        "new_tag_count": location.new_tag_count,
+        "last_synced_at": location.last_synced_at.isoformat() if location.last_synced_at else None,
+        "sync_status": location.status,
+    }

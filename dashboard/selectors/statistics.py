@@ -1,0 +1,193 @@
+"""Statistics as the charts, the API and the CSV export read them: daily series per metric and platform,
+totals with the previous period, demographics, and locations ranked by a metric.
+
+- A day without a number is a gap (None), never a zero; a total of nothing but gaps is None.
+- `followers` is a running count: its total is the last reported day, not a sum.
+- `engagement` is derived per platform and day as likes + comments + shares (whichever are reported),
+  the way HighLevel's own engagement breakdown counts it.
+- Per-platform rows (platform != '') feed the stacks; the all-platform rows ('') only stand in for a
+  metric no platform reports on its own. One grouped query for the series, however many locations.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from django.db.models import Max, Q, Sum
+
+from dashboard.selectors.statistics_range import StatsQuery
+from integrations.models import Demographics, StatisticsPoint
+
+METRICS = ("impressions", "reach", "engagement", "likes", "comments", "shares", "followers", "posts")
+METRIC_LABELS = {m: m.capitalize() for m in METRICS}
+GAUGES = frozenset({"followers"})
+ENGAGEMENT_PARTS = ("likes", "comments", "shares")
+ALL_PLATFORMS = ""
+
+Grid = dict[str, dict[str, dict[date, float | None]]]  # metric -> platform -> day -> value
+
+
+def _number(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def _sum(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def _points(location_pks: list[int], query: StatsQuery, first: date, metrics: tuple[str, ...] | None = None):
+    points = StatisticsPoint.objects.filter(location_id__in=location_pks, profile_id=query.profile_id,
+                                            day__gte=first, day__lte=query.end)
+    if query.platform:
+        points = points.filter(platform=query.platform)
+    if metrics:
+        points = points.filter(metric__in=metrics)
+    return points
+
+
+def _grid(rows) -> Grid:
+    grid: Grid = defaultdict(lambda: defaultdict(dict))
+    for platform, metric, day, value in rows:
+        grid[metric][platform][day] = value
+    _derive_engagement(grid)
+    for by_platform in grid.values():  # the '' rows stand in only where no platform reports the metric
+        if len(by_platform) > 1:
+            by_platform.pop(ALL_PLATFORMS, None)
+    return grid
+
+
+def _derive_engagement(grid: Grid) -> None:
+    if "engagement" in grid:
+        return
+    platforms = {p for m in ENGAGEMENT_PARTS for p in grid.get(m, {})}
+    for platform in platforms:
+        days = {d for m in ENGAGEMENT_PARTS for d in grid.get(m, {}).get(platform, {})}
+        grid["engagement"][platform] = {
+            d: _sum([grid[m][platform].get(d) for m in ENGAGEMENT_PARTS if platform in grid.get(m, {})]) for d in days
+        }
+
+
+def _total(metric: str, values: list[float | None]) -> float | None:
+    if metric in GAUGES:
+        return next((v for v in reversed(values) if v is not None), None)
+    return _sum(values)
+
+
+def _change(total: float | None, previous: float | None) -> float | None:
+    if total is None or not previous:
+        return None
+    return round((total - previous) / previous * 100, 1)
+
+
+def _span(first: date, last: date) -> list[date]:
+    return [date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1)]
+
+
+def _points_json(days: list[date], values: list[float | None]) -> list[dict[str, Any]]:
+    return [{"date": d.isoformat(), "value": _number(v)} for d, v in zip(days, values, strict=True)]
+
+
+def metric_summary(metric: str, by_platform: dict[str, dict[date, float | None]], query: StatsQuery) -> dict[str, Any]:
+    days, previous_days = query.days, _span(*query.previous)
+    out_platforms: dict[str, Any] = {}
+    platform_totals, previous_totals = [], []
+    for platform in sorted(by_platform):
+        values = by_platform[platform]
+        series = [values.get(d) for d in days]
+        total = _total(metric, series)
+        platform_totals.append(total)
+        previous_totals.append(_total(metric, [values.get(d) for d in previous_days]) if query.compare else None)
+        out_platforms[platform or "all"] = {"total": _number(total), "series": _points_json(days, series)}
+    combined = [_sum([by_platform[p].get(d) for p in by_platform]) for d in days]
+    total = _sum(platform_totals)
+    previous = _sum(previous_totals) if query.compare else None
+    return {
+        "total": _number(total), "previous_total": _number(previous), "change_pct": _change(total, previous),
+        "series": _points_json(days, combined),
+        "by_platform": out_platforms,
+    }
+
+
+def statistics_for(*, location_pks: list[int], query: StatsQuery) -> dict[str, Any]:
+    """{"metrics": {metric: {total, previous_total, change_pct, series, by_platform}}, "platforms": [...]}."""
+    first = query.previous[0] if query.compare else query.start
+    rows = (_points(location_pks, query, first).values_list("platform", "metric", "day")
+            .annotate(value=Sum("value")).order_by())
+    grid = _grid(rows)
+    metrics = {m: metric_summary(m, grid[m], query) for m in METRICS if m in grid}
+    platforms = sorted({p for m in metrics.values() for p in m["by_platform"]})
+    return {"metrics": metrics, "platforms": platforms}
+
+
+def demographics_for(*, location_pks: list[int], query: StatsQuery) -> dict[str, Any] | None:
+    """Gender and age of the audience, the latest answer up to the range's end, summed over locations."""
+    latest = (Demographics.objects.filter(location_id__in=location_pks, profile_id=query.profile_id,
+                                          range_end__lte=query.end)
+              .values("location_id").annotate(last=Max("range_end")).order_by())
+    wanted = Q()
+    for row in latest:
+        wanted |= Q(location_id=row["location_id"], range_end=row["last"])
+    if not wanted:
+        return None
+    gender: dict[str, float] = defaultdict(float)
+    age: dict[str, float] = defaultdict(float)
+    as_of = None
+    for row in Demographics.objects.filter(wanted, profile_id=query.profile_id):
+        for key, entry in (row.data.get("gender", {}).get("totals") or {}).items():
+            gender[key] += (entry.get("total") if isinstance(entry, dict) else entry) or 0
+        for key, value in (row.data.get("age", {}).get("totals") or {}).items():
+            age[key] += (value.get("total") if isinstance(value, dict) else value) or 0
+        as_of = max(as_of or row.range_end, row.range_end)
+    return {"as_of": as_of.isoformat() if as_of else None, "gender": {k: _number(v) for k, v in gender.items()},
+            "age": {k: _number(v) for k, v in age.items()}}
+
+
+def locations_ranked(*, locations: list[Any], query: StatsQuery, metric: str) -> list[dict[str, Any]]:
+    """Each location's total (and previous total) of one metric in the range, highest first."""
+    needed = ENGAGEMENT_PARTS if metric == "engagement" else (metric,)
+    first = query.previous[0] if query.compare else query.start
+    rows = (_points([loc.pk for loc in locations], query, first, needed)
+            .values_list("location_id", "platform", "metric", "day").annotate(value=Sum("value")).order_by())
+    per_location: dict[int, list] = defaultdict(list)
+    for location_pk, *rest in rows:
+        per_location[location_pk].append(rest)
+    ranked = []
+    for location in locations:
+        summary = metric_summary(metric, _grid(per_location.get(location.pk, [])).get(metric, {}), query)
+        ranked.append({"location": location, "id": location.location_id, "name": location.name,
+                       "total": summary["total"], "previous_total": summary["previous_total"],
+                       "change_pct": summary["change_pct"]})
+    ranked.sort(key=lambda r: (r["total"] is None, -(r["total"] or 0), r["name"]))
+    return ranked
+
+
+def statistics_csv_rows(data: dict[str, Any]):
+    """Daily rows of `statistics_for`: date, platform ('all' = every platform), one column per metric."""
+    metrics = list(data["metrics"])
+    yield ["date", "platform", *metrics]
+    if not metrics:
+        return
+    first = data["metrics"][metrics[0]]
+    for index, point in enumerate(first["series"]):
+        yield [point["date"], "all", *(data["metrics"][m]["series"][index]["value"] for m in metrics)]
+        for platform in data["platforms"]:
+            yield [point["date"], platform, *(
+                data["metrics"][m]["by_platform"][platform]["series"][index]["value"]
+                if platform in data["metrics"][m]["by_platform"] else None for m in metrics)]
+
+
+def statistics_tables(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The charts' text alternative: per metric, one row per day with the total and each platform."""
+    tables = []
+    for metric, data in payload["metrics"].items():
+        platforms = list(data["by_platform"])
+        rows = [{"date": point["date"], "total": point["value"],
+                 "values": [data["by_platform"][p]["series"][i]["value"] for p in platforms]}
+                for i, point in enumerate(data["series"])]
+        tables.append({"metric": metric, "label": METRIC_LABELS[metric], "platforms": platforms, "rows": rows})
+    return tables

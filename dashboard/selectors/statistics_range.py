@@ -1,0 +1,120 @@
+"""The statistics query: a date range (presets or custom, in the location's own days), platform, account and
+compare-to-previous, read from a query string the same way by the pages and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.http import QueryDict
+from django.utils import timezone
+
+from integrations.models import Location, SocialAccount
+
+PRESETS = {"7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", "mtd": "Month to date",
+           "last_month": "Last month", "custom": "Custom range"}
+DEFAULT_PRESET = "30d"
+MAX_DAYS = 732
+
+
+def location_today(location: Location | None, now: datetime | None = None) -> date:
+    """Today in the location's time zone (UTC for the agency-wide view or an unknown zone)."""
+    try:
+        zone = ZoneInfo(location.timezone) if location and location.timezone else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return (now or timezone.now()).astimezone(zone).date()
+
+
+def preset_range(preset: str, today: date) -> tuple[date, date]:
+    if preset == "mtd":
+        return today.replace(day=1), today
+    if preset == "last_month":
+        end = today.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    days = {"7d": 7, "30d": 30, "90d": 90}[preset]
+    return today - timedelta(days=days - 1), today
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    start: date
+    end: date
+    preset: str = DEFAULT_PRESET
+    platform: str = ""
+    account: str = ""  # HighLevel's account id
+    profile_id: str = ""  # the account's profile id; '' = all accounts
+    compare: bool = False
+
+    @property
+    def length(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def previous(self) -> tuple[date, date]:
+        return self.start - timedelta(days=self.length), self.start - timedelta(days=1)
+
+    @property
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range(self.length)]
+
+    def as_query(self) -> dict[str, str]:
+        query = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.preset != "custom":
+            query = {"range": self.preset}
+        query.update({k: v for k, v in (("platform", self.platform), ("account", self.account)) if v})
+        query["compare"] = "previous" if self.compare else "off"
+        return query
+
+
+def _date(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a date as YYYY-MM-DD.") from None
+
+
+def stats_query_from(params: QueryDict, *, today: date, accounts: dict[str, SocialAccount], strict: bool,
+                     compare_default: bool = False) -> StatsQuery:
+    """start/end win over range=; unknown values raise ValueError when strict (the API), else fall back."""
+    preset = params.get("range") or DEFAULT_PRESET
+    extra: dict[str, Any] = {}
+    try:
+        if params.get("start") or params.get("end"):
+            start = _date(params.get("start") or "", "start")
+            end = _date(params.get("end") or "", "end")
+            if start > end:
+                raise ValueError("start must not be after end.")
+            if (end - start).days + 1 > MAX_DAYS:
+                raise ValueError(f"a range spans at most {MAX_DAYS} days.")
+            preset = "custom"
+        else:
+            if preset not in PRESETS or preset == "custom":
+                raise ValueError(f"range must be one of {', '.join(p for p in PRESETS if p != 'custom')}.")
+            start, end = preset_range(preset, today)
+    except ValueError:
+        if strict:
+            raise
+        preset = DEFAULT_PRESET
+        start, end = preset_range(preset, today)
+    account = params.get("account", "")
+    if account:
+        row = accounts.get(account)
+        if row is None:
+            if strict:
+                raise ValueError("account is not a social account of this location.")
+        else:
+            extra = {"account": account, "profile_id": row.profile_id or "-", "platform": row.platform}
+    compare = params.get("compare")
+    return StatsQuery(start=start, end=end, preset=preset,
+                      platform=extra.get("platform", params.get("platform", "").strip()[:20]),
+                      account=extra.get("account", ""), profile_id=extra.get("profile_id", ""),
+                      compare=compare_default if compare is None else compare == "previous")
+
+
+def accounts_of(location_pks: list[int]) -> dict[str, SocialAccount]:
+    """{account id: account} of the locations, for the account filter."""
+    rows = SocialAccount.objects.filter(location_id__in=location_pks).order_by("platform", "name", "id")
+    return {row.account_id: row for row in rows}

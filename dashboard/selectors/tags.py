@@ -1,0 +1,165 @@
+"""What the tag pages and the tag API read: one location's tags filtered, sorted and paged; one tag in full.
+
+"New" is defined here once (`NEW_TAG_DAYS`, `new_tags_q`, `tag_is_new`) and used by the overview, the
+`status=new` filter, the "new" badge and the API's `is_new`.
+
+Paging stays fast at 50,000 tags: the page's ids are read from the (location, sort key, id) index alone
+(OFFSET over an index, no table rows touched), then only those rows are loaded ("deferred join").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from integrations.models import Event, Location, Tag, TagPost
+
+NEW_TAG_DAYS = 7
+SORTS: dict[str, tuple[str, str]] = {
+    "name": ("sort_name", "id"), "-name": ("-sort_name", "-id"),
+    "updated_at": ("updated_at", "id"), "-updated_at": ("-updated_at", "-id"),
+    "first_seen_at": ("first_seen_at", "id"), "-first_seen_at": ("-first_seen_at", "-id"),
+}
+SORT_LABELS = {"name": "Name (A to Z)", "-name": "Name (Z to A)", "-updated_at": "Updated in HighLevel (newest)",
+               "updated_at": "Updated in HighLevel (oldest)", "-first_seen_at": "First seen (newest)",
+               "first_seen_at": "First seen (oldest)"}
+STATUSES = {"": "Any status", "active": "Active", "new": "New", "removed": "Removed"}
+HISTORY_LIMIT = 200
+POSTS_LIMIT = 200
+
+
+def new_since(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=NEW_TAG_DAYS)
+
+
+def new_tags_q(now: datetime | None = None, *, prefix: str = "") -> Q:
+    """A tag is new while active, first seen within NEW_TAG_DAYS, and not part of the location's baseline
+    (the first complete listing, which holds every tag that existed before Tagscope looked)."""
+    return Q(**{f"{prefix}removed_at__isnull": True, f"{prefix}is_baseline": False,
+                f"{prefix}first_seen_at__gte": new_since(now)})
+
+
+def tag_is_new(tag: Tag, now: datetime | None = None) -> bool:
+    return tag.removed_at is None and not tag.is_baseline and tag.first_seen_at >= new_since(now)
+
+
+@dataclass(frozen=True)
+class TagFilter:
+    q: str = ""
+    sort: str = "name"
+    status: str = ""
+
+    @classmethod
+    def from_query(cls, params: QueryDict, *, strict: bool = False) -> TagFilter:
+        """Read q, sort and status; unknown values raise ValueError when strict (the API), else fall back."""
+        q = params.get("q", "").strip()[:100]
+        sort, status = params.get("sort") or "name", params.get("status") or ""
+        if sort not in SORTS:
+            if strict:
+                raise ValueError(f"sort must be one of {', '.join(SORTS)}.")
+            sort = "name"
+        if status not in STATUSES:
+            if strict:
+                raise ValueError("status must be active, new or removed.")
+            status = ""
+        return cls(q=q, sort=sort, status=status)
+
+    def as_query(self) -> dict[str, str]:
+        """The non-default values, for links that keep the state."""
+        return {k: v for k, v in (("q", self.q), ("sort", self.sort), ("status", self.status))
+                if v and not (k == "sort" and v == "name")}
+
+
+def tags_for_location(*, location: Location, filters: TagFilter, now: datetime | None = None) -> QuerySet[Tag]:
+    tags = Tag.objects.filter(location=location)
+    if filters.q:
+        tags = tags.filter(sort_name__contains=filters.q.casefold())
+    if filters.status == "active":
+        tags = tags.filter(removed_at__isnull=True)
+    elif filters.status == "removed":
+        tags = tags.filter(removed_at__isnull=False)
+    elif filters.status == "new":
+        tags = tags.filter(new_tags_q(now))
+    return tags.order_by(*SORTS[filters.sort])
+
+
+class TagPage:
+    """Sliceable like a queryset (for `paginated`): ids from the index, then just those rows."""
+
+    def __init__(self, tags: QuerySet[Tag]):
+        self.tags = tags
+
+    def count(self) -> int:
+        return self.tags.count()
+
+    def __getitem__(self, window: slice) -> list[Tag]:
+        ids = list(self.tags.values_list("pk", flat=True)[window])
+        rows = Tag.objects.in_bulk(ids)
+        return [rows[pk] for pk in ids]
+
+
+def tag_as_dict(tag: Tag, now: datetime | None = None) -> dict[str, Any]:
+    """The design.md shape of a tag in the API."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {"id": tag.tag_id, "name": tag.name, "created_at": iso(tag.created_at), "updated_at": iso(tag.updated_at),
+            "first_seen_at": iso(tag.first_seen_at), "removed_at": iso(tag.removed_at),
+            "is_new": tag_is_new(tag, now)}
+
+
+def tag_get(*, location: Location, tag_id: str) -> Tag:
+    return get_object_or_404(Tag.objects.select_related("detail"), location=location, tag_id=tag_id)
+
+
+def tag_details(tag: Tag) -> dict[str, Any]:
+    detail = getattr(tag, "detail", None)
+    return detail.data if detail is not None else {}
+
+
+def _label(key: str) -> str:
+    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in key.lstrip("_")).replace("_", " ").strip()
+    return spaced[:1].upper() + spaced[1:] if spaced else key
+
+
+def detail_fields(data: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Everything HighLevel answered as (label, text): nested objects flattened as "Parent > child", lists joined."""
+    if not isinstance(data, dict):
+        return [(prefix or "Value", _text(data))]
+    fields: list[tuple[str, str]] = []
+    for key, value in data.items():
+        label = f"{prefix} > {_label(key)}" if prefix else _label(key)
+        if isinstance(value, dict) and value:
+            fields.extend(detail_fields(value, label))
+        else:
+            fields.append((label, _text(value)))
+    return fields
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(_text(v) if not isinstance(v, dict) else ", ".join(f"{k}: {_text(x)}" for k, x in v.items())
+                         for v in value)
+    return str(value)
+
+
+def tag_history(*, location: Location, tag: Tag) -> list[Event]:
+    return list(Event.objects.filter(location=location, subject_id=tag.tag_id, type__startswith="tag")
+                .order_by("-id")[:HISTORY_LIMIT])
+
+
+def tag_posts(*, location: Location, tag: Tag) -> list[Any]:
+    links = (TagPost.objects.filter(location=location, tag_id=tag.tag_id).select_related("post")
+             .order_by("-post__display_date", "-post_id")[:POSTS_LIMIT])
+    return [link.post for link in links]

@@ -1,0 +1,71 @@
+"""Statistics pages: one location's, and every visible location's summed with a ranking. The first paint
+is rendered from the same payload the API answers (embedded with json_script); the page's script then
+fetches the API as the controls change."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from dashboard.api.views_statistics import agency_timezone, ranking_dicts, statistics_payload
+from dashboard.roles import BROWSE, requires
+from dashboard.selectors.locations import location_for, locations_visible
+from dashboard.selectors.statistics import METRIC_LABELS, METRICS, statistics_tables
+from dashboard.selectors.statistics_range import PRESETS, StatsQuery, accounts_of, location_today, stats_query_from
+from integrations.models import Location
+
+
+def _context(request: HttpRequest, payload: dict[str, Any], query: StatsQuery, api_url: str,
+             platforms: list[str]) -> dict[str, Any]:
+    view = "table" if request.GET.get("view") == "table" else "chart"
+    state = query.as_query()
+    if request.GET.get("rank") in METRICS:
+        state["rank"] = request.GET["rank"]
+    toggled = {**state, "view": "table"} if view == "chart" else state
+    return {
+        "payload": payload, "query": query, "presets": PRESETS, "metric_labels": METRIC_LABELS,
+        "tables": statistics_tables(payload), "platforms": platforms, "view": view,
+        "view_query": urlencode(toggled), "export_query": urlencode({**query.as_query(), "format": "csv"}),
+        "config": {"api_url": api_url, "labels": METRIC_LABELS, "initial": payload, "view": view,
+                   "location_url": reverse("location_statistics", args=["LOCATION_ID"])},
+    }
+
+
+def _platforms(accounts: dict, payload: dict[str, Any]) -> list[str]:
+    seen = {a.platform for a in accounts.values()} | set(payload["platforms"])
+    return sorted(p for p in seen if p and p != "all")
+
+
+@require_GET
+@requires(BROWSE)
+def location_statistics(request: HttpRequest, location_id: str) -> HttpResponse:
+    location = location_for(user=request.user, location_id=location_id)
+    accounts = accounts_of([location.pk])
+    query = stats_query_from(request.GET, today=location_today(location), accounts=accounts, strict=False,
+                             compare_default=True)
+    payload = statistics_payload(locations=[location], query=query, timezone_name=location.timezone)
+    context = _context(request, payload, query, reverse("api_statistics", args=[location.location_id]),
+                       _platforms(accounts, payload))
+    context.update({"location": location, "accounts": list(accounts.values())})
+    return render(request, "statistics/location.html", context)
+
+
+@require_GET
+@requires(BROWSE)
+def agency_statistics(request: HttpRequest) -> HttpResponse:
+    locations: list[Location] = list(locations_visible(request.user).order_by("name", "pk"))
+    query = stats_query_from(request.GET, today=location_today(None), accounts={}, strict=False,
+                             compare_default=True)
+    rank = request.GET.get("rank") if request.GET.get("rank") in METRICS else "impressions"
+    payload = statistics_payload(locations=locations, query=query, timezone_name=agency_timezone(locations))
+    payload["ranking"] = ranking_dicts(locations, query, rank)
+    context = _context(request, payload, query, reverse("api_agency_statistics"),
+                       _platforms(accounts_of([loc.pk for loc in locations]), payload))
+    context.update({"locations": locations, "rank": rank, "metrics": METRICS,
+                    "last_synced": max((loc.last_synced_at for loc in locations if loc.last_synced_at), default=None)})
+    return render(request, "statistics/agency.html", context)

@@ -1,0 +1,106 @@
+"""Tags of a location (search, sort, filters, pages; a fragment for the page's script), one tag, and the
+"Refresh now" form for browsers without JavaScript."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboard.api.base import ApiError
+from dashboard.api.views import refresh_location_start
+from dashboard.roles import BROWSE, REFRESH, requires
+from dashboard.selectors.locations import live_runs, location_for, location_freshness
+from dashboard.selectors.tags import (
+    NEW_TAG_DAYS,
+    SORT_LABELS,
+    STATUSES,
+    TagFilter,
+    TagPage,
+    detail_fields,
+    tag_details,
+    tag_get,
+    tag_history,
+    tag_is_new,
+    tag_posts,
+    tags_for_location,
+)
+
+PAGE_SIZE = 50
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or "1"))
+    except ValueError:
+        return 1
+
+
+@require_GET
+@requires(BROWSE)
+def tag_list(request: HttpRequest, location_id: str) -> HttpResponse:
+    location = location_for(user=request.user, location_id=location_id)
+    filters = TagFilter.from_query(request.GET)
+    now = timezone.now()
+    tags = tags_for_location(location=location, filters=filters, now=now)
+    count = tags.count()
+    pages = max(1, -(-count // PAGE_SIZE))
+    page = min(_page_number(request.GET.get("page")), pages)
+    rows = TagPage(tags)[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    for tag in rows:
+        tag.is_new = tag_is_new(tag, now)
+    state = filters.as_query()
+    context = {
+        "location": location, "filters": filters, "rows": rows, "count": count, "page": page, "pages": pages,
+        "first_row": (page - 1) * PAGE_SIZE + 1, "last_row": (page - 1) * PAGE_SIZE + len(rows),
+        "prev_query": urlencode({**state, "page": page - 1}) if page > 1 else None,
+        "next_query": urlencode({**state, "page": page + 1}) if page < pages else None,
+        "export_query": urlencode({**state, "format": "csv"}), "new_days": NEW_TAG_DAYS,
+        "state_query": urlencode(state),
+    }
+    if request.GET.get("partial") == "1":
+        return render(request, "tags/_results.html", context)
+    run_id = live_runs([location.pk]).get(location.pk)
+    context.update({
+        "sorts": SORT_LABELS, "statuses": STATUSES, "fresh": location_freshness(location, now),
+        "run_id": run_id, "poll": {"run_id": run_id,
+                                   "refresh_url": reverse("api_refresh", args=[location.location_id]),
+                                   "run_url": reverse("api_run", args=[0])},
+    })
+    return render(request, "tags/list.html", context)
+
+
+@require_GET
+@requires(BROWSE)
+def tag_show(request: HttpRequest, location_id: str, tag_id: str) -> HttpResponse:
+    location = location_for(user=request.user, location_id=location_id)
+    tag = tag_get(location=location, tag_id=tag_id)
+    details = tag_details(tag)
+    return render(request, "tags/detail.html", {
+        "location": location, "tag": tag, "is_new": tag_is_new(tag), "details": details,
+        "fields": detail_fields(details), "listing_fields": detail_fields(tag.raw),
+        "history": tag_history(location=location, tag=tag), "posts": tag_posts(location=location, tag=tag),
+        "back_query": request.GET.get("back", ""),
+        "raw_details": json.dumps(details, indent=2, sort_keys=True, default=str),
+        "raw_listing": json.dumps(tag.raw, indent=2, sort_keys=True, default=str),
+    })
+
+
+@require_POST
+@requires(REFRESH)
+def location_refresh(request: HttpRequest, location_id: str) -> HttpResponse:
+    location = location_for(user=request.user, location_id=location_id)
+    target = reverse("location_tags", args=[location.location_id])
+    try:
+        run = refresh_location_start(location, request.user)
+    except ApiError as exc:
+        messages.error(request, exc.message)
+        return redirect(target)
+    messages.success(request, f"Refresh started (run #{run.pk}). Reload to see its progress.")
+    return redirect(target)

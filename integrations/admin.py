@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from integrations.models import AuditEntry, Connection, Event, Location
+from integrations.models import AuditEntry, Connection, Event, Location, Tag
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -45,3 +45,12 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 class EventAdmin(ReadOnlyAdmin):
     list_display = ("id", "type", "occurred_at", "location", "subject_id")
     list_filter = ("type",)
+
+
+@admin.register(Tag)
+class TagAdmin(ReadOnlyAdmin):
+    list_display = ("name", "tag_id", "location", "updated_at", "first_seen_at", "removed_at")
+    list_filter = ("location",)
+    search_fields = ("name",)
+    list_select_related = ("location",)
+    exclude = ("details_for",)

@@ -137,6 +137,13 @@ def _charts(now: datetime) -> dict[str, Any]:
     }
 
 
+def _health_rows(checks: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"name": name, "ok": check["ok"], "ms": check.get("ms"),
+             "detail": " · ".join(f"{k.replace('_', ' ')}: {v}" for k, v in check.items()
+                                  if k not in ("ok", "ms") and v is not None)}
+            for name, check in checks.items()]
+
+
 def operations_overview(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     calls = call_stats(since=now - timedelta(hours=24))
@@ -145,9 +152,13 @@ def operations_overview(*, now: datetime | None = None) -> dict[str, Any]:
     health = health_report(now=now)
     alerts = list(Alert.objects.filter(state__in=Alert.ACTIVE).select_related("location", "connection")
                   .order_by("-severity", "-last_seen_at")[:20])
+    alerting = {a.location_id for a in alerts}
+    for row in locations:
+        row["alerting"] = row["location"].pk in alerting
     return {
         "now": now,
         "health": health.as_dict(),
+        "health_rows": _health_rows(health.checks),
         "alerts": alerts,
         "critical": sum(a.severity == Alert.Severity.CRITICAL for a in alerts),
         "connections": _connection_rows(calls, locations),

@@ -36,7 +36,22 @@ def runs_filtered(filters: dict[str, Any]) -> QuerySet[SyncRun]:
 
 def runs_page(runs: QuerySet[SyncRun], page: str | int | None) -> Page:
     runs = runs.select_related("location", "connection", "requested_by").order_by("-id")
-    return Paginator(runs, PER_PAGE).get_page(page)
+    found = Paginator(runs, PER_PAGE).get_page(page)
+    for run in found.object_list:
+        run.took = took(run)
+    return found
+
+
+def took(run: SyncRun) -> str:
+    """How long a finished run took, readably ("4 s", "3 min 20 s", "2 h 5 min"); "" if unfinished."""
+    if not (run.finished_at and run.started_at):
+        return ""
+    seconds = max(0, round((run.finished_at - run.started_at).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def run_timeline(run: SyncRun) -> dict[str, Any]:
@@ -52,7 +67,7 @@ def run_timeline(run: SyncRun) -> dict[str, Any]:
     return {
         "run": run,
         "steps": steps,
-        "duration": (run.finished_at - run.started_at) if run.finished_at and run.started_at else None,
+        "duration": took(run),
         "children": list(run.children.select_related("location").order_by("id")),
         "retries": list(SyncRun.objects.filter(retry_of=run).order_by("id")),
         "calls": calls,

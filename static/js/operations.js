@@ -9,6 +9,7 @@
   var colors = { ok: "#176b3a", bad: "#b42318", primary: "#2f5bd3", warn: "#8a5a00" };
   var base = {
     responsive: true,
+    aspectRatio: 1.4,
     animation: false,
     plugins: { legend: { labels: { boxWidth: 12 } } },
     scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }

@@ -22,13 +22,15 @@ SCHEDULE_OVERDUE_AFTER = timedelta(minutes=5)
 @dataclass
 class HealthReport:
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Shown beside the checks, never failing the probe (an open alert is no reason to pull an instance).
+    info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return all(check["ok"] for check in self.checks.values())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": "ok" if self.ok else "unhealthy", "checks": self.checks}
+        return {"status": "ok" if self.ok else "unhealthy", "checks": self.checks, **self.info}
 
 
 def _timed(fn: Any) -> dict[str, Any]:
@@ -89,6 +91,15 @@ def _schedules(now: datetime) -> dict[str, Any]:
     }
 
 
+def _alerts() -> dict[str, Any]:
+    from django.db.models import Count, Q
+
+    from integrations.models import Alert
+
+    return Alert.objects.filter(state__in=Alert.ACTIVE).aggregate(
+        open=Count("id"), critical=Count("id", filter=Q(severity=Alert.Severity.CRITICAL)))
+
+
 def health_report(*, now: datetime | None = None) -> HealthReport:
     now = now or timezone.now()
     report = HealthReport()
@@ -98,4 +109,6 @@ def health_report(*, now: datetime | None = None) -> HealthReport:
     report.checks["worker"] = _timed(lambda: _heartbeat(now))
     report.checks["schedules"] = _timed(lambda: _schedules(now))
     report.checks["database"]["engine"] = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    alerts = _timed(_alerts)
+    report.info["alerts"] = {k: v for k, v in alerts.items() if k not in ("ok", "ms")}
     return report

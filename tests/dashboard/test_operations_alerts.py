@@ -116,3 +116,14 @@ def test_a_sync_task_logs_with_its_run_id_and_no_secret(monkeypatch):
     payload = json.loads(lines[0])
     assert payload["run_id"] == "4242" and "sbxat_Zk3v9QwPqLr8TnB2" not in lines[0]
     assert "[redacted]" in payload["message"]
+
+
+def test_healthz_counts_open_alerts_without_failing_on_them(client, alert):
+    from integrations.tasks import heartbeat
+
+    heartbeat()
+    response = client.get("/healthz")
+    body = response.json()
+    assert response.status_code == 200 and body["status"] == "ok"
+    assert body["alerts"] == {"open": 1, "critical": 1}
+    assert body["checks"]["broker"]["queued"] == 0

@@ -127,3 +127,12 @@ def test_healthz_counts_open_alerts_without_failing_on_them(client, alert):
     assert response.status_code == 200 and body["status"] == "ok"
     assert body["alerts"] == {"open": 1, "critical": 1}
     assert body["checks"]["broker"]["queued"] == 0
+
+
+def test_long_alert_lists_are_paged_keeping_the_view(admin_http, db):
+    now = timezone.now()
+    Alert.objects.bulk_create([Alert(kind="quota.high", dedupe_key=f"quota.high:L{n}", title=f"Quota {n}",
+                                     first_seen_at=now, last_seen_at=now) for n in range(60)])
+    html = admin_http.get("/operations/alerts/?show=active").content.decode()
+    assert "Page 1 of 2" in html and 'href="?show=active&amp;page=2"' in html
+    assert "Page 2 of 2" in admin_http.get("/operations/alerts/?show=active&page=2").content.decode()

@@ -1,0 +1,149 @@
+"""Tags of a location and one tag: search, sorts, status filters, pages, the "new" rule, detail, refresh."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from dashboard.selectors.tags import NEW_TAG_DAYS, TagFilter, tag_is_new, tags_for_location
+from integrations.models import Connection, Event, SyncRun
+from tests.dashboard.browsing_factories import event_make, location_make, post_make, tag_make, tags_bulk
+
+pytestmark = pytest.mark.django_db
+URL = "/locations/loc-a/tags/"
+
+
+@pytest.fixture
+def acme():
+    now = timezone.now()
+    location = location_make("loc-a", "Acme")
+    tag_make(location, "Banana", baseline=True, first_seen=now - timedelta(days=40), updated=now - timedelta(days=3))
+    tag_make(location, "apple pie", first_seen=now - timedelta(days=1), updated=now - timedelta(days=9))
+    tag_make(location, "Cherry", first_seen=now - timedelta(days=20), updated=now - timedelta(days=1))
+    tag_make(location, "Date", first_seen=now - timedelta(days=2), removed=now - timedelta(hours=1))
+    return location
+
+
+def names(response) -> list[str]:
+    return [tag.name for tag in response.context["rows"]]
+
+
+@pytest.mark.parametrize(("sort", "expected"), [
+    ("name", ["apple pie", "Banana", "Cherry", "Date"]),
+    ("-name", ["Date", "Cherry", "Banana", "apple pie"]),
+    ("-updated_at", ["Cherry", "Date", "Banana", "apple pie"]),
+    ("first_seen_at", ["Banana", "Cherry", "Date", "apple pie"]),
+    ("-first_seen_at", ["apple pie", "Date", "Cherry", "Banana"]),
+])
+def test_it_sorts_by_name_updated_time_and_first_seen(marketer_http, acme, sort, expected):
+    result = names(marketer_http.get(URL, {"sort": sort}))
+    if sort == "-updated_at":  # Date's updated time is the factory default (a day ago), Cherry's too
+        assert result[0] in ("Cherry", "Date") and result[-2:] == ["Banana", "apple pie"]
+    else:
+        assert result == expected
+
+
+@pytest.mark.parametrize(("status", "expected"), [
+    ("", ["apple pie", "Banana", "Cherry", "Date"]), ("active", ["apple pie", "Banana", "Cherry"]),
+    ("new", ["apple pie"]), ("removed", ["Date"]), ("bogus", ["apple pie", "Banana", "Cherry", "Date"]),
+])
+def test_status_filters(marketer_http, acme, status, expected):
+    assert names(marketer_http.get(URL, {"status": status})) == expected
+
+
+def test_search_is_a_case_insensitive_substring(marketer_http, acme):
+    assert names(marketer_http.get(URL, {"q": "PIE"})) == ["apple pie"]
+    assert names(marketer_http.get(URL, {"q": "an"})) == ["Banana"]
+    response = marketer_http.get(URL, {"q": "nothing-like-it"})
+    assert names(response) == [] and "No tag matches these filters" in response.content.decode()
+
+
+def test_new_means_first_seen_within_a_week_active_and_not_baseline(acme):
+    now = timezone.now()
+    tags = {t.name: t for t in tags_for_location(location=acme, filters=TagFilter(), now=now)}
+    assert [n for n, t in tags.items() if tag_is_new(t, now)] == ["apple pie"]
+    later = now + timedelta(days=NEW_TAG_DAYS, minutes=1)
+    assert not tag_is_new(tags["apple pie"], later)
+
+
+def test_the_page_shows_badges_and_keeps_state_in_links(marketer_http, acme):
+    html = marketer_http.get(URL, {"q": "e", "sort": "-name"}).content.decode()
+    assert html.count('class="badge new">New<') == 1 and "Removed" in html
+    assert "?back=q%3De%26sort%3D-name" in html
+    assert 'href="/api/v1/locations/loc-a/tags/?q=e&amp;sort=-name&amp;format=csv"' in html
+    assert 'value="e"' in html and '<option value="-name" selected>' in html
+
+
+def test_pages_of_fifty_and_the_last_page(marketer_http):
+    location = location_make("loc-a", "Acme")
+    tags_bulk(location, 120)
+    first = marketer_http.get(URL)
+    assert len(first.context["rows"]) == 50 and first.context["pages"] == 3 and first.context["next_query"] == "page=2"
+    last = marketer_http.get(URL, {"page": "3"})
+    assert len(last.context["rows"]) == 20 and last.context["prev_query"] == "page=2"
+    assert marketer_http.get(URL, {"page": "99"}).context["page"] == 3
+    assert marketer_http.get(URL, {"page": "x"}).context["page"] == 1
+    every = [t.name for p in (1, 2, 3) for t in marketer_http.get(URL, {"page": p}).context["rows"]]
+    assert every == sorted(every, key=str.casefold) and len(set(every)) == 120
+
+
+def test_the_partial_answer_is_just_the_results(marketer_http, acme):
+    html = marketer_http.get(URL, {"q": "apple", "partial": "1"}).content.decode()
+    assert "<html" not in html and "apple pie" in html and "Banana" not in html
+
+
+def test_the_list_runs_a_fixed_number_of_queries(marketer_http, django_assert_max_num_queries):
+    tags_bulk(location_make("loc-a", "Acme"), 30)
+    tags_bulk(location_make("loc-big", "Big"), 1500)
+    for url in (URL, "/locations/loc-big/tags/"):
+        for params in ({"q": "a", "sort": "-updated_at"}, {"page": "2", "status": "new"}, {"sort": "-first_seen_at"}):
+            with django_assert_max_num_queries(9):  # session, user, 2 permissions, location, count, ids, rows, runs
+                assert marketer_http.get(url, params).status_code == 200
+
+
+def test_an_unknown_location_is_404(marketer_http):
+    assert marketer_http.get("/locations/nope/tags/").status_code == 404
+
+
+def test_the_detail_page_shows_fields_raw_json_history_and_posts(marketer_http, acme):
+    tag = tag_make(acme, "Spring", details={"name": "Spring", "locationId": "loc-a", "createdBy": {"name": "Ann"},
+                                            "aliases": ["spr", "sp"], "deleted": False})
+    event_make(acme, tag, Event.Type.TAG_CREATED)
+    event_make(acme, tag, Event.Type.TAG_UPDATED, previous_name="Sprung", changed=["name"])
+    post_make(acme, "p1", tag_ids=[tag.tag_id], status="scheduled", summary="Spring menu is here")
+    post_make(acme, "p2", tag_ids=["other"], summary="Not this one")
+    html = marketer_http.get(f"/locations/loc-a/tags/{tag.tag_id}/?back=q%3Dspr").content.decode()
+    assert "Created by &gt; Name" in html and "Ann" in html and "spr, sp" in html
+    assert "<dt>Deleted</dt><dd>No</dd>" in html
+    assert "<details" in html and "&quot;locationId&quot;: &quot;loc-a&quot;" in html
+    assert "renamed from “Sprung”" in html and "Created (first seen)" in html
+    assert "Spring menu is here" in html and "Scheduled" in html and "Not this one" not in html
+    assert 'href="/locations/loc-a/tags/?q=spr"' in html
+
+
+def test_a_tag_of_another_location_is_404(marketer_http, acme):
+    other = location_make("loc-b", "Other")
+    tag_make(other, "Hidden", tag_id="t-hidden")
+    assert marketer_http.get("/locations/loc-a/tags/t-hidden/").status_code == 404
+
+
+def test_refresh_now_enqueues_a_run_for_admins(admin_http, acme, monkeypatch):
+    queued = []
+    monkeypatch.setattr("integrations.sync.services.enqueue_unit", queued.append)
+    response = admin_http.post("/locations/loc-a/refresh/")
+    assert response.status_code == 302 and response["Location"] == URL
+    run = SyncRun.objects.get(kind=SyncRun.Kind.LOCATION)
+    assert len(queued) == 3 and run.location == acme
+    page = admin_http.get(URL)
+    assert page.context["run_id"] == run.pk and "A refresh is under way" in page.content.decode()
+
+
+def test_refresh_now_is_refused_to_marketers_and_for_a_dead_connection(marketer_http, admin_user, acme, client):
+    assert marketer_http.post("/locations/loc-a/refresh/").status_code == 403
+    assert "Refresh now" not in marketer_http.get(URL).content.decode()
+    Connection.objects.update(status=Connection.Status.REVOKED)
+    client.force_login(admin_user)
+    response = client.post("/locations/loc-a/refresh/", follow=True)
+    assert "cannot sync" in response.content.decode() and not SyncRun.objects.exists()

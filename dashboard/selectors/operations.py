@@ -151,7 +151,7 @@ def operations_overview(*, now: datetime | None = None) -> dict[str, Any]:
     locations = _location_rows(now, calls, quota)
     health = health_report(now=now)
     alerts = list(Alert.objects.filter(state__in=Alert.ACTIVE).select_related("location", "connection")
-                  .order_by("-severity", "-last_seen_at")[:20])
+                  .order_by("severity", "-last_seen_at")[:20])  # critical before warning
     alerting = {a.location_id for a in alerts}
     for row in locations:
         row["alerting"] = row["location"].pk in alerting

@@ -66,7 +66,10 @@ def location_failing(now: datetime) -> list[Condition]:
                                        finished_at__gte=now - timedelta(days=7))
                 .values_list("location_id", flat=True).distinct())
     found = []
-    for location in Location.objects.filter(pk__in=list(suspects)).order_by("pk"):
+    # A location no longer installed, or whose connection was disconnected, is not expected to sync.
+    watched = Location.objects.filter(pk__in=list(suspects), is_installed=True).exclude(
+        connection__status=Connection.Status.DISCONNECTED)
+    for location in watched.order_by("pk"):
         failing = {}
         for kind in SyncRun.UNIT_KINDS:
             runs = list(SyncRun.objects.filter(location=location, kind=kind, status__in=finished)
@@ -131,10 +134,10 @@ def _when(at: datetime | None, now: datetime) -> str:
 def quota_high(now: datetime) -> list[Condition]:
     limit_pct = float(setting("ALERT_QUOTA_PERCENT", 80))
     high = [q for q in quota_today(now).values() if q.used_pct >= limit_pct]
-    names = dict(Location.objects.filter(location_id__in=[q.resource_id for q in high])
-                 .values_list("location_id", "name"))
-    pks = dict(Location.objects.filter(location_id__in=[q.resource_id for q in high])
-               .values_list("location_id", "pk"))
+    known = {loc_id: (pk, name) for loc_id, pk, name in Location.objects.filter(
+        location_id__in=[q.resource_id for q in high]).values_list("location_id", "pk", "name")}
+    names = {loc_id: name for loc_id, (_, name) in known.items()}
+    pks = {loc_id: pk for loc_id, (pk, _) in known.items()}
     return [Condition(
         kind="quota.high", key=f"quota.high:{q.resource_id}",
         title=f"{names.get(q.resource_id, q.resource_id)} used {q.used_pct:.0f}% of HighLevel's daily quota",

@@ -131,3 +131,12 @@ def test_a_statistics_rule_holds_when_impressions_fall_more_than_30_percent(loca
     assert len(conditions.statistics_rules(now)) == 2
     AlertRule.objects.filter(pk=rule.pk).update(location=other, comparison="above", threshold=850)
     assert keys(conditions.statistics_rules(now)) == [f"rule:{rule.pk}:LOCsteady02"]
+
+
+def test_a_disconnected_or_uninstalled_location_is_not_expected_to_sync(finished_runs, location, now):
+    finished_runs(F, F, F)
+    Connection.objects.filter(pk=location.connection_id).update(status=Connection.Status.DISCONNECTED)
+    assert conditions.location_failing(now) == []
+    Connection.objects.filter(pk=location.connection_id).update(status=Connection.Status.ACTIVE)
+    Location.objects.filter(pk=location.pk).update(is_installed=False)
+    assert conditions.location_failing(now) == []

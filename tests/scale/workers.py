@@ -41,24 +41,38 @@ def stop_all(processes: list[subprocess.Popen], *, grace: float = 3) -> None:
 
 
 @contextmanager
-def qclusters(count: int, *, workers: int = 2, **env: str) -> Iterator[list[subprocess.Popen]]:
-    """`count` qcluster processes of one fresh cluster name; the test process enqueues to that name too
-    (and asynchronously: Q_SYNC is on under test settings)."""
+def own_cluster(*, workers: int = 2, **env: str) -> Iterator[dict[str, str]]:
+    """A fresh cluster name for this test: the test process enqueues to it (asynchronously: Q_SYNC is on
+    under test settings); yields the environment for worker processes of that cluster."""
     from django_q.conf import Conf
 
     name = f"tagscope-test-{uuid.uuid4().hex[:8]}"
     saved = (Conf.CLUSTER_NAME, Conf.PREFIX, Conf.SYNC)
     Conf.CLUSTER_NAME, Conf.PREFIX, Conf.SYNC = name, name, False
-    extra = {"Q_CLUSTER_NAME": name, "Q_SYNC": "false", "Q_WORKERS": str(workers),
-             "DJANGO_SETTINGS_MODULE": "tests.scale.worker_settings", **env}
+    try:
+        yield child_env(Q_CLUSTER_NAME=name, Q_SYNC="false", Q_WORKERS=str(workers),
+                        DJANGO_SETTINGS_MODULE="tests.scale.worker_settings", **env)
+    finally:
+        Conf.CLUSTER_NAME, Conf.PREFIX, Conf.SYNC = saved
+
+
+@contextmanager
+def worker_processes(count: int, env: dict[str, str]) -> Iterator[list[subprocess.Popen]]:
+    """`count` qcluster processes with `env`, each in its own process group; all stopped on the way out."""
     processes: list[subprocess.Popen] = []
     try:
         for _ in range(count):
             processes.append(subprocess.Popen(
-                [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=child_env(**extra),
+                [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))
         yield processes
     finally:
-        Conf.CLUSTER_NAME, Conf.PREFIX, Conf.SYNC = saved
         stop_all(processes)
+
+
+@contextmanager
+def qclusters(count: int, *, workers: int = 2, **env: str) -> Iterator[list[subprocess.Popen]]:
+    """`count` qcluster processes of one fresh cluster name, the test process enqueueing to it."""
+    with own_cluster(workers=workers, **env) as cluster_env, worker_processes(count, cluster_env) as processes:
+        yield processes

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from dashboard.selectors.operations import freshness
 from dashboard.selectors.tags import new_tags_q
-from integrations.models import Location, SyncRun
+from integrations.models import Location, SyncRun, Tag
 
 LIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING, SyncRun.Status.WAITING)
 DEFAULT_EVERY_MINUTES = 60
@@ -52,22 +52,27 @@ def sync_status(location: Location, live_run: int | None) -> str:
 
 def locations_with_counts(*, user: Any, q: str = "", now: datetime | None = None) -> list[Location]:
     """Visible locations with `tag_count` (active) and `new_tag_count`, `live_run`, `status` and `fresh` set;
-    two queries however many locations and tags."""
+    four queries however many locations and tags."""
     now = now or timezone.now()
     rows = locations_visible(user).select_related("connection")
     if q:
         rows = rows.filter(Q(name__icontains=q) | Q(location_id__icontains=q))
-    rows = rows.annotate(
-        tag_count=Count("tags", filter=Q(tags__removed_at__isnull=True)),
-        new_tag_count=Count("tags", filter=new_tags_q(now, prefix="tags__")),
-    ).order_by("name", "pk")
-    locations = list(rows)
-    live = live_runs([loc.pk for loc in locations])
+    locations = list(rows.order_by("name", "pk"))
+    pks = [loc.pk for loc in locations]
+    # Two grouped counts on the (location, removed_at, first_seen_at) index: far cheaper than a join per row.
+    active = _counts(Tag.objects.filter(location_id__in=pks, removed_at__isnull=True))
+    new = _counts(Tag.objects.filter(new_tags_q(now), location_id__in=pks))
+    live = live_runs(pks)
     for location in locations:
+        location.tag_count, location.new_tag_count = active.get(location.pk, 0), new.get(location.pk, 0)
         location.live_run = live.get(location.pk)
         location.status = sync_status(location, location.live_run)
         location.fresh = location_freshness(location, now)
     return locations
+
+
+def _counts(tags: QuerySet[Tag]) -> dict[int, int]:
+    return dict(tags.values("location_id").annotate(n=Count("id")).order_by().values_list("location_id", "n"))
 
 
 def location_as_dict(location: Location) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -86,6 +87,11 @@ def tags_for_location(*, location: Location, filters: TagFilter, now: datetime |
         tags = tags.filter(removed_at__isnull=False)
     elif filters.status == "new":
         tags = tags.filter(new_tags_q(now))
+        if filters.sort in ("name", "-name"):
+            # New tags are few and found by the (location, removed_at, first_seen_at) index; ordering by an
+            # expression keeps SQLite from walking the whole name index instead and then sorts the few.
+            direction = "-" if filters.sort.startswith("-") else ""
+            return tags.annotate(_name=Lower("sort_name")).order_by(f"{direction}_name", f"{direction}id")
     return tags.order_by(*SORTS[filters.sort])
 
 
@@ -102,6 +108,29 @@ class TagPage:
         ids = list(self.tags.values_list("pk", flat=True)[window])
         rows = Tag.objects.in_bulk(ids)
         return [rows[pk] for pk in ids]
+
+
+SEARCH_COUNT_CAP = 1000
+
+
+def tags_count(tags: QuerySet[Tag], *, searching: bool, at_least: int) -> tuple[int, bool]:
+    """(count, exact). A substring search cannot use an index, so its count stops at the larger of
+    SEARCH_COUNT_CAP and what the requested page needs: a page never scans every tag just to say how many."""
+    if not searching:
+        return tags.count(), True
+    cap = max(SEARCH_COUNT_CAP, at_least) + 1
+    found = tags.order_by().values("pk")[:cap].count()
+    return min(found, cap - 1), found < cap
+
+
+def tag_row(tag: Tag, now: datetime) -> dict[str, Any]:
+    """What a row of the tag list shows, formatted once here (template date filters cost ~0.2 ms each)."""
+
+    def stamp(value: datetime | None) -> tuple[str, str] | None:
+        return (value.isoformat(), value.strftime("%Y-%m-%d %H:%M")) if value else None
+
+    return {"tag_id": tag.tag_id, "name": tag.name, "is_new": tag_is_new(tag, now), "updated": stamp(tag.updated_at),
+            "first_seen": stamp(tag.first_seen_at), "removed": stamp(tag.removed_at)}
 
 
 def tag_as_dict(tag: Tag, now: datetime | None = None) -> dict[str, Any]:

@@ -29,6 +29,8 @@ from dashboard.selectors.tags import (
     tag_history,
     tag_is_new,
     tag_posts,
+    tag_row,
+    tags_count,
     tags_for_location,
 )
 
@@ -49,20 +51,21 @@ def tag_list(request: HttpRequest, location_id: str) -> HttpResponse:
     filters = TagFilter.from_query(request.GET)
     now = timezone.now()
     tags = tags_for_location(location=location, filters=filters, now=now)
-    count = tags.count()
+    wanted = _page_number(request.GET.get("page"))
+    count, exact = tags_count(tags, searching=bool(filters.q), at_least=wanted * PAGE_SIZE)
     pages = max(1, -(-count // PAGE_SIZE))
-    page = min(_page_number(request.GET.get("page")), pages)
-    rows = TagPage(tags)[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    for tag in rows:
-        tag.is_new = tag_is_new(tag, now)
+    page = min(wanted, pages)
+    rows = [tag_row(tag, now) for tag in TagPage(tags)[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
     state = filters.as_query()
     context = {
-        "location": location, "filters": filters, "rows": rows, "count": count, "page": page, "pages": pages,
+        "location": location, "filters": filters, "rows": rows, "count": count, "exact": exact,
+        "page": page, "pages": pages,
         "first_row": (page - 1) * PAGE_SIZE + 1, "last_row": (page - 1) * PAGE_SIZE + len(rows),
         "prev_query": urlencode({**state, "page": page - 1}) if page > 1 else None,
-        "next_query": urlencode({**state, "page": page + 1}) if page < pages else None,
+        "next_query": urlencode({**state, "page": page + 1}) if page < pages or not exact else None,
         "export_query": urlencode({**state, "format": "csv"}), "new_days": NEW_TAG_DAYS,
-        "state_query": urlencode(state),
+        "tag_base": reverse("location_tags", args=[location.location_id]),
+        "back": f"?{urlencode({'back': urlencode(state)})}" if state else "",
     }
     if request.GET.get("partial") == "1":
         return render(request, "tags/_results.html", context)

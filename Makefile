@@ -41,12 +41,13 @@ test: install chromium test-suite
 test-suite:
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
+# The slow tests and every case of the fault matrix (tests/faults), whose table is printed at the end.
 faults: install
-	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+	$(PY) -m pytest -m "slow or faults" $(PYTEST_ARGS)
 
+# Every benchmark (bench/*.py) as a subprocess, then one table of figures against their targets.
 bench: install
-	@set -e; for b in bench/*.py; do [ "$$(basename $$b)" = "__init__.py" ] && continue; \
-		echo "== $$b"; $(PY) $$b; done
+	$(PY) bench/run_all.py
 
 lint: install
 	$(VENV)/bin/ruff check .

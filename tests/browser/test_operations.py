@@ -100,3 +100,9 @@ def test_operations_healthy_then_failing(page, live_server, signed_in_page, scre
     page.get_by_role("button", name="Filter", exact=True).click()
     assert page.get_by_role("button", name="Retry all failed in this filter").is_visible()
     screenshots(page, "operations-03-runs-failed")
+
+    page.get_by_role("link", name="Digest preview").click()
+    frame = page.frame_locator("iframe[data-testid=digest-html]")
+    assert frame.get_by_text("Your week in statistics").is_visible()  # framed on our origin, styles inline
+    assert frame.get_by_role("link", name="See the charts of Downtown Bakery").is_visible()
+    screenshots(page, "operations-04-digest-preview")

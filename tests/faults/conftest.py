@@ -29,7 +29,7 @@ class Row:
 
     def healthy(self) -> str:
         if self.healthy_seconds is None:
-            return "-"
+            return f"- ({self.note})" if self.note else "-"
         seconds = self.healthy_seconds
         text = f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.0f} min" if seconds < 7200 \
             else f"{seconds / 3600:.1f} h"

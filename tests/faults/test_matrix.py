@@ -119,7 +119,7 @@ def killed_mid_refresh(request, row):
         hl, request.getfixturevalue("admin_http"))
     row.injected = "SIGKILL between HighLevel's token answer and the save"
     row.checked = "lease runs out, then Needs reconnect with the reason shown; no retry loop"
-    row.note = "needs an admin's reconnect: the rotated pair died with the process"
+    row.note = "an admin reconnects: the rotated pair died with the process"
     measure(row, hl, [])
     row.healthy_seconds = None
 

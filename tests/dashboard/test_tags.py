@@ -147,3 +147,14 @@ def test_refresh_now_is_refused_to_marketers_and_for_a_dead_connection(marketer_
     client.force_login(admin_user)
     response = client.post("/locations/loc-a/refresh/", follow=True)
     assert "cannot sync" in response.content.decode() and not SyncRun.objects.exists()
+
+
+def test_a_search_count_stops_at_the_cap_and_says_more_than(marketer_http, monkeypatch):
+    monkeypatch.setattr("dashboard.selectors.tags.SEARCH_COUNT_CAP", 60)
+    tags_bulk(location_make("loc-a", "Acme"), 200)
+    capped = marketer_http.get(URL, {"q": "-"})
+    assert (capped.context["count"], capped.context["exact"]) == (60, False) and capped.context["next_query"]
+    assert "more than 60 tags" in capped.content.decode()
+    deep = marketer_http.get(URL, {"q": "-", "page": "3"})  # the cap grows with the page asked for
+    assert deep.context["page"] == 3 and len(deep.context["rows"]) == 50
+    assert marketer_http.get(URL).context["exact"] is True

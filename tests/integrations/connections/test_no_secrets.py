@@ -24,7 +24,7 @@ def all_database_text() -> str:
             table = model._meta.db_table
             if table not in db.introspection.table_names():
                 continue
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names come from Django itself
+            cursor.execute(f'SELECT * FROM "{table}"')  # table names come from Django itself
             chunks.extend(repr(row) for row in cursor.fetchall())
     return "\n".join(chunks)
 

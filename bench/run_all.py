@@ -16,6 +16,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -160,8 +161,25 @@ def render(figures: list[Figure]) -> list[str]:
         (f.bench, f.name, f.value, f.target, {True: "ok", False: "MISSED", None: ""}[f.ok]) for f in figures]
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines.insert(1, "  ".join("-" * width for width in widths).rstrip())
     return lines
+
+
+def run(command: list[str], timeout: float) -> tuple[str, int | str]:
+    """Run one benchmark, echoing its output as it comes; (its output, exit code or "timeout")."""
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    timer = threading.Timer(timeout, process.kill)
+    timer.start()
+    lines = []
+    try:
+        for line in process.stdout:
+            print(line, end="", flush=True)
+            lines.append(line)
+        code = process.wait()
+    finally:
+        timed_out = not timer.is_alive()
+        timer.cancel()
+    return "".join(lines), "timeout" if timed_out and code != 0 else code
 
 
 def main() -> int:
@@ -180,19 +198,12 @@ def main() -> int:
         command = [sys.executable, str(script.relative_to(ROOT)), *argv]
         print(f"== {' '.join(command[1:])}", flush=True)
         started = time.monotonic()
-        try:
-            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout)
-            out, code = done.stdout, done.returncode
-            err = done.stderr
-        except subprocess.TimeoutExpired as exc:
-            partial = exc.stdout or ""
-            out, code, err = partial.decode() if isinstance(partial, bytes) else partial, "timeout", ""
+        out, code = run(command, args.timeout)
         took = time.monotonic() - started
-        print(out.rstrip())
         found = bench.figures(bench.name, out)
         if code != 0 or not found:
             failed = True
-            tail = err.strip().splitlines()[-1:] if err else []
+            tail = out.strip().splitlines()[-1:]
             found.append(Figure(bench.name, "run", f"exit {code}: {' '.join(tail)[:80]}", "exit 0", False))
         figures.extend(found)
         figures.append(Figure(bench.name, "benchmark run time", f"{took:.0f} s"))

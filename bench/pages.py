@@ -16,31 +16,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def setup_django(db_path: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-    os.environ.setdefault("TAGSCOPE_TESTING", "1")
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
-    os.environ.pop("REDIS_URL", None)
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    settings.ALLOWED_HOSTS = ["*"]
-    settings.MFA_REQUIRED = False
-    settings.DEBUG = False
-    call_command("migrate", verbosity=0, interactive=False)
+from common import setup_django
 
 
 def populate(tags: int, days: int, per_platform: int):
@@ -94,6 +74,9 @@ def main() -> None:
     tags, days, per_platform = (10_000, 90, 2) if args.quick else (50_000, 365, 10)
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(os.path.join(tmp, "bench.sqlite3"))
+        from django.conf import settings
+
+        settings.ALLOWED_HOSTS, settings.MFA_REQUIRED, settings.DEBUG = ["*"], False, False
         from django.test import Client
         from django.utils import timezone
 

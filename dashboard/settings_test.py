@@ -20,3 +20,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {
         "NAME": os.path.join(tempfile.gettempdir(), f"tagscope-test-{os.getpid()}.sqlite3")
     }
+
+# Reach, comments and shares cost one request per day and account; the suite keeps that to a week (the
+# tests of the one-day backfill set their own horizon).
+SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = 7

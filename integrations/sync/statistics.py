@@ -6,6 +6,14 @@ Per-day numbers per platform come from `platformTotals` (and posts from `postPer
 all-platform rows (platform '') from `postPerformance`. A number HighLevel leaves out for a day is stored
 as None ("not available"); a metric a platform does not report is not stored at all. If HighLevel answers
 another number of days than asked, the range is asked again per 7-day window.
+
+Reach, and comments and shares per platform, come only as range totals (`breakdowns.reach`,
+`breakdowns.engagement`), so they are asked one day at a time, back to
+`SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS` (default: the whole horizon; each day costs one request per account
+and one for all): the refetch window on every run, then days never asked, newest first, at most
+`SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN` one-day requests per account per run (default: the whole horizon,
+so a second run has nothing left to fill in). The all-platform reach row of a day ('' platform, None when
+HighLevel gave no reach) records that the day was asked.
 """
 
 from __future__ import annotations
@@ -24,6 +32,15 @@ from integrations.sync.upsert import Writes
 ALL = StatisticsPoint.ALL_ACCOUNTS
 ALL_PLATFORMS = ""
 FALLBACK_WINDOW = 7
+BREAKDOWN_MARKER = "reach"  # its '' row says a day's breakdown was asked
+ENGAGEMENT_PER_DAY = ("comments", "shares")  # likes per platform and day come with every range already
+
+
+def _breakdown_settings() -> tuple[int, int]:
+    """(how many recent days get reach and shares, at most how many one-day requests per account per run)."""
+    full = _settings()[0]
+    horizon = min(int(getattr(settings, "SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS", None) or full), full)
+    return max(0, horizon), max(1, int(getattr(settings, "SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN", horizon)))
 
 
 def _settings() -> tuple[int, int]:
@@ -54,6 +71,7 @@ def statistics_refresh(ctx: RunContext) -> None:
         start, end = statistics_window(ctx, scope, today)
         for answer, first_day in _ask(ctx, profile_ids, start, end):
             _store(ctx, scope, answer, first_day)
+        _breakdowns_refresh(ctx, scope, profile_ids, today)
         ctx.progress(done + 1, len(scopes))
     rows = ctx.counts["rows_written"] - written_before
     if rows:
@@ -102,16 +120,74 @@ def _series(answer: Statistics):
         yield ALL_PLATFORMS, "posts", tuple(None if any(v is None for v in day) else sum(day) for day in days)
 
 
+def breakdown_days(ctx: RunContext, scope: str, today: date) -> list[date]:
+    """The days to ask one at a time: the refetch window, then days never asked, newest first, within the
+    horizon and the per-run budget."""
+    refetch = _settings()[1]
+    horizon, budget = _breakdown_settings()
+    recent = [today - timedelta(days=n) for n in range(min(refetch, horizon))]
+    asked = set(StatisticsPoint.objects.filter(
+        location=ctx.location, profile_id=scope, platform=ALL_PLATFORMS, metric=BREAKDOWN_MARKER,
+        day__gte=today - timedelta(days=horizon - 1)).values_list("day", flat=True))
+    older = (today - timedelta(days=n) for n in range(len(recent), horizon))
+    missing = [day for day in older if day not in asked][:max(0, budget - len(recent))]
+    return recent[:budget] + missing
+
+
+def _breakdowns_refresh(ctx: RunContext, scope: str, profile_ids: list[str], today: date) -> None:
+    for day in breakdown_days(ctx, scope, today):
+        answers = ctx.client.get_statistics(ctx.location.location_id, profile_ids, current_range=(day, day))
+        unhonoured = [a for a in answers if not a.range_honoured]
+        if unhonoured:  # a day HighLevel will not answer alone: the older ones will not fare better
+            ctx.problem(f"statistics: one-day range {day} answered otherwise; daily reach and shares left out",
+                        unhonoured[0].trace_id)
+            return
+        for answer in answers:
+            ctx.trace(answer.trace_id)
+        _upsert_points(ctx, scope, [day], _breakdown_series(answers))
+
+
+def _breakdown_series(answers: list[Statistics]):
+    """(platform, metric, (value,)) of one day's reach, comments and shares per platform, and its total reach."""
+    values: dict[tuple[str, str], float | None] = {}
+
+    def add(platform: str, metric: str, value) -> None:
+        key = (platform, metric)
+        if key in values and values[key] is None:
+            return  # one chunk without the number: the sum is not known
+        values[key] = None if value is None else values.get(key, 0) + value
+
+    total_reach: list = []
+    for answer in answers:
+        reach = answer.breakdowns.get("reach")
+        total_reach.append(reach.total if reach else None)
+        for platform, entry in (reach.platforms if reach else {}).items():
+            add(platform, "reach", entry.get("value"))
+        for platform, entry in answer.engagement.items():
+            for metric in ENGAGEMENT_PER_DAY:
+                if metric in entry:
+                    add(platform, metric, entry[metric])
+    for (platform, metric), value in values.items():
+        yield platform, metric, (value,)
+    yield ALL_PLATFORMS, BREAKDOWN_MARKER, (None if None in total_reach else sum(total_reach),)
+
+
 def _store(ctx: RunContext, scope: str, answer: Statistics, first_day: date) -> None:
     ctx.trace(answer.trace_id)
     days = [first_day + timedelta(days=n) for n in range(len(answer.day_range))]
     if not days:
         return
+    _upsert_points(ctx, scope, days, _series(answer))
+    ctx.wrote(_store_demographics(ctx, scope, answer, days[0], days[-1], timezone.now()))
+
+
+def _upsert_points(ctx: RunContext, scope: str, days: list[date], series_list) -> None:
+    """Write each (platform, metric, series aligned with days) that differs from what is stored."""
     now = timezone.now()
     existing = {(p.platform, p.metric, p.day): p for p in StatisticsPoint.objects.filter(
         location=ctx.location, profile_id=scope, day__gte=days[0], day__lte=days[-1])}
     writes = Writes(StatisticsPoint)
-    for platform, metric, series in _series(answer):
+    for platform, metric, series in series_list:
         for day, value in zip(days, series, strict=False):
             value = None if value is None else float(value)
             row = existing.get((platform, metric, day))
@@ -125,7 +201,7 @@ def _store(ctx: RunContext, scope: str, answer: Statistics, first_day: date) -> 
                 ctx.count("updated")
             else:
                 ctx.count("unchanged")
-    ctx.wrote(writes.commit() + _store_demographics(ctx, scope, answer, days[0], days[-1], now))
+    ctx.wrote(writes.commit())
 
 
 def _store_demographics(ctx: RunContext, scope: str, answer: Statistics, start: date, end: date,

@@ -10,7 +10,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from integrations.models import Event, StatisticsPoint, SyncRun, Tag
+from integrations.models import Event, SocialAccount, StatisticsPoint, SyncRun, Tag
 from integrations.sync.services import refresh_location_enqueue, sync_unit_execute
 
 
@@ -63,7 +63,9 @@ def test_statistics_are_daily_points_per_account_and_platform_with_gaps_kept_apa
     # A metric a platform does not report is absent, never stored as zero.
     for platform in set(points.exclude(platform="").values_list("platform", flat=True)):
         metrics = set(points.filter(platform=platform).values_list("metric", flat=True))
-        assert metrics <= {"posts", "impressions", "followers", "likes"}
+        assert metrics <= {"posts", "impressions", "followers", "likes", "reach", "comments", "shares"}
+    assert not points.filter(platform="google", metric="reach").exists()  # google reports no reach
+    assert not points.filter(platform="pinterest", metric="comments").exists()  # nor pinterest comments
     assert Event.objects.filter(type=Event.Type.STATISTICS_UPDATED, location=location).count() == 1
     # The next refresh asks only the recent days again, and writes nothing when nothing moved.
     hl.reset_stats()
@@ -79,3 +81,47 @@ def test_refresh_command_waits_and_reports(hl, location, capsys):
     assert "1/1" in out and "succeeded" in out
     call_command("refresh", "--all", "--kind", "accounts")
     assert "enqueued run" in capsys.readouterr().out
+
+
+def _one_day_answer(hl, location_id: str, profile_ids: list[str], day) -> dict:
+    """What the sandbox answers for one day, asked directly with a fresh location token."""
+    token = hl.oauth_tokens(f"location:{location_id}")["access_token"]
+    dates = {"startDate": f"{day}T00:00:00.000Z", "endDate": f"{day}T23:59:59.999Z"}
+    answer = hl.api("POST", f"/social-media-posting/statistics?locationId={location_id}", token,
+                    json={"profileIds": profile_ids, "currentRange": dates})
+    answer.raise_for_status()
+    return answer.json()["results"]
+
+
+def test_reach_and_shares_are_asked_one_day_at_a_time_within_a_budget_per_run(hl, location, settings):
+    settings.SYNC_STATISTICS_HORIZON_DAYS, settings.SYNC_STATISTICS_REFETCH_DAYS = 30, 3
+    settings.SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN = 5
+    today = timezone.now().date()
+    run = refresh_location_enqueue(location, kinds=["statistics"])
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    points = StatisticsPoint.objects.filter(location=location)
+    asked = points.filter(platform="", metric="reach")
+    # Every scope (all accounts, each account): the 3 recent days and the 2 newest missing ones.
+    for scope in set(points.values_list("profile_id", flat=True)):
+        assert set(asked.filter(profile_id=scope).values_list("day", flat=True)) == {
+            today - timedelta(days=n) for n in range(5)}, scope
+    # The stored numbers are the sandbox's, per platform, for that day and that account.
+    day = today - timedelta(days=3)
+    account = SocialAccount.objects.filter(location=location).exclude(platform="google").first()
+    truth = _one_day_answer(hl, location.location_id, [account.profile_id], day)["breakdowns"]
+    mine = points.filter(profile_id=account.profile_id, day=day)
+    assert mine.get(platform=account.platform, metric="reach").value == \
+        truth["reach"]["platforms"][account.platform]["value"]
+    for metric in ("comments", "shares"):
+        if metric in truth["engagement"][account.platform]:
+            assert mine.get(platform=account.platform, metric=metric).value == \
+                truth["engagement"][account.platform][metric]
+    assert mine.get(platform="", metric="reach").value == truth["reach"]["total"]
+    # The next run asks the recent days again and fills in two more days; what did not move is not written.
+    again = refresh_location_enqueue(location, kinds=["statistics"])
+    again.refresh_from_db()
+    assert set(asked.filter(profile_id="").values_list("day", flat=True)) == {
+        today - timedelta(days=n) for n in range(7)}
+    assert not points.filter(metric__in=["reach", "shares"], day__lt=today - timedelta(days=6)).exists()
+    assert again.counts["rows_written"] > 0

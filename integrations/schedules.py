@@ -11,6 +11,7 @@ HEARTBEAT = "tagscope.heartbeat"
 TOKEN_REFRESH = "tagscope.refresh-expiring-tokens"
 DELIVERIES_SWEEP = "tagscope.deliveries-sweep"  # fan events out to webhook destinations, re-enqueue due ones
 SYNC_SCHEDULES = "tagscope.sync-schedules"  # per-connection sync schedules follow the connections
+SYNC_SWEEP = "tagscope.sync-sweep"  # units whose broker message was lost go out again
 ALERTS = "tagscope.alerts-evaluate"  # integrations/alerts/: raise, re-notify and resolve alerts
 WEEKLY_DIGEST = "tagscope.weekly-digest"  # the statistics digest mail, Mondays 07:00 UTC
 
@@ -28,6 +29,8 @@ def wanted_schedules() -> list[dict[str, Any]]:
          "schedule_type": Schedule.MINUTES, "minutes": 1},
         # Keeps the per-connection sync schedules in step with the connections (new, changed, gone).
         {"name": SYNC_SCHEDULES, "func": "integrations.tasks.ensure_schedules",
+         "schedule_type": Schedule.MINUTES, "minutes": 5},
+        {"name": SYNC_SWEEP, "func": "integrations.tasks.sync_runs_sweep",
          "schedule_type": Schedule.MINUTES, "minutes": 5},
         {"name": ALERTS, "func": "integrations.tasks.alerts_evaluate",
          "schedule_type": Schedule.MINUTES, "minutes": 1},

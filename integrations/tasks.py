@@ -82,3 +82,9 @@ def sync_connection(connection_id: int, kind: str) -> int:
     from integrations.sync.services import refresh_connection_enqueue
 
     return len(refresh_connection_enqueue(connection_id=connection_id, kinds=[kind], trigger="schedule"))
+
+
+def sync_runs_sweep() -> dict:
+    from integrations.sync.sweep import sync_runs_sweep as sweep
+
+    return sweep()

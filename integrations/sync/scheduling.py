@@ -36,7 +36,8 @@ def enqueue_unit(run_id: int, *, delay_seconds: float | None = None) -> None:
         return
     Schedule.objects.create(
         name=f"{PREFIX}retry.run-{run_id}.{timezone.now().timestamp():.0f}"[:100], func=UNIT_TASK, args=repr((run_id,)),
-        schedule_type=Schedule.ONCE, repeats=1, next_run=timezone.now() + timedelta(seconds=delay_seconds),
+        # repeats=-1: django-q2 deletes a ONCE schedule after its run (with 1 it would keep it, spent).
+        schedule_type=Schedule.ONCE, repeats=-1, next_run=timezone.now() + timedelta(seconds=delay_seconds),
     )
 
 

@@ -29,6 +29,7 @@ from integrations.models import Connection, Location, SyncRun, Tag
 from integrations.models.delivery import Delivery
 from integrations.sync.demo import sandbox_agency_connect
 from integrations.sync.services import refresh_location_enqueue
+from integrations.sync.sweep import QUEUED_LOST_AFTER, sync_runs_sweep
 from tests.faults.checks import duplicates, mirror_differences, rows_lost
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
@@ -212,7 +213,6 @@ def broker_restarted(request, row):
     if not settings.REDIS_URL:
         pytest.skip("the ORM broker keeps its queue in the database: no broker to restart")
     import redis
-    from django_q.tasks import async_task
 
     from tests.scale.workers import own_cluster, worker_processes
 
@@ -222,18 +222,18 @@ def broker_restarted(request, row):
         redis.Redis.from_url(settings.REDIS_URL).flushdb()  # the broker came back empty
         started = time.monotonic()
         with worker_processes(1, env):
-            # What the connection's tags schedule fires every 15 minutes:
-            async_task("integrations.tasks.sync_connection", location.connection_id, "tags")
+            # What the sync sweep's schedule does every 5 minutes, once the lost message is overdue:
+            with time_machine.travel(timezone.now() + QUEUED_LOST_AFTER + timedelta(seconds=1)):
+                assert sync_runs_sweep()["enqueued"] == 1
             deadline = time.monotonic() + 60
-            while not SyncRun.objects.filter(location=location, kind="tags", pk__gt=lost.pk,
-                                             status=SyncRun.Status.SUCCEEDED).exists():
-                assert time.monotonic() < deadline, "the next scheduled refresh never finished"
+            while not SyncRun.objects.filter(pk=lost.pk, status=SyncRun.Status.SUCCEEDED).exists():
+                assert time.monotonic() < deadline, "the lost run never finished"
                 time.sleep(0.1)  # polling the worker's progress in the database
         row.healthy_seconds = time.monotonic() - started
     lost.refresh_from_db()
     row.injected = "Redis FLUSHDB between enqueue and pickup (queue lost)"
-    row.checked = f"the next scheduled refresh succeeds; the lost run stays {lost.status}"
-    row.note = "+ up to one schedule period (tags: 15 min)"
+    row.checked = f"the sync sweep hands the lost run out again; it is {lost.status}; mirror = sandbox"
+    row.note = "+ up to 10 min (lost after 5 min, sweep every 5 min)"
     assert mirror_differences(hl, location) == []
     measure(row, hl, [location])
 

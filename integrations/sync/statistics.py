@@ -67,12 +67,21 @@ def statistics_refresh(ctx: RunContext) -> None:
     scopes = [(ALL, profiles)] + [(p, [p]) for p in profiles] if profiles else []
     today = timezone.now().date()
     written_before = ctx.counts["rows_written"]
-    for done, (scope, profile_ids) in enumerate(scopes):
+    # Progress counts requests (one range, then one per day of breakdowns), so a long first fill moves.
+    plan = [(scope, profile_ids, breakdown_days(ctx, scope, today)) for scope, profile_ids in scopes]
+    total, done = sum(1 + len(days) for _, _, days in plan), 0
+    for scope, profile_ids, days in plan:
         start, end = statistics_window(ctx, scope, today)
         for answer, first_day in _ask(ctx, profile_ids, start, end):
             _store(ctx, scope, answer, first_day)
-        _breakdowns_refresh(ctx, scope, profile_ids, today)
-        ctx.progress(done + 1, len(scopes))
+        done += 1
+        ctx.progress(done, total)
+        for day in days:
+            if not _breakdown_refresh(ctx, scope, profile_ids, day):
+                break
+            done += 1
+            ctx.progress(done, total)
+    ctx.progress(total, total, force=True)
     rows = ctx.counts["rows_written"] - written_before
     if rows:
         Event.objects.create(
@@ -134,17 +143,19 @@ def breakdown_days(ctx: RunContext, scope: str, today: date) -> list[date]:
     return recent[:budget] + missing
 
 
-def _breakdowns_refresh(ctx: RunContext, scope: str, profile_ids: list[str], today: date) -> None:
-    for day in breakdown_days(ctx, scope, today):
-        answers = ctx.client.get_statistics(ctx.location.location_id, profile_ids, current_range=(day, day))
-        unhonoured = [a for a in answers if not a.range_honoured]
-        if unhonoured:  # a day HighLevel will not answer alone: the older ones will not fare better
-            ctx.problem(f"statistics: one-day range {day} answered otherwise; daily reach and shares left out",
-                        unhonoured[0].trace_id)
-            return
-        for answer in answers:
-            ctx.trace(answer.trace_id)
-        _upsert_points(ctx, scope, [day], _breakdown_series(answers))
+def _breakdown_refresh(ctx: RunContext, scope: str, profile_ids: list[str], day: date) -> bool:
+    """Store one day's breakdowns; False when HighLevel will not answer a single day (older days would not
+    fare better, so the caller stops asking)."""
+    answers = ctx.client.get_statistics(ctx.location.location_id, profile_ids, current_range=(day, day))
+    unhonoured = [a for a in answers if not a.range_honoured]
+    if unhonoured:
+        ctx.problem(f"statistics: one-day range {day} answered otherwise; daily reach and shares left out",
+                    unhonoured[0].trace_id)
+        return False
+    for answer in answers:
+        ctx.trace(answer.trace_id)
+    _upsert_points(ctx, scope, [day], _breakdown_series(answers))
+    return True
 
 
 def _breakdown_series(answers: list[Statistics]):

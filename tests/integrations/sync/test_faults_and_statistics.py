@@ -125,3 +125,30 @@ def test_reach_and_shares_are_asked_one_day_at_a_time_within_a_budget_per_run(hl
         today - timedelta(days=n) for n in range(7)}
     assert not points.filter(metric__in=["reach", "shares"], day__lt=today - timedelta(days=6)).exists()
     assert again.counts["rows_written"] > 0
+
+
+def test_when_highlevel_will_not_answer_one_day_the_range_numbers_stay_and_the_problem_is_recorded(
+        hl, location, monkeypatch):
+    from dataclasses import replace
+
+    from integrations.highlevel.client import HighLevelClient
+
+    original, one_day_asks = HighLevelClient.get_statistics, []
+
+    def answers_a_week_instead(self, location_id, profile_ids, platforms=None, current_range=None,
+                               previous_range=None):
+        answers = original(self, location_id, profile_ids, platforms, current_range, previous_range)
+        if current_range and current_range[0] == current_range[1]:
+            one_day_asks.append(current_range[0])
+            return [replace(a, requested_days=7) for a in answers]  # what an unhonoured range looks like
+        return answers
+
+    monkeypatch.setattr(HighLevelClient, "get_statistics", answers_a_week_instead)
+    run = refresh_location_enqueue(location, kinds=["statistics"])
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    scopes = set(StatisticsPoint.objects.filter(location=location).values_list("profile_id", flat=True))
+    assert len(one_day_asks) == len(scopes)  # one try per account, then no more one-day requests
+    assert any("one-day range" in line for line in run.problems)
+    assert StatisticsPoint.objects.filter(location=location, metric="impressions").exists()
+    assert not StatisticsPoint.objects.filter(location=location, metric__in=["reach", "shares"]).exists()

@@ -44,7 +44,8 @@ def _breakdown_settings() -> tuple[int, int]:
 
 
 def _settings() -> tuple[int, int]:
-    return (int(getattr(settings, "SYNC_STATISTICS_HORIZON_DAYS", 90)),
+    # 180: a 90-day chart and the 90 days it is compared with.
+    return (int(getattr(settings, "SYNC_STATISTICS_HORIZON_DAYS", 180)),
             int(getattr(settings, "SYNC_STATISTICS_REFETCH_DAYS", 3)))
 
 

@@ -43,7 +43,8 @@ def _processes(port: int) -> list[tuple[str, list[str]]]:
     commands = get_commands()
     sandbox_port = settings.HIGHLEVEL_SANDBOX_URL.rsplit(":", 1)[-1].rstrip("/")
     if settings.HIGHLEVEL_SANDBOX and "runsandbox" in commands:
-        wanted.append(("sandbox", [*manage, "runsandbox", "--port", sandbox_port]))
+        # Half a year of history: a 90-day chart and the 90 days it is compared with.
+        wanted.append(("sandbox", [*manage, "runsandbox", "--port", sandbox_port, "--days", "200"]))
     if "runreceiver" in commands:
         wanted.append(("receiver", [*manage, "runreceiver"]))
     return wanted

@@ -87,7 +87,16 @@ def connection_complete_oauth(
     else:
         async_task("integrations.tasks.connection_discover_locations", connection.pk,
                    task_name=f"discover-locations-{connection.pk}")
+    _schedules_follow()
     return connection, report, created
+
+
+def _schedules_follow() -> None:
+    """A new connection gets its sync schedules now, not at the next pass of `tagscope.sync-schedules`:
+    a new schedule is due at once, so the first refresh starts at the scheduler's next tick."""
+    from integrations.schedules import ensure_schedules
+
+    ensure_schedules()
 
 
 def _connection_from_grant(grant: TokenGrant, *, actor: Actor) -> tuple[Connection, bool]:
@@ -171,6 +180,7 @@ def agency_locations_discover(*, connection_id: int, client: HighLevelClient | N
     )
     for location in locations:
         location_details_refresh(location=location)
+    _schedules_follow()  # again, now that the locations its schedules refresh are known
     return locations
 
 
@@ -263,6 +273,7 @@ def connection_add_private_token(
         )
     # Once, after the save and outside the transaction; a token made without locations.readonly is fine.
     location_details_refresh(location=location, client=client, keep_name=bool(name))
+    _schedules_follow()
     return connection
 
 

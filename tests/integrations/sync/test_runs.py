@@ -130,6 +130,13 @@ def test_schedules_are_kept_idempotently_by_name(agency):
     assert not Schedule.objects.filter(name__in=list(names)).exists()
 
 
+def test_a_new_connection_has_its_schedules_at_once_and_due_now(agency):
+    # No ensure_schedules() here: connecting and discovering the locations made them.
+    for kind in ("tags", "statistics", "accounts"):
+        schedule = Schedule.objects.get(name=schedule_name(agency.pk, kind))
+        assert schedule.next_run <= timezone.now()  # the first refresh starts at the scheduler's next tick
+
+
 def test_a_scheduled_connection_refresh_enqueues_one_unit_per_location(hl, agency):
     from integrations.tasks import sync_connection
 

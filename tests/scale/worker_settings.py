@@ -11,3 +11,5 @@ SYNC_STATISTICS_HORIZON_DAYS = int(os.environ.get("TAGSCOPE_TEST_STATISTICS_DAYS
 HIGHLEVEL_BURST_MARGIN_SECONDS = float(os.environ.get("TAGSCOPE_TEST_BURST_MARGIN_SECONDS", "0.25"))
 # As in the suite's own settings: one-day requests for reach and shares only for the last week.
 SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = int(os.environ.get("TAGSCOPE_TEST_BREAKDOWN_DAYS", "7"))
+# A test that drives every step itself (the end-to-end flow) turns the cluster's scheduler off.
+Q_CLUSTER = {**Q_CLUSTER, "scheduler": os.environ.get("TAGSCOPE_TEST_SCHEDULER", "true") != "false"}  # noqa: F405

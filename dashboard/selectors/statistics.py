@@ -122,29 +122,39 @@ class _Days:
         self.days = query.days
         self.isos = [d.isoformat() for d in self.days]
         self.previous = _span(*query.previous) if query.compare else []
+        self.previous_isos = [d.isoformat() for d in self.previous]
 
 
 def metric_summary(metric: str, by_platform: dict[str, dict[date, float | None]], query: StatsQuery,
                    days: _Days | None = None) -> dict[str, Any]:
     days = days or _Days(query)
     out_platforms: dict[str, Any] = {}
-    platform_totals, previous_totals, columns = [], [], []
+    platform_totals, previous_totals, columns, previous_columns = [], [], [], []
     for platform in sorted(by_platform):
         values = by_platform[platform]
         series = list(map(values.get, days.days))
         columns.append(series)
         total = _total(metric, series)
         platform_totals.append(total)
-        previous_totals.append(_total(metric, list(map(values.get, days.previous))) if query.compare else None)
+        if query.compare:
+            previous_columns.append(list(map(values.get, days.previous)))
+            previous_totals.append(_total(metric, previous_columns[-1]))
         out_platforms[platform or "all"] = {"total": _number(total), "series": _points_json(days.isos, series)}
-    combined = [_sum(day) for day in zip(*columns, strict=True)] if columns else [None] * len(days.days)
     total = _sum(platform_totals)
     previous = _sum(previous_totals) if query.compare else None
-    return {
+    summary = {
         "total": _number(total), "previous_total": _number(previous), "change_pct": _change(total, previous),
-        "series": _points_json(days.isos, combined),
+        "series": _points_json(days.isos, _combined(columns, len(days.days))),
         "by_platform": out_platforms,
     }
+    if query.compare:  # the chart draws it over the bars, day n against day n of the previous period
+        summary["previous_series"] = _points_json(days.previous_isos, _combined(previous_columns, len(days.previous)))
+    return summary
+
+
+def _combined(columns: list[list[float | None]], length: int) -> list[float | None]:
+    """Every platform's number of each day summed (a gap only where every platform has one)."""
+    return [_sum(day) for day in zip(*columns, strict=True)] if columns else [None] * length
 
 
 def statistics_for(*, location_pks: list[int], query: StatsQuery) -> dict[str, Any]:

@@ -44,8 +44,9 @@ def _breakdown_settings() -> tuple[int, int]:
 
 
 def _settings() -> tuple[int, int]:
-    # 180: a 90-day chart and the 90 days it is compared with.
-    return (int(getattr(settings, "SYNC_STATISTICS_HORIZON_DAYS", 180)),
+    # 181: a 90-day chart and the 90 days it is compared with, plus a day for locations west of UTC (their
+    # today is HighLevel's yesterday).
+    return (int(getattr(settings, "SYNC_STATISTICS_HORIZON_DAYS", 181)),
             int(getattr(settings, "SYNC_STATISTICS_REFETCH_DAYS", 3)))
 
 

@@ -85,11 +85,17 @@
     Object.keys(data.metrics).forEach(function (metric) {
       var m = data.metrics[metric];
       var platforms = Object.keys(m.by_platform);
-      draw("chart-" + metric, "bar", m.series.map(function (p) { return p.date.slice(5); }),
-        platforms.map(function (platform, i) {
-          return { label: cap(platform), backgroundColor: color(platform, i),
-                   data: m.by_platform[platform].series.map(function (p) { return p.value; }) };
-        }),
+      var sets = platforms.map(function (platform, i) {
+        return { label: cap(platform), backgroundColor: color(platform, i),
+                 data: m.by_platform[platform].series.map(function (p) { return p.value; }) };
+      });
+      if (m.previous_series) {
+        // Its own stack, so it is drawn over the bars rather than stacked on them; day n against day n.
+        sets.push({ type: "line", label: "Previous period (all platforms)", stack: "previous", order: -1,
+                    borderColor: "#1f2430", borderDash: [5, 4], borderWidth: 1.5, pointRadius: 0, fill: false,
+                    spanGaps: false, data: m.previous_series.map(function (p) { return p.value; }) });
+      }
+      draw("chart-" + metric, "bar", m.series.map(function (p) { return p.date.slice(5); }), sets,
         { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } });
     });
     renderBreakdown();

@@ -44,7 +44,7 @@ def test_a_new_user_goes_from_sign_in_to_a_delivered_webhook(page, live_server, 
     hl.add_fault(latency_ms=60)  # HighLevel is not instant: the first refresh's progress can be watched
     agency = hl.state()["agencies"][0]
     locations = [loc for loc in hl.state()["locations"] if loc["companyId"] == agency["id"]]
-    worker = {"TAGSCOPE_TEST_SCHEDULER": "false", "TAGSCOPE_TEST_STATISTICS_DAYS": "180",
+    worker = {"TAGSCOPE_TEST_SCHEDULER": "false", "TAGSCOPE_TEST_STATISTICS_DAYS": "181",
               "DESTINATION_ALLOWED_HOSTS": "127.0.0.1"}
     with own_cluster(workers=2, **worker) as env, worker_processes(1, env):
         # 1. Sign in through the real form.
@@ -112,8 +112,10 @@ def test_a_new_user_goes_from_sign_in_to_a_delivered_webhook(page, live_server, 
         page.wait_for_function("() => document.getElementById('stats-root').dataset.state === 'ready' && "
                                "location.search.includes('compare=previous')")
         expect(page.locator("#stats-range-text")).to_contain_text("compared with")
-        days = page.evaluate("() => Chart.getChart('chart-impressions').data.labels.length")
-        assert days == 90
+        chart = page.evaluate("""() => { const c = Chart.getChart('chart-impressions').data;
+            const prev = c.datasets.find(d => d.label.startsWith('Previous period'));
+            return {days: c.labels.length, previous: prev ? prev.data.filter(v => v !== null).length : 0}; }""")
+        assert chart == {"days": 90, "previous": 90}  # the bars, and the previous 90 days drawn over them
         card = page.locator('#stat-cards [data-metric="impressions"]')
         assert float(card.get_attribute("data-total")) > 0
         expect(card).to_contain_text("vs previous")

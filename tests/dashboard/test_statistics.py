@@ -87,6 +87,16 @@ def test_a_not_available_value_stays_a_gap_and_a_missing_metric_is_absent(acme):
 def test_without_compare_there_is_no_previous_total(acme):
     impressions = statistics_for(location_pks=[acme.pk], query=query(compare=False))["metrics"]["impressions"]
     assert impressions["previous_total"] is None and impressions["change_pct"] is None
+    assert "previous_series" not in impressions
+
+
+def test_compare_gives_the_previous_period_day_by_day_for_the_chart(acme):
+    StatisticsPoint.objects.filter(metric="impressions", day=END - timedelta(days=10)).update(value=None)
+    impressions = statistics_for(location_pks=[acme.pk], query=query())["metrics"]["impressions"]
+    previous = impressions["previous_series"]
+    assert [p["date"] for p in previous] == [(END - timedelta(days=n)).isoformat() for n in range(13, 6, -1)]
+    assert [p["value"] for p in previous] == [20, 20, 20, None, 20, 20, 20]  # a gap stays a gap
+    assert sum(p["value"] or 0 for p in previous) == impressions["previous_total"]
 
 
 def test_platform_and_account_filters(acme):

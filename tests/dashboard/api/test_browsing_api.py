@@ -85,7 +85,8 @@ def test_statistics_shape(marketer_http, acme):
         default = marketer_http.get("/api/v1/locations/loc-a/statistics/").json()
     assert (body["start"], body["end"], body["timezone"]) == ("2026-03-25", "2026-03-31", "America/New_York")
     likes = body["metrics"]["likes"]
-    assert set(likes) == {"total", "previous_total", "change_pct", "series", "by_platform"}
+    assert set(likes) == {"total", "previous_total", "change_pct", "series", "by_platform", "previous_series"}
+    assert likes["previous_series"][-1] == {"date": "2026-03-24", "value": 5}  # design.md's keys, and this one
     assert likes["total"] == 35 and likes["previous_total"] == 15 and likes["change_pct"] == 133.3
     assert likes["series"][0] == {"date": "2026-03-25", "value": 5}
     assert set(likes["by_platform"]["facebook"]) == {"total", "series"}

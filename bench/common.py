@@ -12,14 +12,35 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def setup_django(db_path: str) -> None:
+def setup_django(db_path: str, *, database_url: str = "", redis_url: str = "") -> None:
+    """On the throwaway SQLite file, or on the scale-out services when both URLs are given (the database
+    named there is made empty first: never point it at a database that matters)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
     os.environ.setdefault("TAGSCOPE_TESTING", "1")
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
-    os.environ.pop("REDIS_URL", None)
+    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{db_path}"
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)
     import django
 
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+SCALE_OUT_DATABASE = "postgres://postgres@127.0.0.1:5432/tagscope_bench"
+SCALE_OUT_REDIS = "redis://127.0.0.1:6379/14"
+
+
+def scale_out_services() -> tuple[str, str]:
+    """A fresh `tagscope_bench` database and an empty Redis db 14 on this machine's services; (their URLs)."""
+    import psycopg
+    import redis
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS tagscope_bench WITH (FORCE)")
+        conn.execute("CREATE DATABASE tagscope_bench")
+    redis.Redis.from_url(SCALE_OUT_REDIS).flushdb()
+    return SCALE_OUT_DATABASE, SCALE_OUT_REDIS

@@ -1,12 +1,14 @@
 """How long does a first sync of many locations take against the rate limit, and what does a second,
 unchanged sync write? How much memory does a worker need for a very large location?
 
-    .venv/bin/python bench/sync.py            # 20 locations x 2,000 tags, 90 days; RSS with 100,000 tags
-    .venv/bin/python bench/sync.py --quick    # 5 locations x 500 tags, 30 days; RSS with 20,000 tags
+    .venv/bin/python bench/sync.py                # 20 locations x 2,000 tags, 90 days; RSS with 100,000 tags
+    .venv/bin/python bench/sync.py --quick        # 5 locations x 500 tags, 30 days; RSS with 20,000 tags
+    .venv/bin/python bench/sync.py --scale-out    # the same on PostgreSQL + Redis (127.0.0.1)
 
-An in-process sandbox answers with 50 ms latency per request; the sync runs on a throwaway SQLite file
-with one thread per location unit (as separate django-q2 workers would). Prints figures and the
-targets; asserts nothing.
+The sandbox runs in a process of its own (`manage.py runsandbox`, as HighLevel is another machine) and
+answers with 50 ms latency per request. The units run in 2 worker processes (django-q2's default
+Q_WORKERS) with 30 threads each, on a throwaway SQLite file (or a fresh `tagscope_bench` database with
+`--scale-out`). Prints figures and the targets; asserts nothing.
 
 - floor: the most requests any one location needed / 10 per second (HighLevel's burst limit, 100 per 10 s)
 - ratio: wall time / floor (target <= 1.10)
@@ -19,14 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
-from common import ROOT, setup_django
+from common import ROOT, scale_out_services, setup_django
 
 
 def point_at(url: str, state: dict, *, horizon_days: int) -> None:
@@ -39,19 +42,57 @@ def point_at(url: str, state: dict, *, horizon_days: int) -> None:
     settings.SYNC_POSTS_HORIZON_DAYS = horizon_days
 
 
-def run_units(units, threads: int) -> None:
-    from django.db import connection
+WORKER_CHILD = """
+import json, os, sys
+from concurrent.futures import ThreadPoolExecutor
+conf = json.loads(sys.argv[1])
+sys.path.insert(0, conf["root"])
+os.environ.update(conf["env"])
+import django
+django.setup()
+from django.conf import settings
+for name, value in conf["settings"].items():
+    setattr(settings, name, value)
+from django.db import connection
+from integrations.sync.services import sync_unit_execute
+def one(run_id):
+    try:
+        return sync_unit_execute(run_id=run_id)
+    finally:
+        connection.close()
+print("ready", flush=True)
+sys.stdin.readline()
+with ThreadPoolExecutor(max_workers=conf["threads"]) as pool:
+    list(pool.map(one, conf["runs"]))
+"""
+WORKER_PROCESSES = 2  # django-q2's default Q_WORKERS, on this 2-core machine
+SHARED_SETTINGS = ("HIGHLEVEL_API_BASE_URL", "HIGHLEVEL_CLIENT_ID", "HIGHLEVEL_CLIENT_SECRET",
+                   "SYNC_STATISTICS_HORIZON_DAYS", "SYNC_POSTS_HORIZON_DAYS")
 
-    from integrations.sync.services import sync_unit_execute
 
-    def one(run_id: int) -> str:
-        try:
-            return sync_unit_execute(run_id=run_id)
-        finally:
-            connection.close()
+def run_units(units, *, processes: int, threads: int) -> float:
+    """The units shared round-robin among `processes` worker processes, `threads` threads in all, as
+    django-q2's worker processes would take them; answers the wall time from "go" to the last one done."""
+    from django.conf import settings
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(one, [u.pk for u in units]))
+    names = ("DJANGO_SETTINGS_MODULE", "TAGSCOPE_TESTING", "DATABASE_URL", "REDIS_URL")
+    env = {name: os.environ[name] for name in names if name in os.environ}
+    shared = {name: getattr(settings, name) for name in SHARED_SETTINGS}
+    children = []
+    for n in range(processes):
+        conf = {"root": str(ROOT), "env": env, "settings": shared, "threads": -(-threads // processes),
+                "runs": [u.pk for u in units[n::processes]]}
+        children.append(subprocess.Popen([sys.executable, "-c", WORKER_CHILD, json.dumps(conf)], cwd=ROOT,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+    for child in children:
+        assert child.stdout.readline().strip() == "ready", "a worker process did not start"
+    started = time.monotonic()
+    for child in children:
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    for child in children:
+        child.wait()
+    return time.monotonic() - started
 
 
 def sync_everything(threads: int):
@@ -59,24 +100,52 @@ def sync_everything(threads: int):
     from integrations.sync.services import bulk_plan, locations_interleaved
 
     _, _, units = bulk_plan(locations_interleaved(), kind=SyncRun.Kind.ALL, trigger="bench")
-    started = time.monotonic()
-    run_units(units, threads)
-    wall = time.monotonic() - started
+    wall = run_units(units, processes=WORKER_PROCESSES, threads=threads)
     runs = list(SyncRun.objects.filter(pk__in=[u.pk for u in units]))
     return wall, runs
 
 
+@contextmanager
+def sandbox_process(**config: int):
+    """The sandbox in a process of its own (`manage.py runsandbox`), as HighLevel is another machine: its
+    CPU is not Tagscope's. Yields its URL once it answers."""
+    import requests
+
+    port = _free_port()
+    options = [f"--{name}={value}" for name, value in config.items()]
+    process = subprocess.Popen([sys.executable, "manage.py", "runsandbox", f"--port={port}", *options], cwd=ROOT,
+                               env={**os.environ, "DEBUG": "true"}, stdout=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{url}/_sandbox/state", timeout=2).raise_for_status()
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the sandbox did not start") from None
+                time.sleep(0.2)  # waiting for another process to listen
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def fleet(args) -> None:
     from integrations.highlevel.sandbox.client import SandboxControl
-    from integrations.highlevel.sandbox.config import SandboxConfig
-    from integrations.highlevel.sandbox.server import SandboxServer
     from integrations.sync.demo import sandbox_agency_connect
 
     locations, tags, days = (5, 500, 30) if args.quick else (20, 2000, 90)
-    server = SandboxServer(SandboxConfig(seed=1, agencies=1, locations=locations, tags=tags, days=days)).start()
-    try:
-        control = SandboxControl(server.url)
-        point_at(server.url, control.state(), horizon_days=days)
+    with sandbox_process(seed=1, agencies=1, locations=locations, tags=tags, days=days) as url:
+        control = SandboxControl(url)
+        point_at(url, control.state(), horizon_days=days)
         sandbox_agency_connect(control, redirect_uri="http://127.0.0.1/cb")
         control.reset_stats()
         control.add_fault(latency_ms=50)
@@ -98,8 +167,6 @@ def fleet(args) -> None:
         wall2, runs2 = sync_everything(threads=max(locations, 3 * locations))
         rows = sum(r.counts.get("rows_written", 0) for r in runs2)
         print(f"second, unchanged sync: {wall2:.1f} s, rows written {rows}    target 0")
-    finally:
-        server.stop()
 
 
 RSS_CHILD = """
@@ -107,7 +174,9 @@ import json, os, resource, sys
 sys.path.insert(0, {root!r})
 os.environ["DJANGO_SETTINGS_MODULE"] = "dashboard.settings"
 os.environ["TAGSCOPE_TESTING"] = "1"
-os.environ["DATABASE_URL"] = "sqlite:///" + {db!r}
+os.environ["DATABASE_URL"] = {db!r}
+if {redis!r}:
+    os.environ["REDIS_URL"] = {redis!r}
 import django
 django.setup()
 from django.conf import settings
@@ -121,7 +190,7 @@ print(json.dumps({{"outcome": outcome, "maxrss_kb": resource.getrusage(resource.
 """
 
 
-def rss(args, db_path: str) -> None:
+def rss(args, database_url: str, redis_url: str) -> None:
     from integrations.highlevel.sandbox.client import SandboxControl
     from integrations.highlevel.sandbox.config import SandboxConfig
     from integrations.highlevel.sandbox.server import SandboxServer
@@ -139,8 +208,8 @@ def rss(args, db_path: str) -> None:
         sandbox_agency_connect(control, redirect_uri="http://127.0.0.1/cb", company_id=state["agencies"][0]["id"])
         location = Location.objects.get(location_id=state["locations"][0]["id"])
         _, (unit,) = location_plan(location, kinds=[SyncRun.Kind.TAGS], trigger="bench")
-        code = RSS_CHILD.format(root=str(ROOT), db=db_path, url=server.url, cid=state["client_id"],
-                                secret=state["client_secret"], run_id=unit.pk)
+        code = RSS_CHILD.format(root=str(ROOT), db=database_url, redis=redis_url, url=server.url,
+                                cid=state["client_id"], secret=state["client_secret"], run_id=unit.pk)
         started = time.monotonic()
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
         wall = time.monotonic() - started
@@ -158,17 +227,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a smaller run for a quick look")
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--scale-out", action="store_true",
+                        help="PostgreSQL + Redis on 127.0.0.1 (a fresh tagscope_bench database, Redis db 14)")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="tagscope-bench-")
     db_path = os.path.join(workdir, "bench.sqlite3")
-    setup_django(db_path)
+    database_url, redis_url = scale_out_services() if args.scale_out else ("", "")
+    setup_django(db_path, database_url=database_url, redis_url=redis_url)
+    print(f"database: {'PostgreSQL, limiter and broker on Redis' if args.scale_out else 'SQLite (embedded default)'}")
     try:
         fleet(args)
         if not args.skip_rss:
             from integrations.models import Connection
 
             Connection.objects.all().delete()
-            rss(args, db_path)
+            rss(args, database_url or f"sqlite:///{db_path}", redis_url)
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(db_path + suffix).unlink(missing_ok=True)

@@ -37,6 +37,10 @@ DEFAULT_WINDOW = 10.0
 DEFAULT_DAILY_LIMIT = 200_000
 DEFAULT_MARGIN = 0.25
 DEFAULT_MAX_WAIT = 120.0
+# HighLevel's daily figures arrive with every answer; storing them once a second per bucket is enough for the
+# Operations page and spares a write per request, except near the end of the quota, where every answer counts.
+DAILY_REPORT_EVERY = 1.0
+DAILY_REPORT_LOW = 0.05
 
 
 class RateLimiter(Protocol):
@@ -79,6 +83,7 @@ class BaseRateLimiter:
         self.max_wait = max_wait
         self.clock = clock
         self.sleep = sleep
+        self._daily_reported: dict[str, tuple[float, date, int | None]] = {}
 
     # -- storage hooks ------------------------------------------------------------------------------------
     def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
@@ -141,7 +146,8 @@ class BaseRateLimiter:
         now = self.clock()
         daily_remaining = _header_int(headers, "X-RateLimit-Daily-Remaining")
         daily_limit = _header_int(headers, "X-RateLimit-Limit-Daily")
-        if daily_remaining is not None or daily_limit is not None:
+        if (daily_remaining is not None or daily_limit is not None) and self._daily_report_due(
+                key, now, daily_remaining, daily_limit):
             self._report_daily(key, _utc_day(now), daily_remaining, daily_limit)
         if status == 429:
             wait = wait_from_headers(headers, now=now)
@@ -151,6 +157,19 @@ class BaseRateLimiter:
             logger.info("rate limit: %s blocked for %.1fs after a 429", key, wait)
         elif _header_int(headers, "X-RateLimit-Remaining") == 0:
             self._fill_free_slots(key, now)
+
+    def _daily_report_due(self, key: str, now: float, remaining: int | None, limit: int | None) -> bool:
+        last = self._daily_reported.get(key)
+        day = _utc_day(now)
+        due = (last is None or last[1] != day or now - last[0] >= DAILY_REPORT_EVERY or last[2] != limit
+               or _low(remaining, limit))
+        if due:
+            self._daily_reported[key] = (now, day, limit)
+        return due
+
+
+def _low(remaining: int | None, limit: int | None) -> bool:
+    return remaining is not None and remaining <= (limit or DEFAULT_DAILY_LIMIT) * DAILY_REPORT_LOW
 
 
 def _utc_day(ts: float) -> date:

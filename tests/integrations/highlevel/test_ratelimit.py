@@ -257,3 +257,27 @@ def test_random_traffic_never_exceeds_the_limit_in_any_window(make_limiter):
     assert len(claims) == 150
     assert max_in_any_window(claims, 2.0) <= 6
     assert claims == sorted(claims)
+
+
+def test_daily_figures_are_stored_once_a_second_unless_the_quota_runs_low(db):
+    from integrations.models import RateLimitDay
+
+    clock = FakeClock()
+    limiter = DatabaseRateLimiter(clock=clock, sleep=clock.sleep)
+
+    def answer(remaining: int) -> None:
+        limiter.observe("app:loc", 200, CaseInsensitiveDict({"X-RateLimit-Daily-Remaining": str(remaining),
+                                                             "X-RateLimit-Limit-Daily": "200000"}))
+
+    def stored() -> int:
+        return RateLimitDay.objects.get(key="app:loc").reported_remaining
+
+    answer(150_000)
+    answer(149_999)
+    assert stored() == 150_000  # the second answer came within the second: not written
+    clock.sleep(1.0)
+    answer(149_998)
+    assert stored() == 149_998
+    answer(9_000)  # under 5 % of the daily limit: every answer is written
+    answer(8_999)
+    assert stored() == 8_999

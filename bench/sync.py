@@ -65,7 +65,7 @@ sys.stdin.readline()
 with ThreadPoolExecutor(max_workers=conf["threads"]) as pool:
     list(pool.map(one, conf["runs"]))
 """
-WORKER_PROCESSES = 2  # django-q2's default Q_WORKERS, on this 2-core machine
+WORKER_PROCESSES = 4  # Q_WORKERS=4: the units mostly wait on HighLevel, so more processes than cores
 SHARED_SETTINGS = ("HIGHLEVEL_API_BASE_URL", "HIGHLEVEL_CLIENT_ID", "HIGHLEVEL_CLIENT_SECRET",
                    "SYNC_STATISTICS_HORIZON_DAYS", "SYNC_POSTS_HORIZON_DAYS")
 

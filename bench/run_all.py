@@ -147,7 +147,7 @@ KNOWN = {
 def plan(quick: bool, only: list[str]) -> list[tuple[Path, Bench]]:
     runs = []
     for script in sorted(BENCH.glob("*.py")):
-        if script.name in ("__init__.py", Path(__file__).name):
+        if script.name in ("__init__.py", "common.py", Path(__file__).name):  # common.py: their shared set-up
             continue
         if only and script.stem not in only:
             continue

@@ -39,7 +39,8 @@ ENGAGEMENT_PER_DAY = ("comments", "shares")  # likes per platform and day come w
 def _breakdown_settings() -> tuple[int, int]:
     """(how many recent days get reach and shares, at most how many one-day requests per account per run)."""
     full = _settings()[0]
-    horizon = min(int(getattr(settings, "SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS", None) or full), full)
+    wanted = getattr(settings, "SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS", None)  # 0: no one-day requests
+    horizon = full if wanted is None else min(int(wanted), full)
     return max(0, horizon), max(1, int(getattr(settings, "SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN", horizon)))
 
 

@@ -152,3 +152,13 @@ def test_when_highlevel_will_not_answer_one_day_the_range_numbers_stay_and_the_p
     assert any("one-day range" in line for line in run.problems)
     assert StatisticsPoint.objects.filter(location=location, metric="impressions").exists()
     assert not StatisticsPoint.objects.filter(location=location, metric__in=["reach", "shares"]).exists()
+
+
+def test_a_breakdown_horizon_of_zero_asks_no_single_days(hl, location, settings):
+    settings.SYNC_STATISTICS_HORIZON_DAYS, settings.SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = 30, 0
+    run = refresh_location_enqueue(location, kinds=["statistics"])
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    points = StatisticsPoint.objects.filter(location=location)
+    assert points.filter(metric="impressions").exists()
+    assert not points.filter(metric__in=["reach", "shares"]).exists()

@@ -112,7 +112,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         }
     )
-else:
+elif env_bool("DATABASE_POOL", default=True):
+    # A pool per process (psycopg_pool): a sync worker runs dozens of units on threads, and a thread gives
+    # its connection back whenever it waits on HighLevel (integrations/db.py), so a few connections serve
+    # them all and PostgreSQL's max_connections bounds processes, not threads.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": env_int("DATABASE_POOL_SIZE", default=8),
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", default=30),
+    }
+else:  # an external pooler (PgBouncer): Django's persistent connections instead
     DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -149,6 +157,8 @@ Q_CLUSTER = {
     "ack_failures": True,
     "poll": 0.5,
     "label": "Tasks",
+    # Off on a cluster that should only work through the queue (the schedules then fire on the others).
+    "scheduler": env_bool("Q_SCHEDULER", default=True),
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
@@ -281,6 +291,19 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
 HIGHLEVEL_REDIRECT_URI = env.str("HIGHLEVEL_REDIRECT_URI", default="")
 
 DESTINATION_ALLOWED_HOSTS = env_csv("DESTINATION_ALLOWED_HOSTS", default=[])
+
+# --- Sync (integrations/sync/) ---------------------------------------------------------------------------
+# Requests of one unit in flight at once; the shared rate limiter still paces them (integrations/sync/lanes.py).
+SYNC_REQUEST_LANES = env_int("SYNC_REQUEST_LANES", default=8)
+# At most this many units in one worker task, run side by side (integrations/sync/scheduling.py): units
+# enqueued together go out in a batch per worker, so a few worker processes keep many locations busy.
+SYNC_UNITS_PER_TASK = env_int("SYNC_UNITS_PER_TASK", default=32)
+# Off: lanes and batches run one after another in the worker's own thread (slower; for debugging).
+SYNC_THREADS = env_bool("SYNC_THREADS", default=True)
+# 181 days: a 90-day chart and the 90 days it is compared with, plus a day for locations west of UTC.
+SYNC_STATISTICS_HORIZON_DAYS = env_int("SYNC_STATISTICS_HORIZON_DAYS", default=181)
+SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3)
+SYNC_POSTS_HORIZON_DAYS = env_int("SYNC_POSTS_HORIZON_DAYS", default=90)
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")

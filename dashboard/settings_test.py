@@ -24,3 +24,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 # Reach, comments and shares cost one request per day and account; the suite keeps that to a week (the
 # tests of the one-day backfill set their own horizon).
 SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = 7
+# Under pytest's transactional `db` fixture another thread's connection would not see the test's rows: lanes
+# and batches run in the caller's thread (the same code), except in the tests that switch threads on over a
+# transactional database (tests/integrations/sync/test_threads.py).
+SYNC_THREADS = False

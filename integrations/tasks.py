@@ -58,12 +58,15 @@ def ensure_schedules() -> None:
 
 
 def sync_unit(run_id: int) -> str:
-    from integrations import logcontext
     from integrations.sync.services import sync_unit_execute
 
-    # Every log line of the run (the client's per-call lines too) carries its run id.
-    with logcontext.bound(logcontext.run_id, str(run_id)):
-        return sync_unit_execute(run_id=run_id)
+    return sync_unit_execute(run_id=run_id)
+
+
+def sync_units(run_ids: list[int]) -> dict[str, int]:
+    from integrations.sync.services import units_execute
+
+    return units_execute(run_ids=run_ids)
 
 
 def alerts_evaluate() -> dict:

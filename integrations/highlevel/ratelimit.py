@@ -2,10 +2,11 @@
 
 A bucket per marketplace app and resource (location or company), keyed `"<app_id>:<resource_id>"`.
 Every request first calls `acquire(key)`, which waits (with the injected sleep and clock) until a
-slot of a strict sliding-window log is free, so we wait instead of earning 429s. `observe(key,
-status, headers)` learns from each answer: a 429 (or `X-RateLimit-Remaining: 0` while we believed
-slots were free) blocks the bucket, and the daily figures are stored; once the daily quota is known
-spent, `acquire` raises QuotaExhausted instead of sending.
+slot of a strict sliding-window log is free, so we wait instead of earning 429s, and `settle(key,
+claimed_at)` once its exchange is over. `observe(key, status, headers)` learns from each
+answer: a 429 (or `X-RateLimit-Remaining: 0` while we believed slots were free) blocks the bucket, and
+the daily figures are stored; once the daily quota is known spent, `acquire` raises QuotaExhausted
+instead of sending.
 
 Backends share those semantics: DatabaseRateLimiter (ratelimit_db.py: a ring of RateLimitSlot rows
 claimed by a conditional UPDATE, correct on SQLite and PostgreSQL without SELECT FOR UPDATE),
@@ -13,20 +14,30 @@ RedisRateLimiter (ratelimit_redis.py: a Lua script over a sorted set), MemoryRat
 process; unit tests). `get_rate_limiter()`
 picks Redis when settings.REDIS_URL is set, the database otherwise.
 
-The window used is the published one plus `margin` seconds: a request is claimed a moment before
-it reaches HighLevel, and uneven network latency must not squeeze 101 arrivals into HighLevel's window.
+When does a request count at HighLevel? Somewhere between our claim and the end of the exchange. A slot
+therefore stays taken for the window after its claim plus `margin` seconds, or, when the exchange took
+longer than the margin (a slow answer, a starved CPU, a timeout), for the window after the exchange ended:
+`settle` moves the slot's time then. However late a request reaches HighLevel, the one that reuses its slot
+is sent a whole window after it arrived, so no window at HighLevel ever holds more than `limit`.
+
+Requests are counted per day in memory and stored with the daily figures (at most once a second per
+bucket); the stored day state is read at most every DAY_STATE_TTL seconds. So processes see each other's
+counts a few seconds late: the daily limit can be passed by that many seconds' worth of requests, which
+HighLevel then refuses with a 429 that blocks the bucket, as any 429 does (and every answer's daily
+remaining reaches the process that got it at once).
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from integrations.db import idle
 from integrations.highlevel.errors import QuotaExhausted, RateLimited
 from integrations.highlevel.retry import wait_from_headers
 
@@ -35,16 +46,19 @@ logger = logging.getLogger(__name__)
 DEFAULT_LIMIT = 100
 DEFAULT_WINDOW = 10.0
 DEFAULT_DAILY_LIMIT = 200_000
-DEFAULT_MARGIN = 0.25
+DEFAULT_MARGIN = 0.1
 DEFAULT_MAX_WAIT = 120.0
 # HighLevel's daily figures arrive with every answer; storing them once a second per bucket is enough for the
 # Operations page and spares a write per request, except near the end of the quota, where every answer counts.
 DAILY_REPORT_EVERY = 1.0
 DAILY_REPORT_LOW = 0.05
+DAY_STATE_TTL = 5.0  # seconds a process trusts the stored day state it read (HighLevel's answers update it)
 
 
 class RateLimiter(Protocol):
-    def acquire(self, key: str) -> None: ...
+    def acquire(self, key: str) -> float: ...
+
+    def settle(self, key: str, claimed_at: float) -> None: ...
 
     def observe(self, key: str, status: int | None, headers: Mapping[str, str]) -> None: ...
 
@@ -73,17 +87,22 @@ class BaseRateLimiter:
         margin: float = DEFAULT_MARGIN,
         max_wait: float = DEFAULT_MAX_WAIT,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = idle,
     ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("limit must be >= 1 and window > 0")
         self.limit = limit
         self.window = window + margin
+        self.margin = margin
         self.daily_limit = daily_limit
         self.max_wait = max_wait
         self.clock = clock
         self.sleep = sleep
         self._daily_reported: dict[str, tuple[float, date, int | None]] = {}
+        self._day_lock = threading.Lock()
+        self._day_seen: dict[str, tuple[float, date, int, int | None]] = {}  # read at, day, count, remaining
+        self._uncounted: dict[tuple[str, date], int] = {}
+        self._counted_at: dict[str, float] = {}
 
     # -- storage hooks ------------------------------------------------------------------------------------
     def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
@@ -98,11 +117,16 @@ class BaseRateLimiter:
         """HighLevel says the window is full: treat every slot we thought free as used `now`."""
         raise NotImplementedError
 
-    def _day_state(self, key: str, day: date) -> tuple[int, int | None]:
-        """(requests we counted today, daily remaining HighLevel last reported or None)."""
+    def _move_claim(self, key: str, claimed_at: float, used_at: float) -> None:
+        """The slot claimed at `claimed_at` counts as used at `used_at` (later) instead, if it is still ours."""
         raise NotImplementedError
 
-    def _count(self, key: str, day: date) -> None:
+    def _day_state(self, key: str, day: date) -> tuple[int, int | None]:
+        """(requests counted today, daily remaining HighLevel last reported or None), as stored."""
+        raise NotImplementedError
+
+    def _count(self, key: str, day: date, n: int) -> None:
+        """Add `n` requests to the stored count of the day."""
         raise NotImplementedError
 
     def _report_daily(self, key: str, day: date, remaining: int | None, limit: int | None) -> None:
@@ -117,7 +141,7 @@ class BaseRateLimiter:
         """
         now = self.clock()
         day = _utc_day(now)
-        counted, reported_remaining = self._day_state(key, day)
+        counted, reported_remaining = self._day_view(key, day, now)
         if (reported_remaining is not None and reported_remaining <= 0) or (
             self.daily_limit is not None and counted >= self.daily_limit
         ):
@@ -137,8 +161,15 @@ class BaseRateLimiter:
             pause = wait + 0.001
             self.sleep(pause)
             waited += pause
-        self._count(key, day)
+        self._count_later(key, day)
         return value
+
+    def settle(self, key: str, claimed_at: float) -> None:
+        """The exchange of the request claimed at `claimed_at` has just ended (answered or not): if that is
+        later than the margin covers, its slot counts from now on."""
+        used_at = self.clock() - self.margin
+        if used_at > claimed_at:
+            self._move_claim(key, claimed_at, used_at)
 
     def observe(self, key: str, status: int | None, headers: Mapping[str, str]) -> None:
         if status is None:
@@ -148,7 +179,13 @@ class BaseRateLimiter:
         daily_limit = _header_int(headers, "X-RateLimit-Limit-Daily")
         if (daily_remaining is not None or daily_limit is not None) and self._daily_report_due(
                 key, now, daily_remaining, daily_limit):
-            self._report_daily(key, _utc_day(now), daily_remaining, daily_limit)
+            day = _utc_day(now)
+            self._report_daily(key, day, daily_remaining, daily_limit)
+            self._store_counts(key, now)
+            with self._day_lock:
+                seen = self._day_seen.get(key)
+                if seen is not None and seen[1] == day and daily_remaining is not None:
+                    self._day_seen[key] = (seen[0], day, seen[2], daily_remaining)
         if status == 429:
             wait = wait_from_headers(headers, now=now)
             if wait is None:
@@ -157,6 +194,39 @@ class BaseRateLimiter:
             logger.info("rate limit: %s blocked for %.1fs after a 429", key, wait)
         elif _header_int(headers, "X-RateLimit-Remaining") == 0:
             self._fill_free_slots(key, now)
+
+    def _day_view(self, key: str, day: date, now: float) -> tuple[int, int | None]:
+        """(requests counted today, stored and ours not yet stored; the daily remaining last reported)."""
+        with self._day_lock:
+            seen = self._day_seen.get(key)
+        if seen is None or seen[1] != day or now - seen[0] >= DAY_STATE_TTL:
+            count, remaining = self._day_state(key, day)
+            seen = (now, day, count, remaining)
+            with self._day_lock:
+                self._day_seen[key] = seen
+        with self._day_lock:
+            return seen[2] + self._uncounted.get((key, day), 0), seen[3]
+
+    def _count_later(self, key: str, day: date) -> None:
+        with self._day_lock:
+            self._uncounted[(key, day)] = self._uncounted.get((key, day), 0) + 1
+            due = self.clock() - self._counted_at.get(key, 0.0) >= DAILY_REPORT_EVERY
+        if due:  # no answer stores them (transport errors only): store them here, once a second
+            self._store_counts(key, self.clock())
+
+    def _store_counts(self, key: str, now: float) -> None:
+        with self._day_lock:
+            self._counted_at[key] = now
+            pending = [(day, n) for (k, day), n in self._uncounted.items() if k == key and n]
+            for day, _ in pending:
+                del self._uncounted[(key, day)]
+            seen = self._day_seen.get(key)
+            for day, n in pending:
+                if seen is not None and seen[1] == day:
+                    seen = (seen[0], day, seen[2] + n, seen[3])
+                    self._day_seen[key] = seen
+        for day, n in pending:
+            self._count(key, day, n)
 
     def _daily_report_due(self, key: str, now: float, remaining: int | None, limit: int | None) -> bool:
         last = self._daily_reported.get(key)
@@ -184,25 +254,31 @@ def _seconds_to_next_utc_day(ts: float) -> float:
 
 # --- in memory --------------------------------------------------------------------------------------------
 class MemoryRateLimiter(BaseRateLimiter):
-    """One process only (unit tests, scripts): a deque of claim times per key."""
+    """One process only (unit tests, scripts): a sorted list of claim times per key."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._lock = threading.Lock()
-        self._log: dict[str, deque[float]] = {}
+        self._log: dict[str, list[float]] = {}
         self._blocked: dict[str, float] = {}
         self._days: dict[tuple[str, date], list[Any]] = {}
+
+    def _trimmed(self, key: str, now: float) -> list[float]:
+        log = self._log.setdefault(key, [])
+        del log[:bisect.bisect_right(log, now - self.window)]
+        return log
 
     def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
         with self._lock:
             blocked = self._blocked.get(key, 0.0)
             if blocked > now:
                 return False, blocked - now
-            log = self._log.setdefault(key, deque())
-            # Threads read the clock before taking the lock: keep the log in order.
-            now = max(now, log[-1]) if log else now
-            while log and log[0] <= now - self.window:
-                log.popleft()
+            log = self._log.setdefault(key, [])
+            # Threads read the clock before taking the lock: keep the log in order, every claim's time its
+            # own (settle finds a claim by its time).
+            if log and log[-1] >= now:
+                now = log[-1] + 0.000001
+            log = self._trimmed(key, now)
             if len(log) < self.limit:
                 log.append(now)
                 return True, now
@@ -214,10 +290,16 @@ class MemoryRateLimiter(BaseRateLimiter):
 
     def _fill_free_slots(self, key: str, now: float) -> None:
         with self._lock:
-            log = self._log.setdefault(key, deque())
-            while log and log[0] <= now - self.window:
-                log.popleft()
+            log = self._trimmed(key, now)
             log.extend([max(now, log[-1]) if log else now] * (self.limit - len(log)))
+
+    def _move_claim(self, key: str, claimed_at: float, used_at: float) -> None:
+        with self._lock:
+            log = self._log.get(key, [])
+            at = bisect.bisect_left(log, claimed_at)
+            if at < len(log) and log[at] == claimed_at:  # else it left the window already
+                del log[at]
+                bisect.insort(log, used_at)
 
     def _day(self, key: str, day: date) -> list[Any]:
         return self._days.setdefault((key, day), [0, None, None])
@@ -227,9 +309,9 @@ class MemoryRateLimiter(BaseRateLimiter):
             entry = self._day(key, day)
             return entry[0], entry[1]
 
-    def _count(self, key: str, day: date) -> None:
+    def _count(self, key: str, day: date, n: int) -> None:
         with self._lock:
-            self._day(key, day)[0] += 1
+            self._day(key, day)[0] += n
 
     def _report_daily(self, key: str, day: date, remaining: int | None, limit: int | None) -> None:
         with self._lock:

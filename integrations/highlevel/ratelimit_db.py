@@ -40,6 +40,22 @@ def _retry_locked(method: Callable[..., Any]) -> Callable[..., Any]:
 LOCKED_RETRIES = 200
 
 
+# The claim is the hot path of every request: plain SQL (double-quoted identifiers suit SQLite and
+# PostgreSQL alike) spares the ORM's compiling on each call. The least recently used free slot is claimed
+# only while it is still free: on PostgreSQL a second writer re-checks `used_at` on the row it waited for,
+# and claims nothing. Parameters: now, key, key, limit, cutoff, cutoff.
+CLAIM_SQL = (
+    'UPDATE "integrations_ratelimitslot" SET "used_at" = %s WHERE "key" = %s AND "slot" = ('
+    'SELECT "slot" FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" < %s AND "used_at" <= %s '
+    'ORDER BY "used_at", "slot" LIMIT 1) AND "used_at" <= %s'
+)
+OLDEST_SQL = 'SELECT MIN("used_at") FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" < %s'
+# A settled claim (ratelimit.py): its slot counts from the end of its exchange. Parameters: used_at, key, limit,
+# claimed_at.
+MOVE_SQL = ('UPDATE "integrations_ratelimitslot" SET "used_at" = %s '
+            'WHERE "key" = %s AND "slot" < %s AND "used_at" = %s')
+
+
 class DatabaseRateLimiter(BaseRateLimiter):
     """A ring of `limit` RateLimitSlot rows per key; a request claims the least recently used slot
     whose `used_at` is older than the window with a conditional UPDATE and checks the row count.
@@ -74,28 +90,33 @@ class DatabaseRateLimiter(BaseRateLimiter):
 
     @_retry_locked
     def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
+        from django.db import connection
+
         self._ensure_ring(key)
         cutoff = now - self.window
-        for _ in range(self.limit):
-            free = (
-                self._slots(key).filter(used_at__lte=cutoff).order_by("used_at", "slot")
-                .values_list("slot", "used_at").first()
-            )
-            if free is None:
-                oldest = self._slots(key).order_by("used_at").values_list("used_at", flat=True).first()
-                if oldest is None:  # the ring was deleted under us (a flushed test database, a manual cleanup)
+        with connection.cursor() as cursor:
+            for _ in range(self.limit):
+                cursor.execute(CLAIM_SQL, [now, key, key, self.limit, cutoff, cutoff])
+                if cursor.rowcount == 1:
+                    return True, now
+                cursor.execute(OLDEST_SQL, [key, self.limit])
+                (first,) = cursor.fetchone()
+                if first is None:  # the ring was deleted under us (a flushed test database, a manual cleanup)
                     with self._ready_lock:
                         self._ready.discard(key)
                     self._ensure_ring(key)
                     continue
-                return False, max(0.001, oldest + self.window - now)
-            slot, used_at = free
-            # Compare-and-set: only the process that still sees the old value wins the slot.
-            won = self._slots(key).filter(slot=slot, used_at=used_at, used_at__lte=cutoff).update(used_at=now)
-            if won == 1:
-                return True, now
-            # Another process got there first; look again.
+                if first > cutoff:
+                    return False, max(0.001, first + self.window - now)
+                # A slot was free but another process claimed it first; look again.
         return False, 0.001
+
+    @_retry_locked
+    def _move_claim(self, key: str, claimed_at: float, used_at: float) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(MOVE_SQL, [used_at, key, self.limit, claimed_at])
 
     @_retry_locked
     def _block_until(self, key: str, until: float) -> None:
@@ -122,14 +143,14 @@ class DatabaseRateLimiter(BaseRateLimiter):
         return (row[0], row[1]) if row else (0, None)
 
     @_retry_locked
-    def _count(self, key: str, day: date) -> None:
+    def _count(self, key: str, day: date, n: int) -> None:
         from django.db.models import F
 
         from integrations.models import RateLimitDay
 
-        if not RateLimitDay.objects.filter(key=key, day=day).update(count=F("count") + 1):
+        if not RateLimitDay.objects.filter(key=key, day=day).update(count=F("count") + n):
             self._day_row(key, day)
-            RateLimitDay.objects.filter(key=key, day=day).update(count=F("count") + 1)
+            RateLimitDay.objects.filter(key=key, day=day).update(count=F("count") + n)
 
     @_retry_locked
     def _report_daily(self, key: str, day: date, remaining: int | None, limit: int | None) -> None:

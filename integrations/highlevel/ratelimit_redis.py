@@ -24,14 +24,17 @@ if blocked > now then
 end
 -- Numbers go back as '%.17g' strings: Lua's tostring keeps 14 digits, a tenth of a millisecond here.
 -- Clients read their clocks before their scripts run: keep the log in order, or a late-running older
--- `now` would trim less than an earlier script did and slip an extra claim into a window.
+-- `now` would trim less than an earlier script did and slip an extra claim into a window. And a claim's
+-- time is its name when it is settled (moved): never the same as another's, so just after the newest.
 local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if newest[2] and tonumber(newest[2]) > now then
-  now = tonumber(newest[2])
+if newest[2] and tonumber(newest[2]) >= now then
+  now = tonumber(newest[2]) + 0.000001
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.17g', now - window))
 if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  -- The score as a '%.17g' string too (Lua may format a number handed to redis.call with 14 digits): the
+  -- claim must be found again at exactly the time this script answers.
+  redis.call('ZADD', KEYS[1], string.format('%.17g', now), ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
   return {1, string.format('%.17g', now)}
 end
@@ -51,13 +54,23 @@ return 1
 # KEYS: log. ARGV: now, window, limit, ttl_ms, member prefix. Fills the free capacity with claims at `now`.
 _FILL_LUA = """
 local now = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.17g', now - tonumber(ARGV[2])))
 local free = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1])
 for i = 1, free do
-  redis.call('ZADD', KEYS[1], now, ARGV[5] .. ':' .. i)
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5] .. ':' .. i)
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return free
+"""
+
+
+# KEYS: log. ARGV: claimed_at, used_at. The claim whose score is `claimed_at` (if still there) moves to `used_at`.
+_MOVE_LUA = """
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
+for _, member in ipairs(members) do
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[2], member)
+end
+return #members
 """
 
 
@@ -76,6 +89,7 @@ class RedisRateLimiter(BaseRateLimiter):
         self._claim = redis_client.register_script(_CLAIM_LUA)
         self._block = redis_client.register_script(_BLOCK_LUA)
         self._fill = redis_client.register_script(_FILL_LUA)
+        self._move = redis_client.register_script(_MOVE_LUA)
 
     def _keys(self, key: str) -> list[str]:
         return [f"{self.prefix}:{key}:log", f"{self.prefix}:{key}:block"]
@@ -99,6 +113,9 @@ class RedisRateLimiter(BaseRateLimiter):
         self._fill(keys=self._keys(key)[:1],
                    args=[repr(now), repr(self.window), self.limit, self._ttl_ms(self.window), uuid.uuid4().hex])
 
+    def _move_claim(self, key: str, claimed_at: float, used_at: float) -> None:
+        self._move(keys=self._keys(key)[:1], args=[repr(claimed_at), repr(used_at)])
+
     def _day_key(self, key: str, day: date) -> str:
         return f"{self.prefix}:{key}:day:{day.isoformat()}"
 
@@ -106,10 +123,10 @@ class RedisRateLimiter(BaseRateLimiter):
         count, remaining = self.redis.hmget(self._day_key(key, day), ["count", "remaining"])
         return int(count or 0), (int(remaining) if remaining is not None else None)
 
-    def _count(self, key: str, day: date) -> None:
+    def _count(self, key: str, day: date, n: int) -> None:
         name = self._day_key(key, day)
         pipe = self.redis.pipeline()
-        pipe.hincrby(name, "count", 1)
+        pipe.hincrby(name, "count", n)
         pipe.expire(name, 2 * 86400)
         pipe.execute()
 

@@ -2,13 +2,14 @@
 
 A record holds the endpoint *template* and the resource id, never a URL with its query, a body or a
 token. The default recorder writes ApiCall rows (one short autocommitted INSERT after the HTTP call
-has finished); a recorder failing never fails the request.
+has finished), BufferedRecorder writes them in batches; a recorder failing never fails the request.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+import threading
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -33,6 +34,9 @@ class CallRecord:
     daily_limit: int | None = None
     connection_id: int | None = None
     run_id: int | None = None
+
+
+CALL_FIELDS = tuple(f.name for f in fields(CallRecord))
 
 
 class Recorder(Protocol):
@@ -77,19 +81,49 @@ class DatabaseRecorder:
     """Writes one ApiCall row per attempt."""
 
     def record(self, call: CallRecord) -> None:
+        self._write([call])
+
+    @staticmethod
+    def _write(calls: list[CallRecord]) -> None:
         from django.db import DatabaseError
 
+        from integrations.bulk import rows_insert
         from integrations.models import ApiCall
 
-        fields = asdict(call)
-        fields["endpoint"] = fields["endpoint"][:200]
-        fields["resource_id"] = (fields["resource_id"] or "")[:64]
-        fields["error"] = fields["error"][:64]
-        fields["trace_id"] = (fields["trace_id"] or "")[:100]
+        rows = []
+        for call in calls:
+            values = asdict(call)
+            values["endpoint"] = values["endpoint"][:200]
+            values["resource_id"] = (values["resource_id"] or "")[:64]
+            values["error"] = values["error"][:64]
+            values["trace_id"] = (values["trace_id"] or "")[:100]
+            rows.append(tuple(values[name] for name in CALL_FIELDS))
         try:
-            ApiCall.objects.create(**fields)
+            rows_insert(ApiCall, CALL_FIELDS, rows)
         except DatabaseError:
-            logger.warning("could not record a HighLevel call to %s", call.endpoint, exc_info=True)
+            logger.warning("could not record %d HighLevel call(s) to %s", len(calls),
+                           ", ".join(sorted({c.endpoint for c in calls})), exc_info=True)
+
+
+class BufferedRecorder(DatabaseRecorder):
+    """Keeps the records until `flush()` writes them in one INSERT. A sync unit flushes it with its progress
+    (about once a second) and when it ends, which spares a database write per request; a worker killed
+    mid-run loses at most its last second of records (monitoring only: the mirror does not depend on them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[CallRecord] = []
+
+    def record(self, call: CallRecord) -> None:
+        with self._lock:
+            self._pending.append(call)
+
+    def flush(self) -> int:
+        with self._lock:
+            calls, self._pending = self._pending, []
+        if calls:
+            self._write(calls)
+        return len(calls)
 
 
 def prune_api_calls(now: datetime | None = None, days: int | None = None, *, batch_size: int = 5000) -> int:

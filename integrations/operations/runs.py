@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from integrations.models import SyncRun
 from integrations.sync.runs import run_create, run_finish
-from integrations.sync.scheduling import enqueue_unit
+from integrations.sync.scheduling import enqueue_units
 from integrations.sync.services import run_retry
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,7 @@ def runs_retry_failed(*, runs: QuerySet[SyncRun], actor: Any) -> SyncRun | None:
     units = [run_create(kind=f.kind, location=f.location, parent=bulk, trigger="retry", actor=actor, retry_of=f)
              for f in newest.values()]
     log.info("bulk retry run %s: %d failed units again", bulk.pk, len(units))
-    for unit in units:
-        enqueue_unit(unit.pk)
+    enqueue_units([unit.pk for unit in units])
     bulk.refresh_from_db()
     return bulk
 

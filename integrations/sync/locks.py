@@ -44,13 +44,11 @@ def lease_holder(*, location_id: int, kind: str) -> SyncLease | None:
     return SyncLease.objects.filter(location_id=location_id, kind=kind).first()
 
 
-def lease_renew(*, location_id: int, kind: str, owner: str) -> None:
-    """Extend our lease; LeaseLost if someone else holds it now."""
-    renewed = SyncLease.objects.filter(location_id=location_id, kind=kind, owner=owner).update(
+def lease_renew(*, location_id: int, kind: str, owner: str) -> bool:
+    """Extend our lease; False if someone else holds it now (the caller raises LeaseLost)."""
+    return bool(SyncLease.objects.filter(location_id=location_id, kind=kind, owner=owner).update(
         until=timezone.now() + LEASE
-    )
-    if not renewed:
-        raise LeaseLost(f"lease of location {location_id}/{kind} was taken over")
+    ))
 
 
 def lease_release(*, location_id: int, kind: str, owner: str) -> None:

@@ -64,7 +64,7 @@ def _fields(post: ApiPost) -> dict[str, Any]:
 def _save(ctx: RunContext, batch: list[ApiPost], now: datetime) -> None:
     location = ctx.location
     existing = {p.post_id: p for p in Post.objects.filter(location=location, post_id__in=[p.id for p in batch])}
-    writes = Writes(Post)
+    writes = Writes(Post, with_ids=True)  # new posts are linked to their tags below
     relink: list[Post] = []
     for api_post in batch:
         fields = _fields(api_post)

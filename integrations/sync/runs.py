@@ -3,17 +3,19 @@ saved as it goes (which also renews the lease), finished once. Bulk runs finish 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from integrations.models import Event, Location, SyncRun
-from integrations.sync.locks import lease_renew
+from integrations.sync.locks import LeaseLost, lease_renew
 
 FLUSH_EVERY_SECONDS = 1.0
 MAX_PROBLEMS = 200
@@ -33,23 +35,28 @@ class RunContext:
     problems: list[str] = field(default_factory=list)
     trace_ids: list[str] = field(default_factory=list)
     clock: Callable[[], float] = time.monotonic
+    recorder: Any = None  # a BufferedRecorder of the client's calls, flushed with the progress
     _flushed_at: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, name: str, n: int = 1) -> None:
         if n:
-            self.counts[name] += n
+            with self._lock:  # lanes (lanes.py) count from their threads
+                self.counts[name] += n
 
     def wrote(self, rows: int) -> None:
         self.count("rows_written", rows)
 
     def problem(self, line: str, trace_id: str | None = None) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(line[:300])
+        with self._lock:
+            if len(self.problems) < MAX_PROBLEMS:
+                self.problems.append(line[:300])
         self.trace(trace_id)
 
     def trace(self, trace_id: str | None) -> None:
-        if trace_id and trace_id not in self.trace_ids and len(self.trace_ids) < MAX_TRACE_IDS:
-            self.trace_ids.append(trace_id)
+        with self._lock:
+            if trace_id and trace_id not in self.trace_ids and len(self.trace_ids) < MAX_TRACE_IDS:
+                self.trace_ids.append(trace_id)
 
     def progress(self, done: int, total: int | None = None, *, force: bool = False) -> None:
         """Record progress; saved (and the lease renewed) at most once a second unless forced."""
@@ -62,12 +69,20 @@ class RunContext:
             self.flush()
 
     def flush(self) -> None:
-        lease_renew(location_id=self.location.pk, kind=self.run.kind, owner=self.owner)
+        """Save progress, counts and the calls recorded so far, and renew the lease: one short transaction."""
         self._flushed_at = self.clock()
-        SyncRun.objects.filter(pk=self.run.pk).update(
-            progress_done=self.run.progress_done, progress_total=self.run.progress_total,
-            counts=self.counts_dict(), problems=self.problems, trace_ids=self.trace_ids,
-        )
+        with transaction.atomic():
+            if self.recorder is not None:
+                self.recorder.flush()
+            with self._lock:
+                counts, problems, trace_ids = self.counts_dict(), list(self.problems), list(self.trace_ids)
+            SyncRun.objects.filter(pk=self.run.pk).update(
+                progress_done=self.run.progress_done, progress_total=self.run.progress_total,
+                counts=counts, problems=problems, trace_ids=trace_ids,
+            )
+            renewed = lease_renew(location_id=self.location.pk, kind=self.run.kind, owner=self.owner)
+        if not renewed:
+            raise LeaseLost(f"lease of location {self.location.pk}/{self.run.kind} was taken over")
 
     def counts_dict(self) -> dict[str, int]:
         out = {name: 0 for name in COUNT_NAMES}

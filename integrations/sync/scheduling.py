@@ -1,4 +1,11 @@
-"""django-q2 plumbing for the sync: one task per unit, delayed re-tries, and the per-connection schedules.
+"""django-q2 plumbing for the sync: a task per unit or per batch of units, delayed re-tries, and the
+per-connection schedules.
+
+django-q2 runs one task per worker process at a time, and a unit spends its time waiting (on HighLevel's
+answers and on its location's rate limit). So units enqueued together (a location's kinds, a connection's or
+every location) go out in batches, one per worker, and a worker runs its batch's units side by side on
+threads (services.units_execute): a two-worker cluster then keeps dozens of locations at their own rate
+limits, where one unit per task would sync two at a time while the rest queued.
 
 Schedules, kept idempotently by name (integrations/schedules.py calls `wanted_sync_schedules`):
 - `tagscope.sync.tags.connection-<id>`: every `Connection.tags_every_minutes` (default 15)
@@ -10,6 +17,7 @@ location. Connections that cannot sync (disconnected, revoked) get none; stale o
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -19,11 +27,35 @@ PREFIX = "tagscope.sync."
 KIND_FIELDS = {"tags": "tags_every_minutes", "statistics": "statistics_every_minutes",
                "accounts": "accounts_every_minutes"}
 UNIT_TASK = "integrations.tasks.sync_unit"
+UNITS_TASK = "integrations.tasks.sync_units"
 CONNECTION_TASK = "integrations.tasks.sync_connection"
 
 
 def schedule_name(connection_id: int, kind: str) -> str:
     return f"{PREFIX}{kind}.connection-{connection_id}"
+
+
+def batches_plan(run_ids: list[int], *, per_task: int, workers: int) -> list[list[int]]:
+    """Units into batches for worker tasks: as many batches as the cluster has workers (more when a batch
+    would pass `per_task` units), the units dealt round-robin so every batch mixes locations and kinds."""
+    if not run_ids:
+        return []
+    count = min(len(run_ids), max(workers, math.ceil(len(run_ids) / max(1, per_task))))
+    return [run_ids[start::count] for start in range(count)]
+
+
+def enqueue_units(run_ids: list[int]) -> None:
+    """Hand several units to workers at once: in batches that one worker task runs side by side
+    (`sync_units`, services.units_execute), so a cluster of a few workers keeps many locations busy."""
+    from django.conf import settings
+    from django_q.tasks import async_task
+
+    for batch in batches_plan(list(run_ids), per_task=int(getattr(settings, "SYNC_UNITS_PER_TASK", 32)),
+                              workers=int(settings.Q_CLUSTER.get("workers") or 1)):
+        if len(batch) == 1:
+            enqueue_unit(batch[0])
+        else:
+            async_task(UNITS_TASK, batch, task_name=f"sync-runs-{batch[0]}-{len(batch)}", group="sync")
 
 
 def enqueue_unit(run_id: int, *, delay_seconds: float | None = None) -> None:

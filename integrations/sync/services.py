@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import timedelta
 from itertools import zip_longest
 from typing import Any
 
+from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 
+from integrations import logcontext
 from integrations.connections.tokens import ConnectionUnusable, client_for_location, connection_mark_needs_reconnect
+from integrations.db import connections_give_back
 from integrations.highlevel.errors import (
     AuthenticationError,
     BadResponse,
@@ -34,11 +40,12 @@ from integrations.highlevel.errors import (
     ServerError,
     TransportError,
 )
+from integrations.highlevel.recording import BufferedRecorder
 from integrations.models import Connection, Location, SyncLease, SyncRun
 from integrations.sync.accounts import accounts_refresh
 from integrations.sync.locks import LeaseLost, lease_claim, lease_holder, lease_owner, lease_release
 from integrations.sync.runs import RunContext, run_create, run_finish, run_start, run_wait
-from integrations.sync.scheduling import enqueue_unit
+from integrations.sync.scheduling import enqueue_unit, enqueue_units
 from integrations.sync.statistics import statistics_refresh
 from integrations.sync.tags import IncompleteListing, tags_refresh
 
@@ -53,6 +60,7 @@ MAX_RATE_WAITS = 50
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 1800
 TRANSIENT = (TransportError, ServerError, BadResponse, IncompleteListing)
+WATCH_EVERY_SECONDS = 0.5
 
 
 # --- planning and enqueueing ---------------------------------------------------------------------------
@@ -82,8 +90,7 @@ def refresh_location_enqueue(location: Location, *, kinds: Iterable[str] | None 
                              trigger: str = "manual") -> SyncRun:
     """Enqueue a refresh of one location; answers the run to poll (`as_api_dict()`) at once."""
     top, units = location_plan(location, kinds=kinds, actor=actor, trigger=trigger)
-    for unit in units:
-        enqueue_unit(unit.pk)
+    enqueue_units([unit.pk for unit in units])
     return top
 
 
@@ -118,8 +125,7 @@ def refresh_connection_enqueue(*, connection_id: int, kinds: Iterable[str] | Non
     """One run per installed location of the connection (their parent is a `connection` run)."""
     _, runs, units = bulk_plan(locations_interleaved([connection_id]), kind=Kind.CONNECTION,
                                connection_id=connection_id, kinds=kinds, actor=actor, trigger=trigger)
-    for unit in units:
-        enqueue_unit(unit.pk)
+    enqueue_units([unit.pk for unit in units])
     return runs
 
 
@@ -127,8 +133,7 @@ def refresh_all_enqueue(*, actor: Any = None, kinds: Iterable[str] | None = None
                         trigger: str = "manual") -> list[SyncRun]:
     """Every location of every usable connection, interleaved across connections (their parent: an `all` run)."""
     _, runs, units = bulk_plan(locations_interleaved(), kind=Kind.ALL, kinds=kinds, actor=actor, trigger=trigger)
-    for unit in units:
-        enqueue_unit(unit.pk)
+    enqueue_units([unit.pk for unit in units])
     return runs
 
 
@@ -147,15 +152,50 @@ def run_retry(run: SyncRun, *, actor: Any = None) -> SyncRun:
              for f in failed]
     if not units:
         run_finish(again, status=SyncRun.Status.SUCCEEDED, error="nothing had failed")
-    for unit in units:
-        enqueue_unit(unit.pk)
+    enqueue_units([unit.pk for unit in units])
     again.refresh_from_db()
     return again
 
 
-# --- executing one unit ----------------------------------------------------------------------------------
+# --- executing units -------------------------------------------------------------------------------------
+def units_execute(*, run_ids: list[int], watch: Callable[[], None] | None = None,
+                  watch_every: float = WATCH_EVERY_SECONDS) -> dict[str, int]:
+    """Do several units side by side, a thread each (SYNC_THREADS off: one after the other, here); answers
+    how many ended how. `watch` is called every `watch_every` seconds meanwhile and once at the end."""
+    outcomes: Counter[str] = Counter()
+    if not getattr(settings, "SYNC_THREADS", True) or len(run_ids) < 2:
+        for run_id in run_ids:
+            outcomes[sync_unit_execute(run_id=run_id)] += 1
+            if watch:
+                watch()
+        return dict(outcomes)
+
+    def one(run_id: int) -> str:
+        try:
+            return sync_unit_execute(run_id=run_id)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=len(run_ids), thread_name_prefix="sync-unit") as pool:
+        pending = {pool.submit(one, run_id) for run_id in run_ids}
+        while pending:
+            connections_give_back()  # this thread only watches meanwhile
+            finished, pending = wait(pending, timeout=watch_every)
+            for future in finished:
+                outcomes[future.result()] += 1
+            if watch:
+                watch()
+    return dict(outcomes)
+
+
 def sync_unit_execute(*, run_id: int, client: Any = None) -> str:
     """Do one unit (one kind of one location) under its lease; answers what happened, for the task log."""
+    # Every log line of the run (the client's per-call lines too) carries its run id.
+    with logcontext.bound(logcontext.run_id, str(run_id)):
+        return _unit_execute(run_id=run_id, client=client)
+
+
+def _unit_execute(*, run_id: int, client: Any = None) -> str:
     run = SyncRun.objects.select_related("location").filter(pk=run_id).first()
     if run is None or run.is_finished or run.kind not in SyncRun.UNIT_KINDS or run.location is None:
         return "nothing to do"
@@ -170,20 +210,25 @@ def sync_unit_execute(*, run_id: int, client: Any = None) -> str:
                    error=f"run #{holder.run_id if holder else '?'} of this location's {run.kind} is still going")
         return "skipped"
     ctx: RunContext | None = None
+    recorder = BufferedRecorder()
     try:
         _take_over(before, run)
         run_start(run, worker=owner)
-        ctx = RunContext(run=run, location=location, owner=owner,
-                         client=client if client is not None else client_for_location(location, run_id=run.pk))
+        if client is None:
+            client = client_for_location(location, run_id=run.pk, recorder=recorder)
+        ctx = RunContext(run=run, location=location, owner=owner, client=client, recorder=recorder)
         REFRESHERS[run.kind](ctx)
+        recorder.flush()
         run_finish(run, status=SyncRun.Status.SUCCEEDED, ctx=ctx)
         return "succeeded"
     except LeaseLost:
         log.warning("run %s lost its lease to another worker; stopping", run.pk)
         return "lease lost"
     except Exception as exc:  # every failure is recorded on the run; the task itself never fails
+        recorder.flush()
         return _failed(run, ctx, exc)
     finally:
+        recorder.flush()
         lease_release(location_id=location.pk, kind=run.kind, owner=owner)
 
 

@@ -21,19 +21,22 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from integrations.bulk import rows_insert, rows_update
 from integrations.highlevel.types import Statistics
 from integrations.models import Demographics, Event, SocialAccount, StatisticsPoint
 from integrations.sync.accounts import accounts_refresh
+from integrations.sync.lanes import in_lanes
 from integrations.sync.runs import RunContext
-from integrations.sync.upsert import Writes
 
 ALL = StatisticsPoint.ALL_ACCOUNTS
 ALL_PLATFORMS = ""
 FALLBACK_WINDOW = 7
 BREAKDOWN_MARKER = "reach"  # its '' row says a day's breakdown was asked
 ENGAGEMENT_PER_DAY = ("comments", "shares")  # likes per platform and day come with every range already
+POINT_FIELDS = ("location", "profile_id", "platform", "metric", "day", "value", "fetched_at")
 
 
 def _breakdown_settings() -> tuple[int, int]:
@@ -70,21 +73,33 @@ def statistics_refresh(ctx: RunContext) -> None:
     scopes = [(ALL, profiles)] + [(p, [p]) for p in profiles] if profiles else []
     today = timezone.now().date()
     written_before = ctx.counts["rows_written"]
-    # Progress counts requests (one range, then one per day of breakdowns), so a long first fill moves.
-    plan = [(scope, profile_ids, breakdown_days(ctx, scope, today)) for scope, profile_ids in scopes]
-    total, done = sum(1 + len(days) for _, _, days in plan), 0
-    for scope, profile_ids, days in plan:
-        start, end = statistics_window(ctx, scope, today)
-        for answer, first_day in _ask(ctx, profile_ids, start, end):
-            _store(ctx, scope, answer, first_day)
-        done += 1
-        ctx.progress(done, total)
-        for day in days:
-            if not _breakdown_refresh(ctx, scope, profile_ids, day):
-                break
-            done += 1
-            ctx.progress(done, total)
-    ctx.progress(total, total, force=True)
+    # The ranges first, then the one-day requests newest first across every account (recent charts fill
+    # first), in lanes. Progress counts requests, so a long first fill moves.
+    days = {scope: breakdown_days(ctx, scope, today) for scope, _ in scopes}
+    # (scope, its profile ids, the range asked, True for a one-day breakdown)
+    work: list[tuple[str, list[str], tuple[date, date], bool]] = [
+        (scope, ids, statistics_window(ctx, scope, today), False) for scope, ids in scopes]
+    newest_first = range(max(map(len, days.values()), default=0))
+    work += [(scope, ids, (days[scope][n], days[scope][n]), True) for n in newest_first
+             for scope, ids in scopes if n < len(days[scope])]
+    refused: set[str] = set()  # scopes whose one-day ranges HighLevel did not honour: not asked again
+
+    def fetch(item: tuple[str, list[str], tuple[date, date], bool]) -> list | None:
+        scope, profile_ids, (start, end), one_day = item
+        if not one_day:
+            return _ask(ctx, profile_ids, start, end)
+        if scope in refused:
+            return None
+        return ctx.client.get_statistics(location.location_id, profile_ids, current_range=(start, end))
+
+    for done, ((scope, _, (day, _), one_day), answers) in enumerate(in_lanes(fetch, work), start=1):
+        if not one_day:
+            for answer, first_day in answers:
+                _store(ctx, scope, answer, first_day)
+        elif answers is not None and scope not in refused and not _breakdown_store(ctx, scope, day, answers):
+            refused.add(scope)
+        ctx.progress(done, len(work))
+    ctx.progress(len(work), len(work), force=True)
     rows = ctx.counts["rows_written"] - written_before
     if rows:
         Event.objects.create(
@@ -146,10 +161,9 @@ def breakdown_days(ctx: RunContext, scope: str, today: date) -> list[date]:
     return recent[:budget] + missing
 
 
-def _breakdown_refresh(ctx: RunContext, scope: str, profile_ids: list[str], day: date) -> bool:
-    """Store one day's breakdowns; False when HighLevel will not answer a single day (older days would not
-    fare better, so the caller stops asking)."""
-    answers = ctx.client.get_statistics(ctx.location.location_id, profile_ids, current_range=(day, day))
+def _breakdown_store(ctx: RunContext, scope: str, day: date, answers: list[Statistics]) -> bool:
+    """Store one day's breakdowns; False when HighLevel did not answer for the single day (older days would
+    not fare better, so the caller stops asking for this scope)."""
     unhonoured = [a for a in answers if not a.range_honoured]
     if unhonoured:
         ctx.problem(f"statistics: one-day range {day} answered otherwise; daily reach and shares left out",
@@ -198,24 +212,32 @@ def _store(ctx: RunContext, scope: str, answer: Statistics, first_day: date) -> 
 def _upsert_points(ctx: RunContext, scope: str, days: list[date], series_list) -> None:
     """Write each (platform, metric, series aligned with days) that differs from what is stored."""
     now = timezone.now()
-    existing = {(p.platform, p.metric, p.day): p for p in StatisticsPoint.objects.filter(
-        location=ctx.location, profile_id=scope, day__gte=days[0], day__lte=days[-1])}
-    writes = Writes(StatisticsPoint)
+    existing = {(platform, metric, day): (pk, value) for pk, platform, metric, day, value in
+                StatisticsPoint.objects.filter(location=ctx.location, profile_id=scope, day__gte=days[0],
+                                               day__lte=days[-1])
+                .values_list("pk", "platform", "metric", "day", "value")}
+    creates: dict[tuple[str, str, date], float | None] = {}
+    updates = []
     for platform, metric, series in series_list:
         for day, value in zip(days, series, strict=False):
             value = None if value is None else float(value)
-            row = existing.get((platform, metric, day))
-            if row is None:
-                writes.create(StatisticsPoint(location=ctx.location, profile_id=scope, platform=platform,
-                                              metric=metric, day=day, value=value, fetched_at=now))
-                ctx.count("created")
-            elif row.value != value:
-                row.value, row.fetched_at = value, now
-                writes.update(row, ["value", "fetched_at"])
-                ctx.count("updated")
+            found = existing.get((platform, metric, day))
+            if found is None:
+                creates[(platform, metric, day)] = value
+            elif found[1] != value:
+                updates.append((found[0], value, now))
             else:
                 ctx.count("unchanged")
-    ctx.wrote(writes.commit())
+    if not (creates or updates):
+        return
+    location_id = ctx.location.pk
+    with transaction.atomic():
+        rows_insert(StatisticsPoint, POINT_FIELDS, [(location_id, scope, platform, metric, day, value, now)
+                                                    for (platform, metric, day), value in creates.items()])
+        rows_update(StatisticsPoint, ("value", "fetched_at"), updates)
+    ctx.count("created", len(creates))
+    ctx.count("updated", len(updates))
+    ctx.wrote(len(creates) + len(updates))
 
 
 def _store_demographics(ctx: RunContext, scope: str, answer: Statistics, start: date, end: date,

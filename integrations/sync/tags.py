@@ -14,14 +14,14 @@ from typing import Any
 
 from django.utils import timezone
 
+from integrations.highlevel.client import DETAILS_BATCH
 from integrations.highlevel.errors import BadResponse
 from integrations.highlevel.types import Tag as ApiTag
 from integrations.models import Event, Location, Tag, TagDetail
 from integrations.sync import posts
+from integrations.sync.lanes import in_lanes
 from integrations.sync.runs import RunContext
 from integrations.sync.upsert import BATCH, Writes, assign, batched, chunks, fingerprint
-
-DETAILS_CHUNK = 200  # ids per get_tag_details call (the client sends them 50 per request)
 
 
 class IncompleteListing(Exception):
@@ -147,13 +147,16 @@ def _mark_absent_removed(ctx: RunContext, seen: set[str], *, now: datetime) -> i
 
 
 def _fetch_details(ctx: RunContext, tag_ids: list[str], *, baseline: bool, done: int, total: int) -> None:
-    location = ctx.location
-    for ids in chunks(tag_ids, DETAILS_CHUNK):
+    """One request's worth of ids at a time, fetched in lanes, each batch stored as it comes."""
+
+    def fetch(ids: list[str]) -> list[ApiTag]:
         try:
-            details = ctx.client.get_tag_details(location.location_id, ids)
+            return ctx.client.get_tag_details(ctx.location.location_id, ids)
         except BadResponse as exc:
             _record_bad(ctx, exc)
-            details = list(exc.partial or [])
+            return list(exc.partial or [])
+
+    for ids, details in in_lanes(fetch, list(chunks(tag_ids, DETAILS_BATCH))):
         _save_details(ctx, details, baseline=baseline)
         done += len(ids)
         ctx.progress(done, total)

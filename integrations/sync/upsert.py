@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from django.db import models, transaction
 
+from integrations.bulk import instances_insert, instances_update
 from integrations.models import Event
 
 BATCH = 500
@@ -52,10 +53,12 @@ class Writes:
     """One batch's pending writes: rows to create, rows to update (with the union of changed fields),
     events to raise. `commit()` writes them in one short transaction and answers the rows written."""
 
-    def __init__(self, model: type[models.Model], *, ignore_conflicts: bool = False):
+    def __init__(self, model: type[models.Model], *, ignore_conflicts: bool = False, with_ids: bool = False):
         self.model = model
         # True where another unit may create the same rows at the same time (accounts): theirs stands.
         self.ignore_conflicts = ignore_conflicts
+        # True where the caller uses the new rows' ids afterwards (bulk_create sets them; plain SQL does not).
+        self.with_ids = with_ids
         self.creates: list[models.Model] = []
         self.updates: list[models.Model] = []
         self.update_fields: set[str] = set()
@@ -76,10 +79,11 @@ class Writes:
         if not (self.creates or self.updates or self.events):
             return 0
         with transaction.atomic():
-            if self.creates:
+            if self.creates and self.with_ids:
                 self.model.objects.bulk_create(self.creates, batch_size=BATCH, ignore_conflicts=self.ignore_conflicts)
-            if self.updates:
-                self.model.objects.bulk_update(self.updates, sorted(self.update_fields), batch_size=BATCH)
-            if self.events:
-                Event.objects.bulk_create(self.events, batch_size=BATCH)
+            elif self.creates:
+                instances_insert(self.creates, ignore_conflicts=self.ignore_conflicts)
+            instances_update(self.updates, sorted(self.update_fields))
+            instances_insert(self.events)
         return len(self.creates) + len(self.updates) + len(self.events)
+

@@ -46,7 +46,7 @@ def _total(page, metric: str) -> str:
 
 def test_a_user_searches_opens_refreshes_charts_and_exports(page, live_server, signed_in_page, screenshots,
                                                             monkeypatch):
-    monkeypatch.setattr("integrations.sync.services.enqueue_unit", lambda run_id: None)
+    monkeypatch.setattr("integrations.sync.services.enqueue_units", lambda run_ids: None)
     _world()
     signed_in_page("admin@example.com", "Admin")
     page.goto(f"{live_server.url}/")

@@ -71,11 +71,15 @@ def test_a_new_user_goes_from_sign_in_to_a_delivered_webhook(page, live_server, 
         page.get_by_role("link", name="Locations").click()
         page.get_by_role("link", name=first.name).click()
         expect(page.get_by_text("No tags mirrored yet for this location.")).to_be_visible()
+        # HighLevel's own pace (a few hundred ms an answer), so the refresh's parts finish one by one while
+        # the page follows them: the sandbox alone answers this small location in about a second.
+        hl.add_fault(locations=[first.location_id], latency_ms=400)
         page.get_by_role("button", name="Refresh now").click()
         progress = page.locator("#refresh-text")
         expect(progress).to_have_text(re.compile(r"Refreshing · [1-9]\d* of [1-9]"), timeout=WAIT_MS)
         screenshots(page, "e2e-04-first-refresh-progress")
         expect(page.get_by_test_id("tag-count")).to_contain_text("Showing 1\u2013", timeout=WAIT_MS)  # reloaded
+        hl.clear_faults()
         screenshots(page, "e2e-05-tags")
         assert Tag.objects.filter(location=first).count() == len(hl.tags(first.location_id))
 

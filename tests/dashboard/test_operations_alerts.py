@@ -87,7 +87,7 @@ def test_anyone_signed_in_opts_in_and_out_of_the_digest(marketer_http, marketer_
 
 
 def test_a_sync_task_logs_with_its_run_id_and_no_secret(monkeypatch):
-    """The task entry point binds the run id; every line inside it carries it, tokens redacted."""
+    """Running a unit binds its run id; every line inside it carries it, tokens redacted."""
     import integrations.sync.services as services
     from integrations.tasks import sync_unit
 
@@ -104,11 +104,11 @@ def test_a_sync_task_logs_with_its_run_id_and_no_secret(monkeypatch):
     log = logging.getLogger("integrations.sync.services")
     log.addHandler(handler)
 
-    def fake_execute(*, run_id):
+    def fake_execute(*, run_id, client=None):
         log.warning("refreshing with Authorization: Bearer sbxat_Zk3v9QwPqLr8TnB2 for run %s", run_id)
         return "succeeded"
 
-    monkeypatch.setattr(services, "sync_unit_execute", fake_execute)
+    monkeypatch.setattr(services, "_unit_execute", fake_execute)
     try:
         assert sync_unit(4242) == "succeeded"
     finally:

@@ -20,7 +20,8 @@ def enqueued(monkeypatch):
     """Units handed to the worker, recorded instead of run (tests run tasks in-process otherwise)."""
     ids: list[int] = []
     monkeypatch.setattr("integrations.sync.services.enqueue_unit", lambda run_id, **kw: ids.append(run_id))
-    monkeypatch.setattr("integrations.operations.runs.enqueue_unit", lambda run_id, **kw: ids.append(run_id))
+    monkeypatch.setattr("integrations.sync.services.enqueue_units", ids.extend)
+    monkeypatch.setattr("integrations.operations.runs.enqueue_units", ids.extend)
     return ids
 
 

@@ -131,7 +131,7 @@ def test_a_tag_of_another_location_is_404(marketer_http, acme):
 
 def test_refresh_now_enqueues_a_run_for_admins(admin_http, acme, monkeypatch):
     queued = []
-    monkeypatch.setattr("integrations.sync.services.enqueue_unit", queued.append)
+    monkeypatch.setattr("integrations.sync.services.enqueue_units", queued.extend)
     response = admin_http.post("/locations/loc-a/refresh/")
     assert response.status_code == 302 and response["Location"] == URL
     run = SyncRun.objects.get(kind=SyncRun.Kind.LOCATION)

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from integrations.models import Connection, Location, SyncRun
 from integrations.sync import services
-from integrations.sync.scheduling import enqueue_unit
+from integrations.sync.scheduling import enqueue_units
 
 BAR_WIDTH = 30
 
@@ -31,15 +31,13 @@ class Command(BaseCommand):
             raise CommandError("Say what to refresh: --location ID, --connection ID or --all.")
         shown, units = self._plan(location, connection, all, kind)
         if not wait:
-            for unit in units:
-                enqueue_unit(unit.pk)
+            enqueue_units([unit.pk for unit in units])
             for run in shown:
                 self.stdout.write(f"enqueued run {run.pk} ({run.kind}{self._where(run)})")
             return
-        for index, unit in enumerate(units, 1):
-            self._bar(index - 1, len(units), f"{unit.kind}{self._where(unit)}")
-            services.sync_unit_execute(run_id=unit.pk)
-        self._bar(len(units), len(units), "done")
+        ids = [unit.pk for unit in units]
+        # The units side by side, as a worker runs a batch; the bar counts their requests as they go.
+        services.units_execute(run_ids=ids, watch=lambda: self._progress(ids))
         sys.stdout.write("\n")
         failed = 0
         for unit in SyncRun.objects.filter(pk__in=[u.pk for u in units]).select_related("location"):
@@ -76,6 +74,13 @@ class Command(BaseCommand):
     @staticmethod
     def _where(run: SyncRun) -> str:
         return f" of {run.location.name} ({run.location.location_id})" if run.location_id else ""
+
+    def _progress(self, ids: list[int]) -> None:
+        runs = list(SyncRun.objects.filter(pk__in=ids).values_list("status", "progress_done", "progress_total"))
+        finished = sum(status in SyncRun.FINISHED for status, _, _ in runs)
+        done = sum(d if status not in SyncRun.FINISHED else max(d, t, 1) for status, d, t in runs)
+        total = sum(max(d, t, 1) for _, d, t in runs)
+        self._bar(done, total, f"{finished} of {len(ids)} refreshes finished")
 
     def _bar(self, done: int, total: int, label: str) -> None:
         filled = int(BAR_WIDTH * done / total) if total else BAR_WIDTH

@@ -113,7 +113,7 @@ def test_a_personal_token_reads_the_api(marketer_user, acme, client):
 
 
 def test_refresh_is_for_admins_and_answers_202_with_the_run(admin_user, marketer_user, acme, client, monkeypatch):
-    monkeypatch.setattr("integrations.sync.services.enqueue_unit", lambda run_id: None)
+    monkeypatch.setattr("integrations.sync.services.enqueue_units", lambda run_ids: None)
     _, marketer = api_token_issue(user=marketer_user, name="m")
     _, admin = api_token_issue(user=admin_user, name="a")
     refused = client.post("/api/v1/locations/loc-a/refresh/", HTTP_AUTHORIZATION=f"Bearer {marketer}")

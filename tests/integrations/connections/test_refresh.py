@@ -7,10 +7,14 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
+import time_machine
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from integrations import crypto
 from integrations.connections.tokens import (
+    TOKEN_RECHECK,
     ConnectionCredentials,
     ConnectionUnusable,
     connection_refresh,
@@ -154,3 +158,27 @@ def test_the_schedule_refreshes_only_tokens_about_to_expire():
     assert refresh_expiring_tokens() == 1
     assert Connection.objects.get(pk=soon.pk).token_version == soon.token_version + 1
     assert Connection.objects.get(pk=later.pk).token_version == later.token_version
+
+
+@pytest.mark.django_db
+def test_a_client_reuses_the_token_it_read_for_a_few_seconds_then_reads_it_again():
+    connection = oauth_connection(expires_in=3600)
+    credentials = ConnectionCredentials(connection.pk)
+    first = credentials.token()
+    Connection.objects.filter(pk=connection.pk).update(access_token_enc=crypto.encrypt("sbxat_rotated"))
+    with CaptureQueriesContext(db) as queries:
+        assert credentials.token() == first  # a sync's next requests: no query, no decryption
+    assert len(queries) == 0
+    with time_machine.travel(timezone.now() + TOKEN_RECHECK + timedelta(seconds=1)):
+        assert credentials.token() == "sbxat_rotated"  # a rotation reaches a running client this late
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_a_401_drops_the_held_token():
+    connection = oauth_connection(expires_in=3600)
+    credentials = ConnectionCredentials(connection.pk)
+    assert credentials.token() == crypto.decrypt(connection.access_token_enc)
+    responses.post(TOKEN_URL, json=token_answer())
+    credentials.on_unauthorized()
+    assert credentials.token() == "sbxat_access_two"

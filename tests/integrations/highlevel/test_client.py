@@ -118,6 +118,16 @@ def test_the_session_pools_connections_for_threads(client):
     assert adapter._pool_maxsize >= 8
 
 
+def test_the_environments_proxy_and_ca_bundle_are_read_once_when_the_client_is_made(make_client, monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/company.pem")
+    session = make_client().session
+    assert session.proxies["https"] == "http://proxy.internal:3128" and session.verify == "/etc/ssl/company.pem"
+    assert session.trust_env is False  # not looked up again for every request
+    monkeypatch.setenv("NO_PROXY", "hl.test")
+    assert "https" not in make_client().session.proxies
+
+
 @responses.activate
 def test_it_parses_tags_into_typed_objects(client):
     responses.get(TAGS_URL, json=tags_body([tag(1, deleted=True, extra={"x": 1})]))

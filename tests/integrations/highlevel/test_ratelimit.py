@@ -21,6 +21,9 @@ from integrations.highlevel.ratelimit import (
 )
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC).timestamp()
+# pytest-django sets the test database up for the tests it sees asking for one: the database backend's
+# parameter asks only from inside its fixture, too late to be seen.
+pytestmark = pytest.mark.django_db
 
 
 class FakeClock:
@@ -281,3 +284,69 @@ def test_daily_figures_are_stored_once_a_second_unless_the_quota_runs_low(db):
     answer(9_000)  # under 5 % of the daily limit: every answer is written
     answer(8_999)
     assert stored() == 8_999
+
+
+def test_a_slow_exchange_keeps_its_slot_for_a_window_after_it_ended(make_limiter):
+    # HighLevel may count the request as late as its answer: the slot's window starts there.
+    limiter, clock, _claims = make_limiter(limit=2, window=10.0, margin=0.1)
+    clock.now += 0.123456789  # a real clock's microseconds: 16 digits, more than Lua keeps of a number
+    first = limiter.acquire("k")
+    clock.now += 3.0  # a slow answer (or a starved process)
+    limiter.settle("k", first)
+    limiter.acquire("k")
+    limiter.acquire("k")  # waits for the first slot: 10 s after the answer, not after the claim
+    assert clock.now - first == pytest.approx(13.0, abs=0.01)
+
+
+def test_an_exchange_within_the_margin_keeps_the_claim_time(make_limiter):
+    limiter, clock, _claims = make_limiter(limit=2, window=10.0, margin=0.1)
+    first = limiter.acquire("k")
+    clock.now += 0.05
+    limiter.settle("k", first)
+    limiter.acquire("k")
+    limiter.acquire("k")
+    assert clock.now - START == pytest.approx(10.1, abs=0.01)
+
+
+def test_settling_a_claim_that_left_the_window_changes_nothing(make_limiter):
+    limiter, clock, _claims = make_limiter(limit=1, window=10.0, margin=0.1)
+    first = limiter.acquire("k")
+    clock.now += 11.0
+    second = limiter.acquire("k")  # the slot was free again: reused
+    clock.now += 0.05
+    limiter.settle("k", first)  # a very late settle of the first must not move the second's claim
+    limiter.acquire("k")
+    assert clock.now - second == pytest.approx(10.1, abs=0.01)
+
+
+def test_daily_counts_are_stored_once_a_second_and_reach_other_processes(db):
+    from integrations.models import RateLimitDay
+
+    clock = FakeClock()
+    one = DatabaseRateLimiter(clock=clock, sleep=clock.sleep)
+    for _ in range(3):
+        one.acquire("app:loc")
+    assert RateLimitDay.objects.get(key="app:loc").count == 1  # the first at once, then once a second
+    clock.now += 1.0
+    one.acquire("app:loc")
+    assert RateLimitDay.objects.get(key="app:loc").count == 4
+    other = DatabaseRateLimiter(clock=clock, sleep=clock.sleep, daily_limit=4)
+    with pytest.raises(errors.QuotaExhausted):
+        other.acquire("app:loc")
+
+
+def test_a_claim_read_with_a_stale_clock_is_settled_on_its_own(make_limiter):
+    # Two workers claim; the second read its clock a moment before the first's claim landed. Each answer
+    # then comes late, the second's later still: each slot must count from its own answer.
+    limiter, clock, _claims = make_limiter(limit=2, window=10.0, margin=0.1)
+    first = limiter.acquire("k")
+    clock.now -= 0.001
+    second = limiter.acquire("k")
+    clock.now = first + 0.5
+    limiter.settle("k", first)
+    clock.now = first + 3.0
+    limiter.settle("k", second)
+    limiter.acquire("k")  # the first slot frees 10 s after the first answer
+    assert clock.now - first == pytest.approx(10.5, abs=0.01)
+    limiter.acquire("k")  # the second, 10 s after the second answer
+    assert clock.now - first == pytest.approx(13.0, abs=0.01)

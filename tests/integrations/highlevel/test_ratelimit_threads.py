@@ -63,3 +63,63 @@ def test_threads_sharing_the_redis_limiter_never_exceed_the_limit():
             client.delete(name)
     assert len(claims) == THREADS * PER_THREAD
     assert max_in_any_window(claims, WINDOW) <= LIMIT
+
+
+def run_slow_exchanges(make_limiter) -> list[float]:
+    """Each thread claims, then "sends": the request reaches the server at a random moment before its answer,
+    which for one request in four takes longer than the margin. Answers the server's arrival times."""
+    import random
+    import time
+
+    arrivals: list[float] = []
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def worker(seed: int) -> None:
+        limiter, rng = make_limiter(), random.Random(seed)
+        try:
+            for _ in range(PER_THREAD):
+                claimed_at = limiter.acquire("app:shared-location")
+                exchange = rng.choice([0.002, 0.005, 0.01, 0.15])  # the network's time, not the test waiting
+                arrived = time.time() + rng.uniform(0, exchange)
+                time.sleep(exchange)
+                limiter.settle("app:shared-location", claimed_at)
+                with lock:
+                    arrivals.append(arrived)
+        except BaseException as exc:  # surfaced below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    return arrivals
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("backend", ["memory", "database", "redis"])
+def test_slow_answers_never_let_more_than_the_limit_arrive_in_any_window(backend):
+    from integrations.highlevel.ratelimit import MemoryRateLimiter
+
+    options = {"limit": LIMIT, "window": WINDOW, "margin": 0.01}
+    prefix = f"tagscope-test:{uuid.uuid4().hex}"
+    if backend == "redis":
+        client = redis_or_skip()
+        make = lambda: RedisRateLimiter(client, prefix=prefix, **options)  # noqa: E731
+    elif backend == "database":
+        make = lambda: DatabaseRateLimiter(**options)  # noqa: E731
+    else:
+        shared = MemoryRateLimiter(**options)
+        make = lambda: shared  # noqa: E731
+    try:
+        arrivals = run_slow_exchanges(make)
+    finally:
+        if backend == "redis":
+            for name in client.scan_iter(f"{prefix}:*"):
+                client.delete(name)
+    assert len(arrivals) == THREADS * PER_THREAD
+    assert max_in_any_window(arrivals, WINDOW) <= LIMIT

@@ -12,7 +12,7 @@ import responses
 
 from integrations.highlevel.client import HighLevelClient
 from integrations.highlevel.ratelimit import MemoryRateLimiter
-from integrations.highlevel.recording import CallRecord, DatabaseRecorder, prune_api_calls
+from integrations.highlevel.recording import BufferedRecorder, CallRecord, DatabaseRecorder, prune_api_calls
 from integrations.models import ApiCall
 
 BASE = "https://hl.test"
@@ -62,15 +62,35 @@ def test_a_client_records_each_attempt_and_no_secret_reaches_the_table_or_the_lo
     assert "traceId=tr-2" in caplog.text
 
 
-def test_a_failing_database_is_logged_not_raised(db, monkeypatch, caplog):
+@pytest.mark.parametrize("buffered", [False, True])
+def test_a_failing_database_is_logged_not_raised(db, monkeypatch, caplog, buffered):
     from django.db import DatabaseError
 
-    def boom(**kwargs):
+    def boom(*args, **kwargs):
         raise DatabaseError("disk I/O error")
 
-    monkeypatch.setattr(ApiCall.objects, "create", boom)
-    DatabaseRecorder().record(record())
-    assert "could not record" in caplog.text
+    monkeypatch.setattr("integrations.bulk.rows_insert", boom)
+    recorder = BufferedRecorder() if buffered else DatabaseRecorder()
+    recorder.record(record())
+    if buffered:
+        assert recorder.flush() == 1
+    assert "could not record 1 HighLevel call(s) to /social-media-posting/{locationId}/tags" in caplog.text
+
+
+def test_the_buffered_recorder_writes_nothing_until_flushed_then_everything_in_one_statement(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    recorder = BufferedRecorder()
+    for n in range(5):
+        recorder.record(record(resource_id=f"loc{n}"))
+    assert not ApiCall.objects.exists()
+    with CaptureQueriesContext(connection) as queries:
+        assert recorder.flush() == 5
+    (insert,) = [q["sql"] for q in queries]
+    assert insert.startswith("5 times: INSERT")
+    assert sorted(ApiCall.objects.values_list("resource_id", flat=True)) == [f"loc{n}" for n in range(5)]
+    assert recorder.flush() == 0 and ApiCall.objects.count() == 5
 
 
 def test_prune_deletes_only_rows_older_than_the_retention(db, settings):

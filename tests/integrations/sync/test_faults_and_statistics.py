@@ -78,7 +78,7 @@ def test_statistics_are_daily_points_per_account_and_platform_with_gaps_kept_apa
 def test_refresh_command_waits_and_reports(hl, location, capsys):
     call_command("refresh", "--location", location.location_id, "--kind", "accounts", "--wait")
     out = capsys.readouterr().out
-    assert "1/1" in out and "succeeded" in out
+    assert "1 of 1 refreshes finished" in out and "succeeded" in out
     call_command("refresh", "--all", "--kind", "accounts")
     assert "enqueued run" in capsys.readouterr().out
 

@@ -1,0 +1,98 @@
+"""A unit's independent requests, a few at a time ("lanes").
+
+One request at a time reaches HighLevel's limit only while answers come back within a tenth of a second:
+at 100 requests per 10 s and a 300 ms answer it would use a third of it, and a location's first statistics
+fill (a request per account and day) would take three times as long. So a refresh hands independent
+requests (one-day statistics, tag-detail batches) to `in_lanes`, which keeps up to `SYNC_REQUEST_LANES` of
+them in flight; the shared rate limiter still decides when each may leave.
+
+Lanes fetch; the caller stores what they fetched, in its own thread and order. So the mirror's writes
+stay on the unit's one thread: a lane touches the database only through the client (the limiter's slots
+without Redis, a token read every few seconds), and on a server database it gives such a connection back
+after each item (integrations/db.py), so lanes never hold PostgreSQL's connections. Under pytest's
+transactional `db` fixture another connection cannot see the test's rows, so the test settings use one
+lane (the same code, in the caller's thread) unless a test switches threads on (SYNC_THREADS).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import connections
+
+from integrations.db import connections_give_back
+
+T = TypeVar("T")
+R = TypeVar("R")
+DEFAULT_LANES = 8
+
+
+def lanes_setting() -> int:
+    return max(1, int(getattr(settings, "SYNC_REQUEST_LANES", DEFAULT_LANES)))
+
+
+def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None = None) -> Iterator[tuple[T, R]]:
+    """(item, `fetch(item)`) for every item, up to `lanes` fetching at once, yielded in the items' order.
+
+    The first exception stops handing out items; it is raised where its item would have been yielded,
+    after the items before it (handed out earlier, the queue being in order). Leaving the loop early also
+    stops the lanes; either way every lane has ended when this generator has.
+    """
+    todo = list(items)
+    count = min(lanes or lanes_setting(), len(todo)) if getattr(settings, "SYNC_THREADS", True) else 1
+    if count <= 1:
+        for item in todo:
+            yield item, fetch(item)
+        return
+    pending: queue.SimpleQueue = queue.SimpleQueue()
+    for pair in enumerate(todo):
+        pending.put(pair)
+    results: dict[int, tuple[bool, object]] = {}
+    ready = threading.Condition()
+    stop = threading.Event()
+
+    def lane() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    index, item = pending.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    outcome: tuple[bool, object] = (True, fetch(item))
+                except BaseException as exc:  # handed to the consumer, which raises it
+                    outcome = (False, exc)
+                    stop.set()
+                finally:
+                    connections_give_back(pooled_only=False)
+                with ready:
+                    results[index] = outcome
+                    ready.notify_all()
+        finally:
+            connections.close_all()
+
+    # Each lane in a copy of the caller's context, so its log lines carry the run id (logcontext.py).
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(lane,), name=f"sync-lane-{n}",
+                                daemon=True) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        for index, item in enumerate(todo):
+            with ready:
+                if index not in results:
+                    connections_give_back()  # the caller's, while it waits for the lanes
+                ready.wait_for(lambda index=index: index in results)
+                ok, value = results.pop(index)
+            if not ok:
+                raise value  # type: ignore[misc]
+            yield item, value  # type: ignore[misc]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+

@@ -1,0 +1,93 @@
+"""Lanes and batches on real threads (SYNC_THREADS on; a transactional database, so each thread's own
+connection sees the test's rows): lanes keep the items' order, stop at the first failure and carry the
+caller's log context; a first sync through lanes equals the sandbox and what one lane would store; a
+batch's units run side by side."""
+
+from __future__ import annotations
+
+import threading
+from itertools import pairwise
+
+import pytest
+
+from integrations import logcontext
+from integrations.models import ApiCall, Location, StatisticsPoint, SyncRun
+from integrations.sync.lanes import in_lanes
+from integrations.sync.services import location_plan, units_execute
+from tests.faults.checks import mirror_differences
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def threads_on(settings):
+    settings.SYNC_THREADS = True
+    settings.SYNC_REQUEST_LANES = 4
+
+
+def test_lanes_fetch_side_by_side_and_yield_in_order(threads_on):
+    # Four fetches that each wait for the other three: done one at a time they could never finish.
+    together = threading.Barrier(4, timeout=10)
+
+    def fetch(n: int) -> int:
+        together.wait()
+        return n * n
+
+    assert list(in_lanes(fetch, range(4), lanes=4)) == [(n, n * n) for n in range(4)]
+
+
+def test_lanes_raise_the_first_failure_after_the_items_before_it(threads_on):
+    def fetch(n: int) -> int:
+        if n == 3:
+            raise ValueError("no three")
+        return n
+
+    seen = []
+    with pytest.raises(ValueError, match="no three"):
+        for item, _ in in_lanes(fetch, range(12), lanes=3):
+            seen.append(item)
+    assert seen == [0, 1, 2]
+    assert not [t for t in threading.enumerate() if t.name.startswith("sync-lane")]  # every lane ended
+
+
+def test_a_lane_carries_the_callers_run_id(threads_on):
+    with logcontext.bound(logcontext.run_id, "77"):
+        seen = [value for _, value in in_lanes(
+            lambda n: (logcontext.run_id.get(), threading.current_thread().name), range(3), lanes=3)]
+    assert {run_id for run_id, _ in seen} == {"77"}
+    assert all(name.startswith("sync-lane") for _, name in seen)
+
+
+def test_without_threads_one_lane_works_in_the_callers_thread(settings):
+    settings.SYNC_THREADS = False
+    names = [name for _, name in in_lanes(lambda n: threading.current_thread().name, range(3), lanes=4)]
+    assert set(names) == {threading.current_thread().name}
+
+
+def test_a_first_sync_in_lanes_equals_the_sandbox_and_what_one_lane_stores(hl, agency, threads_on, settings):
+    location = Location.objects.filter(connection=agency).order_by("location_id").first()
+    hl.add_fault(latency_ms=20)
+    _, units = location_plan(location)
+    assert units_execute(run_ids=[u.pk for u in units]) == {"succeeded": 3}
+    assert mirror_differences(hl, location) == []
+    stats = SyncRun.objects.get(pk=next(u.pk for u in units if u.kind == "statistics"))
+    assert StatisticsPoint.objects.filter(location=location).count() == stats.counts["created"] > 0
+    # The lanes really overlapped: some of the unit's requests were in flight at the same time.
+    spans = sorted((c.at.timestamp(), c.at.timestamp() + c.latency_ms / 1000)
+                   for c in ApiCall.objects.filter(run_id=stats.pk))
+    assert any(later_start < earlier_end for (_, earlier_end), (later_start, _) in pairwise(spans))
+    # One lane, in this thread, finds nothing to add or change.
+    settings.SYNC_THREADS = False
+    _, again = location_plan(location)
+    assert units_execute(run_ids=[u.pk for u in again]) == {"succeeded": 3}
+    assert sum(SyncRun.objects.get(pk=u.pk).counts["rows_written"] for u in again) == 0
+
+
+def test_a_batch_runs_its_units_side_by_side(hl, agency, threads_on):
+    hl.add_fault(latency_ms=100)
+    locations = list(Location.objects.filter(connection=agency).order_by("location_id")[:3])
+    units = [location_plan(loc, kinds=["statistics"])[1][0] for loc in locations]
+    assert units_execute(run_ids=[u.pk for u in units]) == {"succeeded": 3}
+    runs = list(SyncRun.objects.filter(pk__in=[u.pk for u in units]))
+    assert max(r.started_at for r in runs) < min(r.finished_at for r in runs)  # all three ran at one moment
+    assert len({r.worker for r in runs}) == 3  # each under its own lease owner

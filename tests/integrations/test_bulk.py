@@ -1,0 +1,64 @@
+"""The plain-SQL bulk writes store what the ORM would: dates, aware datetimes, None, JSON, foreign keys;
+conflicts ignored on request; updates by primary key only."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from integrations.bulk import instances_insert, instances_update, rows_insert, rows_update
+from integrations.models import Connection, Location, StatisticsPoint, Tag, TagDetail
+
+FIELDS = ("location", "profile_id", "platform", "metric", "day", "value", "fetched_at")
+AT = datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def location(db) -> Location:
+    connection = Connection.objects.create(name="PIT", kind=Connection.Kind.PRIVATE_TOKEN, location_id="L1")
+    return Location.objects.create(location_id="L1", connection=connection, name="One")
+
+
+def test_rows_insert_stores_what_the_orm_reads_back(location):
+    assert rows_insert(StatisticsPoint, FIELDS, [(location.pk, "", "facebook", "reach", date(2025, 3, 1), 12.5, AT),
+                                                 (location.pk, "p1", "", "reach", date(2025, 3, 2), None, AT)]) == 2
+    rows = list(StatisticsPoint.objects.order_by("day").values_list("location_id", "profile_id", "platform", "day",
+                                                                     "value", "fetched_at"))
+    assert rows == [(location.pk, "", "facebook", date(2025, 3, 1), 12.5, AT),
+                    (location.pk, "p1", "", date(2025, 3, 2), None, AT)]
+
+
+def test_rows_insert_refuses_a_duplicate_unless_told_to_ignore_it(location):
+    row = (location.pk, "", "facebook", "reach", date(2025, 3, 1), 1.0, AT)
+    rows_insert(StatisticsPoint, FIELDS, [row])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows_insert(StatisticsPoint, FIELDS, [row])
+    rows_insert(StatisticsPoint, FIELDS, [(*row[:5], 2.0, AT)], ignore_conflicts=True)
+    assert list(StatisticsPoint.objects.values_list("value", flat=True)) == [1.0]  # the first one stands
+
+
+def test_rows_update_changes_only_the_named_fields_of_the_given_rows(location):
+    rows_insert(StatisticsPoint, FIELDS, [(location.pk, "", "facebook", m, date(2025, 3, 1), 1.0, AT)
+                                          for m in ("reach", "likes")])
+    reach, likes = StatisticsPoint.objects.order_by("metric").values_list("pk", flat=True)[::-1]
+    later = datetime(2025, 3, 2, tzinfo=UTC)
+    assert rows_update(StatisticsPoint, ("value", "fetched_at"), [(reach, None, later)]) == 1
+    assert StatisticsPoint.objects.get(pk=reach).value is None
+    assert StatisticsPoint.objects.get(pk=reach).fetched_at == later
+    assert StatisticsPoint.objects.get(pk=likes).value == 1.0
+
+
+def test_instances_round_trip_json_and_defaults(location):
+    tag = Tag.objects.create(location=location, tag_id="t1", name="Spring", sort_name="spring", raw={"a": 1},
+                             first_seen_at=AT, last_seen_at=AT)
+    detail = TagDetail(tag=tag, data={"tag": "Spring", "nested": {"list": [1, None, "x"]}}, fetched_at=AT,
+                       changed_at=AT)
+    assert instances_insert([detail]) == 1
+    assert TagDetail.objects.get(tag=tag).data == detail.data
+    tag.details_for, tag.raw = "abc", {"b": [2]}
+    assert instances_update([tag], ["details_for", "raw"]) == 1
+    tag.refresh_from_db()
+    assert (tag.details_for, tag.raw, tag.name) == ("abc", {"b": [2]}, "Spring")
+    assert instances_insert([]) == 0 and instances_update([], ["raw"]) == 0

@@ -5,15 +5,19 @@ unchanged sync write? How much memory does a worker need for a very large locati
     .venv/bin/python bench/sync.py --quick        # 5 locations x 500 tags, 30 days; RSS with 20,000 tags
     .venv/bin/python bench/sync.py --scale-out    # the same on PostgreSQL + Redis (127.0.0.1)
 
-The sandbox runs in a process of its own (`manage.py runsandbox`, as HighLevel is another machine) and
-answers with 50 ms latency per request. The units run in 2 worker processes (django-q2's default
-Q_WORKERS) with 30 threads each, on a throwaway SQLite file (or a fresh `tagscope_bench` database with
-`--scale-out`). Prints figures and the targets; asserts nothing.
+As in production: the sandbox runs in a process of its own (`manage.py runsandbox`, as HighLevel is another
+machine) and answers with 50 ms latency per request; "Refresh all" enqueues every location's units, and a
+real `manage.py qcluster` (django-q2's default 2 workers, production settings, its scheduler off so the
+refresh is the whole load) runs them, a batch per worker with the batch's units side by side. The database
+is a throwaway SQLite file (or a fresh `tagscope_bench` database with `--scale-out`, Redis as broker and
+limiter). Prints figures and the targets; asserts nothing.
 
 - floor: the most requests any one location needed / 10 per second (HighLevel's burst limit, 100 per 10 s)
-- ratio: wall time / floor (target <= 1.10)
+- ratio: wall time (enqueue to the bulk run's end) / floor (target <= 1.10)
+- 429s the sandbox answered (target 0) and the most requests it saw from one location in any 10 s
 - rows written by a second, unchanged sync (target 0)
-- peak RSS of a child process syncing one location's tags (target <= 150 MB)
+- the cluster's CPU time per request, and its workers' peak RSS
+- peak RSS of a child process syncing one location's 100,000 tags (target <= 150 MB)
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +36,9 @@ from pathlib import Path
 
 from common import ROOT, scale_out_services, setup_django
 
+WORKERS = 2  # django-q2's Q_WORKERS as Tagscope ships it
+POLL_SECONDS = 0.2
+
 
 def point_at(url: str, state: dict, *, horizon_days: int) -> None:
     from django.conf import settings
@@ -40,69 +48,103 @@ def point_at(url: str, state: dict, *, horizon_days: int) -> None:
     settings.HIGHLEVEL_CLIENT_SECRET = state["client_secret"]
     settings.SYNC_STATISTICS_HORIZON_DAYS = horizon_days
     settings.SYNC_POSTS_HORIZON_DAYS = horizon_days
+    settings.Q_CLUSTER["workers"] = WORKERS  # enqueue_units plans a batch per worker of the cluster
 
 
-WORKER_CHILD = """
-import json, os, sys
-from concurrent.futures import ThreadPoolExecutor
-conf = json.loads(sys.argv[1])
-sys.path.insert(0, conf["root"])
-os.environ.update(conf["env"])
-import django
-django.setup()
-from django.conf import settings
-for name, value in conf["settings"].items():
-    setattr(settings, name, value)
-from django.db import connection
-from integrations.sync.services import sync_unit_execute
-def one(run_id):
-    try:
-        return sync_unit_execute(run_id=run_id)
-    finally:
-        connection.close()
-print("ready", flush=True)
-sys.stdin.readline()
-with ThreadPoolExecutor(max_workers=conf["threads"]) as pool:
-    list(pool.map(one, conf["runs"]))
-"""
-WORKER_PROCESSES = 4  # Q_WORKERS=4: the units mostly wait on HighLevel, so more processes than cores
-SHARED_SETTINGS = ("HIGHLEVEL_API_BASE_URL", "HIGHLEVEL_CLIENT_ID", "HIGHLEVEL_CLIENT_SECRET",
-                   "SYNC_STATISTICS_HORIZON_DAYS", "SYNC_POSTS_HORIZON_DAYS")
-
-
-def run_units(units, *, processes: int, threads: int) -> float:
-    """The units shared round-robin among `processes` worker processes, `threads` threads in all, as
-    django-q2's worker processes would take them; answers the wall time from "go" to the last one done."""
+def worker_env(horizon_days: int) -> dict[str, str]:
+    """Production settings (DEBUG off, so no query log) with this benchmark's database, sandbox and secrets."""
     from django.conf import settings
 
-    names = ("DJANGO_SETTINGS_MODULE", "TAGSCOPE_TESTING", "DATABASE_URL", "REDIS_URL")
-    env = {name: os.environ[name] for name in names if name in os.environ}
-    shared = {name: getattr(settings, name) for name in SHARED_SETTINGS}
-    children = []
-    for n in range(processes):
-        conf = {"root": str(ROOT), "env": env, "settings": shared, "threads": -(-threads // processes),
-                "runs": [u.pk for u in units[n::processes]]}
-        children.append(subprocess.Popen([sys.executable, "-c", WORKER_CHILD, json.dumps(conf)], cwd=ROOT,
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
-    for child in children:
-        assert child.stdout.readline().strip() == "ready", "a worker process did not start"
-    started = time.monotonic()
-    for child in children:
-        child.stdin.write("go\n")
-        child.stdin.flush()
-    for child in children:
-        child.wait()
-    return time.monotonic() - started
+    env = {k: v for k, v in os.environ.items() if k not in ("TAGSCOPE_TESTING", "DEBUG")}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings", "SECRET_KEY": settings.SECRET_KEY,
+        "TOKEN_ENCRYPTION_KEYS": ",".join(settings.TOKEN_ENCRYPTION_KEYS),
+        "HIGHLEVEL_API_BASE_URL": settings.HIGHLEVEL_API_BASE_URL, "HIGHLEVEL_CLIENT_ID": settings.HIGHLEVEL_CLIENT_ID,
+        "HIGHLEVEL_CLIENT_SECRET": settings.HIGHLEVEL_CLIENT_SECRET,
+        "SYNC_STATISTICS_HORIZON_DAYS": str(horizon_days), "SYNC_POSTS_HORIZON_DAYS": str(horizon_days),
+        "Q_WORKERS": str(WORKERS), "Q_SCHEDULER": "false", "Q_SYNC": "false", "LOG_LEVEL": "WARNING",
+    })
+    return env
 
 
-def sync_everything(threads: int):
+@contextmanager
+def qcluster(env: dict[str, str], log_path: str):
+    """A real `manage.py qcluster`, ready once it has run a task; stopped (SIGTERM) on the way out."""
+    from django_q.conf import Conf
+    from django_q.tasks import async_task
+
+    from integrations.models import WorkerHeartbeat
+
+    Conf.SYNC = False  # from here on this process enqueues to the broker, as the web process does
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        WorkerHeartbeat.objects.all().delete()
+        async_task("integrations.tasks.heartbeat")
+        deadline = time.monotonic() + 60
+        while not WorkerHeartbeat.objects.exists():
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"the qcluster did not start; see {log_path}")
+            time.sleep(POLL_SECONDS)  # waiting for another process
+        yield process
+    finally:
+        process.terminate()  # the cluster's own graceful stop
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def process_tree(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        tree.extend(frontier)
+    return tree
+
+
+def tree_figures(root: int) -> tuple[float, float]:
+    """(CPU seconds used by the cluster's processes so far, the largest peak RSS among them in MB)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu, peak = 0.0, 0.0
+    for pid in process_tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        cpu += (int(fields[11]) + int(fields[12])) / ticks
+        hwm = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), "0")
+        peak = max(peak, int(hwm) / 1024)
+    return cpu, peak
+
+
+def refresh_all_and_wait(deadline_seconds: float = 1800) -> tuple[float, list]:
+    """"Refresh all", as an admin clicks it; (seconds from the enqueue to the bulk run's end, its units)."""
     from integrations.models import SyncRun
-    from integrations.sync.services import bulk_plan, locations_interleaved
+    from integrations.sync.services import refresh_all_enqueue
 
-    _, _, units = bulk_plan(locations_interleaved(), kind=SyncRun.Kind.ALL, trigger="bench")
-    wall = run_units(units, processes=WORKER_PROCESSES, threads=threads)
-    runs = list(SyncRun.objects.filter(pk__in=[u.pk for u in units]))
-    return wall, runs
+    started = time.time()
+    runs = refresh_all_enqueue(trigger="bench")
+    bulk = SyncRun.objects.get(pk=runs[0].parent_id)
+    deadline = time.monotonic() + deadline_seconds
+    while not bulk.is_finished:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the refresh did not finish in {deadline_seconds} s")
+        time.sleep(POLL_SECONDS)  # watching the workers' progress in the database
+        bulk.refresh_from_db()
+    units = list(SyncRun.objects.filter(parent__parent=bulk))
+    return bulk.finished_at.timestamp() - started, units
 
 
 @contextmanager
@@ -138,35 +180,50 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def fleet(args) -> None:
+def fleet(args, workdir: str) -> None:
     from integrations.highlevel.sandbox.client import SandboxControl
+    from integrations.models import ApiCall
     from integrations.sync.demo import sandbox_agency_connect
 
     locations, tags, days = (5, 500, 30) if args.quick else (20, 2000, 90)
     with sandbox_process(seed=1, agencies=1, locations=locations, tags=tags, days=days) as url:
         control = SandboxControl(url)
-        point_at(url, control.state(), horizon_days=days)
+        state = control.state()
+        point_at(url, state, horizon_days=days)
         sandbox_agency_connect(control, redirect_uri="http://127.0.0.1/cb")
-        control.reset_stats()
-        control.add_fault(latency_ms=50)
-        wall, runs = sync_everything(threads=max(locations, 3 * locations))
-        stats = control.stats()
-        by_location = {rid: r["count"] for rid, r in stats["resources"].items() if rid in
-                       {loc["id"] for loc in control.state()["locations"]}}
-        busiest = max(by_location.values())
-        floor = busiest / 10.0
-        failed = [r for r in runs if r.status != "succeeded"]
-        print(f"first sync: {locations} locations x {tags} tags, {days} days of statistics, 50 ms latency")
-        print(f"  wall time            {wall:8.1f} s")
-        print(f"  requests             {stats['requests']['total']:8d}  (busiest location {busiest})")
-        print(f"  rate-limit floor     {floor:8.1f} s  (busiest location's requests / 10 per s)")
-        print(f"  ratio wall/floor     {wall / floor:8.2f}    target <= 1.10")
-        print(f"  429s seen            {stats['rate_limited']:8d}")
-        print(f"  units not succeeded  {len(failed):8d}  {[(r.kind, r.status, r.error[:60]) for r in failed][:3]}")
-        control.clear_faults()
-        wall2, runs2 = sync_everything(threads=max(locations, 3 * locations))
-        rows = sum(r.counts.get("rows_written", 0) for r in runs2)
-        print(f"second, unchanged sync: {wall2:.1f} s, rows written {rows}    target 0")
+        ids = {loc["id"] for loc in state["locations"]}
+        log_path = os.path.join(workdir, "qcluster.log")
+        with qcluster(worker_env(days), log_path) as cluster:
+            control.reset_stats()
+            control.add_fault(latency_ms=50)
+            cpu_before, _ = tree_figures(cluster.pid)
+            calls_before = ApiCall.objects.count()
+            wall, units = refresh_all_and_wait()
+            cpu, peak = tree_figures(cluster.pid)
+            stats = control.stats()
+            by_location = {rid: r for rid, r in stats["resources"].items() if rid in ids}
+            busiest = max(r["count"] for r in by_location.values())
+            window = max(r["max_burst"] for r in by_location.values())
+            floor = busiest / 10.0
+            failed = [u for u in units if u.status != "succeeded"]
+            requests = stats["requests"]["total"]
+            print(f"first sync: {locations} locations x {tags} tags, {days} days of statistics, 50 ms latency")
+            print(f"  cluster              1 qcluster x {WORKERS} workers, {len(units)} units in batches "
+                  f"(SYNC_UNITS_PER_TASK), lanes per unit: SYNC_REQUEST_LANES")
+            print(f"  wall time            {wall:8.1f} s")
+            print(f"  requests             {requests:8d}  (busiest location {busiest}; "
+                  f"{ApiCall.objects.count() - calls_before} call records)")
+            print(f"  rate-limit floor     {floor:8.1f} s  (busiest location's requests / 10 per s)")
+            print(f"  ratio wall/floor     {wall / floor:8.2f}    target <= 1.10")
+            print(f"  429s seen            {stats['rate_limited']:8d}")
+            print(f"  most in any 10 s     {window:8d}    (one location, as the sandbox counted; limit 100)")
+            print(f"  units not succeeded  {len(failed):8d}  {[(u.kind, u.status, u.error[:60]) for u in failed][:3]}")
+            print(f"  cluster CPU          {cpu - cpu_before:8.1f} s  ({(cpu - cpu_before) / requests * 1000:.1f} ms "
+                  f"per request); peak RSS of its largest process {peak:.0f} MB")
+            control.clear_faults()
+            wall2, units2 = refresh_all_and_wait()
+            rows = sum(u.counts.get("rows_written", 0) for u in units2)
+            print(f"second, unchanged sync: {wall2:.1f} s, rows written {rows}    target 0")
 
 
 RSS_CHILD = """
@@ -236,15 +293,15 @@ def main() -> None:
     setup_django(db_path, database_url=database_url, redis_url=redis_url)
     print(f"database: {'PostgreSQL, limiter and broker on Redis' if args.scale_out else 'SQLite (embedded default)'}")
     try:
-        fleet(args)
+        fleet(args, workdir)
         if not args.skip_rss:
             from integrations.models import Connection
 
             Connection.objects.all().delete()
             rss(args, database_url or f"sqlite:///{db_path}", redis_url)
     finally:
-        for suffix in ("", "-wal", "-shm"):
-            Path(db_path + suffix).unlink(missing_ok=True)
+        for name in os.listdir(workdir):
+            Path(workdir, name).unlink(missing_ok=True)
         os.rmdir(workdir)
 
 

@@ -3,10 +3,11 @@ conflicts ignored on request; updates by primary key only."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from integrations.bulk import instances_insert, instances_update, rows_insert, rows_update
 from integrations.models import Connection, Location, StatisticsPoint, Tag, TagDetail
@@ -62,3 +63,12 @@ def test_instances_round_trip_json_and_defaults(location):
     tag.refresh_from_db()
     assert (tag.details_for, tag.raw, tag.name) == ("abc", {"b": [2]}, "Spring")
     assert instances_insert([]) == 0 and instances_update([], ["raw"]) == 0
+
+
+def test_many_rows_go_in_several_statements_within_the_databases_parameter_limit(location):
+    rows = [(location.pk, "", "facebook", "reach", date(2020, 1, 1) + timedelta(days=n), float(n), AT)
+            for n in range(1200)]
+    with CaptureQueriesContext(connection) as queries:
+        assert rows_insert(StatisticsPoint, FIELDS, rows) == 1200
+    assert 3 <= len(queries) < 1200  # batches, not a statement per row
+    assert sorted(StatisticsPoint.objects.values_list("value", flat=True)) == [float(n) for n in range(1200)]

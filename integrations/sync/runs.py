@@ -164,10 +164,13 @@ def run_start(run: SyncRun, *, worker: str) -> None:
         started_at=run.started_at or now, next_attempt_at=None,
     )
     run.refresh_from_db()
-    if run.parent_id:
-        SyncRun.objects.filter(pk=run.parent_id, status=SyncRun.Status.QUEUED).update(
+    # The location's run, and the bulk run above it, are running as soon as one of their units is.
+    parent_id = run.parent_id
+    while parent_id:
+        SyncRun.objects.filter(pk=parent_id, status=SyncRun.Status.QUEUED).update(
             status=SyncRun.Status.RUNNING, started_at=now
         )
+        parent_id = SyncRun.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
 
 
 def run_wait(run: SyncRun, *, until, error: str, ctx: RunContext | None = None) -> None:

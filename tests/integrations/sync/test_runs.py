@@ -10,12 +10,15 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from integrations.highlevel.errors import RateLimited
-from integrations.models import Connection, Event, SyncLease, SyncRun, Tag
+from integrations.models import Connection, Event, Location, SyncLease, SyncRun, Tag
 from integrations.schedules import ensure_schedules
 from integrations.sync.locks import LEASE, lease_claim, lease_owner
-from integrations.sync.scheduling import schedule_name
+from integrations.sync.runs import run_start
+from integrations.sync.scheduling import batches_plan, schedule_name
 from integrations.sync.services import (
+    bulk_plan,
     location_plan,
+    locations_interleaved,
     refresh_all_enqueue,
     refresh_location_enqueue,
     run_retry,
@@ -144,3 +147,24 @@ def test_a_scheduled_connection_refresh_enqueues_one_unit_per_location(hl, agenc
     units = SyncRun.objects.filter(kind="accounts", trigger="schedule")
     assert units.count() == len(hl.location_ids())
     assert set(units.values_list("status", flat=True)) == {SyncRun.Status.SUCCEEDED}
+
+
+def test_a_bulk_refresh_is_running_as_soon_as_its_first_unit_is(db, location):
+    bulk, (per_location,), units = bulk_plan([location], kind=SyncRun.Kind.ALL)
+    run_start(units[0], worker="w1")
+    assert {SyncRun.objects.get(pk=r.pk).status for r in (bulk, per_location)} == {SyncRun.Status.RUNNING}
+
+
+def test_a_small_agency_is_in_the_first_round_of_a_big_agencys_refresh(db):
+    # A bulk refresh of 40 locations of one agency and 1 of another: the workers take the first batches at
+    # once, and the small agency's location is in them, however many the big one has.
+    big = Connection.objects.create(name="Big", kind=Connection.Kind.OAUTH_AGENCY, company_id="BIG")
+    small = Connection.objects.create(name="Small", kind=Connection.Kind.OAUTH_AGENCY, company_id="SMALL")
+    for n in range(40):
+        Location.objects.create(location_id=f"big{n:02d}", connection=big, name=f"Big {n:02d}")
+    Location.objects.create(location_id="small0", connection=small, name="Small 0")
+    _, _, units = bulk_plan(locations_interleaved(), kind=SyncRun.Kind.ALL)
+    batches = batches_plan([u.pk for u in units], per_task=8, workers=2)
+    first_round = {pk for batch in batches[:2] for pk in batch}
+    small_units = [u.pk for u in units if u.location.connection_id == small.pk]
+    assert len(batches) == 16 and small_units[0] in first_round

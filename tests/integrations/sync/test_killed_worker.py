@@ -1,4 +1,5 @@
-"""A real django-q2 worker is killed (SIGKILL) mid-run; the next run takes over and finishes the work."""
+"""A real django-q2 worker is killed (SIGKILL) mid-run, alone or with the rest of its batch; the next run takes
+over (the broker redelivers, or the sweep hands the units out again) and finishes the work."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from django_q.tasks import async_task
 from integrations.models import SyncRun, Tag, TagDetail
 from integrations.sync.locks import LEASE
 from integrations.sync.services import location_plan, sync_unit_execute
+from integrations.sync.sweep import WAIT_GRACE, sync_runs_sweep
+from tests.faults.checks import duplicates, mirror_differences
 from tests.support.subprocess_env import ROOT, child_env
 
 WAIT_SECONDS = 40
@@ -66,3 +69,37 @@ def test_a_worker_killed_mid_run_leaves_the_next_run_to_finish_with_nothing_dupl
     assert Tag.objects.filter(location=location).count() == len(truth) == len({t["_id"] for t in truth})
     assert TagDetail.objects.filter(tag__location=location).count() == len([t for t in truth if not t.get("deleted")])
     assert not Tag.objects.filter(location=location, removed_at__isnull=False, deleted=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_batch_leaves_the_sweep_to_finish_every_unit_of_it(hl, location):
+    hl.add_fault(locations=[location.location_id], latency_ms=300)
+    top, units = location_plan(location)
+    async_task("integrations.tasks.sync_units", [u.pk for u in units], sync=False)
+    worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=child_env(),
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def both_mid_run() -> bool:  # the batch's tags and statistics side by side, both under way
+            runs = SyncRun.objects.filter(pk__in=[u.pk for u in units], kind__in=["tags", "statistics"])
+            return sum(r.status == SyncRun.Status.RUNNING and r.progress_done > 0 for r in runs) == 2
+
+        _wait_for(both_mid_run, "the batch to be mid-run")
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+    killed = [u.pk for u in SyncRun.objects.filter(pk__in=[u.pk for u in units], status=SyncRun.Status.RUNNING)]
+    assert len(killed) >= 2
+    hl.clear_faults()
+
+    # Nobody picks the lost units up again: the sweep finds them once their leases ran out, and they finish.
+    with time_machine.travel(timezone.now() + WAIT_GRACE + timedelta(seconds=1)):
+        assert sync_runs_sweep()["enqueued"] == len(killed)
+    finished = {r.pk: r for r in SyncRun.objects.filter(pk__in=[u.pk for u in units])}
+    print(f"\nkilled batch: {[(r.kind, r.status, r.attempts) for r in finished.values()]}")
+    assert all(r.status == SyncRun.Status.SUCCEEDED for r in finished.values())
+    assert all(finished[pk].attempts == 2 for pk in killed)
+    assert SyncRun.objects.get(pk=top.pk).status == SyncRun.Status.SUCCEEDED
+    assert mirror_differences(hl, location) == [] and duplicates() == 0

@@ -20,6 +20,10 @@ longer than the margin (a slow answer, a starved CPU, a timeout), for the window
 `settle` moves the slot's time then. However late a request reaches HighLevel, the one that reuses its slot
 is sent a whole window after it arrived, so no window at HighLevel ever holds more than `limit`.
 
+Requests made inside `background()` (a statistics backfill) yield: while an ordinary request of the same
+bucket waits for a slot, they do not take one, so a location's tags refresh is not queued behind hundreds
+of one-day statistics requests. When nothing else waits they use every slot, so nothing is lost to it.
+
 Requests are counted per day in memory and stored with the daily figures (at most once a second per
 bucket); the stored day state is read at most every DAY_STATE_TTL seconds. So processes see each other's
 counts a few seconds late: the daily limit can be passed by that many seconds' worth of requests, which
@@ -30,10 +34,12 @@ remaining reaches the process that got it at once).
 from __future__ import annotations
 
 import bisect
+import contextlib
+import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -52,7 +58,21 @@ DEFAULT_MAX_WAIT = 120.0
 # Operations page and spares a write per request, except near the end of the quota, where every answer counts.
 DAILY_REPORT_EVERY = 1.0
 DAILY_REPORT_LOW = 0.05
+WANT_GRACE = 0.25  # an ordinary request's claim on the next free slot outlasts its wait by this much
 DAY_STATE_TTL = 5.0  # seconds a process trusts the stored day state it read (HighLevel's answers update it)
+
+
+_background: contextvars.ContextVar[bool] = contextvars.ContextVar("ratelimit_background", default=False)
+
+
+@contextlib.contextmanager
+def background() -> Iterator[None]:
+    """Requests made in this context (and in threads started with a copy of it) yield to ordinary ones."""
+    token = _background.set(True)
+    try:
+        yield
+    finally:
+        _background.reset(token)
 
 
 class RateLimiter(Protocol):
@@ -105,8 +125,13 @@ class BaseRateLimiter:
         self._counted_at: dict[str, float] = {}
 
     # -- storage hooks ------------------------------------------------------------------------------------
-    def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
-        """Claim a slot: (True, the claim's time) or (False, seconds until one may free)."""
+    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
+        """Claim a slot: (True, the claim's time) or (False, seconds until one may free). `yielding`: claim
+        nothing while an ordinary request waits (`_want`), and answer how long that lasts."""
+        raise NotImplementedError
+
+    def _want(self, key: str, until: float) -> None:
+        """An ordinary request waits for a slot of `key`: yielding claims take none before `until`."""
         raise NotImplementedError
 
     def _block_until(self, key: str, until: float) -> None:
@@ -149,14 +174,17 @@ class BaseRateLimiter:
                 f"daily quota of {key} spent", wait=_seconds_to_next_utc_day(now), status=None
             )
         waited = 0.0
+        yielding = _background.get()
         while True:
             now = self.clock()
-            claimed, value = self._try_claim(key, now)
+            claimed, value = self._try_claim(key, now, yielding=yielding)
             if claimed:
                 break
             wait = value
             if waited + wait > self.max_wait:
                 raise RateLimited(f"rate limit of {key} needs a {wait:.1f}s wait", wait=wait)
+            if not yielding:
+                self._want(key, now + wait + WANT_GRACE)
             # A hair over the computed wait, so float rounding cannot spin on an almost-free slot.
             pause = wait + 0.001
             self.sleep(pause)
@@ -261,6 +289,7 @@ class MemoryRateLimiter(BaseRateLimiter):
         self._lock = threading.Lock()
         self._log: dict[str, list[float]] = {}
         self._blocked: dict[str, float] = {}
+        self._wanted: dict[str, float] = {}
         self._days: dict[tuple[str, date], list[Any]] = {}
 
     def _trimmed(self, key: str, now: float) -> list[float]:
@@ -268,9 +297,9 @@ class MemoryRateLimiter(BaseRateLimiter):
         del log[:bisect.bisect_right(log, now - self.window)]
         return log
 
-    def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
+    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
         with self._lock:
-            blocked = self._blocked.get(key, 0.0)
+            blocked = max(self._blocked.get(key, 0.0), self._wanted.get(key, 0.0) if yielding else 0.0)
             if blocked > now:
                 return False, blocked - now
             log = self._log.setdefault(key, [])
@@ -287,6 +316,10 @@ class MemoryRateLimiter(BaseRateLimiter):
     def _block_until(self, key: str, until: float) -> None:
         with self._lock:
             self._blocked[key] = max(self._blocked.get(key, 0.0), until)
+
+    def _want(self, key: str, until: float) -> None:
+        with self._lock:
+            self._wanted[key] = max(self._wanted.get(key, 0.0), until)
 
     def _fill_free_slots(self, key: str, now: float) -> None:
         with self._lock:

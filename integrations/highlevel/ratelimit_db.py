@@ -22,12 +22,12 @@ def _retry_locked(method: Callable[..., Any]) -> Callable[..., Any]:
     database) instead of waiting out the busy timeout; such a statement changed nothing, so try again."""
 
     @functools.wraps(method)
-    def wrapper(self: DatabaseRateLimiter, *args: Any) -> Any:
+    def wrapper(self: DatabaseRateLimiter, *args: Any, **kwargs: Any) -> Any:
         from django.db import OperationalError
 
         for attempt in range(LOCKED_RETRIES):
             try:
-                return method(self, *args)
+                return method(self, *args, **kwargs)
             except OperationalError as exc:
                 if "locked" not in str(exc) or attempt == LOCKED_RETRIES - 1:
                     raise
@@ -50,6 +50,18 @@ CLAIM_SQL = (
     'ORDER BY "used_at", "slot" LIMIT 1) AND "used_at" <= %s'
 )
 OLDEST_SQL = 'SELECT MIN("used_at") FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" < %s'
+# A yielding claim (ratelimit.background) also needs the bucket's want row, a slot number past any ring, to
+# lie in the past: no ordinary request waits. Parameters: CLAIM_SQL's, then key, WANT_SLOT, now.
+WANT_SLOT = 2_147_483_647
+CLAIM_YIELDING_SQL = (
+    'UPDATE "integrations_ratelimitslot" SET "used_at" = %s WHERE "key" = %s AND "slot" = ('
+    'SELECT "slot" FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" < %s AND "used_at" <= %s '
+    'ORDER BY "used_at", "slot" LIMIT 1) AND "used_at" <= %s AND NOT EXISTS (SELECT 1 FROM '
+    '"integrations_ratelimitslot" WHERE "key" = %s AND "slot" = %s AND "used_at" > %s)'
+)
+WANTED_SQL = 'SELECT "used_at" FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" = %s'
+WANT_SQL = ('UPDATE "integrations_ratelimitslot" SET "used_at" = %s '
+            'WHERE "key" = %s AND "slot" = %s AND "used_at" < %s')
 # A settled claim (ratelimit.py): its slot counts from the end of its exchange. Parameters: used_at, key, limit,
 # claimed_at.
 MOVE_SQL = ('UPDATE "integrations_ratelimitslot" SET "used_at" = %s '
@@ -76,8 +88,9 @@ class DatabaseRateLimiter(BaseRateLimiter):
             return
         from integrations.models import RateLimitSlot
 
-        have = set(RateLimitSlot.objects.filter(key=key, slot__lt=self.limit).values_list("slot", flat=True))
-        missing = [RateLimitSlot(key=key, slot=i, used_at=0.0) for i in range(self.limit) if i not in have]
+        wanted = [*range(self.limit), WANT_SLOT]
+        have = set(RateLimitSlot.objects.filter(key=key, slot__in=wanted).values_list("slot", flat=True))
+        missing = [RateLimitSlot(key=key, slot=i, used_at=0.0) for i in wanted if i not in have]
         if missing:
             RateLimitSlot.objects.bulk_create(missing, ignore_conflicts=True)
         with self._ready_lock:
@@ -89,16 +102,24 @@ class DatabaseRateLimiter(BaseRateLimiter):
         return RateLimitSlot.objects.filter(key=key, slot__lt=self.limit)
 
     @_retry_locked
-    def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
+    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
         from django.db import connection
 
         self._ensure_ring(key)
         cutoff = now - self.window
+        claim, params = CLAIM_SQL, [now, key, key, self.limit, cutoff, cutoff]
+        if yielding:
+            claim, params = CLAIM_YIELDING_SQL, [*params, key, WANT_SLOT, now]
         with connection.cursor() as cursor:
             for _ in range(self.limit):
-                cursor.execute(CLAIM_SQL, [now, key, key, self.limit, cutoff, cutoff])
+                cursor.execute(claim, params)
                 if cursor.rowcount == 1:
                     return True, now
+                if yielding:
+                    cursor.execute(WANTED_SQL, [key, WANT_SLOT])
+                    wanted = cursor.fetchone()
+                    if wanted and wanted[0] > now:
+                        return False, wanted[0] - now
                 cursor.execute(OLDEST_SQL, [key, self.limit])
                 (first,) = cursor.fetchone()
                 if first is None:  # the ring was deleted under us (a flushed test database, a manual cleanup)
@@ -110,6 +131,14 @@ class DatabaseRateLimiter(BaseRateLimiter):
                     return False, max(0.001, first + self.window - now)
                 # A slot was free but another process claimed it first; look again.
         return False, 0.001
+
+    @_retry_locked
+    def _want(self, key: str, until: float) -> None:
+        from django.db import connection
+
+        self._ensure_ring(key)
+        with connection.cursor() as cursor:
+            cursor.execute(WANT_SQL, [until, key, WANT_SLOT, until])
 
     @_retry_locked
     def _move_claim(self, key: str, claimed_at: float, used_at: float) -> None:

@@ -12,13 +12,17 @@ from typing import Any
 
 from integrations.highlevel.ratelimit import BaseRateLimiter
 
-# KEYS: log (sorted set of claims), block (a float: no claim before it)
-# ARGV: now, window, limit, member, ttl_ms. Answers {1, "<claim time>"} or {0, "<seconds to wait>"}.
+# KEYS: log (sorted set of claims), block (a float: no claim before it), want (a float: no yielding claim
+# before it). ARGV: now, window, limit, member, ttl_ms, "1" for a yielding claim.
+# Answers {1, "<claim time>"} or {0, "<seconds to wait>"}.
 _CLAIM_LUA = """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
+if ARGV[6] == '1' then
+  blocked = math.max(blocked, tonumber(redis.call('GET', KEYS[3]) or '0'))
+end
 if blocked > now then
   return {0, string.format('%.17g', blocked - now)}
 end
@@ -92,22 +96,27 @@ class RedisRateLimiter(BaseRateLimiter):
         self._move = redis_client.register_script(_MOVE_LUA)
 
     def _keys(self, key: str) -> list[str]:
-        return [f"{self.prefix}:{key}:log", f"{self.prefix}:{key}:block"]
+        return [f"{self.prefix}:{key}:log", f"{self.prefix}:{key}:block", f"{self.prefix}:{key}:want"]
 
     def _ttl_ms(self, seconds: float) -> int:
         return math.ceil(seconds * 1000) + 1000
 
-    def _try_claim(self, key: str, now: float) -> tuple[bool, float]:
+    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
         claimed, value = self._claim(
             keys=self._keys(key),
-            args=[repr(now), repr(self.window), self.limit, uuid.uuid4().hex, self._ttl_ms(self.window)],
+            args=[repr(now), repr(self.window), self.limit, uuid.uuid4().hex, self._ttl_ms(self.window),
+                  "1" if yielding else "0"],
         )
         if int(claimed) == 1:
             return True, float(value)
         return False, max(0.001, float(value))
 
     def _block_until(self, key: str, until: float) -> None:
-        self._block(keys=self._keys(key), args=[repr(until), self._ttl_ms(until - self.clock())])
+        self._block(keys=self._keys(key)[:2], args=[repr(until), self._ttl_ms(until - self.clock())])
+
+    def _want(self, key: str, until: float) -> None:
+        log, _, want = self._keys(key)
+        self._block(keys=[log, want], args=[repr(until), self._ttl_ms(until - self.clock())])
 
     def _fill_free_slots(self, key: str, now: float) -> None:
         self._fill(keys=self._keys(key)[:1],

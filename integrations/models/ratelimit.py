@@ -8,7 +8,8 @@ class RateLimitSlot(models.Model):
 
     A request claims the least recently used slot whose `used_at` is older than the window with a
     conditional UPDATE (so it holds on SQLite, where SELECT FOR UPDATE does nothing): at most
-    `limit` requests can ever fall inside any window, across every process.
+    `limit` requests can ever fall inside any window, across every process. One more row per bucket, slot
+    2147483647, holds until when an ordinary request waits (background requests yield until then).
     """
 
     key = models.CharField(max_length=200)

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.bulk import rows_insert, rows_update
+from integrations.highlevel.ratelimit import background
 from integrations.highlevel.types import Statistics
 from integrations.models import Demographics, Event, SocialAccount, StatisticsPoint
 from integrations.sync.accounts import accounts_refresh
@@ -65,6 +66,13 @@ def statistics_window(ctx: RunContext, profile_id: str, today: date) -> tuple[da
 
 
 def statistics_refresh(ctx: RunContext) -> None:
+    # Hundreds of one-day requests on a first fill: they yield the location's rate limit to its tags and
+    # accounts refreshes whenever those wait for it (ratelimit.background), and use it all otherwise.
+    with background():
+        _statistics_refresh(ctx)
+
+
+def _statistics_refresh(ctx: RunContext) -> None:
     location = ctx.location
     accounts = SocialAccount.objects.filter(location=location, removed_at__isnull=True).exclude(profile_id="")
     if not accounts.exists() and not SocialAccount.objects.filter(location=location).exists():

@@ -15,6 +15,7 @@ from integrations.highlevel.ratelimit import (
     DatabaseRateLimiter,
     MemoryRateLimiter,
     RedisRateLimiter,
+    background,
     bucket_key,
     get_rate_limiter,
     reset_rate_limiter,
@@ -214,7 +215,8 @@ def test_the_database_ring_has_one_row_per_slot(db):
     limiter = DatabaseRateLimiter(limit=7, window=10.0, clock=clock, sleep=clock.sleep)
     for _ in range(7):
         limiter.acquire("k")
-    assert RateLimitSlot.objects.filter(key="k").count() == 7
+    assert RateLimitSlot.objects.filter(key="k", slot__lt=7).count() == 7
+    assert RateLimitSlot.objects.filter(key="k").count() == 8  # and the row that says an ordinary request waits
     # a second process (a new instance) shares the same ring
     other = DatabaseRateLimiter(limit=7, window=10.0, clock=clock, sleep=clock.sleep)
     before = clock.now
@@ -243,7 +245,7 @@ def test_a_ring_deleted_under_a_running_limiter_is_rebuilt(db):
     limiter.acquire("k")
     RateLimitSlot.objects.all().delete()
     limiter.acquire("k")
-    assert RateLimitSlot.objects.filter(key="k").count() == 3
+    assert RateLimitSlot.objects.filter(key="k", slot__lt=3).count() == 3
 
 
 def test_random_traffic_never_exceeds_the_limit_in_any_window(make_limiter):
@@ -350,3 +352,34 @@ def test_a_claim_read_with_a_stale_clock_is_settled_on_its_own(make_limiter):
     assert clock.now - first == pytest.approx(10.5, abs=0.01)
     limiter.acquire("k")  # the second, 10 s after the second answer
     assert clock.now - first == pytest.approx(13.0, abs=0.01)
+
+
+def test_a_background_request_yields_the_free_slot_to_an_ordinary_one_that_waits(make_limiter):
+    limiter, clock, _claims = make_limiter(limit=1, window=10.0, margin=0.0)
+    with background():
+        limiter.acquire("k")  # a statistics backfill holds the only slot
+    tried = []
+    wait_for_the_slot = limiter.sleep
+
+    def meanwhile(seconds: float) -> None:
+        # The ordinary request waits for the slot; when it frees, a background one asks first.
+        wait_for_the_slot(seconds)
+        if not tried:
+            tried.append(clock.now)
+            limiter.max_wait = 0.0
+            with background(), pytest.raises(errors.RateLimited):
+                limiter.acquire("k")
+            limiter.max_wait = 120.0
+
+    limiter.sleep = meanwhile
+    claimed = limiter.acquire("k")
+    assert tried and claimed == pytest.approx(START + 10.0, abs=0.01)  # the ordinary request got it
+
+
+def test_background_requests_use_every_slot_while_no_ordinary_one_waits(make_limiter):
+    limiter, clock, claims = make_limiter(limit=10, window=10.0)
+    with background():
+        for _ in range(35):
+            limiter.acquire("k")
+    assert max_in_any_window(claims, 10.0) == 10
+    assert clock.now - START == pytest.approx(30.0, abs=0.1)  # as fast as ordinary ones (the burst test)

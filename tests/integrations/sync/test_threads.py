@@ -11,7 +11,9 @@ from itertools import pairwise
 import pytest
 
 from integrations import logcontext
+from integrations.highlevel.ratelimit import reset_rate_limiter
 from integrations.models import ApiCall, Location, StatisticsPoint, SyncRun
+from integrations.sync.demo import sandbox_agency_connect
 from integrations.sync.lanes import in_lanes
 from integrations.sync.services import location_plan, units_execute
 from tests.faults.checks import mirror_differences
@@ -91,3 +93,26 @@ def test_a_batch_runs_its_units_side_by_side(hl, agency, threads_on):
     runs = list(SyncRun.objects.filter(pk__in=[u.pk for u in units]))
     assert max(r.started_at for r in runs) < min(r.finished_at for r in runs)  # all three ran at one moment
     assert len({r.worker for r in runs}) == 3  # each under its own lease owner
+
+
+def test_a_locations_tags_are_not_queued_behind_its_statistics_backfill(hl, threads_on, settings):
+    # A small limit that binds (10 requests a second), a statistics backfill of two weeks of one-day
+    # requests, and the same location's tags refresh beside it: the tags take the slots they wait for.
+    hl.reset(locations=1, tags=150, days=30, burst_limit=10, burst_window_ms=1000)
+    settings.HIGHLEVEL_BURST_LIMIT, settings.HIGHLEVEL_BURST_WINDOW_SECONDS = 10, 1.0
+    settings.SYNC_STATISTICS_HORIZON_DAYS, settings.SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = 30, 14
+    reset_rate_limiter()
+    connection = sandbox_agency_connect(hl, redirect_uri="http://testserver/connections/oauth/callback/")
+    location = Location.objects.get(connection=connection)
+    _, (accounts,) = location_plan(location, kinds=["accounts"])
+    units_execute(run_ids=[accounts.pk])
+    units = [location_plan(location, kinds=[kind])[1][0] for kind in ("statistics", "tags")]
+    assert units_execute(run_ids=[u.pk for u in units]) == {"succeeded": 2}
+    statistics, tags = (SyncRun.objects.get(pk=u.pk) for u in units)
+    took = {run.kind: (run.finished_at - run.started_at).total_seconds() for run in (statistics, tags)}
+    requests = {run.kind: ApiCall.objects.filter(run_id=run.pk).count() for run in (statistics, tags)}
+    print(f"\nbeside a backfill: {took} s, {requests} requests")
+    assert requests["statistics"] > 5 * requests["tags"]
+    # At the limit the backfill takes its requests' worth of seconds; the tags a fraction of that, not
+    # their share of the slots among the backfill's lanes.
+    assert took["tags"] < took["statistics"] / 3

@@ -8,6 +8,8 @@ class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from integrations.db import forked_children_open_their_own_connections
         from integrations.schedules import ensure_schedules
 
+        forked_children_open_their_own_connections()
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="integrations.ensure_schedules")

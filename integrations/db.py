@@ -11,9 +11,17 @@ thread keeps its connection across that call rather than risk waiting for one wi
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from typing import Any
 
 from django.db import connections
+
+# What a forked child inherited from its parent: pools and connections whose sockets the parent still uses.
+# The child keeps them referenced and never closes them (closing, or freeing, would end the parent's
+# sessions with a Terminate message) and opens its own. Django 5.2 does not do this yet (ticket #31637).
+_INHERITED: list[Any] = []
 
 
 def connections_give_back(*, pooled_only: bool = True) -> None:
@@ -32,3 +40,21 @@ def idle(seconds: float) -> None:
     limiter and the token refresh's wait, so a thread waiting for a slot or a retry holds none."""
     connections_give_back()
     time.sleep(seconds)
+
+
+def _forget_inherited_connections() -> None:
+    for connection in connections.all(initialized_only=True):
+        if connection.vendor != "sqlite" and connection.connection is not None:
+            _INHERITED.append(connection.connection)
+            connection.connection = None
+    postgresql = sys.modules.get("django.db.backends.postgresql.base")
+    if postgresql is not None:
+        _INHERITED.extend(postgresql.DatabaseWrapper._connection_pools.values())
+        postgresql.DatabaseWrapper._connection_pools.clear()
+
+
+def forked_children_open_their_own_connections() -> None:
+    """django-q2 forks its workers from a process that has used the database: with a pool, the children
+    would otherwise take the parent's pooled connections and talk over its sockets (seen as "can't change
+    'autocommit' now: connection in transaction status INTRANS" in the pusher)."""
+    os.register_at_fork(after_in_child=_forget_inherited_connections)

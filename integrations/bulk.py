@@ -22,7 +22,8 @@ REMEMBERED = (datetime, date, int, type(None))  # hashable, often repeated, and 
 
 def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]], *,
                 ignore_conflicts: bool = False) -> int:
-    """INSERT one row per tuple of values (in the order of `names`); answers how many were sent."""
+    """INSERT one row per tuple of values (in the order of `names`); answers how many were sent. On
+    PostgreSQL a COPY, or (ignoring conflicts) an INSERT of arrays; elsewhere INSERTs of many rows each."""
     rows = list(rows)
     if not rows:
         return 0
@@ -36,6 +37,13 @@ def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
     head = f"{insert} {quote(model._meta.db_table)} ({columns})"
     suffix = connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
     prepare = _preparers(fields, connection)
+    if connection.vendor == "postgresql" and not ignore_conflicts:
+        # COPY: the driver formats rows in C, where a statement's parameters are quoted one by one in Python.
+        with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(
+                f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([prep(value) for prep, value in zip(prepare, row, strict=True)])
+        return len(rows)
     size = max(1, min(MAX_ROWS_PER_STATEMENT, connection.ops.bulk_batch_size(fields, rows)))
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):

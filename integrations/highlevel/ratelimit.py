@@ -131,7 +131,8 @@ class BaseRateLimiter:
         raise NotImplementedError
 
     def _want(self, key: str, until: float) -> None:
-        """An ordinary request waits for a slot of `key`: yielding claims take none before `until`."""
+        """An ordinary request waits for a slot of `key`: yielding claims take none before `until` (0: the
+        waiting is over; another ordinary request still waiting says so again at its next try)."""
         raise NotImplementedError
 
     def _block_until(self, key: str, until: float) -> None:
@@ -179,6 +180,8 @@ class BaseRateLimiter:
             now = self.clock()
             claimed, value = self._try_claim(key, now, yielding=yielding)
             if claimed:
+                if waited and not yielding:
+                    self._want(key, 0.0)  # served: background requests may claim again at once
                 break
             wait = value
             if waited + wait > self.max_wait:
@@ -319,7 +322,7 @@ class MemoryRateLimiter(BaseRateLimiter):
 
     def _want(self, key: str, until: float) -> None:
         with self._lock:
-            self._wanted[key] = max(self._wanted.get(key, 0.0), until)
+            self._wanted[key] = max(self._wanted.get(key, 0.0), until) if until else 0.0
 
     def _fill_free_slots(self, key: str, now: float) -> None:
         with self._lock:

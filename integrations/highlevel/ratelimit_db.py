@@ -62,6 +62,8 @@ CLAIM_YIELDING_SQL = (
 WANTED_SQL = 'SELECT "used_at" FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" = %s'
 WANT_SQL = ('UPDATE "integrations_ratelimitslot" SET "used_at" = %s '
             'WHERE "key" = %s AND "slot" = %s AND "used_at" < %s')
+UNWANT_SQL = 'UPDATE "integrations_ratelimitslot" SET "used_at" = 0 WHERE "key" = %s AND "slot" = %s'
+
 # A settled claim (ratelimit.py): its slot counts from the end of its exchange. Parameters: used_at, key, limit,
 # claimed_at.
 MOVE_SQL = ('UPDATE "integrations_ratelimitslot" SET "used_at" = %s '
@@ -138,7 +140,10 @@ class DatabaseRateLimiter(BaseRateLimiter):
 
         self._ensure_ring(key)
         with connection.cursor() as cursor:
-            cursor.execute(WANT_SQL, [until, key, WANT_SLOT, until])
+            if until:
+                cursor.execute(WANT_SQL, [until, key, WANT_SLOT, until])
+            else:
+                cursor.execute(UNWANT_SQL, [key, WANT_SLOT])
 
     @_retry_locked
     def _move_claim(self, key: str, claimed_at: float, used_at: float) -> None:

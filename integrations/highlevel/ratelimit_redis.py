@@ -116,6 +116,9 @@ class RedisRateLimiter(BaseRateLimiter):
 
     def _want(self, key: str, until: float) -> None:
         log, _, want = self._keys(key)
+        if not until:
+            self.redis.delete(want)
+            return
         self._block(keys=[log, want], args=[repr(until), self._ttl_ms(until - self.clock())])
 
     def _fill_free_slots(self, key: str, now: float) -> None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
+from integrations.bulk import instances_insert, rows_insert, rows_update
 from integrations.highlevel.client import DETAILS_BATCH
 from integrations.highlevel.errors import BadResponse
 from integrations.highlevel.types import Tag as ApiTag
@@ -22,6 +24,8 @@ from integrations.sync import posts
 from integrations.sync.lanes import in_lanes
 from integrations.sync.runs import RunContext
 from integrations.sync.upsert import BATCH, Writes, assign, batched, chunks, fingerprint
+
+DETAIL_FIELDS = ("tag", "data", "fetched_at", "changed_at")
 
 
 class IncompleteListing(Exception):
@@ -37,7 +41,7 @@ def tags_refresh(ctx: RunContext) -> None:
     baseline = location.tags_baselined_at is None
     now = timezone.now()
     seen: set[str] = set()
-    need_details: list[str] = []
+    need_details: list[tuple[str, str]] = []
     estimate = Tag.objects.filter(location=location, removed_at__isnull=True).count()
     listing = ctx.client.iter_tags(location.location_id)
     try:
@@ -72,16 +76,21 @@ def _listed_fields(tag: ApiTag) -> dict[str, Any]:
 
 
 def _event(writes: Writes, ctx: RunContext, kind: str, row: Tag, now: datetime, **payload: Any) -> None:
+    writes.events.append(_tag_event(ctx, kind, row.tag_id, row.name, now, **payload))
+
+
+def _tag_event(ctx: RunContext, kind: str, tag_id: str, name: str, now: datetime, **payload: Any) -> Event:
     location = ctx.location
-    writes.event(
+    return Event(
         type=kind, occurred_at=now, location_id=location.pk, connection_id=location.connection_id,
-        subject_id=row.tag_id, run_id=ctx.run.pk,
-        payload={"location_id": location.location_id, "tag_id": row.tag_id, "name": row.name, **payload},
+        subject_id=tag_id, run_id=ctx.run.pk,
+        payload={"location_id": location.location_id, "tag_id": tag_id, "name": name, **payload},
     )
 
 
-def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: datetime) -> list[str]:
-    """Upsert one batch of listed tags; answer the ids whose details are due."""
+def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: datetime
+                 ) -> list[tuple[str, str]]:
+    """Upsert one batch of listed tags; answer (id, fingerprint of its listing) of the tags whose details are due."""
     location = ctx.location
     existing = {t.tag_id: t for t in Tag.objects.filter(location=location, tag_id__in=[t.id for t in batch])}
     writes = Writes(Tag)
@@ -110,8 +119,9 @@ def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: d
                 _tag_change_event(writes, ctx, row, now, before, changed)
             else:
                 ctx.count("unchanged")
-        if not api_tag.deleted and row.details_for != fingerprint(api_tag.raw):
-            need_details.append(api_tag.id)
+        listed = fingerprint(api_tag.raw)
+        if not api_tag.deleted and row.details_for != listed:
+            need_details.append((api_tag.id, listed))
     ctx.wrote(writes.commit())
     return need_details
 
@@ -146,8 +156,9 @@ def _mark_absent_removed(ctx: RunContext, seen: set[str], *, now: datetime) -> i
     return len(absent)
 
 
-def _fetch_details(ctx: RunContext, tag_ids: list[str], *, baseline: bool, done: int, total: int) -> None:
+def _fetch_details(ctx: RunContext, due: list[tuple[str, str]], *, baseline: bool, done: int, total: int) -> None:
     """One request's worth of ids at a time, fetched in lanes, each batch stored as it comes."""
+    listed = dict(due)
 
     def fetch(ids: list[str]) -> list[ApiTag]:
         try:
@@ -156,28 +167,34 @@ def _fetch_details(ctx: RunContext, tag_ids: list[str], *, baseline: bool, done:
             _record_bad(ctx, exc)
             return list(exc.partial or [])
 
-    for ids, details in in_lanes(fetch, list(chunks(tag_ids, DETAILS_BATCH))):
-        _save_details(ctx, details, baseline=baseline)
+    for ids, details in in_lanes(fetch, list(chunks(list(listed), DETAILS_BATCH))):
+        _save_details(ctx, details, listed, baseline=baseline)
         done += len(ids)
         ctx.progress(done, total)
 
 
-def _save_details(ctx: RunContext, details: list[ApiTag], *, baseline: bool) -> None:
+def _save_details(ctx: RunContext, details: list[ApiTag], listed: dict[str, str], *, baseline: bool) -> None:
+    """Store what the details endpoint answered, and on each tag the fingerprint of the listing it answers."""
     now = timezone.now()
-    rows = {t.tag_id: t for t in Tag.objects.filter(location=ctx.location, tag_id__in=[d.id for d in details])}
-    stored = {d.tag_id: d for d in TagDetail.objects.filter(tag__in=rows.values())}
-    detail_writes, tag_writes = Writes(TagDetail), Writes(Tag)
+    tags = {tag_id: (pk, name, details_for) for tag_id, pk, name, details_for in Tag.objects.filter(
+        location=ctx.location, tag_id__in=[d.id for d in details]).values_list("tag_id", "pk", "name", "details_for")}
+    stored = {tag_pk: (pk, data) for pk, tag_pk, data in TagDetail.objects.filter(
+        tag_id__in=[pk for pk, _, _ in tags.values()]).values_list("pk", "tag_id", "data")}
+    creates, updates, answered, events = [], [], [], []
     for detail in details:
-        row = rows.get(detail.id)
-        if row is None:
+        if detail.id not in tags:
             continue
-        current = stored.get(row.pk)
+        tag_pk, name, details_for = tags[detail.id]
+        current = stored.get(tag_pk)
         if current is None:
-            detail_writes.create(TagDetail(tag=row, data=detail.raw, fetched_at=now, changed_at=now))
-        elif current.data != detail.raw:
-            current.data, current.fetched_at, current.changed_at = detail.raw, now, now
-            detail_writes.update(current, ["data", "fetched_at", "changed_at"])
+            creates.append((tag_pk, detail.raw, now, now))
+        elif current[1] != detail.raw:
+            updates.append((current[0], detail.raw, now, now))
             if not baseline:
-                _event(detail_writes, ctx, Event.Type.TAG_DETAILS_UPDATED, row, now)
-        tag_writes.update(row, assign(row, {"details_for": fingerprint(row.raw)}))
-    ctx.wrote(detail_writes.commit() + tag_writes.commit())
+                events.append(_tag_event(ctx, Event.Type.TAG_DETAILS_UPDATED, detail.id, name, now))
+        if detail.id in listed and details_for != listed[detail.id]:
+            answered.append((tag_pk, listed[detail.id]))
+    with transaction.atomic():
+        written = rows_insert(TagDetail, DETAIL_FIELDS, creates) + rows_update(TagDetail, DETAIL_FIELDS[1:], updates)
+        written += rows_update(Tag, ("details_for",), answered) + instances_insert(events)
+    ctx.wrote(written)

@@ -65,10 +65,10 @@ def test_instances_round_trip_json_and_defaults(location):
     assert instances_insert([]) == 0 and instances_update([], ["raw"]) == 0
 
 
-def test_many_rows_go_in_several_statements_within_the_databases_parameter_limit(location):
+def test_many_rows_go_in_a_few_statements_not_one_a_row(location):
     rows = [(location.pk, "", "facebook", "reach", date(2020, 1, 1) + timedelta(days=n), float(n), AT)
             for n in range(1200)]
     with CaptureQueriesContext(connection) as queries:
         assert rows_insert(StatisticsPoint, FIELDS, rows) == 1200
-    assert 3 <= len(queries) < 1200  # batches, not a statement per row
+    assert len(queries) < 20  # a COPY, or batches within the parameter limit: not a statement per row
     assert sorted(StatisticsPoint.objects.values_list("value", flat=True)) == [float(n) for n in range(1200)]

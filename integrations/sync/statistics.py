@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from integrations.bulk import rows_insert, rows_update
@@ -220,10 +220,7 @@ def _store(ctx: RunContext, scope: str, answer: Statistics, first_day: date) -> 
 def _upsert_points(ctx: RunContext, scope: str, days: list[date], series_list) -> None:
     """Write each (platform, metric, series aligned with days) that differs from what is stored."""
     now = timezone.now()
-    existing = {(platform, metric, day): (pk, value) for pk, platform, metric, day, value in
-                StatisticsPoint.objects.filter(location=ctx.location, profile_id=scope, day__gte=days[0],
-                                               day__lte=days[-1])
-                .values_list("pk", "platform", "metric", "day", "value")}
+    existing = _stored_points(ctx.location.pk, scope, days[0], days[-1])
     creates: dict[tuple[str, str, date], float | None] = {}
     updates = []
     for platform, metric, series in series_list:
@@ -246,6 +243,22 @@ def _upsert_points(ctx: RunContext, scope: str, days: list[date], series_list) -
     ctx.count("created", len(creates))
     ctx.count("updated", len(updates))
     ctx.wrote(len(creates) + len(updates))
+
+
+# Read once per HighLevel answer: plain SQL spares the ORM's compiling (the covering index answers it).
+POINTS_SQL = ('SELECT "id", "platform", "metric", "day", "value" FROM "integrations_statisticspoint" '
+              'WHERE "location_id" = %s AND "profile_id" = %s AND "day" >= %s AND "day" <= %s')
+
+
+def _stored_points(location_id: int, scope: str, first: date, last: date) -> dict[tuple[str, str, date], tuple]:
+    """{(platform, metric, day): (id, value)} of what is stored for the scope's days."""
+    adapt = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(POINTS_SQL, [location_id, scope, adapt(first), adapt(last)])
+        rows = cursor.fetchall()
+    # SQLite answers a day as its text.
+    return {(platform, metric, day if isinstance(day, date) else date.fromisoformat(day)): (pk, value)
+            for pk, platform, metric, day, value in rows}
 
 
 def _store_demographics(ctx: RunContext, scope: str, answer: Statistics, start: date, end: date,

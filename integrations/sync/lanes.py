@@ -30,6 +30,7 @@ from integrations.db import connections_give_back
 T = TypeVar("T")
 R = TypeVar("R")
 DEFAULT_LANES = 8
+READ_AHEAD = 2  # x lanes: fetched answers waiting for the caller to store them, at most
 
 
 def lanes_setting() -> int:
@@ -39,9 +40,11 @@ def lanes_setting() -> int:
 def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None = None) -> Iterator[tuple[T, R]]:
     """(item, `fetch(item)`) for every item, up to `lanes` fetching at once, yielded in the items' order.
 
-    The first exception stops handing out items; it is raised where its item would have been yielded,
-    after the items before it (handed out earlier, the queue being in order). Leaving the loop early also
-    stops the lanes; either way every lane has ended when this generator has.
+    At most READ_AHEAD x `lanes` answers wait for the caller at any time, however slowly it stores them (a
+    location of 100,000 tags must not hold its details in memory). The first exception stops handing out
+    items; it is raised where its item would have been yielded, after the items before it (handed out
+    earlier, the queue being in order). Leaving the loop early also stops the lanes; either way every lane
+    has ended when this generator has.
     """
     todo = list(items)
     count = min(lanes or lanes_setting(), len(todo)) if getattr(settings, "SYNC_THREADS", True) else 1
@@ -55,6 +58,8 @@ def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None =
     results: dict[int, tuple[bool, object]] = {}
     ready = threading.Condition()
     stop = threading.Event()
+    consumed = [0]  # items yielded so far; lanes fetch at most READ_AHEAD x count beyond them
+    ahead = READ_AHEAD * count
 
     def lane() -> None:
         try:
@@ -62,6 +67,10 @@ def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None =
                 try:
                     index, item = pending.get_nowait()
                 except queue.Empty:
+                    return
+                with ready:  # answers waiting to be stored are held in memory: not too many of them
+                    ready.wait_for(lambda index=index: stop.is_set() or index < consumed[0] + ahead)
+                if stop.is_set():
                     return
                 try:
                     outcome: tuple[bool, object] = (True, fetch(item))
@@ -88,11 +97,15 @@ def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None =
                     connections_give_back()  # the caller's, while it waits for the lanes
                 ready.wait_for(lambda index=index: index in results)
                 ok, value = results.pop(index)
+                consumed[0] = index + 1
+                ready.notify_all()
             if not ok:
                 raise value  # type: ignore[misc]
             yield item, value  # type: ignore[misc]
     finally:
-        stop.set()
+        with ready:
+            stop.set()
+            ready.notify_all()
         for thread in threads:
             thread.join()
 

@@ -3,9 +3,9 @@ per-connection schedules.
 
 django-q2 runs one task per worker process at a time, and a unit spends its time waiting (on HighLevel's
 answers and on its location's rate limit). So units enqueued together (a location's kinds, a connection's or
-every location) go out in batches, one per worker, and a worker runs its batch's units side by side on
-threads (services.units_execute): a two-worker cluster then keeps dozens of locations at their own rate
-limits, where one unit per task would sync two at a time while the rest queued.
+every location) go out in batches, one per worker of the running clusters, and a worker runs its batch's
+units side by side on threads (services.units_execute): a two-worker cluster then keeps dozens of locations
+at their own rate limits, where one unit per task would sync two at a time while the rest queued.
 
 Schedules, kept idempotently by name (integrations/schedules.py calls `wanted_sync_schedules`):
 - `tagscope.sync.tags.connection-<id>`: every `Connection.tags_every_minutes` (default 15)
@@ -17,12 +17,14 @@ location. Connections that cannot sync (disconnected, revoked) get none; stale o
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 
+log = logging.getLogger(__name__)
 PREFIX = "tagscope.sync."
 KIND_FIELDS = {"tags": "tags_every_minutes", "statistics": "statistics_every_minutes",
                "accounts": "accounts_every_minutes"}
@@ -44,6 +46,20 @@ def batches_plan(run_ids: list[int], *, per_task: int, workers: int) -> list[lis
     return [run_ids[start::count] for start in range(count)]
 
 
+def cluster_workers() -> int:
+    """Worker processes of every running cluster, on every machine (django-q2's own status, as `qinfo`
+    reads it); this process's Q_WORKERS when no cluster reports one."""
+    from django.conf import settings
+    from django_q.status import Stat
+
+    try:
+        running = sum(len(stat.workers) for stat in Stat.get_all())
+    except Exception:  # an unreachable broker or cache: the health check reports it; plan as configured
+        log.warning("could not read the clusters' status; planning batches for Q_WORKERS", exc_info=True)
+        running = 0
+    return running or int(settings.Q_CLUSTER.get("workers") or 1)
+
+
 def enqueue_units(run_ids: list[int]) -> None:
     """Hand several units to workers at once: in batches that one worker task runs side by side
     (`sync_units`, services.units_execute), so a cluster of a few workers keeps many locations busy."""
@@ -51,7 +67,7 @@ def enqueue_units(run_ids: list[int]) -> None:
     from django_q.tasks import async_task
 
     for batch in batches_plan(list(run_ids), per_task=int(getattr(settings, "SYNC_UNITS_PER_TASK", 32)),
-                              workers=int(settings.Q_CLUSTER.get("workers") or 1)):
+                              workers=cluster_workers()):
         if len(batch) == 1:
             enqueue_unit(batch[0])
         else:

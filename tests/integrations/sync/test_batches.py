@@ -3,7 +3,9 @@ SYNC_UNITS_PER_TASK), dealt round-robin, a lone unit as its own task."""
 
 from __future__ import annotations
 
-from integrations.sync.scheduling import UNIT_TASK, UNITS_TASK, batches_plan, enqueue_units
+from types import SimpleNamespace
+
+from integrations.sync.scheduling import UNIT_TASK, UNITS_TASK, batches_plan, cluster_workers, enqueue_units
 
 
 def test_a_batch_per_worker_dealt_round_robin():
@@ -24,7 +26,16 @@ def test_never_more_batches_than_units():
 def test_enqueue_sends_batches_to_the_units_task_and_a_lone_unit_to_the_unit_task(monkeypatch, settings):
     sent = []
     monkeypatch.setattr("django_q.tasks.async_task", lambda func, *args, **kwargs: sent.append((func, args)))
-    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 2}
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 2}  # no cluster reports: as configured
     settings.SYNC_UNITS_PER_TASK = 32
     enqueue_units([11, 12, 13])
     assert sent == [(UNITS_TASK, ([11, 13],)), (UNIT_TASK, (12,))]
+
+
+def test_batches_are_planned_for_every_running_clusters_workers(monkeypatch, settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 2}
+    monkeypatch.setattr("django_q.status.Stat.get_all", lambda: [SimpleNamespace(workers=[1, 2, 3]),
+                                                                 SimpleNamespace(workers=[4, 5])])
+    assert cluster_workers() == 5
+    monkeypatch.setattr("django_q.status.Stat.get_all", lambda: [])
+    assert cluster_workers() == 2

@@ -14,7 +14,7 @@ from integrations import logcontext
 from integrations.highlevel.ratelimit import reset_rate_limiter
 from integrations.models import ApiCall, Location, StatisticsPoint, SyncRun
 from integrations.sync.demo import sandbox_agency_connect
-from integrations.sync.lanes import in_lanes
+from integrations.sync.lanes import READ_AHEAD, in_lanes
 from integrations.sync.services import location_plan, units_execute
 from tests.faults.checks import mirror_differences
 
@@ -36,6 +36,24 @@ def test_lanes_fetch_side_by_side_and_yield_in_order(threads_on):
         return n * n
 
     assert list(in_lanes(fetch, range(4), lanes=4)) == [(n, n * n) for n in range(4)]
+
+
+def test_lanes_fetch_no_further_ahead_than_the_caller_stores(threads_on):
+    fetched: list[int] = []
+    changed = threading.Condition()
+
+    def fetch(n: int) -> int:
+        with changed:
+            fetched.append(n)
+            changed.notify_all()
+        return n
+
+    bound = READ_AHEAD * 4
+    for item, _ in in_lanes(fetch, range(100), lanes=4):
+        with changed:  # the caller is slow: the lanes fetch all they may meanwhile, and no more
+            changed.wait_for(lambda item=item: len(fetched) >= min(100, item + 1 + bound), timeout=10)
+            assert len(fetched) <= item + 1 + bound
+    assert sorted(fetched) == list(range(100))
 
 
 def test_lanes_raise_the_first_failure_after_the_items_before_it(threads_on):

@@ -36,7 +36,7 @@ def _top_tags(location_pks: list[int], weeks: Weeks) -> dict[int, list[dict[str,
         if len(top.setdefault(row["location_id"], [])) < TOP_TAGS:
             top[row["location_id"]].append(row)
     wanted = [(r["location_id"], r["tag_id"]) for rows_ in top.values() for r in rows_]
-    tags = Tag.objects.filter(location_id__in=location_pks, tag_id__in=[tag_id for _, tag_id in wanted])
+    tags = Tag.objects.filter(location_id__in=location_pks, tag_id__in=[tag_id for _, tag_id in wanted]).order_by()
     names = {(loc, tag_id): name for loc, tag_id, name in tags.values_list("location_id", "tag_id", "name")}
     for rows_ in top.values():
         for row in rows_:

@@ -43,7 +43,7 @@ def posts_refresh(ctx: RunContext) -> None:
         for line in exc.problems:
             ctx.problem(line, exc.trace_id)
         return
-    gone = [pk for pk, post_id, when in Post.objects.filter(location=location)
+    gone = [pk for pk, post_id, when in Post.objects.filter(location=location).order_by()
             .values_list("pk", "post_id", "scheduled_at") if post_id not in seen and when and start <= when <= end]
     for pks in chunks(gone, BATCH):
         with transaction.atomic():
@@ -63,7 +63,8 @@ def _fields(post: ApiPost) -> dict[str, Any]:
 
 def _save(ctx: RunContext, batch: list[ApiPost], now: datetime) -> None:
     location = ctx.location
-    existing = {p.post_id: p for p in Post.objects.filter(location=location, post_id__in=[p.id for p in batch])}
+    existing = {p.post_id: p for p in Post.objects.filter(  # unordered: found through (location, post_id)
+        location=location, post_id__in=[p.id for p in batch]).order_by()}
     writes = Writes(Post, with_ids=True)  # new posts are linked to their tags below
     relink: list[Post] = []
     for api_post in batch:

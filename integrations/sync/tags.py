@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.bulk import instances_insert, rows_insert, rows_update
@@ -26,6 +27,13 @@ from integrations.sync.runs import RunContext
 from integrations.sync.upsert import BATCH, Writes, assign, batched, chunks, fingerprint
 
 DETAIL_FIELDS = ("tag", "data", "fetched_at", "changed_at")
+
+
+def tags_by_id(location: Location, tag_ids: list[str]) -> QuerySet[Tag]:
+    """The location's tags with these HighLevel ids, unordered: Tag's default ordering (by name) made
+    SQLite walk the (location, name) index through every tag of the location for each batch, so a
+    100,000-tag sync took 250 s instead of 25; unordered, it finds each through (location, tag_id)."""
+    return Tag.objects.filter(location=location, tag_id__in=tag_ids).order_by()
 
 
 class IncompleteListing(Exception):
@@ -92,7 +100,7 @@ def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: d
                  ) -> list[tuple[str, str]]:
     """Upsert one batch of listed tags; answer (id, fingerprint of its listing) of the tags whose details are due."""
     location = ctx.location
-    existing = {t.tag_id: t for t in Tag.objects.filter(location=location, tag_id__in=[t.id for t in batch])}
+    existing = {t.tag_id: t for t in tags_by_id(location, [t.id for t in batch])}
     writes = Writes(Tag)
     need_details = []
     for api_tag in batch:
@@ -143,11 +151,11 @@ def _tag_change_event(
 def _mark_absent_removed(ctx: RunContext, seen: set[str], *, now: datetime) -> int:
     """After a complete listing only: active tags it did not contain become removed."""
     location = ctx.location
-    active = Tag.objects.filter(location=location, removed_at__isnull=True)
+    active = Tag.objects.filter(location=location, removed_at__isnull=True).order_by()
     absent = [pk for pk, tag_id in active.values_list("pk", "tag_id").iterator(chunk_size=2000) if tag_id not in seen]
     for pks in chunks(absent, BATCH):
         writes = Writes(Tag)
-        for row in Tag.objects.filter(pk__in=pks):
+        for row in Tag.objects.filter(pk__in=pks).order_by():
             row.removed_at = now
             writes.update(row, ["removed_at"])
             _event(writes, ctx, Event.Type.TAG_REMOVED, row, now, deleted=False, removed_at=now.isoformat())
@@ -176,8 +184,8 @@ def _fetch_details(ctx: RunContext, due: list[tuple[str, str]], *, baseline: boo
 def _save_details(ctx: RunContext, details: list[ApiTag], listed: dict[str, str], *, baseline: bool) -> None:
     """Store what the details endpoint answered, and on each tag the fingerprint of the listing it answers."""
     now = timezone.now()
-    tags = {tag_id: (pk, name, details_for) for tag_id, pk, name, details_for in Tag.objects.filter(
-        location=ctx.location, tag_id__in=[d.id for d in details]).values_list("tag_id", "pk", "name", "details_for")}
+    tags = {tag_id: (pk, name, details_for) for tag_id, pk, name, details_for in tags_by_id(
+        ctx.location, [d.id for d in details]).values_list("tag_id", "pk", "name", "details_for")}
     stored = {tag_pk: (pk, data) for pk, tag_pk, data in TagDetail.objects.filter(
         tag_id__in=[pk for pk, _, _ in tags.values()]).values_list("pk", "tag_id", "data")}
     creates, updates, answered, events = [], [], [], []

@@ -76,6 +76,20 @@ def test_a_run_shows_its_timeline_errors_trace_ids_and_calls(admin_http, world):
     assert f'action="/operations/runs/{failed.pk}/retry/"' in html
 
 
+def test_the_list_shows_non_zero_counts_and_a_trace_id_only_beside_something_wrong(admin_http, world):
+    clean = world["run"](world["a"], S, kind="statistics", trace_ids=["tr-clean"],
+                         counts={"created": 0, "unchanged": 3, "rows_written": 0})
+    odd = world["run"](world["b"], S, trace_ids=["tr-odd"], problems=["tags[4]: no id"],
+                       counts={"created": 2, "unchanged": 5})
+    html = admin_http.get("/operations/runs/").content.decode()
+    rows = {pk: html[html.index(f">#{pk}</a>"):] for pk in (clean.pk, odd.pk)}
+    clean_row, odd_row = (rows[pk][:rows[pk].index("</tr>")] for pk in (clean.pk, odd.pk))
+    assert '<span class="count">unchanged 3</span></td>' in clean_row and "created 0" not in clean_row
+    assert "tr-clean" not in clean_row  # a run that went well has no error to trace
+    assert '<span class="count">created 2</span><span class="count">unchanged 5</span>' in odd_row
+    assert "1 problem in HighLevel's answers" in odd_row and "tr-odd" in odd_row
+
+
 def test_retrying_a_failed_unit_makes_a_new_run(admin_http, world, enqueued):
     failed = world["run"](world["a"], F)
     response = admin_http.post(f"/operations/runs/{failed.pk}/retry/")

@@ -63,6 +63,17 @@ def ensure_schedules(**_: Any) -> None:
         first = {"next_run": spec["next_run"]} if "next_run" in spec else {}
         schedule, created = Schedule.objects.get_or_create(name=name, defaults={**fields, **first, "repeats": -1})
         if not created and any(getattr(schedule, k) != v for k, v in fields.items()):
+            _interval_change_moves_next_run(schedule, fields)
             for key, value in fields.items():
                 setattr(schedule, key, value)
             schedule.save()
+
+
+def _interval_change_moves_next_run(schedule: Any, fields: dict[str, Any]) -> None:
+    """A new interval counts from the last run: django-q2 keeps `next_run` as the old interval set it, so
+    an admin who asks for every minute would wait out the old 15 (or a daily schedule made hourly, a day)."""
+    from django_q.models import Schedule
+
+    old, new = schedule.minutes, fields.get("minutes")
+    if schedule.schedule_type == Schedule.MINUTES and old and new and old != new and schedule.next_run:
+        schedule.next_run += timedelta(minutes=new - old)  # in the past: due at the scheduler's next tick

@@ -4,6 +4,7 @@ run taken over, retries with backoff, auth failures to the connection, retry of 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import time_machine
 from django.utils import timezone
@@ -14,7 +15,7 @@ from integrations.models import Connection, Event, Location, SyncLease, SyncRun,
 from integrations.schedules import ensure_schedules
 from integrations.sync.locks import LEASE, lease_claim, lease_owner
 from integrations.sync.runs import run_start
-from integrations.sync.scheduling import batches_plan, schedule_name
+from integrations.sync.scheduling import batches_plan, connection_sync_frequency_set, schedule_name
 from integrations.sync.services import (
     bulk_plan,
     location_plan,
@@ -131,6 +132,23 @@ def test_schedules_are_kept_idempotently_by_name(agency):
     Connection.objects.filter(pk=agency.pk).update(status=Connection.Status.DISCONNECTED)
     ensure_schedules()
     assert not Schedule.objects.filter(name__in=list(names)).exists()
+
+
+def test_a_changed_frequency_counts_from_the_last_run(agency):
+    ensure_schedules()
+    tags = Schedule.objects.get(name=schedule_name(agency.pk, "tags"))
+    last_run = timezone.now() - timedelta(minutes=2)
+    Schedule.objects.filter(pk=tags.pk).update(next_run=last_run + timedelta(minutes=15))
+    set_frequency = partial(connection_sync_frequency_set, connection=agency, statistics_every_minutes=60,
+                            accounts_every_minutes=1440)
+    set_frequency(tags_every_minutes=1)
+    assert Schedule.objects.get(pk=tags.pk).next_run == last_run + timedelta(minutes=1)  # due now, not in 13 min
+    set_frequency(tags_every_minutes=30)
+    assert Schedule.objects.get(pk=tags.pk).next_run == last_run + timedelta(minutes=30)
+    stats = Schedule.objects.get(name=schedule_name(agency.pk, "statistics"))
+    set_frequency(tags_every_minutes=30)  # nothing changed: nothing moves
+    assert Schedule.objects.get(pk=stats.pk).next_run == stats.next_run
+    assert Schedule.objects.get(pk=tags.pk).next_run == last_run + timedelta(minutes=30)
 
 
 def test_a_new_connection_has_its_schedules_at_once_and_due_now(agency):

@@ -17,3 +17,21 @@ def sandbox_agency_connect(control: SandboxControl, *, redirect_uri: str, compan
                                                  user_type="Company", actor=Actor())
     agency_locations_discover(connection_id=connection.pk)
     return connection
+
+
+def sandbox_agency_ensure(control: SandboxControl, *, redirect_uri: str) -> str | None:
+    """`make run`'s start: connect the sandbox's agency, or walk its consent page again if it is connected.
+
+    The sandbox keeps its tokens in memory, so once it has restarted the refresh token stored for its agency
+    is one it never issued (the connection would need a reconnect at its first refresh). Nothing is done
+    when an admin disconnected the agency, or connected something else and not the agency. Answers
+    "connected", "reconnected" or None.
+    """
+    company_id = control.state()["agencies"][0]["id"]
+    existing = Connection.objects.filter(kind=Connection.Kind.OAUTH_AGENCY, company_id=company_id).first()
+    if existing is None and Connection.objects.exists():
+        return None
+    if existing is not None and existing.status == Connection.Status.DISCONNECTED:
+        return None
+    sandbox_agency_connect(control, redirect_uri=redirect_uri, company_id=company_id)
+    return "connected" if existing is None else "reconnected"

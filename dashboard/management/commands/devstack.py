@@ -52,32 +52,28 @@ def _processes(port: int) -> list[tuple[str, list[str]]]:
 
 def _connect_sandbox(port: int) -> str:
     """Once the sandbox answers: connect its agency through the real OAuth flow (consent page, code
-    exchange, location discovery) unless a connection exists, then enqueue a refresh of everything."""
+    exchange, location discovery), again if it was connected before (the new sandbox process has forgotten
+    its tokens), then enqueue a refresh of everything."""
     import requests
 
     from integrations.highlevel.sandbox.client import SandboxControl
-    from integrations.models import Connection
-    from integrations.sync.demo import sandbox_agency_connect
+    from integrations.sync.demo import sandbox_agency_ensure
     from integrations.sync.services import refresh_all_enqueue
 
     control = SandboxControl(settings.HIGHLEVEL_SANDBOX_URL, timeout=5)
     deadline = time.monotonic() + SANDBOX_WAIT_SECONDS
     while True:
         try:
-            state = control.state()
+            control.state()
             break
         except requests.RequestException:
             if time.monotonic() > deadline:
                 return "the sandbox did not answer; connect it from /connections/"
             time.sleep(0.3)
-    if Connection.objects.exists():
-        runs = refresh_all_enqueue(trigger="devstack")
-        return f"refresh of {len(runs)} location(s) enqueued"
     redirect_uri = settings.HIGHLEVEL_REDIRECT_URI or f"http://127.0.0.1:{port}/connections/oauth/callback/"
-    company_id = state["agencies"][0]["id"]
-    sandbox_agency_connect(control, redirect_uri=redirect_uri, company_id=company_id)
+    done = sandbox_agency_ensure(control, redirect_uri=redirect_uri)
     runs = refresh_all_enqueue(trigger="devstack")
-    return f"connected the sandbox agency {company_id}; first refresh of {len(runs)} location(s) enqueued"
+    return f"{done + ' the sandbox agency; ' if done else ''}refresh of {len(runs)} location(s) enqueued"
 
 
 class Command(BaseCommand):
@@ -124,6 +120,12 @@ class Command(BaseCommand):
             sys.exit(exit_code)
 
     def _stop(self, children: dict[str, subprocess.Popen]) -> None:
+        # A second Ctrl-C must not cut this short: exiting now would leave the children to their death
+        # signal (PR_SET_PDEATHSIG), a second SIGTERM on top of ours, and django-q2's cluster can deadlock in
+        # its signal handler on that (django-q2 issue #346), left running with no parent.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
+        self.stdout.write(f"Stopping (up to {STOP_GRACE_SECONDS} s while the worker finishes its tasks)...")
         for proc in children.values():
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):

@@ -1,5 +1,6 @@
 """Real `manage.py qcluster` processes for a test: started in their own process groups with the test
-database (child_env) and a cluster name of their own, always stopped (SIGTERM, then SIGKILL) on the way out."""
+database (child_env) and a cluster name of their own, always stopped (SIGTERM to the main process, then
+SIGKILL) on the way out."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from tests.support.subprocess_env import ROOT, child_env
 
 
 def stop(process: subprocess.Popen, *, grace: float = 3) -> None:
-    """Stop a process group started with start_new_session=True: SIGTERM, then SIGKILL after `grace` s."""
+    """Stop a qcluster started with start_new_session=True: SIGTERM to its main process (a SIGTERM to all of
+    its processes deadlocks django-q2, issue #346), then SIGKILL to the group after `grace` s."""
     if process.poll() is not None:
         return
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
         try:
-            os.killpg(process.pid, sig)
+            os.kill(process.pid, sig) if sig == signal.SIGTERM else os.killpg(process.pid, sig)
         except ProcessLookupError:
             return
         try:
@@ -31,11 +33,11 @@ def stop(process: subprocess.Popen, *, grace: float = 3) -> None:
 
 
 def stop_all(processes: list[subprocess.Popen], *, grace: float = 3) -> None:
-    """Stop several at once: SIGTERM to every group first, so their graceful stops overlap."""
+    """Stop several at once: SIGTERM to every cluster first, so their graceful stops overlap."""
     for process in processes:
         if process.poll() is None:
             with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+                os.kill(process.pid, signal.SIGTERM)
     for process in processes:
         stop(process, grace=grace)
 

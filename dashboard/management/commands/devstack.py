@@ -126,10 +126,13 @@ class Command(BaseCommand):
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)
         self.stdout.write(f"Stopping (up to {STOP_GRACE_SECONDS} s while the worker finishes its tasks)...")
-        for proc in children.values():
+        for name, proc in children.items():
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
+                    if name == "worker":  # a SIGTERM to every process of the cluster hangs it (#346 again)
+                        os.kill(proc.pid, signal.SIGTERM)  # its main process stops the others, in 1 s
+                    else:  # the group: runserver's autoreloader child stops too
+                        os.killpg(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for name, proc in children.items():
             try:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 
 import pytest
@@ -20,17 +19,8 @@ from integrations.sync.locks import LEASE
 from integrations.sync.services import location_plan, sync_unit_execute
 from integrations.sync.sweep import WAIT_GRACE, sync_runs_sweep
 from tests.faults.checks import duplicates, mirror_differences
+from tests.support.polling import wait_for
 from tests.support.subprocess_env import ROOT, child_env
-
-WAIT_SECONDS = 40
-
-
-def _wait_for(predicate, what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)  # polling another process, not waiting for time to pass
 
 
 @pytest.mark.django_db(transaction=True)
@@ -46,7 +36,7 @@ def test_a_worker_killed_mid_run_leaves_the_next_run_to_finish_with_nothing_dupl
             current = SyncRun.objects.get(pk=run.pk)
             return current.status == SyncRun.Status.RUNNING and current.progress_done > 0
 
-        _wait_for(mid_run, "the worker to be mid-run")
+        wait_for(mid_run, "the worker to be mid-run")
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
@@ -83,7 +73,7 @@ def test_a_worker_killed_mid_batch_leaves_the_sweep_to_finish_every_unit_of_it(h
             runs = SyncRun.objects.filter(pk__in=[u.pk for u in units], kind__in=["tags", "statistics"])
             return sum(r.status == SyncRun.Status.RUNNING and r.progress_done > 0 for r in runs) == 2
 
-        _wait_for(both_mid_run, "the batch to be mid-run")
+        wait_for(both_mid_run, "the batch to be mid-run")
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     finally:

@@ -20,16 +20,20 @@ MAX_ROWS_PER_STATEMENT = 500
 REMEMBERED = (datetime, date, int, type(None))  # hashable, often repeated, and dear to prepare (datetimes)
 
 
+def _statement_parts(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
+                     ) -> tuple[list[Sequence[Any]], Any, Callable[[str], str], list[Any]]:
+    """The rows as a list, the connection that writes `model`, its quoting of names, the fields named."""
+    connection = connections[router.db_for_write(model)]
+    return list(rows), connection, connection.ops.quote_name, [model._meta.get_field(name) for name in names]
+
+
 def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]], *,
                 ignore_conflicts: bool = False) -> int:
     """INSERT one row per tuple of values (in the order of `names`); answers how many were sent. On
     PostgreSQL a COPY, or (ignoring conflicts) an INSERT of arrays; elsewhere INSERTs of many rows each."""
-    rows = list(rows)
+    rows, connection, quote, fields = _statement_parts(model, names, rows)
     if not rows:
         return 0
-    connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in names]
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     columns = ", ".join(quote(field.column) for field in fields)
     row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -83,12 +87,9 @@ def _preparers(fields: Sequence[Any], connection: Any) -> list[Callable[[Any], A
 
 def rows_update(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """UPDATE `names` by primary key; each row is (pk, *values in the order of `names`)."""
-    rows = list(rows)
+    rows, connection, quote, fields = _statement_parts(model, names, rows)
     if not rows:
         return 0
-    connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    fields = [model._meta.get_field(name) for name in names]
     pk = model._meta.pk
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s"  # noqa: S608

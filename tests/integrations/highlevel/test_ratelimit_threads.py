@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -18,30 +19,38 @@ THREADS = 6
 PER_THREAD = 6
 
 
-def run_threads(make_limiter) -> list[float]:
-    claims: list[float] = []
+def in_threads(body: Callable[[int], list[float]]) -> list[float]:
+    """`body(n)` for n in range(THREADS), each in a thread with its own database connection (like separate
+    workers), all at once; their answers together. A failure in any thread fails the test here."""
+    answers: list[float] = []
     lock = threading.Lock()
     failures: list[BaseException] = []
 
-    def worker():
-        limiter = make_limiter()  # one instance per thread: nothing shared but the store
+    def worker(n: int) -> None:
         try:
-            for _ in range(PER_THREAD):
-                claimed_at = limiter.acquire("app:shared-location")
-                with lock:
-                    claims.append(claimed_at)
+            answered = body(n)
+            with lock:
+                answers.extend(answered)
         except BaseException as exc:  # surfaced below
             failures.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
     assert not failures, failures
-    return claims
+    return answers
+
+
+def run_threads(make_limiter) -> list[float]:
+    def claims(_: int) -> list[float]:
+        limiter = make_limiter()  # one instance per thread: nothing shared but the store
+        return [limiter.acquire("app:shared-location") for _ in range(PER_THREAD)]
+
+    return in_threads(claims)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -71,33 +80,17 @@ def run_slow_exchanges(make_limiter) -> list[float]:
     import random
     import time
 
-    arrivals: list[float] = []
-    lock = threading.Lock()
-    failures: list[BaseException] = []
+    def arrivals(seed: int) -> list[float]:
+        limiter, rng, arrived = make_limiter(), random.Random(seed), []
+        for _ in range(PER_THREAD):
+            claimed_at = limiter.acquire("app:shared-location")
+            exchange = rng.choice([0.002, 0.005, 0.01, 0.15])  # the network's time, not the test waiting
+            arrived.append(time.time() + rng.uniform(0, exchange))
+            time.sleep(exchange)
+            limiter.settle("app:shared-location", claimed_at)
+        return arrived
 
-    def worker(seed: int) -> None:
-        limiter, rng = make_limiter(), random.Random(seed)
-        try:
-            for _ in range(PER_THREAD):
-                claimed_at = limiter.acquire("app:shared-location")
-                exchange = rng.choice([0.002, 0.005, 0.01, 0.15])  # the network's time, not the test waiting
-                arrived = time.time() + rng.uniform(0, exchange)
-                time.sleep(exchange)
-                limiter.settle("app:shared-location", claimed_at)
-                with lock:
-                    arrivals.append(arrived)
-        except BaseException as exc:  # surfaced below
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not failures, failures
-    return arrivals
+    return in_threads(arrivals)
 
 
 @pytest.mark.django_db(transaction=True)

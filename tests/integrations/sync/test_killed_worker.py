@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -23,26 +24,29 @@ from tests.support.polling import wait_for
 from tests.support.subprocess_env import ROOT, child_env
 
 
+def worker_killed_when(predicate: Callable[[], bool], what: str) -> None:
+    """Start a real qcluster, and SIGKILL it, every process of it, once `predicate` holds."""
+    worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=child_env(),
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(predicate, what)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_run_leaves_the_next_run_to_finish_with_nothing_duplicated(hl, location):
     # Slow HighLevel down for this location so the worker is surely mid-run when it dies.
     hl.add_fault(locations=[location.location_id], path="details|posts", latency_ms=400)
     _, (run,) = location_plan(location, kinds=["tags"])
     async_task("integrations.tasks.sync_unit", run.pk, sync=False)
-    worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=child_env(),
-                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        def mid_run() -> bool:
-            current = SyncRun.objects.get(pk=run.pk)
-            return current.status == SyncRun.Status.RUNNING and current.progress_done > 0
 
-        wait_for(mid_run, "the worker to be mid-run")
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=10)
+    def mid_run() -> bool:
+        current = SyncRun.objects.get(pk=run.pk)
+        return current.status == SyncRun.Status.RUNNING and current.progress_done > 0
+
+    worker_killed_when(mid_run, "the worker to be mid-run")
     killed = SyncRun.objects.get(pk=run.pk)
     assert killed.status == SyncRun.Status.RUNNING and killed.finished_at is None
     truth = hl.tags(location.location_id)
@@ -66,20 +70,12 @@ def test_a_worker_killed_mid_batch_leaves_the_sweep_to_finish_every_unit_of_it(h
     hl.add_fault(locations=[location.location_id], latency_ms=300)
     top, units = location_plan(location)
     async_task("integrations.tasks.sync_units", [u.pk for u in units], sync=False)
-    worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=child_env(),
-                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        def both_mid_run() -> bool:  # the batch's tags and statistics side by side, both under way
-            runs = SyncRun.objects.filter(pk__in=[u.pk for u in units], kind__in=["tags", "statistics"])
-            return sum(r.status == SyncRun.Status.RUNNING and r.progress_done > 0 for r in runs) == 2
 
-        wait_for(both_mid_run, "the batch to be mid-run")
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=10)
+    def both_mid_run() -> bool:  # the batch's tags and statistics side by side, both under way
+        runs = SyncRun.objects.filter(pk__in=[u.pk for u in units], kind__in=["tags", "statistics"])
+        return sum(r.status == SyncRun.Status.RUNNING and r.progress_done > 0 for r in runs) == 2
+
+    worker_killed_when(both_mid_run, "the batch to be mid-run")
     killed = [u.pk for u in SyncRun.objects.filter(pk__in=[u.pk for u in units], status=SyncRun.Status.RUNNING)]
     assert len(killed) >= 2
     hl.clear_faults()

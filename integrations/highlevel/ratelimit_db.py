@@ -53,11 +53,8 @@ OLDEST_SQL = 'SELECT MIN("used_at") FROM "integrations_ratelimitslot" WHERE "key
 # A yielding claim (ratelimit.background) also needs the bucket's want row, a slot number past any ring, to
 # lie in the past: no ordinary request waits. Parameters: CLAIM_SQL's, then key, WANT_SLOT, now.
 WANT_SLOT = 2_147_483_647
-CLAIM_YIELDING_SQL = (
-    'UPDATE "integrations_ratelimitslot" SET "used_at" = %s WHERE "key" = %s AND "slot" = ('
-    'SELECT "slot" FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" < %s AND "used_at" <= %s '
-    'ORDER BY "used_at", "slot" LIMIT 1) AND "used_at" <= %s AND NOT EXISTS (SELECT 1 FROM '
-    '"integrations_ratelimitslot" WHERE "key" = %s AND "slot" = %s AND "used_at" > %s)'
+CLAIM_YIELDING_SQL = CLAIM_SQL + (  # noqa: S608 (constants only)
+    ' AND NOT EXISTS (SELECT 1 FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" = %s AND "used_at" > %s)'
 )
 WANTED_SQL = 'SELECT "used_at" FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" = %s'
 WANT_SQL = ('UPDATE "integrations_ratelimitslot" SET "used_at" = %s '

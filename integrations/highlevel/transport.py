@@ -207,12 +207,12 @@ class Transport:
                 timeout=self.timeout, allow_redirects=False,
             )
         except requests.RequestException as exc:
-            self.limiter.settle(key, claimed_at)
             return None, None, None, TransportError(
                 f"{type(exc).__name__} on {method} {template}", endpoint=template,
                 connect_failed=_connect_failed(exc),
             )
-        self.limiter.settle(key, claimed_at)
+        finally:  # the exchange is over, answered or not
+            self.limiter.settle(key, claimed_at)
         self.limiter.observe(key, response.status_code, response.headers)
         body, decoded = _decode(response)
         trace = _trace_id(body, response.headers) or None

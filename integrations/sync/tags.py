@@ -32,7 +32,7 @@ DETAIL_FIELDS = ("tag", "data", "fetched_at", "changed_at")
 def tags_by_id(location: Location, tag_ids: list[str]) -> QuerySet[Tag]:
     """The location's tags with these HighLevel ids, unordered: Tag's default ordering (by name) made
     SQLite walk the (location, name) index through every tag of the location for each batch, so a
-    100,000-tag sync took 250 s instead of 25; unordered, it finds each through (location, tag_id)."""
+    100,000-tag sync took 248 s instead of 17; unordered, it finds each through (location, tag_id)."""
     return Tag.objects.filter(location=location, tag_id__in=tag_ids).order_by()
 
 

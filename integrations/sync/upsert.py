@@ -86,4 +86,3 @@ class Writes:
             instances_update(self.updates, sorted(self.update_fields))
             instances_insert(self.events)
         return len(self.creates) + len(self.updates) + len(self.events)
-

@@ -42,9 +42,9 @@ def main() -> None:
     from integrations.highlevel.client import HighLevelClient
     from integrations.highlevel.ratelimit import DatabaseRateLimiter, MemoryRateLimiter, RedisRateLimiter
     from integrations.highlevel.recording import MemoryRecorder
-    from integrations.highlevel.sandbox.client import SandboxControl
-    from integrations.highlevel.sandbox.config import SandboxConfig
-    from integrations.highlevel.sandbox.server import SandboxServer
+    from sandbox.client import SandboxControl
+    from sandbox.config import SandboxConfig
+    from sandbox.server import SandboxServer
 
     server = SandboxServer(SandboxConfig(seed=1, agencies=1, locations=1, tags=50, days=14,
                                          burst_limit=args.burst, burst_window_ms=int(args.window * 1000))).start()

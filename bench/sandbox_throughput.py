@@ -16,8 +16,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from integrations.highlevel.sandbox.config import SandboxConfig
-from integrations.highlevel.sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 
 
 def main() -> None:

@@ -181,7 +181,7 @@ def _free_port() -> int:
 
 
 def fleet(args, workdir: str) -> None:
-    from integrations.highlevel.sandbox.client import SandboxControl
+    from sandbox.client import SandboxControl
     from integrations.models import ApiCall
     from integrations.sync.demo import sandbox_agency_connect
 
@@ -248,9 +248,9 @@ print(json.dumps({{"outcome": outcome, "maxrss_kb": resource.getrusage(resource.
 
 
 def rss(args, database_url: str, redis_url: str) -> None:
-    from integrations.highlevel.sandbox.client import SandboxControl
-    from integrations.highlevel.sandbox.config import SandboxConfig
-    from integrations.highlevel.sandbox.server import SandboxServer
+    from sandbox.client import SandboxControl
+    from sandbox.config import SandboxConfig
+    from sandbox.server import SandboxServer
     from integrations.models import Location, SyncRun, Tag
     from integrations.sync.demo import sandbox_agency_connect
     from integrations.sync.services import location_plan

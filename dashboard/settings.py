@@ -278,7 +278,7 @@ HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY = env.str("HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_K
 HIGHLEVEL_SANDBOX_SEED = env_int("HIGHLEVEL_SANDBOX_SEED", default=1)
 if HIGHLEVEL_SANDBOX and not os.environ.get("HIGHLEVEL_WEBHOOK_PUBLIC_KEY"):
     # The sandbox signs its app webhooks with a key derived from its seed.
-    from integrations.highlevel.sandbox.keys import webhook_public_key_pem
+    from sandbox.keys import webhook_public_key_pem
 
     HIGHLEVEL_WEBHOOK_PUBLIC_KEY = webhook_public_key_pem(HIGHLEVEL_SANDBOX_SEED)
 HIGHLEVEL_TIMEOUT = (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from integrations.highlevel.sandbox.keys import webhook_public_key_pem
+from sandbox.keys import webhook_public_key_pem
 
 # Playwright's sync API keeps an event loop in the main thread; Django would refuse ORM calls there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

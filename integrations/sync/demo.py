@@ -4,7 +4,7 @@ discovery): used by `make run` (devstack), the sync tests and bench/sync.py."""
 from __future__ import annotations
 
 from integrations.connections.services import Actor, agency_locations_discover, connection_complete_oauth
-from integrations.highlevel.sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES, SandboxControl
+from sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES, SandboxControl
 from integrations.models import Connection
 
 

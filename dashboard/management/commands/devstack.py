@@ -56,7 +56,7 @@ def _connect_sandbox(port: int) -> str:
     its tokens), then enqueue a refresh of everything."""
     import requests
 
-    from integrations.highlevel.sandbox.client import SandboxControl
+    from sandbox.client import SandboxControl
     from integrations.sync.demo import sandbox_agency_ensure
     from integrations.sync.services import refresh_all_enqueue
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from integrations.highlevel.sandbox.config import SandboxConfig
-from integrations.highlevel.sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 
 
 class Command(BaseCommand):

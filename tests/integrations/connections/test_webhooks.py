@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from integrations import crypto
-from integrations.highlevel.sandbox.keys import sign_ed25519
+from sandbox.keys import sign_ed25519
 from integrations.models import Connection, InboundWebhook, Location
 
 URL = "/webhooks/highlevel/"
@@ -21,7 +21,7 @@ SEED = 1
 
 @pytest.fixture
 def keys(settings):
-    from integrations.highlevel.sandbox.keys import webhook_public_key_pem
+    from sandbox.keys import webhook_public_key_pem
 
     settings.HIGHLEVEL_WEBHOOK_PUBLIC_KEY = webhook_public_key_pem(SEED)
     settings.HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY = ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations.highlevel.sandbox.client import SandboxControl
+from sandbox.client import SandboxControl
 
 
 def first_location(sandbox: SandboxControl) -> dict:

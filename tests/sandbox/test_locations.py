@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integrations.highlevel.sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES
+from sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES
 
 from .helpers import first_location, location_pit
 

@@ -6,7 +6,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from integrations.highlevel.sandbox.server import SandboxServer
+from sandbox.server import SandboxServer
 
 
 def test_it_prints_the_url_credentials_and_a_pit_and_stops_on_ctrl_c(monkeypatch):

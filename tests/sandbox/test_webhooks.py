@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from integrations.highlevel.sandbox import keys
+from sandbox import keys
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import time
 
-from integrations.highlevel.sandbox.config import SandboxConfig
-from integrations.highlevel.sandbox.state import Sandbox
+from sandbox.config import SandboxConfig
+from sandbox.state import Sandbox
 
 from .helpers import location_pit
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from integrations.highlevel.sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES
+from sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES
 
 REDIRECT = "http://localhost/cb"
 

@@ -181,9 +181,9 @@ def _free_port() -> int:
 
 
 def fleet(args, workdir: str) -> None:
-    from sandbox.client import SandboxControl
     from integrations.models import ApiCall
     from integrations.sync.demo import sandbox_agency_connect
+    from sandbox.client import SandboxControl
 
     locations, tags, days = (5, 500, 30) if args.quick else (20, 2000, 90)
     with sandbox_process(seed=1, agencies=1, locations=locations, tags=tags, days=days) as url:
@@ -248,12 +248,12 @@ print(json.dumps({{"outcome": outcome, "maxrss_kb": resource.getrusage(resource.
 
 
 def rss(args, database_url: str, redis_url: str) -> None:
-    from sandbox.client import SandboxControl
-    from sandbox.config import SandboxConfig
-    from sandbox.server import SandboxServer
     from integrations.models import Location, SyncRun, Tag
     from integrations.sync.demo import sandbox_agency_connect
     from integrations.sync.services import location_plan
+    from sandbox.client import SandboxControl
+    from sandbox.config import SandboxConfig
+    from sandbox.server import SandboxServer
 
     tags = 20_000 if args.quick else 100_000
     config = SandboxConfig(seed=2, agencies=1, locations=1, tags=tags, days=7, burst_limit=1000, burst_window_ms=1000)

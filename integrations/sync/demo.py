@@ -4,8 +4,8 @@ discovery): used by `make run` (devstack), the sync tests and bench/sync.py."""
 from __future__ import annotations
 
 from integrations.connections.services import Actor, agency_locations_discover, connection_complete_oauth
-from sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES, SandboxControl
 from integrations.models import Connection
+from sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES, SandboxControl
 
 
 def sandbox_agency_connect(control: SandboxControl, *, redirect_uri: str, company_id: str | None = None) -> Connection:

@@ -56,9 +56,9 @@ def _connect_sandbox(port: int) -> str:
     its tokens), then enqueue a refresh of everything."""
     import requests
 
-    from sandbox.client import SandboxControl
     from integrations.sync.demo import sandbox_agency_ensure
     from integrations.sync.services import refresh_all_enqueue
+    from sandbox.client import SandboxControl
 
     control = SandboxControl(settings.HIGHLEVEL_SANDBOX_URL, timeout=5)
     deadline = time.monotonic() + SANDBOX_WAIT_SECONDS

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 from integrations import crypto
-from sandbox.keys import sign_ed25519
 from integrations.models import Connection, InboundWebhook, Location
+from sandbox.keys import sign_ed25519
 
 URL = "/webhooks/highlevel/"
 SEED = 1

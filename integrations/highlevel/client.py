@@ -237,6 +237,8 @@ class HighLevelClient(Transport):
     ) -> Iterator[Post]:
         """Posts between two dates (`POST .../posts/list`, skip/limit as strings); same guarantees as iter_tags.
 
+        Asked under `social_version` (HIGHLEVEL_SOCIAL_API_VERSION, v3): only that contract carries `insights`.
+
         `kind` is sent as HighLevel's `type` filter, `accounts` as a comma-separated list of account ids.
         """
         body: dict[str, Any] = {
@@ -254,7 +256,7 @@ class HighLevelClient(Transport):
             lambda skip: self._call(
                 "POST", POSTS, location_id=location_id, resource_id=location_id,
                 json_body={**body, "skip": str(skip), "limit": str(page_size)},
-                parse=_page_parser(parsing.parse_post_page),
+                parse=_page_parser(parsing.parse_post_page), version=self.social_version,
             ),
             page_size=page_size, max_pages=max_pages, what="posts",
         )

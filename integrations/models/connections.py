@@ -107,6 +107,9 @@ class Location(models.Model):
     last_sync_error = models.CharField(max_length=500, blank=True)
     # The first complete tag listing (the baseline: its tags raise no tag.created).
     tags_baselined_at = models.DateTimeField(null=True, blank=True)
+    # Posts are mirrored from here on: the earliest start of a complete posts listing. Once it reaches the
+    # statistics horizon, refreshes re-read only the recent window (integrations/sync/posts.py).
+    posts_covered_from = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]

@@ -302,10 +302,10 @@ SYNC_REQUEST_LANES = env_int("SYNC_REQUEST_LANES", default=8)
 SYNC_UNITS_PER_TASK = env_int("SYNC_UNITS_PER_TASK", default=32)
 # Off: lanes and batches run one after another in the worker's own thread (slower; for debugging).
 SYNC_THREADS = env_bool("SYNC_THREADS", default=True)
-# 181 days: a 90-day chart and the 90 days it is compared with, plus a day for locations west of UTC.
+# 181 days: a 90-day chart and the 90 days it is compared with, plus a day for locations west of UTC. Posts
+# are mirrored as far back (integrations/sync/posts.py).
 SYNC_STATISTICS_HORIZON_DAYS = env_int("SYNC_STATISTICS_HORIZON_DAYS", default=181)
 SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3)
-SYNC_POSTS_HORIZON_DAYS = env_int("SYNC_POSTS_HORIZON_DAYS", default=90)
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")

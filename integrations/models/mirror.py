@@ -92,6 +92,7 @@ class Post(models.Model):
     """
 
     INSIGHT_FIELDS = ("likes", "shares", "comments")
+    PLATFORM_LABELS = {"linkedin": "LinkedIn", "youtube": "YouTube", "tiktok": "TikTok", "twitter": "X (Twitter)"}
 
     location = models.ForeignKey("integrations.Location", on_delete=models.CASCADE, related_name="posts")
     post_id = models.CharField(max_length=64)
@@ -133,6 +134,10 @@ class Post(models.Model):
         """likes + shares + comments; None when none of them is available."""
         values = [getattr(self, name) for name in self.INSIGHT_FIELDS]
         return None if all(v is None for v in values) else sum(v or 0 for v in values)
+
+    @property
+    def platform_label(self) -> str:
+        return self.PLATFORM_LABELS.get(self.platform, self.platform.capitalize())
 
     @property
     def insight_values(self) -> tuple[int | None, int | None, int | None]:

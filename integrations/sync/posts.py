@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.highlevel.errors import BadResponse
+from integrations.highlevel.errors import BadResponse, ValidationError
 from integrations.highlevel.types import Post as ApiPost
 from integrations.models import Location, Post, PostInsightSnapshot, TagPost
 from integrations.sync.runs import RunContext
@@ -60,8 +60,31 @@ def posts_refresh(ctx: RunContext) -> None:
     location = ctx.location
     now = timezone.now()
     start, end = posts_window(location, now)
+    try:
+        seen = _list_and_save(ctx, start, end, now)
+    except ValidationError as exc:
+        # A HighLevel that refuses the social version for posts (4xx) still lists them under the API version,
+        # without insights: the tags refresh that runs this must not fail for it.
+        social, fallback = ctx.client.social_version, settings.HIGHLEVEL_API_VERSION
+        if social == fallback:
+            raise
+        ctx.problem(f"HighLevel refused posts under Version {social} ({exc.message}); listed under {fallback}, "
+                    "without insights", exc.trace_id)
+        seen = _list_and_save(ctx, start, end, now, version=fallback)
+    if seen is None:
+        return
+    _delete_gone(ctx, seen, start, end)
+    start_at = datetime.combine(start, time.min, tzinfo=UTC)
+    if location.posts_covered_from is None or start_at < location.posts_covered_from:
+        Location.objects.filter(pk=location.pk).update(posts_covered_from=start_at)
+        location.posts_covered_from = start_at
+
+
+def _list_and_save(ctx: RunContext, start: date, end: date, now: datetime, version: str | None = None
+                   ) -> set[str] | None:
+    """Every post of the window stored; answers their ids, or None when the listing was incomplete."""
     seen: set[str] = set()
-    listing = ctx.client.iter_posts(location.location_id, start, end, page_size=PAGE_SIZE)
+    listing = ctx.client.iter_posts(ctx.location.location_id, start, end, page_size=PAGE_SIZE, version=version)
     try:
         for batch in batched(listing, BATCH):
             seen.update(p.id for p in batch)
@@ -70,12 +93,8 @@ def posts_refresh(ctx: RunContext) -> None:
         ctx.problem(f"post listing incomplete: {exc}", exc.trace_id)
         for line in exc.problems:
             ctx.problem(line, exc.trace_id)
-        return
-    _delete_gone(ctx, seen, start, end)
-    start_at = datetime.combine(start, time.min, tzinfo=UTC)
-    if location.posts_covered_from is None or start_at < location.posts_covered_from:
-        Location.objects.filter(pk=location.pk).update(posts_covered_from=start_at)
-        location.posts_covered_from = start_at
+        return None
+    return seen
 
 
 def _delete_gone(ctx: RunContext, seen: set[str], start: date, end: date) -> None:
@@ -89,8 +108,8 @@ def _delete_gone(ctx: RunContext, seen: set[str], start: date, end: date) -> Non
         ctx.wrote(deleted)
 
 
-def _fields(post: ApiPost, now: datetime) -> dict[str, Any]:
-    fields = {
+def _fields(post: ApiPost) -> dict[str, Any]:
+    return {
         "status": (post.status or "")[:30], "error": post.error or "", "platform": (post.platform or "")[:20],
         "account_id": (post.account_id or "")[:255], "account_ids": list(post.account_ids),
         "tag_ids": list(post.tag_ids), "summary": post.summary or "", "thumbnail": post.thumbnail or "",
@@ -98,7 +117,6 @@ def _fields(post: ApiPost, now: datetime) -> dict[str, Any]:
         "scheduled_at": post.scheduled_at, "display_date": post.display_date or post.scheduled_at,
         "created_at": post.created_at, "updated_at": post.updated_at, "raw": post.raw,
     }
-    return fields
 
 
 def _insight_fields(post: ApiPost) -> dict[str, int]:
@@ -120,7 +138,7 @@ def _save(ctx: RunContext, batch: list[ApiPost], now: datetime) -> None:
     for api_post in batch:
         for line in api_post.problems:
             ctx.problem(line)
-        fields = _fields(api_post, now)
+        fields = _fields(api_post)
         insights = _insight_fields(api_post)
         row = existing.get(api_post.id)
         if row is None:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from integrations.highlevel.errors import BadResponse
+from integrations.highlevel.errors import BadResponse, ValidationError
 from integrations.highlevel.types import Post as ApiPost
 from integrations.highlevel.types import PostInsights
 from integrations.models import Location, Post, PostInsightSnapshot, TagPost
@@ -23,13 +23,20 @@ NOW = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
 class FakeClient:
     """Answers `iter_posts` from `self.posts` within the asked days, and remembers each ask."""
 
+    social_version = "v3"
+
     def __init__(self):
         self.posts: list[ApiPost] = []
         self.asked: list[tuple[date, date]] = []
+        self.versions: list[str | None] = []
         self.fail_after: int | None = None
+        self.refuse: str | None = None
 
-    def iter_posts(self, location_id, from_date, to_date, *, page_size):
+    def iter_posts(self, location_id, from_date, to_date, *, page_size, version=None):
         self.asked.append((from_date, to_date))
+        self.versions.append(version)
+        if (version or self.social_version) == self.refuse:
+            raise ValidationError("Unsupported version", status=400, trace_id="trace-v3")
         for n, post in enumerate(p for p in self.posts if from_date <= p.scheduled_at.date() <= to_date):
             if self.fail_after is not None and n >= self.fail_after:
                 raise BadResponse("posts: listing incomplete, 1 malformed item(s)", problems=["posts[3]: bad"])
@@ -202,3 +209,20 @@ def test_a_malformed_field_is_a_problem_on_the_run_and_the_post_is_kept(location
         ctx = refresh(location, client)
     assert Post.objects.filter(post_id="p1").exists()
     assert ctx.problems == ["post p1: insights.like is not a number ('lots'); read as not available"]
+
+
+def test_a_refused_social_version_lists_posts_under_the_api_version_and_says_so(location, client):
+    client.refuse = "v3"
+    client.posts = [api_post("p1", NOW - timedelta(days=1))]
+    with time_machine.travel(NOW, tick=False):
+        ctx = refresh(location, client)
+    assert client.versions == [None, "2021-07-28"]
+    assert Post.objects.filter(post_id="p1").exists()
+    assert ctx.problems == ["HighLevel refused posts under Version v3 (Unsupported version); listed under "
+                            "2021-07-28, without insights"] and ctx.trace_ids == ["trace-v3"]
+
+
+def test_a_refusal_under_the_api_version_itself_is_not_hidden(location, client, settings):
+    settings.HIGHLEVEL_API_VERSION = client.social_version = client.refuse = "v3"
+    with time_machine.travel(NOW, tick=False), pytest.raises(ValidationError):
+        refresh(location, client)

@@ -4,10 +4,12 @@ the listing window (the horizon once, then the recent days), idempotency and pro
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import responses
 import time_machine
 
 from integrations.highlevel.errors import BadResponse, ValidationError
@@ -16,6 +18,7 @@ from integrations.highlevel.types import PostInsights
 from integrations.models import Location, Post, PostInsightSnapshot, TagPost
 from integrations.sync import posts
 from integrations.sync.runs import RunContext, run_create
+from tests.integrations.highlevel.test_client import BASE, clock, make_client, recorder  # noqa: F401  (fixtures)
 
 NOW = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
 
@@ -226,3 +229,32 @@ def test_a_refusal_under_the_api_version_itself_is_not_hidden(location, client, 
     settings.HIGHLEVEL_API_VERSION = client.social_version = client.refuse = "v3"
     with time_machine.travel(NOW, tick=False), pytest.raises(ValidationError):
         refresh(location, client)
+
+
+@responses.activate
+def test_the_first_refresh_pages_through_the_horizon_under_v3_then_only_the_recent_days(
+        location, make_client, settings):  # noqa: F811
+    settings.SYNC_STATISTICS_HORIZON_DAYS = 181
+    stored = [{"_id": f"p{n:03d}", "status": "published", "platform": "facebook", "accountId": "acc1", "tags": [],
+               "scheduleDate": (NOW - timedelta(hours=17 * n)).strftime("%Y-%m-%dT%H:%M:%S.000Z")}
+              for n in range(250)]  # one every 17 hours: 250 posts over 177 days
+    asked = []
+
+    def answer(request):
+        body = json.loads(request.body)
+        asked.append((request.headers["Version"], body["fromDate"], body["toDate"], body["skip"], body["limit"]))
+        inside = [p for p in stored if body["fromDate"] <= p["scheduleDate"] <= body["toDate"]]
+        skip, limit = int(body["skip"]), int(body["limit"])
+        return 200, {}, json.dumps({"success": True, "results": {"posts": inside[skip:skip + limit]}})
+
+    responses.add_callback(responses.POST, f"{BASE}/social-media-posting/loc1/posts/list", callback=answer)
+    client = make_client()
+    with time_machine.travel(NOW, tick=False):
+        refresh(location, client)
+    assert asked == [("v3", "2024-12-17T00:00:00.000Z", "2025-07-16T23:59:59.999Z", str(skip), "100")
+                     for skip in (0, 100, 200)]
+    assert Post.objects.filter(location=location).count() == 250
+    asked.clear()
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        assert refresh(location, client).counts["rows_written"] == 0
+    assert asked == [("v3", "2025-05-03T00:00:00.000Z", "2025-07-17T23:59:59.999Z", "0", "100")]

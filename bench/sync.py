@@ -181,8 +181,8 @@ def _free_port() -> int:
 
 
 def fleet(args, workdir: str) -> None:
+    from dashboard.devtools.demo import sandbox_agency_connect
     from integrations.models import ApiCall
-    from integrations.sync.demo import sandbox_agency_connect
     from sandbox.client import SandboxControl
 
     locations, tags, days = (5, 500, 30) if args.quick else (20, 2000, 90)
@@ -248,8 +248,8 @@ print(json.dumps({{"outcome": outcome, "maxrss_kb": resource.getrusage(resource.
 
 
 def rss(args, database_url: str, redis_url: str) -> None:
+    from dashboard.devtools.demo import sandbox_agency_connect
     from integrations.models import Location, SyncRun, Tag
-    from integrations.sync.demo import sandbox_agency_connect
     from integrations.sync.services import location_plan
     from sandbox.client import SandboxControl
     from sandbox.config import SandboxConfig

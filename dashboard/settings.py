@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "integrations",
     "dashboard",
 ]
+if DEBUG:  # `make run`'s demo stack, sandbox and receiver commands (dashboard/devtools/)
+    INSTALLED_APPS.append("dashboard.devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -275,12 +277,8 @@ HIGHLEVEL_WEBHOOK_PUBLIC_KEY = env.str(
     ),
 )
 HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY = env.str("HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY", default="")
+# The seed `make run` serves the sandbox with; devstack hands its processes the webhook key derived from it.
 HIGHLEVEL_SANDBOX_SEED = env_int("HIGHLEVEL_SANDBOX_SEED", default=1)
-if HIGHLEVEL_SANDBOX and not os.environ.get("HIGHLEVEL_WEBHOOK_PUBLIC_KEY"):
-    # The sandbox signs its app webhooks with a key derived from its seed.
-    from sandbox.keys import webhook_public_key_pem
-
-    HIGHLEVEL_WEBHOOK_PUBLIC_KEY = webhook_public_key_pem(HIGHLEVEL_SANDBOX_SEED)
 HIGHLEVEL_TIMEOUT = (
     env.float("HIGHLEVEL_CONNECT_TIMEOUT", default=5.0),
     env.float("HIGHLEVEL_READ_TIMEOUT", default=30.0),

@@ -28,3 +28,6 @@ SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = 7
 # and batches run in the caller's thread (the same code), except in the tests that switch threads on over a
 # transactional database (tests/integrations/sync/test_threads.py).
 SYNC_THREADS = False
+
+# The dev tools app (installed under DEBUG only) is installed here so its commands are tested.
+INSTALLED_APPS = [*INSTALLED_APPS, "dashboard.devtools"]  # noqa: F405

@@ -11,7 +11,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.envparse import env_bool, env_csv, env_int
+from dashboard.envparse import env_bool, env_csv, env_float, env_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -265,6 +265,7 @@ if HIGHLEVEL_SANDBOX:
     HIGHLEVEL_API_BASE_URL = HIGHLEVEL_SANDBOX_URL
     HIGHLEVEL_AUTHORIZE_URL = f"{HIGHLEVEL_SANDBOX_URL}/oauth/chooselocation"
 HIGHLEVEL_API_VERSION = env.str("HIGHLEVEL_API_VERSION", default="2021-07-28")
+HIGHLEVEL_SOCIAL_API_VERSION = env.str("HIGHLEVEL_SOCIAL_API_VERSION", default="v3")
 HIGHLEVEL_CLIENT_ID = env.str("HIGHLEVEL_CLIENT_ID", default="")
 HIGHLEVEL_CLIENT_SECRET = env.str("HIGHLEVEL_CLIENT_SECRET", default="")
 HIGHLEVEL_WEBHOOK_PUBLIC_KEY = env.str(
@@ -284,6 +285,13 @@ HIGHLEVEL_TIMEOUT = (
     env.float("HIGHLEVEL_READ_TIMEOUT", default=30.0),
 )
 HIGHLEVEL_MAX_RETRIES = env_int("HIGHLEVEL_MAX_RETRIES", default=5)
+# HighLevel's published limits per app and resource (integrations/clients/limiters.py), and the longest a
+# request waits for a slot before its job is rescheduled instead.
+HIGHLEVEL_BURST_LIMIT = env_int("HIGHLEVEL_BURST_LIMIT", default=100)
+HIGHLEVEL_BURST_WINDOW_SECONDS = env_float("HIGHLEVEL_BURST_WINDOW_SECONDS", default=10.0)
+HIGHLEVEL_BURST_MARGIN_SECONDS = env_float("HIGHLEVEL_BURST_MARGIN_SECONDS", default=0.1)
+HIGHLEVEL_DAILY_LIMIT = env_int("HIGHLEVEL_DAILY_LIMIT", default=200_000)
+HIGHLEVEL_RATE_LIMIT_MAX_WAIT_SECONDS = env_float("HIGHLEVEL_RATE_LIMIT_MAX_WAIT_SECONDS", default=120.0)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
 # The OAuth redirect URI registered with the HighLevel app; unset: built from the request.
 HIGHLEVEL_REDIRECT_URI = env.str("HIGHLEVEL_REDIRECT_URI", default="")

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dashboard.forms.connections import DisconnectForm, PrivateTokenForm, RenameForm, RotateTokenForm
 from dashboard.roles import MANAGE_CONNECTIONS, requires
 from dashboard.selectors.connections import connection_detail, connection_rows
+from integrations.clients import highlevel_config
 from integrations.connections import services
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION, authorize_url
 from integrations.models import Connection
@@ -83,7 +84,8 @@ def oauth_start(request: HttpRequest) -> HttpResponse:
     flows[state] = {"created": now, "user_type": user_type, "redirect_uri": redirect_uri}
     newest = sorted(flows.items(), key=lambda kv: kv[1]["created"])[-MAX_PENDING_FLOWS:]
     request.session[OAUTH_SESSION_KEY] = dict(newest)
-    return HttpResponseRedirect(authorize_url(state=state, redirect_uri=redirect_uri, user_type=user_type))
+    return HttpResponseRedirect(
+        authorize_url(highlevel_config(), state=state, redirect_uri=redirect_uri, user_type=user_type))
 
 
 def _pop_flow(request: HttpRequest, state: str | None) -> dict | None:

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations import crypto
+from integrations.clients import highlevel_client
 from integrations.connections.audit import audit_record
 from integrations.connections.scopes import ScopeReport, scope_report
 from integrations.connections.tokens import (
@@ -73,7 +74,7 @@ def connection_complete_oauth(
     """Exchange the callback's code and save the connection (the same location or agency again updates
     the existing connection instead of making a twin). Returns (connection, scope report, created)."""
     try:
-        grant = (client or HighLevelClient()).exchange_code(code, redirect_uri, user_type)
+        grant = (client or highlevel_client()).exchange_code(code, redirect_uri, user_type)
     except HighLevelError as exc:
         raise ConnectionActionError(_explain(exc)) from None
     connection, created = _connection_from_grant(grant, actor=actor)
@@ -233,7 +234,7 @@ def _is_time_zone(name: str) -> bool:
 # --- Private Integration tokens ---------------------------------------------------------------------------
 def _probe_location_token(token: str, location_id: str, client: HighLevelClient | None) -> float:
     """A live call with the token alone (no stored credential); returns its latency in ms."""
-    probe = client or HighLevelClient(lambda: token)
+    probe = client or highlevel_client(lambda: token)
     started = time.perf_counter()
     try:
         probe.list_accounts(location_id)

@@ -29,6 +29,7 @@ from django.db import connections
 from django.utils import timezone
 
 from integrations import logcontext
+from integrations.clients.recorders import BufferedRecorder
 from integrations.connections.tokens import ConnectionUnusable, client_for_location, connection_mark_needs_reconnect
 from integrations.db import connections_give_back
 from integrations.highlevel.errors import (
@@ -40,7 +41,6 @@ from integrations.highlevel.errors import (
     ServerError,
     TransportError,
 )
-from integrations.highlevel.recording import BufferedRecorder
 from integrations.models import Connection, Location, SyncLease, SyncRun
 from integrations.sync.accounts import accounts_refresh
 from integrations.sync.locks import LeaseLost, lease_claim, lease_holder, lease_owner, lease_release

@@ -55,7 +55,7 @@ def worker_env(horizon_days: int) -> dict[str, str]:
     """Production settings (DEBUG off, so no query log) with this benchmark's database, sandbox and secrets."""
     from django.conf import settings
 
-    env = {k: v for k, v in os.environ.items() if k not in ("TAGSCOPE_TESTING", "DEBUG")}
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
     env.update({
         "DJANGO_SETTINGS_MODULE": "dashboard.settings", "SECRET_KEY": settings.SECRET_KEY,
         "TOKEN_ENCRYPTION_KEYS": ",".join(settings.TOKEN_ENCRYPTION_KEYS),
@@ -229,8 +229,7 @@ def fleet(args, workdir: str) -> None:
 RSS_CHILD = """
 import json, os, resource, sys
 sys.path.insert(0, {root!r})
-os.environ["DJANGO_SETTINGS_MODULE"] = "dashboard.settings"
-os.environ["TAGSCOPE_TESTING"] = "1"
+os.environ["DJANGO_SETTINGS_MODULE"] = "dashboard.settings_local"
 os.environ["DATABASE_URL"] = {db!r}
 if {redis!r}:
     os.environ["REDIS_URL"] = {redis!r}

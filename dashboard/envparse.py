@@ -10,6 +10,12 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+def env_str(name: str, *, default: str) -> str:
+    """The variable as set (surrounding white space dropped), or the default when unset or blank."""
+    raw = os.environ.get(name, "").strip()
+    return raw or default
+
+
 def env_bool(name: str, *, default: bool) -> bool:
     raw = os.environ.get(name, "").strip().lower()
     if not raw:

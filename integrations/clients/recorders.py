@@ -19,8 +19,6 @@ from integrations.models import ApiCall
 
 logger = logging.getLogger("integrations.highlevel")
 
-DEFAULT_RETENTION_DAYS = 14
-
 
 class DatabaseRecorder:
     """Writes one ApiCall row per attempt."""
@@ -72,7 +70,7 @@ def prune_api_calls(now: datetime | None = None, days: int | None = None, *, bat
     Deletes in batches so no single transaction holds the write lock for long.
     """
     if days is None:
-        days = int(getattr(settings, "API_CALL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+        days = settings.API_CALL_RETENTION_DAYS
     now = now or datetime.now(tz=UTC)
     cutoff = now - timedelta(days=days)
     deleted = 0

@@ -163,7 +163,7 @@ def units_execute(*, run_ids: list[int], watch: Callable[[], None] | None = None
     """Do several units side by side, a thread each (SYNC_THREADS off: one after the other, here); answers
     how many ended how. `watch` is called every `watch_every` seconds meanwhile and once at the end."""
     outcomes: Counter[str] = Counter()
-    if not getattr(settings, "SYNC_THREADS", True) or len(run_ids) < 2:
+    if not settings.SYNC_THREADS or len(run_ids) < 2:
         for run_id in run_ids:
             outcomes[sync_unit_execute(run_id=run_id)] += 1
             if watch:

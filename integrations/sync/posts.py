@@ -42,7 +42,7 @@ RECENT_DAYS = SNAPSHOT_DAYS  # re-read on every refresh: statuses and insights s
 def horizon_days() -> int:
     """Posts go back as far as statistics do (SYNC_STATISTICS_HORIZON_DAYS), so tag performance and the
     charts cover the same days."""
-    return int(getattr(settings, "SYNC_STATISTICS_HORIZON_DAYS", 181))
+    return settings.SYNC_STATISTICS_HORIZON_DAYS
 
 
 def posts_window(location: Location, now: datetime) -> tuple[date, date]:
@@ -65,7 +65,7 @@ def posts_refresh(ctx: RunContext) -> None:
     except ValidationError as exc:
         # A HighLevel that refuses the social version for posts (4xx) still lists them under the API version,
         # without insights: the tags refresh that runs this must not fail for it.
-        social, fallback = ctx.client.social_version, settings.HIGHLEVEL_API_VERSION
+        social, fallback = ctx.client.social_version, ctx.client.version
         if social == fallback:
             raise
         ctx.problem(f"HighLevel refused posts under Version {social} ({exc.message}); listed under {fallback}, "

@@ -110,3 +110,11 @@ def test_env_helpers_read_values_and_defaults(monkeypatch):
     monkeypatch.setenv("NUM", "twelve")
     with pytest.raises(ImproperlyConfigured, match="NUM must be a whole number"):
         env_int("NUM", default=1)
+
+
+def test_no_variable_loosens_the_production_secret_check():
+    """The suite's own switch of old (TAGSCOPE_TESTING) no longer lets production start without a secret."""
+    env = {**PROD_ENV, "TAGSCOPE_TESTING": "1"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "TOKEN_ENCRYPTION_KEYS is not set" in result.stderr

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 import responses
 
+from integrations.clients import highlevel_config
 from integrations.highlevel import errors
 from integrations.highlevel.types import PostInsights
 from tests.integrations.highlevel.test_client import (  # noqa: F401  (fixtures)
@@ -58,11 +59,12 @@ def test_posts_go_out_under_the_social_version_and_tags_under_the_api_version(ma
 
 
 @responses.activate
-def test_the_social_version_is_a_setting(make_client, settings):  # noqa: F811
-    settings.HIGHLEVEL_SOCIAL_API_VERSION = "2021-07-28"
+def test_the_social_version_comes_from_the_config_and_the_config_from_the_setting(make_client, settings):  # noqa: F811
     responses.post(POSTS_URL, json=page())
-    listed(make_client())
+    listed(make_client(social_api_version="2021-07-28"))
     assert responses.calls[0].request.headers["Version"] == "2021-07-28"
+    settings.HIGHLEVEL_SOCIAL_API_VERSION = "v3-next"
+    assert highlevel_config().social_api_version == "v3-next"
 
 
 @responses.activate

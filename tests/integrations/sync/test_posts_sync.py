@@ -27,6 +27,7 @@ class FakeClient:
     """Answers `iter_posts` from `self.posts` within the asked days, and remembers each ask."""
 
     social_version = "v3"
+    version = "2021-07-28"
 
     def __init__(self):
         self.posts: list[ApiPost] = []
@@ -225,8 +226,8 @@ def test_a_refused_social_version_lists_posts_under_the_api_version_and_says_so(
                             "2021-07-28, without insights"] and ctx.trace_ids == ["trace-v3"]
 
 
-def test_a_refusal_under_the_api_version_itself_is_not_hidden(location, client, settings):
-    settings.HIGHLEVEL_API_VERSION = client.social_version = client.refuse = "v3"
+def test_a_refusal_under_the_api_version_itself_is_not_hidden(location, client):
+    client.version = client.social_version = client.refuse = "v3"
     with time_machine.travel(NOW, tick=False), pytest.raises(ValidationError):
         refresh(location, client)
 

@@ -15,7 +15,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from dashboard import roles
-from dashboard.api.tokens import api_token_user
+from dashboard.api_tokens import api_token_user
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50

@@ -307,9 +307,8 @@ def refresh_expiring_tokens(*, within: timedelta = timedelta(minutes=30)) -> int
     ids = list(
         Connection.objects.filter(
             kind__in=[Connection.Kind.OAUTH_LOCATION, Connection.Kind.OAUTH_AGENCY],
-            status__in=[Connection.Status.ACTIVE, Connection.Status.EXPIRING],
             token_expires_at__lte=soon,
-        ).values_list("pk", flat=True)
+        ).usable().values_list("pk", flat=True)
     )
     refreshed = 0
     for connection_id in ids:

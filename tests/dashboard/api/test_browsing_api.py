@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from dashboard.api.tokens import api_token_issue
+from dashboard.api_tokens import api_token_issue
 from integrations.models import Connection, SyncRun
 from tests.dashboard.browsing_factories import (
     accounts_make,

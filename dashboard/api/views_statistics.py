@@ -12,9 +12,10 @@ from dashboard.api.base import ApiError, api_view
 from dashboard.api.views import wants_csv
 from dashboard.exports import csv_response
 from dashboard.selectors.locations import location_for, locations_visible
-from dashboard.selectors.statistics import METRICS, statistics_csv_rows
+from dashboard.selectors.statistics import statistics_csv_rows
 from dashboard.selectors.statistics_payload import agency_timezone, ranking_dicts, statistics_payload
 from dashboard.selectors.statistics_range import StatsQuery, accounts_of, location_today, stats_query_from
+from integrations.metrics import METRICS
 from integrations.models import Location
 
 

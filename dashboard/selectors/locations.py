@@ -75,7 +75,7 @@ def _counts(tags: QuerySet[Tag]) -> dict[int, int]:
 
 
 def location_as_dict(location: Location) -> dict[str, Any]:
-    """The design.md shape of a location in the API (from `locations_with_counts`)."""
+    """A location as the API answers it (from `locations_with_counts`)."""
     return {
         "id": location.location_id, "name": location.name,
         "connection_id": location.connection_id, "tag_count": location.tag_count,

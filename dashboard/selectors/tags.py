@@ -117,7 +117,7 @@ def tag_row(tag: Tag, now: datetime) -> dict[str, Any]:
 
 
 def tag_as_dict(tag: Tag, now: datetime | None = None) -> dict[str, Any]:
-    """The design.md shape of a tag in the API."""
+    """A tag as the API answers it."""
 
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None

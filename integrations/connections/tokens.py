@@ -1,4 +1,5 @@
-"""Access tokens for HighLevel calls, and the one rotation-safe place where OAuth tokens are refreshed.
+"""Access tokens for HighLevel calls, and the one rotation-safe place where OAuth tokens are refreshed
+(docs/architecture.md, "Token refresh").
 
 HighLevel's refresh tokens are single use: the answer to a refresh carries a new refresh token and the
 old one is spent. So one refresh per connection runs at a time across every process (a lease taken by a

@@ -31,7 +31,7 @@ from integrations.highlevel.errors import BadResponse, ValidationError
 from integrations.highlevel.types import Post as ApiPost
 from integrations.models import Location, Post, PostInsightSnapshot, TagPost
 from integrations.sync.runs import RunContext
-from integrations.sync.upsert import BATCH, Writes, assign, batched, chunks
+from integrations.sync.upsert import BATCH, Writes, assign, batched
 
 PAGE_SIZE = 100
 FUTURE_DAYS = 31  # scheduled posts ahead of today
@@ -102,7 +102,7 @@ def _delete_gone(ctx: RunContext, seen: set[str], start: date, end: date) -> Non
                                                                              "display_date")
     gone = [pk for pk, post_id, scheduled, shown in rows
             if post_id not in seen and (when := scheduled or shown) and start <= when.astimezone(UTC).date() <= end]
-    for pks in chunks(gone, BATCH):
+    for pks in batched(gone, BATCH):
         with transaction.atomic():
             deleted, _ = Post.objects.filter(pk__in=pks).delete()
         ctx.wrote(deleted)

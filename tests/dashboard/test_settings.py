@@ -118,3 +118,13 @@ def test_no_variable_loosens_the_production_secret_check():
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "TOKEN_ENCRYPTION_KEYS is not set" in result.stderr
+
+
+def test_a_malformed_number_names_its_variable(monkeypatch):
+    from dashboard.envparse import env_float
+
+    monkeypatch.setenv("RATIO", "8O.5")
+    with pytest.raises(ImproperlyConfigured, match="RATIO must be a number"):
+        env_float("RATIO", default=1.0)
+    monkeypatch.setenv("RATIO", " 80.5 ")
+    assert env_float("RATIO", default=1.0) == 80.5

@@ -6,6 +6,7 @@ from typing import Any
 
 from integrations.highlevel.errors import BadResponse
 from integrations.highlevel.parsing.readers import (
+    _identified,
     _items,
     _list,
     _number,
@@ -23,10 +24,7 @@ INSIGHT_KEYS = ("like", "share", "comment")
 def parse_post(item: Any) -> Post:
     """A post. Without a usable `_id`, tags or dates it is a malformed item (a listing problem); a malformed
     `insights`, `error` or `thumbnail` only is read as "not available" and named in `Post.problems`."""
-    item = _obj(item, "post")
-    post_id = _str(item, "_id") or _str(item, "id")
-    if not post_id:
-        raise BadResponse("post without '_id'")
+    item, post_id = _identified(item, "post")
     account_ids = _str_list(item.get("accountIds"), "accountIds")
     if not account_ids and isinstance(item.get("accountId"), str) and item["accountId"]:
         account_ids = (item["accountId"],)

@@ -98,10 +98,13 @@ def _list_and_save(ctx: RunContext, start: date, end: date, now: datetime, versi
 
 
 def _delete_gone(ctx: RunContext, seen: set[str], start: date, end: date) -> None:
-    rows = Post.objects.filter(location=ctx.location).order_by().values_list("pk", "post_id", "scheduled_at",
-                                                                             "display_date")
-    gone = [pk for pk, post_id, scheduled, shown in rows
-            if post_id not in seen and (when := scheduled or shown) and start <= when.astimezone(UTC).date() <= end]
+    """Posts dated within the listed days (by schedule date, else display date) that the listing lacked."""
+    first = datetime.combine(start, time.min, tzinfo=UTC)
+    last = datetime.combine(end, time.max, tzinfo=UTC)
+    dated = (Q(scheduled_at__range=(first, last))
+             | Q(scheduled_at__isnull=True, display_date__range=(first, last)))
+    rows = Post.objects.filter(dated, location=ctx.location).order_by().values_list("pk", "post_id")
+    gone = [pk for pk, post_id in rows if post_id not in seen]
     for pks in batched(gone, BATCH):
         with transaction.atomic():
             deleted, _ = Post.objects.filter(pk__in=pks).delete()

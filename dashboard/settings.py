@@ -263,6 +263,8 @@ if HIGHLEVEL_SANDBOX:
     HIGHLEVEL_API_BASE_URL = HIGHLEVEL_SANDBOX_URL
     HIGHLEVEL_AUTHORIZE_URL = f"{HIGHLEVEL_SANDBOX_URL}/oauth/chooselocation"
 HIGHLEVEL_API_VERSION = env.str("HIGHLEVEL_API_VERSION", default="2021-07-28")
+# Statistics and posts: date ranges and post insights are documented only in v3 (docs/deploy.md).
+HIGHLEVEL_SOCIAL_API_VERSION = env.str("HIGHLEVEL_SOCIAL_API_VERSION", default="v3")
 HIGHLEVEL_CLIENT_ID = env.str("HIGHLEVEL_CLIENT_ID", default="")
 HIGHLEVEL_CLIENT_SECRET = env.str("HIGHLEVEL_CLIENT_SECRET", default="")
 HIGHLEVEL_WEBHOOK_PUBLIC_KEY = env.str(

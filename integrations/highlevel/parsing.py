@@ -8,7 +8,7 @@ Every function raises BadResponse (never KeyError/TypeError/ValueError) when a b
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from integrations.highlevel.errors import BadResponse
@@ -233,7 +233,7 @@ def _breakdown(value: Any, what: str) -> Breakdown:
 
 
 def parse_statistics(
-    body: Any, profile_ids: tuple[str, ...] = (), requested_days: int | None = None
+    body: Any, profile_ids: tuple[str, ...] = (), asked_days: tuple[date, ...] | None = None
 ) -> Statistics:
     body = _obj(body, "body")
     results = _results(body)
@@ -277,7 +277,7 @@ def parse_statistics(
         platform_totals=platform_totals,
         demographics=demographics if isinstance(demographics, dict) else {},
         trace_id=body.get("traceId") if isinstance(body.get("traceId"), str) else None,
-        requested_days=requested_days,
+        asked_days=asked_days,
         raw=body,
     )
 

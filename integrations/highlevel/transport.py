@@ -74,6 +74,7 @@ class Transport:
         on_unauthorized: Callable[[], Any] | None = None,
         base_url: str | None = None,
         version: str | None = None,
+        social_version: str | None = None,
         timeout: tuple[float, float] | None = None,
         max_retries: int | None = None,
         client_id: str | None = None,
@@ -95,6 +96,8 @@ class Transport:
         self.on_unauthorized = on_unauthorized
         self.base_url = (base_url or settings.HIGHLEVEL_API_BASE_URL).rstrip("/")
         self.version = version or settings.HIGHLEVEL_API_VERSION
+        # Statistics and posts ask for their own Version (a request's `version=`): see docs/deploy.md.
+        self.social_version = social_version or settings.HIGHLEVEL_SOCIAL_API_VERSION
         self.timeout = tuple(timeout or settings.HIGHLEVEL_TIMEOUT)
         self.max_retries = settings.HIGHLEVEL_MAX_RETRIES if max_retries is None else max_retries
         self._client_id = settings.HIGHLEVEL_CLIENT_ID if client_id is None else client_id
@@ -121,10 +124,10 @@ class Transport:
                 session.verify = bundle
         self.session = session
 
-    def _headers(self, *, auth: bool, token_endpoint: bool) -> dict[str, str]:
+    def _headers(self, *, auth: bool, token_endpoint: bool, version: str | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if not token_endpoint:
-            headers["Version"] = self.version
+            headers["Version"] = version or self.version
         if auth:
             if self._token is None:
                 raise AuthenticationError("this client was built without a token")
@@ -145,6 +148,7 @@ class Transport:
         auth: bool = True,
         idempotent: bool = True,
         token_endpoint: bool = False,
+        version: str | None = None,
     ) -> T:
         path = template.replace("{locationId}", quote(location_id or "", safe=""))
         url = self.base_url + path
@@ -156,7 +160,7 @@ class Transport:
             attempt += 1
             # The token first (it may read the database, or even refresh): the slot is claimed last, so the
             # request leaves as soon after its claim as it can.
-            headers = self._headers(auth=auth, token_endpoint=token_endpoint)
+            headers = self._headers(auth=auth, token_endpoint=token_endpoint, version=version)
             try:
                 claimed_at = self.limiter.acquire(key)
             except HighLevelError as exc:  # the daily quota is spent, or the bucket is blocked for long

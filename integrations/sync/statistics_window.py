@@ -1,11 +1,12 @@
 """Statistics under Version 2021-07-28: HighLevel's default window, once a day.
 
 That contract takes no dates: every answer is "the last 7 days (excluding today) with comparison to the
-previous 7 days". Whose today is not documented. We assume the location's (HighLevel's Social Planner
-shows a location's statistics in its time zone), and accept HighLevel's own day being one day either side
-of it (its UTC day, for a location far from UTC): the 7 weekday names of `dayRange` tell which of the three
-weeks ending yesterday-1, yesterday or today (the location's) it is, since a week shifted by one day has
-other names. An answer matching none of them is stored nowhere and recorded on the run with its traceId.
+previous 7 days". Whose today is not documented. We assume the location's (HighLevel keeps a time zone per
+location and its Social Planner shows statistics in it), so an answer is stored only when its 7 weekday
+names are those of the 7 days before the location's today, in order. Should HighLevel count in UTC
+instead, its week differs from the location's for a few hours a day (names shifted by one): such an answer
+is stored nowhere, recorded on the run with its traceId, and the window is asked again on the next refresh,
+which lands in the hours when both agree; so the assumption costs at most a delay, never a wrong date.
 
 So history grows from the day the connection is on this contract, 7 days back; reach, and comments and
 shares per platform, come only as 7-day totals under it and are not stored per day.
@@ -35,14 +36,9 @@ def location_today(location: Location) -> date:
 
 
 def window_days(answer: Statistics, today: date) -> list[date] | None:
-    """The days the answer's `dayRange` names: the 7 days before `today`, or that week shifted by a day
-    either way; None when it names none of them."""
-    for shift in (0, -1, 1):
-        end = today - timedelta(days=1 - shift)
-        days = [end - timedelta(days=n) for n in range(WINDOW - 1, -1, -1)]
-        if day_names_match(answer.day_range, days):
-            return days
-    return None
+    """The 7 days before `today` when the answer's `dayRange` names them, in order; else None."""
+    days = [today - timedelta(days=n) for n in range(WINDOW, 0, -1)]
+    return days if day_names_match(answer.day_range, days) else None
 
 
 def default_window_refresh(ctx: RunContext, scopes: list[tuple[str, list[str]]], version: str) -> None:
@@ -58,8 +54,9 @@ def default_window_refresh(ctx: RunContext, scopes: list[tuple[str, list[str]]],
             if days is None:
                 stored = False
                 trace = f" (traceId {answer.trace_id})" if answer.trace_id else ""
-                ctx.problem(f"statistics: the default window's dayRange {list(answer.day_range)} names no week "
-                            f"ending near {today - timedelta(days=1)}{trace}: nothing of it stored", answer.trace_id)
+                ctx.problem(f"statistics: the default window's dayRange {list(answer.day_range)} does not name the "
+                            f"7 days before {today} (the location's today){trace}: nothing of it stored, asked "
+                            f"again on the next refresh", answer.trace_id)
                 continue
             answer_store(ctx, scope, answer, days)
         ctx.progress(done, len(scopes))

@@ -28,6 +28,7 @@ HighLevel gave no reach) records that the day was asked.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -167,7 +168,11 @@ def _ranges_refresh(ctx: RunContext, scopes: list[tuple[str, list[str]]], versio
                 refused.reason, refused.trace_id = f"HighLevel answered {exc.status}: {exc.message}"[:200], exc.trace_id
             return None
 
-    for done, ((scope, _, (start, end), one_day), answers) in enumerate(in_lanes(fetch, work), start=1):
+    # The first request alone, and its answer checked before the lanes start (in_lanes is lazy): if HighLevel
+    # refuses v3, it refuses one request, not one per lane.
+    probe = [(work[0], fetch(work[0]))] if work else []
+    answered = itertools.chain(probe, in_lanes(fetch, work[1:]))
+    for done, ((scope, _, (start, end), one_day), answers) in enumerate(answered, start=1):
         if answers is not None and not refused:
             wrong = next((a for a in answers if not a.answers_asked_days), None)
             if wrong is not None:

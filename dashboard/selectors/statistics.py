@@ -255,4 +255,4 @@ def statistics_history(*, location: Location) -> dict[str, Any] | None:
         return None
     since = (StatisticsPoint.objects.filter(location=location, profile_id=StatisticsPoint.ALL_ACCOUNTS)
              .aggregate(first=Min("day"))["first"])
-    return {"since": since, "version": connection.social_version, "fallback_at": connection.social_api_fallback_at}
+    return {"since": since, "version": connection.social_version}

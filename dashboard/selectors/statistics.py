@@ -23,9 +23,9 @@ from django.db.models import CharField, Max, Min, Q, Sum
 from django.db.models.functions import Cast
 
 from dashboard.selectors.statistics_range import StatsQuery
+from integrations.metrics import METRICS, percent_change
 from integrations.models import Connection, Demographics, Location, StatisticsPoint
 
-METRICS = ("impressions", "reach", "engagement", "likes", "comments", "shares", "followers", "posts")
 METRIC_LABELS = {m: m.capitalize() for m in METRICS}
 GAUGES = frozenset({"followers"})
 ENGAGEMENT_PARTS = ("likes", "comments", "shares")
@@ -83,12 +83,6 @@ def _total(metric: str, values: list[float | None]) -> float | None:
     if metric in GAUGES:
         return next((v for v in reversed(values) if v is not None), None)
     return _sum(values)
-
-
-def _change(total: float | None, previous: float | None) -> float | None:
-    if total is None or not previous:
-        return None
-    return round((total - previous) / previous * 100, 1)
 
 
 def _span(first: date, last: date) -> list[date]:
@@ -149,7 +143,7 @@ def metric_summary(metric: str, by_platform: dict[str, dict[date, float | None]]
     previous_combined = _combined(previous_columns, len(days.previous), gauge=gauge) if query.compare else []
     previous = (_total(metric, previous_combined) if gauge else _sum(previous_totals)) if query.compare else None
     summary = {
-        "total": _number(total), "previous_total": _number(previous), "change_pct": _change(total, previous),
+        "total": _number(total), "previous_total": _number(previous), "change_pct": percent_change(total, previous),
         "series": _points_json(days.isos, combined),
         "by_platform": out_platforms,
     }

@@ -34,7 +34,7 @@ class StatisticsContract:
 
 
 def _reprobe_after() -> timedelta:
-    return timedelta(days=int(getattr(settings, "SYNC_STATISTICS_V3_REPROBE_DAYS", 7)))
+    return timedelta(days=settings.SYNC_STATISTICS_V3_REPROBE_DAYS)
 
 
 def statistics_contract_for(connection_id: int | None) -> StatisticsContract:

@@ -80,8 +80,9 @@ def test_the_followers_card_is_the_last_point_of_the_all_platform_line(acme):
     # Instagram's count is missing on the last day: the all-platform line has a gap there (not a drop to
     # Facebook's count alone), and the card is its last point, the day before.
     StatisticsPoint.objects.filter(metric="followers", platform="facebook").update(value=1000)
-    StatisticsPoint.objects.filter(metric="followers", platform="instagram", day=END - timedelta(days=1)).update(value=512)
-    StatisticsPoint.objects.filter(metric="followers", platform="instagram", day=END).update(value=None)
+    instagram = StatisticsPoint.objects.filter(metric="followers", platform="instagram")
+    instagram.filter(day=END - timedelta(days=1)).update(value=512)
+    instagram.filter(day=END).update(value=None)
     followers = statistics_for(location_pks=[acme.pk], query=query())["metrics"]["followers"]
     series = [p["value"] for p in followers["series"]]
     assert series[-1] is None and series[-2] == 1512

@@ -167,16 +167,19 @@ def test_statistics_go_with_the_social_version_and_tags_with_the_api_version(cli
 @responses.activate
 def test_a_request_may_carry_its_own_version_and_the_client_its_own_social_version(make_client):  # noqa: F811
     responses.post(STATS_URL, json=BODY)
-    make_client(social_version="2021-07-28").get_statistics(LOC, ["p1"])
+    make_client(social_api_version="2021-07-28").get_statistics(LOC, ["p1"])
     make_client().get_statistics(LOC, ["p1"], version="2021-07-28")
     make_client().get_statistics(LOC, ["p1"])
     assert [c.request.headers["Version"] for c in responses.calls] == ["2021-07-28", "2021-07-28", "v3"]
 
 
-def test_the_social_version_is_a_setting(make_client, settings):  # noqa: F811
+def test_the_social_version_is_a_setting(settings):
+    from integrations.clients import highlevel_client
+
     settings.HIGHLEVEL_SOCIAL_API_VERSION = "v4"
-    assert make_client().social_version == "v4"
-    assert make_client().version == "2021-07-28"
+    assert highlevel_client().social_version == "v4"
+    assert highlevel_client().version == "2021-07-28"
+    assert highlevel_client(social_version="2021-07-28").social_version == "2021-07-28"
 
 
 @pytest.mark.parametrize(("status", "message"), [

@@ -23,6 +23,7 @@ from integrations.sync.statistics import statistics_window
 
 STATISTICS = "POST /social-media-posting/statistics"
 ALL = StatisticsPoint.ALL_ACCOUNTS
+ONE_DAY_ONLY = ("reach", "comments", "shares")
 
 
 def _refresh(location) -> SyncRun:
@@ -62,8 +63,10 @@ def _assert_every_point_is_true(hl, location) -> list[date]:
     days = sorted({p.day for p in points})
     truth = _truth(hl, location, days[0], days[-1])
     for point in points:
-        assert point.value == truth[(point.platform, point.metric, point.day)], (point.platform, point.metric,
-                                                                                  point.day)
+        key = (point.platform, point.metric, point.day)
+        if key not in truth and point.metric in ONE_DAY_ONLY:
+            continue  # a one-day breakdown's number (v3): checked in test_faults_and_statistics
+        assert point.value == truth[key], key
     return days
 
 
@@ -175,7 +178,7 @@ def test_try_v3_again_brings_the_ranges_back_and_fills_the_history(hl, location,
     assert connection.social_api_version == "" and connection.statistics_ranges
     _refresh(location)
     today = timezone.now().date()
-    days = set(StatisticsPoint.objects.filter(location=location, profile_id=ALL).values_list("day", flat=True))
+    days = set(_assert_every_point_is_true(hl, location))  # v3's ranges, day by day as HighLevel answers them
     assert {today - timedelta(days=n) for n in range(30)} <= days
     page = admin_http.get(reverse("location_statistics", args=[location.location_id]))
     assert b"history-note" not in page.content

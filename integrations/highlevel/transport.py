@@ -87,7 +87,7 @@ class Transport:
         self.on_unauthorized = on_unauthorized
         self.base_url = config.base_url.rstrip("/")
         self.version = config.api_version
-        # Statistics and posts: date ranges and post insights are documented only in the v3 contract.
+        # Statistics and posts ask with their own Version (a request's `version=`): see docs/deploy.md.
         self.social_version = config.social_api_version
         self.timeout = tuple(config.timeout)
         self.max_retries = config.max_retries

@@ -60,12 +60,15 @@ def posts_refresh(ctx: RunContext) -> None:
     location = ctx.location
     now = timezone.now()
     start, end = posts_window(location, now)
+    # The connection's social version: 2021-07-28 once the statistics sync found v3 refused
+    # (integrations/connections/contract.py), so posts do not ask a refused v3 first on every refresh.
+    social = location.connection.social_version if location.connection_id else ctx.client.social_version
     try:
-        seen = _list_and_save(ctx, start, end, now)
+        seen = _list_and_save(ctx, start, end, now, version=social)
     except ValidationError as exc:
         # A HighLevel that refuses the social version for posts (4xx) still lists them under the API version,
         # without insights: the tags refresh that runs this must not fail for it.
-        social, fallback = ctx.client.social_version, ctx.client.version
+        fallback = ctx.client.version
         if social == fallback:
             raise
         ctx.problem(f"HighLevel refused posts under Version {social} ({exc.message}); listed under {fallback}, "

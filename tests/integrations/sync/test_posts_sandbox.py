@@ -95,3 +95,12 @@ def test_under_2021_07_28_posts_are_mirrored_without_insights(hl, location, sett
     assert Post.objects.filter(location=location).count() == len(truth(hl, location.location_id))
     assert not Post.objects.filter(location=location, likes__isnull=False).exists()
     assert not PostInsightSnapshot.objects.exists()
+
+
+def test_a_sandbox_that_refuses_v3_still_gives_its_posts_without_insights_and_the_run_says_so(hl, location):
+    hl.refuse_v3()
+    sync(location)
+    assert Post.objects.filter(location=location).count() == len(truth(hl, location.location_id, "2021-07-28"))
+    assert not Post.objects.filter(location=location, likes__isnull=False).exists()
+    tags_unit = SyncRun.objects.get(kind="tags", location=location)
+    assert any("refused posts under Version v3" in line for line in tags_unit.problems)

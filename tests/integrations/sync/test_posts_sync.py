@@ -15,7 +15,7 @@ import time_machine
 from integrations.highlevel.errors import BadResponse, ValidationError
 from integrations.highlevel.types import Post as ApiPost
 from integrations.highlevel.types import PostInsights
-from integrations.models import Location, Post, PostInsightSnapshot, TagPost
+from integrations.models import Connection, Location, Post, PostInsightSnapshot, TagPost
 from integrations.sync import posts
 from integrations.sync.runs import RunContext, run_create
 from tests.integrations.highlevel.test_client import BASE, clock, make_client, recorder  # noqa: F401  (fixtures)
@@ -220,7 +220,7 @@ def test_a_refused_social_version_lists_posts_under_the_api_version_and_says_so(
     client.posts = [api_post("p1", NOW - timedelta(days=1))]
     with time_machine.travel(NOW, tick=False):
         ctx = refresh(location, client)
-    assert client.versions == [None, "2021-07-28"]
+    assert client.versions == ["v3", "2021-07-28"]
     assert Post.objects.filter(post_id="p1").exists()
     assert ctx.problems == ["HighLevel refused posts under Version v3 (Unsupported version); listed under "
                             "2021-07-28, without insights"] and ctx.trace_ids == ["trace-v3"]
@@ -259,3 +259,15 @@ def test_the_first_refresh_pages_through_the_horizon_under_v3_then_only_the_rece
     with time_machine.travel(NOW + timedelta(days=1), tick=False):
         assert refresh(location, client).counts["rows_written"] == 0
     assert asked == [("v3", "2025-05-03T00:00:00.000Z", "2025-07-17T23:59:59.999Z", "0", "100")]
+
+
+def test_a_connection_moved_to_2021_07_28_lists_posts_under_it_at_once(location, client):
+    connection = Connection.objects.create(name="Bistro token", kind=Connection.Kind.PRIVATE_TOKEN,
+                                           location_id="loc1", social_api_version="2021-07-28")
+    Location.objects.filter(pk=location.pk).update(connection=connection)
+    client.refuse = "v3"
+    client.posts = [api_post("p1", NOW - timedelta(days=1))]
+    with time_machine.travel(NOW, tick=False):
+        ctx = refresh(location, client)
+    assert client.versions == ["2021-07-28"] and ctx.problems == []
+    assert Post.objects.filter(post_id="p1").exists()

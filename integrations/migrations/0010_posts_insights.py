@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0008_statistics_covering_index'),
+        ('integrations', '0009_statistics_contract'),
     ]
 
     operations = [

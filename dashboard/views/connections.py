@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dashboard.forms.connections import DisconnectForm, PrivateTokenForm, RenameForm, RotateTokenForm
 from dashboard.roles import MANAGE_CONNECTIONS, requires
 from dashboard.selectors.connections import connection_detail, connection_rows
-from integrations.connections import services
+from integrations.connections import installs, services
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION, authorize_url
 from integrations.models import Connection
 
@@ -34,6 +34,7 @@ def _actor(request: HttpRequest) -> services.Actor:
 def connection_list(request: HttpRequest) -> HttpResponse:
     return render(request, "connections/list.html", {
         "rows": connection_rows(),
+        "pending_installs": installs.pending_installs_live(),
         "oauth_configured": bool(settings.HIGHLEVEL_CLIENT_ID and settings.HIGHLEVEL_CLIENT_SECRET),
         "sandbox": settings.HIGHLEVEL_SANDBOX,
     })
@@ -86,37 +87,38 @@ def oauth_start(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(authorize_url(state=state, redirect_uri=redirect_uri, user_type=user_type))
 
 
-def _pop_flow(request: HttpRequest, state: str | None) -> dict | None:
-    """The pending flow this callback belongs to, removed so it cannot be used twice.
-
-    That HighLevel echoes `state` is unverified: without one, the session's single newest flow is used."""
-    flows = request.session.get(OAUTH_SESSION_KEY, {})
+def _pop_flow(request: HttpRequest, state: str) -> dict | None:
+    """The pending flow of this session that `state` names exactly, removed so it cannot be used twice."""
     now = time.time()
-    flows = {k: f for k, f in flows.items() if now - f["created"] < OAUTH_FLOW_TTL_SECONDS}
-    if state:
-        flow = flows.pop(state, None)
-    elif flows:
-        newest = max(flows, key=lambda k: flows[k]["created"])
-        flow = flows.pop(newest)
-    else:
-        flow = None
+    flows = {
+        key: flow for key, flow in request.session.get(OAUTH_SESSION_KEY, {}).items()
+        if now - flow["created"] < OAUTH_FLOW_TTL_SECONDS
+    }
+    flow = flows.pop(state, None) if state else None
     request.session[OAUTH_SESSION_KEY] = flows
     return flow
+
+
+def _refused_by_highlevel(request: HttpRequest, error: str) -> HttpResponse:
+    if error == "access_denied":
+        messages.warning(request, "You declined the connection in HighLevel; nothing was saved.")
+    else:
+        messages.error(request, f"HighLevel did not authorize the connection ({error[:100]}); nothing was saved.")
+    return redirect("connections")
 
 
 @require_GET
 @requires(MANAGE_CONNECTIONS)
 def oauth_callback(request: HttpRequest) -> HttpResponse:
-    flow = _pop_flow(request, request.GET.get("state"))
+    """With `state`: the end of a flow this session started, or 403. Without: an install started in
+    HighLevel's marketplace, kept pending until an admin confirms it (integrations/connections/installs.py)."""
+    if "state" not in request.GET:
+        return _marketplace_callback(request)
+    flow = _pop_flow(request, request.GET["state"])
     if flow is None:
         return render(request, "connections/oauth_refused.html", status=403)
-    error = request.GET.get("error")
-    if error:
-        if error == "access_denied":
-            messages.warning(request, "You declined the connection in HighLevel; nothing was saved.")
-        else:
-            messages.error(request, f"HighLevel did not authorize the connection ({error[:100]}); nothing was saved.")
-        return redirect("connections")
+    if request.GET.get("error"):
+        return _refused_by_highlevel(request, request.GET["error"])
     code = request.GET.get("code", "").strip()
     if not code:
         messages.error(request, "HighLevel came back without an authorization code; start again.")
@@ -128,12 +130,73 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     except services.ConnectionActionError as exc:
         messages.error(request, f"The connection could not be completed: {exc} Nothing was saved.")
         return redirect("connections")
+    return _connected(request, connection, report, created)
+
+
+def _connected(request: HttpRequest, connection: Connection, report, created: bool) -> HttpResponse:
     messages.success(request, f"{'Connected' if created else 'Reconnected'} {connection.name}.")
     for line in report.explanations():
         messages.warning(request, f"Limited connection. {line}")
     for line in report.warnings():
         messages.warning(request, line)
     return redirect("connection_detail", pk=connection.pk)
+
+
+def _marketplace_callback(request: HttpRequest) -> HttpResponse:
+    if request.GET.get("error"):
+        return _refused_by_highlevel(request, request.GET["error"])
+    code = request.GET.get("code", "").strip()
+    if not code:
+        messages.error(request, "HighLevel came back without an authorization code; nothing was saved.")
+        return redirect("connections")
+    try:
+        pending = installs.pending_install_create(code=code, redirect_uri=_redirect_uri(request),
+                                                  actor=_actor(request))
+    except services.ConnectionActionError as exc:
+        messages.error(request, f"The install could not be read: {exc} Nothing was saved.")
+        return redirect("connections")
+    return redirect("pending_install", pk=pending.pk)
+
+
+@require_GET
+@requires(MANAGE_CONNECTIONS)
+def pending_install_show(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = installs.pending_install_get(pk)
+    if pending is None:
+        messages.warning(request, "That install is no longer pending: it was confirmed, discarded, or not "
+                                  "confirmed within 15 minutes (then its tokens were deleted).")
+        return redirect("connections")
+    existing = Connection.objects.filter(
+        company_id=pending.company_id, location_id=pending.location_id,
+        kind=Connection.Kind.OAUTH_AGENCY if pending.is_agency else Connection.Kind.OAUTH_LOCATION,
+    ).first()
+    return render(request, "connections/pending_install.html", {"pending": pending, "existing": existing})
+
+
+@require_POST
+@requires(MANAGE_CONNECTIONS)
+def pending_install_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = installs.pending_install_get(pk)
+    if pending is None:
+        messages.error(request, "That install is no longer pending; nothing was connected.")
+        return redirect("connections")
+    try:
+        connection, report, created = installs.pending_install_confirm(pending=pending, actor=_actor(request))
+    except services.ConnectionActionError as exc:
+        messages.error(request, f"The install could not be connected: {exc}")
+        return redirect("connections")
+    return _connected(request, connection, report, created)
+
+
+@require_POST
+@requires(MANAGE_CONNECTIONS)
+def pending_install_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = installs.pending_install_get(pk)
+    if pending is not None and installs.pending_install_discard(pending=pending, actor=_actor(request)):
+        messages.success(request, "Discarded: nothing was connected and the install's tokens are deleted.")
+    else:
+        messages.info(request, "That install was no longer pending.")
+    return redirect("connections")
 
 
 # --- Private Integration tokens and actions --------------------------------------------------------------------

@@ -202,6 +202,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
 
+# TOTP secrets and recovery seeds encrypted at rest with TOKEN_ENCRYPTION_KEYS (dashboard/mfa.py).
+MFA_ADAPTER = "dashboard.mfa.EncryptedMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Tagscope"

@@ -197,6 +197,14 @@ ACCOUNT_RATE_LIMITS = {
 }
 if TESTING:
     ACCOUNT_RATE_LIMITS = False
+# How many reverse proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For. The client's
+# address is the entry that many places from the right: allauth's login rate limits and the audit trail use
+# it (dashboard/clientip.py). 0 (the default) trusts no header: REMOTE_ADDR. Too high lets a client choose
+# its own address by sending X-Forwarded-For; see docs/deploy.md.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"

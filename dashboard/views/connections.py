@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboard.clientip import client_ip
 from dashboard.forms.connections import DisconnectForm, PrivateTokenForm, RenameForm, RotateTokenForm
 from dashboard.roles import MANAGE_CONNECTIONS, requires
 from dashboard.selectors.connections import connection_detail, connection_rows
@@ -26,7 +27,7 @@ MAX_PENDING_FLOWS = 5
 
 
 def _actor(request: HttpRequest) -> services.Actor:
-    return services.Actor(user=request.user, ip_address=request.META.get("REMOTE_ADDR"))
+    return services.Actor(user=request.user, ip_address=client_ip(request))
 
 
 @require_GET

@@ -126,7 +126,7 @@ def pending_install_confirm(
         )
         audit_record(action=AuditEntry.Action.INSTALL_CONFIRMED, actor=actor.user, ip_address=actor.ip_address,
                      detail=f"{_label(pending)} confirmed; scopes: {pending.scopes}")
-    return connection_connect_grant(grant=grant, user_type=pending.user_type, actor=actor)
+    return connection_connect_grant(grant=grant, user_type=pending.user_type, actor=actor, location_name=pending.name)
 
 
 def pending_install_discard(*, pending: PendingInstall, actor: Actor) -> bool:

@@ -86,15 +86,16 @@ def oauth_code_exchange(
 
 
 def connection_connect_grant(
-    *, grant: TokenGrant, user_type: str, actor: Actor
+    *, grant: TokenGrant, user_type: str, actor: Actor, location_name: str = ""
 ) -> tuple[Connection, ScopeReport, bool]:
-    """Save a grant as a connection, then start what a new connection needs (names, locations, schedules)."""
+    """Save a grant as a connection, then start what a new connection needs (names, locations, schedules).
+    `location_name`: a location install's name when already known (a confirmed pending install)."""
     connection, created = _connection_from_grant(grant, actor=actor)
     report = scope_report(granted=connection.scope_set, user_type=grant.user_type or user_type)
     from django_q.tasks import async_task
 
     if connection.kind == Connection.Kind.OAUTH_LOCATION:
-        _location_upsert(connection, location_id=connection.location_id, name="")
+        _location_upsert(connection, location_id=connection.location_id, name=location_name)
         async_task("integrations.tasks.location_details_refresh", connection.location_id,
                    task_name=f"location-details-{connection.location_id}")
     else:

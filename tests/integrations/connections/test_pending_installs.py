@@ -65,6 +65,7 @@ def test_a_pending_location_install_shows_what_it_would_connect_and_connects_on_
     admin_http.post(f"/connections/installs/{pending.pk}/confirm/")
     connection = Connection.objects.get()
     assert connection.location_id == location["id"]
+    assert connection.locations.get().name == location["name"]  # the name the admin saw
     assert crypto.decrypt(connection.access_token_enc).startswith("sbxat_")
     assert not PendingInstall.objects.exists()
     confirmed = AuditEntry.objects.get(action=AuditEntry.Action.INSTALL_CONFIRMED)

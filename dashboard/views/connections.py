@@ -100,12 +100,17 @@ def _pop_flow(request: HttpRequest, state: str) -> dict | None:
     return flow
 
 
-def _refused_by_highlevel(request: HttpRequest, error: str) -> HttpResponse:
+def _code_or_refusal(request: HttpRequest) -> tuple[str, HttpResponse | None]:
+    """The callback's authorization code, or where to send the admin when HighLevel sent none."""
+    error = request.GET.get("error")
     if error == "access_denied":
         messages.warning(request, "You declined the connection in HighLevel; nothing was saved.")
-    else:
+    elif error:
         messages.error(request, f"HighLevel did not authorize the connection ({error[:100]}); nothing was saved.")
-    return redirect("connections")
+    code = "" if error else request.GET.get("code", "").strip()
+    if not code and not error:
+        messages.error(request, "HighLevel came back without an authorization code; nothing was saved. Start again.")
+    return code, None if code else redirect("connections")
 
 
 @require_GET
@@ -118,12 +123,9 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     flow = _pop_flow(request, request.GET["state"])
     if flow is None:
         return render(request, "connections/oauth_refused.html", status=403)
-    if request.GET.get("error"):
-        return _refused_by_highlevel(request, request.GET["error"])
-    code = request.GET.get("code", "").strip()
-    if not code:
-        messages.error(request, "HighLevel came back without an authorization code; start again.")
-        return redirect("connections")
+    code, refusal = _code_or_refusal(request)
+    if refusal:
+        return refusal
     try:
         connection, report, created = services.connection_complete_oauth(
             code=code, redirect_uri=flow["redirect_uri"], user_type=flow["user_type"], actor=_actor(request)
@@ -144,12 +146,9 @@ def _connected(request: HttpRequest, connection: Connection, report, created: bo
 
 
 def _marketplace_callback(request: HttpRequest) -> HttpResponse:
-    if request.GET.get("error"):
-        return _refused_by_highlevel(request, request.GET["error"])
-    code = request.GET.get("code", "").strip()
-    if not code:
-        messages.error(request, "HighLevel came back without an authorization code; nothing was saved.")
-        return redirect("connections")
+    code, refusal = _code_or_refusal(request)
+    if refusal:
+        return refusal
     try:
         pending = installs.pending_install_create(code=code, redirect_uri=_redirect_uri(request),
                                                   actor=_actor(request))

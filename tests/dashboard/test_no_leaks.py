@@ -26,7 +26,7 @@ from django.contrib import admin
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.db import connection as db
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import get_resolver, reverse
 
 from dashboard.api.tokens import api_token_issue
 from dashboard.logging import ContextFilter, RedactSecretsFilter
@@ -49,6 +49,7 @@ from integrations.models import (
     Tag,
 )
 from integrations.sync.services import refresh_all_enqueue
+from tests.dashboard.test_url_permissions import _walk
 from tests.integrations.connections.test_oauth_flow import consent
 from tests.integrations.connections.test_pending_installs import marketplace_code
 
@@ -91,14 +92,6 @@ def logs():
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
-
-
-def _walk(patterns, prefix=""):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry
 
 
 def _pk_for(name: str, ids: dict[str, int]) -> int:

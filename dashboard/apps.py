@@ -8,6 +8,6 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         from dashboard.mfa import mfa_secrets_rotate
-        from integrations.key_rotation import register_secret_store
+        from integrations.connections.key_rotation import register_secret_store
 
         register_secret_store("mfa", mfa_secrets_rotate)

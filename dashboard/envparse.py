@@ -10,6 +10,12 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+def env_str(name: str, *, default: str) -> str:
+    """The variable as set (surrounding white space dropped), or the default when unset or blank."""
+    raw = os.environ.get(name, "").strip()
+    return raw or default
+
+
 def env_bool(name: str, *, default: bool) -> bool:
     raw = os.environ.get(name, "").strip().lower()
     if not raw:
@@ -29,6 +35,16 @@ def env_int(name: str, *, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+
+
+def env_float(name: str, *, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
 
 
 def env_csv(name: str, *, default: list[str]) -> list[str]:

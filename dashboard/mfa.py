@@ -48,7 +48,7 @@ def mfa_data_map(data: dict[str, Any], change) -> dict[str, Any]:
 
 
 def mfa_secrets_rotate(report) -> None:
-    """A secret store for integrations.key_rotation: re-encrypt every TOTP secret and recovery seed."""
+    """A secret store for integrations.connections.key_rotation: re-encrypt every TOTP secret and recovery seed."""
     from allauth.mfa.models import Authenticator
 
     for authenticator in Authenticator.objects.exclude(type=Authenticator.Type.WEBAUTHN).iterator():

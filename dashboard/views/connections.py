@@ -17,7 +17,10 @@ from dashboard.clientip import client_ip
 from dashboard.forms.connections import DisconnectForm, PrivateTokenForm, RenameForm, RotateTokenForm
 from dashboard.roles import MANAGE_CONNECTIONS, requires
 from dashboard.selectors.connections import connection_detail, connection_rows
+from integrations.clients import highlevel_config
 from integrations.connections import installs, services
+from integrations.connections.errors import Actor, ConnectionActionError
+from integrations.connections.oauth_install import connection_complete_oauth
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION, authorize_url
 from integrations.models import Connection
 
@@ -26,8 +29,8 @@ OAUTH_FLOW_TTL_SECONDS = 15 * 60
 MAX_PENDING_FLOWS = 5
 
 
-def _actor(request: HttpRequest) -> services.Actor:
-    return services.Actor(user=request.user, ip_address=client_ip(request))
+def _actor(request: HttpRequest) -> Actor:
+    return Actor(user=request.user, ip_address=client_ip(request))
 
 
 @require_GET
@@ -85,7 +88,8 @@ def oauth_start(request: HttpRequest) -> HttpResponse:
     flows[state] = {"created": now, "user_type": user_type, "redirect_uri": redirect_uri}
     newest = sorted(flows.items(), key=lambda kv: kv[1]["created"])[-MAX_PENDING_FLOWS:]
     request.session[OAUTH_SESSION_KEY] = dict(newest)
-    return HttpResponseRedirect(authorize_url(state=state, redirect_uri=redirect_uri, user_type=user_type))
+    return HttpResponseRedirect(
+        authorize_url(highlevel_config(), state=state, redirect_uri=redirect_uri, user_type=user_type))
 
 
 def _pop_flow(request: HttpRequest, state: str) -> dict | None:
@@ -127,10 +131,10 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     if refusal:
         return refusal
     try:
-        connection, report, created = services.connection_complete_oauth(
+        connection, report, created = connection_complete_oauth(
             code=code, redirect_uri=flow["redirect_uri"], user_type=flow["user_type"], actor=_actor(request)
         )
-    except services.ConnectionActionError as exc:
+    except ConnectionActionError as exc:
         messages.error(request, f"The connection could not be completed: {exc} Nothing was saved.")
         return redirect("connections")
     return _connected(request, connection, report, created)
@@ -152,7 +156,7 @@ def _marketplace_callback(request: HttpRequest) -> HttpResponse:
     try:
         pending = installs.pending_install_create(code=code, redirect_uri=_redirect_uri(request),
                                                   actor=_actor(request))
-    except services.ConnectionActionError as exc:
+    except ConnectionActionError as exc:
         messages.error(request, f"The install could not be read: {exc} Nothing was saved.")
         return redirect("connections")
     return redirect("pending_install", pk=pending.pk)
@@ -182,7 +186,7 @@ def pending_install_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("connections")
     try:
         connection, report, created = installs.pending_install_confirm(pending=pending, actor=_actor(request))
-    except services.ConnectionActionError as exc:
+    except ConnectionActionError as exc:
         messages.error(request, f"The install could not be connected: {exc}")
         return redirect("connections")
     return _connected(request, connection, report, created)
@@ -207,7 +211,7 @@ def private_token_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             connection = services.connection_add_private_token(actor=_actor(request), **form.cleaned_data)
-        except services.ConnectionActionError as exc:
+        except ConnectionActionError as exc:
             form.add_error("token", str(exc))
         else:
             messages.success(request, f"Connected {connection.name} with a Private Integration token.")
@@ -238,7 +242,7 @@ def connection_rotate(request: HttpRequest, pk: int) -> HttpResponse:
             services.connection_rotate(
                 connection=connection, actor=_actor(request), new_token=form.cleaned_data["token"] if form else ""
             )
-        except services.ConnectionActionError as exc:
+        except ConnectionActionError as exc:
             if form is None:
                 messages.error(request, f"Rotation failed: {exc} The current token is unchanged.")
                 return redirect("connection_detail", pk=pk)

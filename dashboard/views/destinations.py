@@ -12,16 +12,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboard.devtools.receiver import DEMO_RECEIVER_URL
 from dashboard.forms import destinations as forms
 from dashboard.roles import MANAGE_DESTINATIONS, requires
 from dashboard.secret_once import secret_once_keep, secret_once_take
 from dashboard.selectors.destinations import destination_detail, destination_rows
-from integrations.delivery import receiver, sending, services
+from integrations.delivery import sending, services
 from integrations.models import Event
 from integrations.models.delivery import Delivery, Destination
 
 SECRET_PURPOSE = "destination_secret"
-DEMO_RECEIVER_URL = "http://127.0.0.1:8766/"
 
 
 def _remember_secret(request: HttpRequest, destination: Destination, secret: str) -> None:
@@ -50,19 +50,6 @@ def destination_add(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Destination {destination.name} added.")
         return redirect("destination_detail", pk=destination.pk)
     return render(request, "destinations/form.html", {"form": form, "destination": None})
-
-
-@require_POST
-@requires(MANAGE_DESTINATIONS)
-def destination_add_demo(request: HttpRequest) -> HttpResponse:
-    if not settings.DEBUG:
-        raise Http404("The demo receiver exists under DEBUG only.")
-    destination, _ = services.destination_create(
-        name="Local demo receiver", url=DEMO_RECEIVER_URL, event_types=Event.Type.values,
-        created_by=request.user, secret=receiver.DEMO_SECRET,
-    )
-    messages.success(request, f"Added the demo receiver: open {DEMO_RECEIVER_URL} to watch what arrives.")
-    return redirect("destination_detail", pk=destination.pk)
 
 
 @require_GET

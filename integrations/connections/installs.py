@@ -15,14 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import crypto
+from integrations.clients import highlevel_client
 from integrations.connections.audit import audit_record
+from integrations.connections.errors import Actor, ConnectionActionError
+from integrations.connections.oauth_install import connection_connect_grant, oauth_code_exchange
 from integrations.connections.scopes import ScopeReport
-from integrations.connections.services import (
-    Actor,
-    ConnectionActionError,
-    connection_connect_grant,
-    oauth_code_exchange,
-)
 from integrations.highlevel.client import HighLevelClient
 from integrations.highlevel.errors import HighLevelError
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION
@@ -65,7 +62,7 @@ def pending_install_create(
 def _describe(grant: TokenGrant, *, is_agency: bool, client: HighLevelClient | None) -> tuple[str, list[str]]:
     """What the admin is shown: the location's name, or the agency's locations. Best effort: without
     `locations.readonly` or on any HighLevel error, the ids alone are shown."""
-    probe = client or HighLevelClient(lambda: grant.access_token)
+    probe = client or highlevel_client(lambda: grant.access_token)
     try:
         if is_agency:
             names = []

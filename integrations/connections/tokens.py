@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations import crypto
+from integrations.clients import highlevel_client
 from integrations.connections.audit import audit_record
 from integrations.crypto import UndecryptableSecret
 from integrations.db import idle
@@ -170,7 +171,7 @@ def connection_refresh(
         if not refresh_token:
             raise InvalidGrant("no refresh token is stored for this connection", status=400)
         user_type = USER_TYPE_COMPANY if connection.kind == Connection.Kind.OAUTH_AGENCY else USER_TYPE_LOCATION
-        grant = (client or HighLevelClient(connection_id=connection_id)).refresh_token(refresh_token, user_type)
+        grant = (client or highlevel_client(connection_id=connection_id)).refresh_token(refresh_token, user_type)
     except (InvalidGrant, UndecryptableSecret) as exc:
         _release_lease(connection_id, owner)
         reason_text = (
@@ -200,7 +201,7 @@ def connection_refresh(
 # --- location tokens (agency installs) ---------------------------------------------------------------------
 def location_token_mint(*, location: Location, agency: Connection) -> str:
     creds = ConnectionCredentials(agency.pk)
-    client = HighLevelClient(creds.token, on_unauthorized=creds.on_unauthorized, connection_id=agency.pk)
+    client = highlevel_client(creds.token, on_unauthorized=creds.on_unauthorized, connection_id=agency.pk)
     minted = client.mint_location_token(agency.company_id, location.location_id)
     now = timezone.now()
     expires_at = now + timedelta(seconds=minted.expires_in) if minted.expires_in else None
@@ -289,7 +290,7 @@ def client_for_location(location: Location, *, run_id: int | None = None, **kwar
         raise ConnectionUnusable(Connection(pk=None, name="(none)", status=Connection.Status.DISCONNECTED),
                                  f"Location {location.location_id} has no connection")
     creds = ConnectionCredentials(location.connection_id, location=location)
-    return HighLevelClient(
+    return highlevel_client(
         creds.token, on_unauthorized=creds.on_unauthorized, connection_id=location.connection_id, run_id=run_id,
         **kwargs,
     )
@@ -297,7 +298,7 @@ def client_for_location(location: Location, *, run_id: int | None = None, **kwar
 
 def client_for_connection(connection: Connection, **kwargs) -> HighLevelClient:
     creds = ConnectionCredentials(connection.pk)
-    return HighLevelClient(creds.token, on_unauthorized=creds.on_unauthorized, connection_id=connection.pk, **kwargs)
+    return highlevel_client(creds.token, on_unauthorized=creds.on_unauthorized, connection_id=connection.pk, **kwargs)
 
 
 def refresh_expiring_tokens(*, within: timedelta = timedelta(minutes=30)) -> int:

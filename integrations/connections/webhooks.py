@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.connections.audit import audit_record
-from integrations.highlevel.client import app_id_from_client_id
+from integrations.highlevel.config import app_id_from_client_id
 from integrations.models import AuditEntry, Connection, InboundWebhook, Location
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ FUTURE_DAYS = 31  # scheduled posts ahead of today
 
 
 def posts_window(now: datetime) -> tuple[datetime, datetime]:
-    horizon = int(getattr(settings, "SYNC_POSTS_HORIZON_DAYS", 90))
+    horizon = settings.SYNC_POSTS_HORIZON_DAYS
     return now - timedelta(days=horizon), now + timedelta(days=FUTURE_DAYS)
 
 

@@ -66,7 +66,7 @@ def enqueue_units(run_ids: list[int]) -> None:
     from django.conf import settings
     from django_q.tasks import async_task
 
-    for batch in batches_plan(list(run_ids), per_task=int(getattr(settings, "SYNC_UNITS_PER_TASK", 32)),
+    for batch in batches_plan(list(run_ids), per_task=settings.SYNC_UNITS_PER_TASK,
                               workers=cluster_workers()):
         if len(batch) == 1:
             enqueue_unit(batch[0])

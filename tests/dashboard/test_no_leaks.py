@@ -29,15 +29,15 @@ from django.db import connection as db
 from django.urls import get_resolver, reverse
 
 from dashboard.api.tokens import api_token_issue
+from dashboard.devtools.receiver import ReceiverServer
 from dashboard.logging import ContextFilter, RedactSecretsFilter
 from integrations import crypto
 from integrations.alerts.digest import digest_preference_set, weekly_digest_send
 from integrations.alerts.engine import alerts_evaluate
+from integrations.connections.key_rotation import encrypted_fields
 from integrations.delivery import sending
-from integrations.delivery.receiver import ReceiverServer
 from integrations.delivery.services import destination_create
 from integrations.delivery.signing import secret_generate
-from integrations.key_rotation import encrypted_fields
 from integrations.models import (
     Alert,
     AlertRule,

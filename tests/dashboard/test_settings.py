@@ -112,6 +112,14 @@ def test_env_helpers_read_values_and_defaults(monkeypatch):
         env_int("NUM", default=1)
 
 
+def test_no_variable_loosens_the_production_secret_check():
+    """The suite's own switch of old (TAGSCOPE_TESTING) no longer lets production start without a secret."""
+    env = {**PROD_ENV, "TAGSCOPE_TESTING": "1"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "TOKEN_ENCRYPTION_KEYS is not set" in result.stderr
+
+
 def _printed(setting: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return _manage("shell", "-c", f"from django.conf import settings; print(settings.{setting})",
                    env={"DEBUG": "true", **env})

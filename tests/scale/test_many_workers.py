@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import connection as db_connection
 from django.utils import timezone
 
+from dashboard.devtools.demo import sandbox_agency_connect
 from integrations.models import Location, SyncRun
-from integrations.sync.demo import sandbox_agency_connect
 from integrations.sync.services import refresh_all_enqueue
 from tests.faults.checks import duplicates, mirror_differences
 from tests.scale.workers import qclusters

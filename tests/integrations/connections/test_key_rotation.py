@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from integrations import crypto
+from integrations.connections.key_rotation import encrypted_fields
 from integrations.delivery import sending
 from integrations.delivery.services import destination_create
-from integrations.key_rotation import encrypted_fields
 from integrations.models import Connection, Destination, Location, PendingInstall
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()

@@ -76,7 +76,6 @@ def test_product_code_never_imports_the_sandbox():
     assert offences(PRODUCT, lambda name: under(name, "sandbox")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 item 4: the shared read path is being moved to selectors")
 @pytest.mark.parametrize(("folder", "other"), [("dashboard/views", "dashboard.api"),
                                                ("dashboard/api", "dashboard.views")])
 def test_pages_and_the_api_never_import_each_other(folder, other):

@@ -96,7 +96,8 @@ def destination_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(MANAGE_DESTINATIONS)
 def destination_pause(request: HttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(Destination, pk=pk)
-    services.destination_pause(destination=destination, reason=f"Paused by {request.user.email}.")
+    sending.destination_pause(destination_id=destination.pk, reason=f"Paused by {request.user.email}.",
+                             automatic=False)
     messages.success(request, f"{destination.name} is paused: events are kept and go out, in order, on resume.")
     return redirect("destination_detail", pk=pk)
 

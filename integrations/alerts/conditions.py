@@ -97,12 +97,11 @@ def connection_needs_reconnect(now: datetime) -> list[Condition]:
 
 
 def token_expiring(now: datetime) -> list[Condition]:
-    usable = [Connection.Status.ACTIVE, Connection.Status.EXPIRING]
     margin = timedelta(minutes=settings.ALERT_TOKEN_EXPIRY_MINUTES)
     pit_age = timedelta(days=settings.ALERT_PIT_ROTATE_DAYS - settings.ALERT_PIT_WARNING_DAYS)
-    oauth = Connection.objects.filter(status__in=usable).exclude(kind=Connection.Kind.PRIVATE_TOKEN).filter(
+    oauth = Connection.objects.usable().exclude(kind=Connection.Kind.PRIVATE_TOKEN).filter(
         Q(status=Connection.Status.EXPIRING) | Q(token_expires_at__lte=now + margin))
-    pits = Connection.objects.filter(status__in=usable, kind=Connection.Kind.PRIVATE_TOKEN,
+    pits = Connection.objects.usable().filter(kind=Connection.Kind.PRIVATE_TOKEN,
                                      connected_at__lte=now - pit_age)
     found = [Condition(
         kind="token.expiring", key=f"token.expiring:{c.pk}",

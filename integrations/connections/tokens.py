@@ -1,4 +1,5 @@
-"""Access tokens for HighLevel calls, and the one rotation-safe place where OAuth tokens are refreshed.
+"""Access tokens for HighLevel calls, and the one rotation-safe place where OAuth tokens are refreshed
+(docs/architecture.md, "Token refresh").
 
 HighLevel's refresh tokens are single use: the answer to a refresh carries a new refresh token and the
 old one is spent. So one refresh per connection runs at a time across every process (a lease taken by a
@@ -25,7 +26,7 @@ from integrations import crypto
 from integrations.clients import highlevel_client
 from integrations.connections.audit import audit_record
 from integrations.crypto import UndecryptableSecret
-from integrations.db import idle
+from integrations.db import idle, last_used_touch
 from integrations.highlevel.client import HighLevelClient
 from integrations.highlevel.errors import HighLevelError, InvalidGrant
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 REFRESH_AHEAD = timedelta(minutes=5)  # on use: refresh a token this close to expiry
 WAIT_POLL_SECONDS = 0.1
-LAST_USED_GRANULARITY = timedelta(minutes=1)
 # How long a client reuses the token it read: a disconnect or a rotation reaches a running sync this late.
 TOKEN_RECHECK = timedelta(seconds=5)
 
@@ -243,8 +243,7 @@ class ConnectionCredentials:
 
     def _read_token(self, now: datetime) -> tuple[str, datetime | None]:
         connection = self._connection()
-        if connection.last_used_at is None or connection.last_used_at < now - LAST_USED_GRANULARITY:
-            Connection.objects.filter(pk=connection.pk).update(last_used_at=now)
+        last_used_touch(connection, now=now)
         if connection.kind == Connection.Kind.OAUTH_AGENCY and self.location is not None:
             return self._location_token(connection, now), self.location.token_expires_at
         if _expiring(connection.token_expires_at, now):
@@ -307,9 +306,8 @@ def refresh_expiring_tokens(*, within: timedelta = timedelta(minutes=30)) -> int
     ids = list(
         Connection.objects.filter(
             kind__in=[Connection.Kind.OAUTH_LOCATION, Connection.Kind.OAUTH_AGENCY],
-            status__in=[Connection.Status.ACTIVE, Connection.Status.EXPIRING],
             token_expires_at__lte=soon,
-        ).values_list("pk", flat=True)
+        ).usable().values_list("pk", flat=True)
     )
     refreshed = 0
     for connection_id in ids:

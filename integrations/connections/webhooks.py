@@ -143,10 +143,7 @@ def webhook_receive(body: bytes, headers: Mapping[str, str], *, now: datetime | 
 
 
 def _on_install(company_id: str, location_id: str) -> str:
-    agency = Connection.objects.filter(
-        kind=Connection.Kind.OAUTH_AGENCY, company_id=company_id,
-        status__in=[Connection.Status.ACTIVE, Connection.Status.EXPIRING],
-    ).first()
+    agency = Connection.objects.usable().filter(kind=Connection.Kind.OAUTH_AGENCY, company_id=company_id).first()
     if agency is None:
         return "ignored: no agency connection for this company yet (connect it with OAuth)"
     from django_q.tasks import async_task

@@ -95,8 +95,7 @@ def wanted_sync_schedules() -> list[dict[str, Any]]:
     from integrations.models import Connection
 
     wanted = []
-    usable = (Connection.Status.ACTIVE, Connection.Status.EXPIRING)
-    for connection in Connection.objects.filter(status__in=usable).order_by("pk"):
+    for connection in Connection.objects.usable().order_by("pk"):
         for kind, field in KIND_FIELDS.items():
             wanted.append({
                 "name": schedule_name(connection.pk, kind), "func": CONNECTION_TASK,

@@ -96,8 +96,7 @@ def refresh_location_enqueue(location: Location, *, kinds: Iterable[str] | None 
 
 def locations_interleaved(connection_ids: Iterable[int] | None = None) -> list[Location]:
     """Installed locations of usable connections, round-robin across connections."""
-    usable = (Connection.Status.ACTIVE, Connection.Status.EXPIRING)
-    query = Location.objects.filter(is_installed=True, connection__status__in=usable)
+    query = Location.objects.syncable()
     if connection_ids is not None:
         query = query.filter(connection_id__in=list(connection_ids))
     by_connection: dict[int, list[Location]] = {}

@@ -28,7 +28,7 @@ from django.core import mail
 from django.db import connection as db
 from django.urls import get_resolver, reverse
 
-from dashboard.api.tokens import api_token_issue
+from dashboard.api_tokens import api_token_issue
 from dashboard.devtools.receiver import ReceiverServer
 from dashboard.logging import ContextFilter, RedactSecretsFilter
 from integrations import crypto

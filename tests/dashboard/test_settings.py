@@ -120,6 +120,16 @@ def test_no_variable_loosens_the_production_secret_check():
     assert "TOKEN_ENCRYPTION_KEYS is not set" in result.stderr
 
 
+def test_a_malformed_number_names_its_variable(monkeypatch):
+    from dashboard.envparse import env_float
+
+    monkeypatch.setenv("RATIO", "8O.5")
+    with pytest.raises(ImproperlyConfigured, match="RATIO must be a number"):
+        env_float("RATIO", default=1.0)
+    monkeypatch.setenv("RATIO", " 80.5 ")
+    assert env_float("RATIO", default=1.0) == 80.5
+
+
 def _printed(setting: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return _manage("shell", "-c", f"from django.conf import settings; print(settings.{setting})",
                    env={"DEBUG": "true", **env})

@@ -1,4 +1,4 @@
-"""Scale-out (design.md, "Sync semantics"): several real qcluster processes on PostgreSQL and Redis refresh
+"""Scale-out (docs/architecture.md): several real qcluster processes on PostgreSQL and Redis refresh
 every location, enqueued twice at once. No location's refresh of one kind ever runs twice at the same time,
 the sandbox never sees more than its burst limit from one location in any window, and the mirror equals the
 sandbox afterwards."""

@@ -9,6 +9,7 @@ from typing import Any
 from integrations.highlevel.errors import BadResponse
 from integrations.highlevel.parsing.readers import (
     _bool,
+    _identified,
     _int,
     _items,
     _list,
@@ -36,48 +37,37 @@ def _scope(value: Any) -> tuple[str, ...]:
     return tuple(value.split())
 
 
-def parse_token_grant(body: Any) -> TokenGrant:
-    body = _obj(body, "token answer")
+def _token_fields(body: Any, what: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The body, and the fields every token answer carries (a token grant and a minted location token)."""
+    body = _obj(body, what)
     access = _str(body, "access_token", required=True)
     assert access is not None
+    return body, {
+        "access_token": access, "token_type": _str(body, "token_type") or "Bearer",
+        "expires_in": _int(body, "expires_in"), "scope": _scope(body.get("scope")),
+        "user_type": _str(body, "userType"), "location_id": _str(body, "locationId"),
+        "company_id": _str(body, "companyId"), "raw": body,
+    }
+
+
+def parse_token_grant(body: Any) -> TokenGrant:
+    body, fields = _token_fields(body, "token answer")
     return TokenGrant(
-        access_token=access,
+        **fields,
         refresh_token=_str(body, "refresh_token"),
-        token_type=_str(body, "token_type") or "Bearer",
-        expires_in=_int(body, "expires_in"),
-        scope=_scope(body.get("scope")),
-        user_type=_str(body, "userType"),
-        location_id=_str(body, "locationId"),
-        company_id=_str(body, "companyId"),
         user_id=_str(body, "userId"),
         approved_locations=_str_list(body.get("approvedLocations"), "approvedLocations"),
         is_bulk_installation=_bool(body, "isBulkInstallation"),
         plan_id=_str(body, "planId"),
-        raw=body,
     )
 
 
 def parse_location_token(body: Any) -> LocationToken:
-    body = _obj(body, "location token answer")
-    access = _str(body, "access_token", required=True)
-    assert access is not None
-    return LocationToken(
-        access_token=access,
-        token_type=_str(body, "token_type") or "Bearer",
-        expires_in=_int(body, "expires_in"),
-        scope=_scope(body.get("scope")),
-        location_id=_str(body, "locationId"),
-        company_id=_str(body, "companyId"),
-        user_type=_str(body, "userType"),
-        raw=body,
-    )
+    return LocationToken(**_token_fields(body, "location token answer")[1])
 
 
 def parse_installed_location(item: Any) -> InstalledLocation:
-    item = _obj(item, "location")
-    location_id = _str(item, "_id") or _str(item, "id")
-    if not location_id:
-        raise BadResponse("location without '_id'")
+    item, location_id = _identified(item, "location")
     address = item.get("address")
     return InstalledLocation(
         id=location_id,

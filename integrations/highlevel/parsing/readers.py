@@ -118,3 +118,12 @@ def _items(raw_items: list[Any], parse: Callable[[Any], T], what: str) -> tuple[
             ident = item.get("_id") or item.get("id") if isinstance(item, dict) else None
             problems.append(f"{what}[{index}]{f' ({ident})' if ident else ''}: {exc.message}")
     return parsed, problems
+
+
+def _identified(item: Any, what: str, keys: tuple[str, str] = ("_id", "id")) -> tuple[dict[str, Any], str]:
+    """An item of a listing and its id, under either key (HighLevel's objects use `_id` or `id`)."""
+    item = _obj(item, what)
+    ident = _str(item, keys[0]) or _str(item, keys[1])
+    if not ident:
+        raise BadResponse(f"{what} without '{keys[0]}'")
+    return item, ident

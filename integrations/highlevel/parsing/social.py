@@ -7,6 +7,7 @@ from typing import Any
 from integrations.highlevel.errors import BadResponse
 from integrations.highlevel.parsing.readers import (
     _bool,
+    _identified,
     _items,
     _list,
     _number,
@@ -31,10 +32,7 @@ from integrations.highlevel.types import (
 
 # --- tags -----------------------------------------------------------------------------------------------
 def parse_tag(item: Any) -> Tag:
-    item = _obj(item, "tag")
-    tag_id = _str(item, "_id") or _str(item, "id")
-    if not tag_id:
-        raise BadResponse("tag without '_id'")
+    item, tag_id = _identified(item, "tag")
     return Tag(
         id=tag_id,
         name=_str(item, "tag", required=False) or _required_name(item),
@@ -63,10 +61,7 @@ def parse_tag_page(body: Any) -> tuple[list[Tag], list[str], int]:
 
 # --- accounts -------------------------------------------------------------------------------------------
 def parse_account(item: Any) -> SocialAccount:
-    item = _obj(item, "account")
-    account_id = _str(item, "id") or _str(item, "_id")
-    if not account_id:
-        raise BadResponse("account without 'id'")
+    item, account_id = _identified(item, "account", ("id", "_id"))
     platform = _str(item, "platform", required=True)
     meta = item.get("meta")
     return SocialAccount(
@@ -84,10 +79,7 @@ def parse_account(item: Any) -> SocialAccount:
 
 
 def parse_group(item: Any) -> AccountGroup:
-    item = _obj(item, "group")
-    group_id = _str(item, "id") or _str(item, "_id")
-    if not group_id:
-        raise BadResponse("group without 'id'")
+    item, group_id = _identified(item, "group", ("id", "_id"))
     return AccountGroup(
         id=group_id,
         name=_str(item, "name") or "",
@@ -174,10 +166,7 @@ def parse_statistics(
 
 # --- posts ----------------------------------------------------------------------------------------------
 def parse_post(item: Any) -> Post:
-    item = _obj(item, "post")
-    post_id = _str(item, "_id") or _str(item, "id")
-    if not post_id:
-        raise BadResponse("post without '_id'")
+    item, post_id = _identified(item, "post")
     account_ids = _str_list(item.get("accountIds"), "accountIds")
     if not account_ids and isinstance(item.get("accountId"), str):
         account_ids = (item["accountId"],)

@@ -21,6 +21,7 @@ class AuditEntry(models.Model):
         INSTALLED = "installed", "App installed"
         UNINSTALLED = "uninstalled", "App uninstalled"
         LOCATION_TOKEN = "location_token", "Location token minted"
+        CONTRACT = "contract", "Statistics contract changed"
         INSTALL_PENDING = "install_pending", "Marketplace install awaiting confirmation"
         INSTALL_CONFIRMED = "install_confirmed", "Marketplace install confirmed"
         INSTALL_DISCARDED = "install_discarded", "Marketplace install discarded"

@@ -45,13 +45,13 @@ def make_posts(config: SandboxConfig, location: Location, accounts: list[dict], 
     for account in accounts:
         for day in range(-config.days, POST_HORIZON_DAYS + 1):
             for status, hour, minute, post_type in day_posts(config.seed, account["profileId"], day):
-                posts.append(_post(rng, location, account, anchor_day + timedelta(days=day), status, hour,
-                                   minute, post_type, tag_ids))
+                posts.append(_post(rng, config, location, account, anchor_day + timedelta(days=day), status,
+                                   hour, minute, post_type, tag_ids))
     posts.sort(key=lambda p: p["scheduleDate"], reverse=True)
     return posts
 
 
-def _post(rng, location: Location, account: dict, day: date, status: str, hour: int, minute: int,
+def _post(rng, config: SandboxConfig, location: Location, account: dict, day: date, status: str, hour: int, minute: int,
           post_type: str, tag_ids: list[str]) -> dict:
     when = datetime.combine(day, datetime.min.time()).replace(hour=hour, minute=minute, tzinfo=UTC)
     created = when - timedelta(days=rng.randint(0, 6), minutes=rng.randint(0, 600))
@@ -60,7 +60,7 @@ def _post(rng, location: Location, account: dict, day: date, status: str, hour: 
     platform = account["platform"]
     has_media = post_type != "post" or rng.random() < 0.85
     published = when + timedelta(seconds=rng.randint(2, 90)) if status == "published" else None
-    summary = rng.choice(names.POST_LINES)
+    summary = config.name_prefix + rng.choice(names.POST_LINES)
     return {
         "_id": post_id, "locationId": location.id, "source": "composer",
         "platform": platform, "accountId": account["id"], "accountIds": [account["id"]],

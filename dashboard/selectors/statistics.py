@@ -250,3 +250,10 @@ def statistics_history(*, location: Location) -> dict[str, Any] | None:
     since = (StatisticsPoint.objects.filter(location=location, profile_id=StatisticsPoint.ALL_ACCOUNTS)
              .aggregate(first=Min("day"))["first"])
     return {"since": since, "version": connection.social_version}
+
+
+def locations_on_seven_days(*, locations: list[Location]) -> list[Location]:
+    """The locations whose connection is on 2021-07-28 (their history is short; the agency page names them)."""
+    ranged = {c.pk: c.statistics_ranges for c in Connection.objects.filter(
+        pk__in={loc.connection_id for loc in locations if loc.connection_id})}
+    return [loc for loc in locations if loc.connection_id and not ranged.get(loc.connection_id, True)]

@@ -14,7 +14,13 @@ from django.views.decorators.http import require_GET
 
 from dashboard.roles import BROWSE, requires
 from dashboard.selectors.locations import location_for, locations_visible
-from dashboard.selectors.statistics import GAUGES, METRIC_LABELS, statistics_history, statistics_tables
+from dashboard.selectors.statistics import (
+    GAUGES,
+    METRIC_LABELS,
+    locations_on_seven_days,
+    statistics_history,
+    statistics_tables,
+)
 from dashboard.selectors.statistics_payload import agency_timezone, ranking_dicts, statistics_payload
 from dashboard.selectors.statistics_range import PRESETS, StatsQuery, accounts_of, location_today, stats_query_from
 from integrations.metrics import METRICS
@@ -70,5 +76,6 @@ def agency_statistics(request: HttpRequest) -> HttpResponse:
     context = _context(request, payload, query, reverse("api_agency_statistics"),
                        _platforms(accounts_of([loc.pk for loc in locations]), payload))
     context.update({"locations": locations, "rank": rank, "metrics": METRICS,
+                    "seven_days": locations_on_seven_days(locations=locations),
                     "last_synced": max((loc.last_synced_at for loc in locations if loc.last_synced_at), default=None)})
     return render(request, "statistics/agency.html", context)

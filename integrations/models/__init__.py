@@ -10,6 +10,7 @@ from integrations.models.connections import Connection, Location
 from integrations.models.delivery import Delivery, DeliveryAttempt, DeliveryCursor, Destination, DestinationMapping
 from integrations.models.events import Event
 from integrations.models.health import WorkerHeartbeat
+from integrations.models.installs import PendingInstall
 from integrations.models.mirror import (
     Demographics,
     Post,
@@ -27,6 +28,6 @@ from integrations.models.webhooks import InboundWebhook
 __all__ = [
     "Alert", "AlertRule", "ApiCall", "AuditEntry", "Connection", "Delivery", "DeliveryAttempt", "DeliveryCursor",
     "Demographics", "Destination", "DestinationMapping", "Event", "InboundWebhook", "Location",
-    "NotificationPreference", "Post", "PostInsightSnapshot", "RateLimitDay", "RateLimitSlot", "SocialAccount",
-    "StatisticsPoint", "SyncLease", "SyncRun", "Tag", "TagDetail", "TagPost", "WorkerHeartbeat",
+    "NotificationPreference", "PendingInstall", "Post", "PostInsightSnapshot", "RateLimitDay", "RateLimitSlot",
+    "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag", "TagDetail", "TagPost", "WorkerHeartbeat",
 ]

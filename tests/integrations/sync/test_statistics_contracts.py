@@ -119,6 +119,10 @@ def test_v3_refused_the_connection_asks_the_default_window_once_a_day_and_the_pa
     detail = re.sub(r"<[^>]+>", "", admin_http.get(reverse("connection_detail", args=[connection.pk])).content.decode())
     assert "Version 2021-07-28 last 7 days only" in " ".join(detail.split())
     assert "Try v3 again" in detail
+    agency = re.sub(r"<[^>]+>", "", admin_http.get(reverse("statistics")).content.decode())
+    note = next(line for line in agency.splitlines() if "API version 2021-07-28" in line)
+    # The agency connection serves every location: all of them moved.
+    assert note.startswith(f"{len(hl.location_ids())} locations (") and location.name in note
 
     # Once a day: the next refresh the same day asks nothing.
     hl.refuse_v3()

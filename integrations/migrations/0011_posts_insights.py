@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0009_statistics_contract'),
+        ('integrations', '0010_pending_installs'),
     ]
 
     operations = [

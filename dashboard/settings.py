@@ -336,6 +336,15 @@ ALERT_PIT_ROTATE_DAYS = env_int("ALERT_PIT_ROTATE_DAYS", default=90)  # a Privat
 ALERT_PIT_WARNING_DAYS = env_int("ALERT_PIT_WARNING_DAYS", default=7)  # warn this long before it
 ALERT_QUOTA_PERCENT = env_float("ALERT_QUOTA_PERCENT", default=80.0)  # of HighLevel's daily quota used
 ALERT_RENOTIFY_HOURS = env_float("ALERT_RENOTIFY_HOURS", default=6.0)  # an open alert is mailed again after
+# Goals and health (integrations/attention/): the anomaly threshold admins start from (robust standard
+# deviations; Operations can change it), the least relative change that counts, when an account's expiry warns,
+# how far back a failed post counts, how far ahead the schedule is looked at, and where pacing turns "at risk".
+ANOMALY_THRESHOLD = env_float("ANOMALY_THRESHOLD", default=4.0)
+ANOMALY_MIN_CHANGE_PCT = env_float("ANOMALY_MIN_CHANGE_PCT", default=30.0)
+ACCOUNT_EXPIRY_WARNING_DAYS = env_int("ACCOUNT_EXPIRY_WARNING_DAYS", default=7)
+POST_FAILED_LOOKBACK_HOURS = env_int("POST_FAILED_LOOKBACK_HOURS", default=24)
+SCHEDULE_AHEAD_DAYS = env_int("SCHEDULE_AHEAD_DAYS", default=7)
+GOAL_AT_RISK_PCT = env_float("GOAL_AT_RISK_PCT", default=85.0)
 
 # --- Monitoring ---------------------------------------------------------------------------------------------
 API_CALL_RETENTION_DAYS = env_int("API_CALL_RETENTION_DAYS", default=14)  # ApiCall rows (one per HighLevel call)

@@ -52,6 +52,8 @@ class Condition:
     location_id: int | None = None  # Location pk
     rule_id: int | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    # Raised once with the alert: an Event of this type whose payload is context["event"] (goals and health).
+    event_type: str = ""
 
 
 def location_failing(now: datetime) -> list[Condition]:

@@ -13,9 +13,9 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from integrations.alerts.attention import KINDS as ATTENTION_KINDS
 from integrations.alerts.notify import base_url, render_text
 from integrations.alerts.weekly import Weeks, weekly_changes, weeks_before
-from integrations.alerts.attention import KINDS as ATTENTION_KINDS
 from integrations.models import Alert, Location, NotificationPreference, Tag, TagPost
 
 log = logging.getLogger(__name__)

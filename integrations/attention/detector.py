@@ -1,12 +1,15 @@
 """The anomaly detector on one daily series, with no database: the day against its trailing 28 days.
 
-Expected value: the median of the same weekday in the window (weekly seasonality). Spread: the median
-absolute deviation of every window day from its own weekday's median, scaled to a standard deviation
-(x 1.4826), so one odd day in the baseline moves neither. A day is anomalous when it lies more than
-`threshold` spreads from the expected value AND differs from it by at least `min_change` (a share of the
-expected value), so small, jumpy numbers do not alarm on a few units. Followers are a running count: their
-day-over-day change is judged instead, against the same window without weekdays, and must move by at least
-`min_change` of... the audience's 1% (a follower count that halves is far past that; a few unfollows are not).
+Expected value: the median of the same weekday in the window (weekly seasonality). Spread: robust standard
+deviations below and above it (a "double MAD", see `_spreads`), from each window day's distance to the
+median of the other days of its weekday, so one odd day in the baseline moves neither. A day is anomalous
+when it lies more than `threshold` spreads from the expected value AND differs from it by at least
+`min_change` (a drop to (1 - min_change) x, a rise to 1 / (1 - min_change) x), so small, jumpy numbers do not
+alarm on a few units. Below MIN_VOLUME on both sides nothing is judged.
+
+Followers are a running count: their day-over-day change is judged instead, against the window's changes
+without weekdays, and must move by at least 1% of the audience (a count that halves is far past that; a few
+unfollows are not). docs/architecture.md, "Goals and health", says where this runs.
 """
 
 from __future__ import annotations

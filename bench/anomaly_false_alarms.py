@@ -59,6 +59,8 @@ def main() -> None:
     args = parser.parse_args()
     judged = alarms = halved = caught = 0
     by_metric: Counter[str] = Counter()
+    caught_by: Counter[str] = Counter()
+    halved_by: Counter[str] = Counter()
     for seed in range(1, args.seeds + 1):
         sb = Sandbox(SandboxConfig(seed=seed, locations=args.locations, days=args.days + WINDOW_DAYS + 30,
                                    now="2026-06-01T12:00:00Z"))
@@ -75,15 +77,20 @@ def main() -> None:
                         by_metric[f"{platform or 'all'}/{metric} {found.direction}"] += 1
                     if platform == "" and not running:
                         halved += 1
+                        halved_by[metric] += 1
                         planted = {**series, day: series[day] * 0.5}
-                        caught += detect(planted, day, threshold=args.threshold,
-                                         min_change=args.min_change_pct / 100) is not None
+                        hit = detect(planted, day, threshold=args.threshold,
+                                     min_change=args.min_change_pct / 100) is not None
+                        caught += hit
+                        caught_by[metric] += hit
     print(f"threshold {args.threshold:g} robust sd, least change {args.min_change_pct:g}%; "
           f"{args.seeds} seed(s) x {args.locations} locations x {args.days} days")
     print(f"false alarms: {alarms} in {judged:,} series-days ({100.0 * alarms / max(judged, 1):.3f}%)")
     for name, count in by_metric.most_common(10):
         print(f"  {name}: {count}")
     print(f"halved days caught (all platforms): {caught} of {halved} ({100.0 * caught / max(halved, 1):.1f}%)")
+    for metric, count in sorted(halved_by.items()):
+        print(f"  {metric}: {caught_by[metric]} of {count} ({100.0 * caught_by[metric] / count:.1f}%)")
 
 
 if __name__ == "__main__":

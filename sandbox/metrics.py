@@ -52,10 +52,10 @@ def day_metrics(seed: int, profile_id: str, platform: str, days: int, day: int, 
         followers = _followers(traits, age)
         posts = _published(seed, profile_id, day)
         # A post is seen over several days, and an established page is seen without new posts too: the day's
-        # posts lift it, yesterday's and the day before's a little less. Day-to-day noise is about +-10%.
-        lift = (0.12 * posts + 0.06 * _published(seed, profile_id, day - 1)
-                + 0.03 * _published(seed, profile_id, day - 2))
-        season = _WEEKLY[weekday] * rng.uniform(0.9, 1.1)
+        # posts lift it, yesterday's and the day before's a little less. Day-to-day noise is about +-8%.
+        lift = (0.06 * posts + 0.03 * _published(seed, profile_id, day - 1)
+                + 0.015 * _published(seed, profile_id, day - 2))
+        season = _WEEKLY[weekday] * rng.uniform(0.92, 1.08)
         impressions = int(followers * traits["reach_per_follower"] * season * (1 + lift)) + rng.randint(0, 5)
         reach = int(impressions * rng.uniform(0.62, 0.74))
         likes = int(reach * traits["engagement"] * rng.uniform(0.9, 1.1))

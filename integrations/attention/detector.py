@@ -14,6 +14,7 @@ unfollows are not). docs/architecture.md, "Goals and health", says where this ru
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import median
@@ -86,7 +87,9 @@ def detect(series: dict[date, float | None], day: date, *, threshold: float, min
     expected = median(same)
     if max(expected, actual) < MIN_VOLUME:
         return None
-    floor = max(0.05 * abs(expected), 1.0)
+    # Counts scatter at least as much as chance does (a Poisson count's deviation is its square root): a
+    # window that happened to be calm must not make an ordinary busy day look extraordinary.
+    floor = max(0.05 * abs(expected), math.sqrt(abs(expected)), 1.0)
     below, above = _spreads(by_weekday)
     # The least change is symmetric in ratio: with min_change 0.3 a drop to 0.7x or a rise to 1/0.7 = 1.43x.
     least_up = expected * (1 / (1 - min(min_change, 0.9)) - 1)

@@ -305,6 +305,24 @@ SYNC_STATISTICS_HORIZON_DAYS = env_int("SYNC_STATISTICS_HORIZON_DAYS", default=1
 SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3)
 SYNC_POSTS_HORIZON_DAYS = env_int("SYNC_POSTS_HORIZON_DAYS", default=90)
 
+# --- Retention (integrations/retention/: the nightly `tagscope.prune`; docs/deploy.md, "Retention") -------
+# Days each kind of row is kept. The minimums keep what pages read: the Operations page charts 7 days of runs
+# and reads 24 hours of raw calls (older days of calls come from the daily rollup, which is never pruned).
+RETENTION_API_CALLS_DAYS = env_int("RETENTION_API_CALLS_DAYS", default=14, minimum=2)
+RETENTION_SYNC_RUNS_DAYS = env_int("RETENTION_SYNC_RUNS_DAYS", default=90, minimum=8)
+RETENTION_SYNC_RUNS_KEEP = env_int("RETENTION_SYNC_RUNS_KEEP", default=20, minimum=1)  # per location and kind
+RETENTION_EVENTS_DAYS = env_int("RETENTION_EVENTS_DAYS", default=30, minimum=1)  # once the fan-out has read them
+RETENTION_DELIVERIES_DAYS = env_int("RETENTION_DELIVERIES_DAYS", default=30, minimum=1)  # attempts, finished ones
+RETENTION_INBOUND_WEBHOOKS_DAYS = env_int("RETENTION_INBOUND_WEBHOOKS_DAYS", default=30, minimum=1)
+RETENTION_AUDIT_DAYS = env_int("RETENTION_AUDIT_DAYS", default=400, minimum=30)
+RETENTION_ALERTS_DAYS = env_int("RETENTION_ALERTS_DAYS", default=180, minimum=8)  # resolved alerts
+RETENTION_FAILED_TASKS_DAYS = env_int("RETENTION_FAILED_TASKS_DAYS", default=30, minimum=1)  # django-q2 failures
+# Rows per DELETE: each batch is its own short transaction, so the sync's writers get in between.
+PRUNE_BATCH_SIZE = env_int("PRUNE_BATCH_SIZE", default=2000, minimum=100)
+PRUNE_HOUR_UTC = env_int("PRUNE_HOUR_UTC", default=3, minimum=0)
+if PRUNE_HOUR_UTC > 23:
+    raise ImproperlyConfigured(f"PRUNE_HOUR_UTC must be an hour from 0 to 23, not {PRUNE_HOUR_UTC}.")
+
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 if LOG_FORMAT not in {"text", "json"}:

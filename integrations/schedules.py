@@ -14,6 +14,7 @@ SYNC_SCHEDULES = "tagscope.sync-schedules"  # per-connection sync schedules foll
 SYNC_SWEEP = "tagscope.sync-sweep"  # units whose broker message was lost go out again
 ALERTS = "tagscope.alerts-evaluate"  # integrations/alerts/: raise, re-notify and resolve alerts
 WEEKLY_DIGEST = "tagscope.weekly-digest"  # the statistics digest mail, Mondays 07:00 UTC
+PRUNE = "tagscope.prune"  # integrations/retention/: rows past their window, nightly at PRUNE_HOUR_UTC
 
 
 def wanted_schedules() -> list[dict[str, Any]]:
@@ -37,6 +38,8 @@ def wanted_schedules() -> list[dict[str, Any]]:
         # `next_run` only sets the first run of a new schedule (it is not compared afterwards).
         {"name": WEEKLY_DIGEST, "func": "integrations.tasks.weekly_digest_send",
          "schedule_type": Schedule.WEEKLY, "next_run": _next_monday_morning()},
+        {"name": PRUNE, "func": "integrations.tasks.prune", "schedule_type": Schedule.DAILY,
+         "next_run": _next_night()},
         *wanted_sync_schedules(),
     ]
 
@@ -45,6 +48,14 @@ def _next_monday_morning() -> datetime:
     now = timezone.now().astimezone(UTC)
     monday = (now + timedelta(days=(7 - now.weekday()) % 7)).replace(hour=7, minute=0, second=0, microsecond=0)
     return monday if monday > now else monday + timedelta(days=7)
+
+
+def _next_night() -> datetime:
+    from django.conf import settings
+
+    now = timezone.now().astimezone(UTC)
+    night = now.replace(hour=int(settings.PRUNE_HOUR_UTC), minute=30, second=0, microsecond=0)
+    return night if night > now else night + timedelta(days=1)
 
 
 def ensure_schedules(**_: Any) -> None:

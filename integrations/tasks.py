@@ -91,3 +91,11 @@ def sync_runs_sweep() -> dict:
     from integrations.sync.sweep import sync_runs_sweep as sweep
 
     return sweep()
+
+
+def prune() -> dict:
+    """The nightly `tagscope.prune`: rows past their retention window (integrations/retention/)."""
+    from integrations.retention.prune import prune_run
+
+    record = prune_run(trigger="schedule")
+    return {"deleted": record.deleted, "seconds": record.seconds}

@@ -8,6 +8,5 @@ Nothing here touches Django settings at import time; the client reads them when 
 from integrations.highlevel import errors
 from integrations.highlevel.client import HighLevelClient
 from integrations.highlevel.ratelimit import get_rate_limiter
-from integrations.highlevel.recording import prune_api_calls
 
-__all__ = ["HighLevelClient", "errors", "get_rate_limiter", "prune_api_calls"]
+__all__ = ["HighLevelClient", "errors", "get_rate_limiter"]

@@ -10,12 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 logger = logging.getLogger("integrations.highlevel")
-
-DEFAULT_RETENTION_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -124,25 +122,3 @@ class BufferedRecorder(DatabaseRecorder):
         if calls:
             self._write(calls)
         return len(calls)
-
-
-def prune_api_calls(now: datetime | None = None, days: int | None = None, *, batch_size: int = 5000) -> int:
-    """Delete ApiCall rows older than the retention (settings.API_CALL_RETENTION_DAYS); answers the count.
-
-    Deletes in batches so no single transaction holds the write lock for long.
-    """
-    from django.conf import settings
-
-    from integrations.models import ApiCall
-
-    if days is None:
-        days = int(getattr(settings, "API_CALL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
-    now = now or datetime.now(tz=UTC)
-    cutoff = now - timedelta(days=days)
-    deleted = 0
-    while True:
-        ids = list(ApiCall.objects.filter(at__lt=cutoff).order_by("id").values_list("id", flat=True)[:batch_size])
-        if not ids:
-            return deleted
-        count, _ = ApiCall.objects.filter(id__in=ids).delete()
-        deleted += count

@@ -12,12 +12,13 @@ from integrations.models.events import Event
 from integrations.models.health import WorkerHeartbeat
 from integrations.models.mirror import Demographics, Post, SocialAccount, StatisticsPoint, Tag, TagDetail, TagPost
 from integrations.models.ratelimit import RateLimitDay, RateLimitSlot
+from integrations.models.retention import ApiCallDay, PruneRun
 from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 
 __all__ = [
-    "Alert", "AlertRule", "ApiCall", "AuditEntry", "Connection", "Delivery", "DeliveryAttempt", "DeliveryCursor",
-    "Demographics", "Destination", "DestinationMapping", "Event", "InboundWebhook", "Location",
-    "NotificationPreference", "Post", "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint",
+    "Alert", "AlertRule", "ApiCall", "ApiCallDay", "AuditEntry", "Connection", "Delivery", "DeliveryAttempt",
+    "DeliveryCursor", "Demographics", "Destination", "DestinationMapping", "Event", "InboundWebhook", "Location",
+    "NotificationPreference", "Post", "PruneRun", "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint",
     "SyncLease", "SyncRun", "Tag", "TagDetail", "TagPost", "WorkerHeartbeat",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -73,4 +74,7 @@ def run_timeline(run: SyncRun) -> dict[str, Any]:
         "calls": calls,
         "call_count": ApiCall.objects.filter(run_id=run.pk).count() if len(calls) == CALLS_SHOWN else len(calls),
         "can_cancel": run.status in (SyncRun.Status.QUEUED, SyncRun.Status.WAITING),
+        # Older runs' calls were pruned (their daily totals stay on the Operations page).
+        "calls_kept_days": settings.RETENTION_API_CALLS_DAYS,
+        "calls_pruned": run.created_at < timezone.now() - timedelta(days=settings.RETENTION_API_CALLS_DAYS),
     }

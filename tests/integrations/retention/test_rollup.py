@@ -63,3 +63,15 @@ def test_the_operations_charts_keep_the_days_whose_calls_were_pruned(settings):
     assert charts["calls"] == [6, 5, 4, 3, 2, 1, 7]  # ...but every day of the chart is still counted
     assert charts["throttled"] == [6, 5, 4, 3, 2, 1, 0]
     assert charts["p95"][0] is not None
+
+
+def test_a_run_older_than_the_call_window_says_its_calls_were_pruned(admin_http, settings):
+    from integrations.models import SyncRun
+
+    settings.RETENTION_API_CALLS_DAYS = 14
+    old = SyncRun.objects.create(kind="tags", status="succeeded")
+    SyncRun.objects.filter(pk=old.pk).update(created_at=datetime.now(tz=UTC) - timedelta(days=20))
+    recent = SyncRun.objects.create(kind="tags", status="succeeded")
+    assert "call records are kept 14 days" in admin_http.get(f"/operations/runs/{old.pk}/").content.decode()
+    page = admin_http.get(f"/operations/runs/{recent.pk}/").content.decode()
+    assert "No HighLevel call recorded for this run" in page and "call records are kept" not in page

@@ -121,10 +121,13 @@ def prune_runs(ctx: Context) -> QuerySet:
     return PruneRun.objects.filter(id__lt=newest[0]) if newest else PruneRun.objects.none()
 
 
+def rate_limit_days_kept() -> int:
+    """Quota days are kept as long as the calls, and at least the 8 days the Operations quota chart reads."""
+    return max(int(settings.RETENTION_API_CALLS_DAYS), 8)
+
+
 def _rate_limit_days(ctx: Context) -> QuerySet:
-    # The Operations page charts 7 days of quota use; kept as long as the calls.
-    days = max(int(settings.RETENTION_API_CALLS_DAYS), 8)
-    return RateLimitDay.objects.filter(day__lt=ctx.now.date() - timedelta(days=days))
+    return RateLimitDay.objects.filter(day__lt=ctx.now.date() - timedelta(days=rate_limit_days_kept()))
 
 
 RULES: list[Rule] = [

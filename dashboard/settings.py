@@ -306,11 +306,11 @@ SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3
 SYNC_POSTS_HORIZON_DAYS = env_int("SYNC_POSTS_HORIZON_DAYS", default=90)
 
 # --- Retention (integrations/retention/: the nightly `tagscope.prune`; docs/deploy.md, "Retention") -------
-# Days each kind of row is kept. The minimums keep what pages read: the Operations page charts 7 days of runs
-# and reads 24 hours of raw calls (older days of calls come from the daily rollup, which is never pruned).
+# Days each kind of row is kept. The minimums keep what pages and alerts read: 7 days of runs and the last 3 of each
+# location and kind, 24 hours of raw calls (older days of calls come from the daily rollup, which is kept).
 RETENTION_API_CALLS_DAYS = env_int("RETENTION_API_CALLS_DAYS", default=14, minimum=2)
 RETENTION_SYNC_RUNS_DAYS = env_int("RETENTION_SYNC_RUNS_DAYS", default=90, minimum=8)
-RETENTION_SYNC_RUNS_KEEP = env_int("RETENTION_SYNC_RUNS_KEEP", default=20, minimum=1)  # per location and kind
+RETENTION_SYNC_RUNS_KEEP = env_int("RETENTION_SYNC_RUNS_KEEP", default=20, minimum=3)  # per location and kind
 RETENTION_EVENTS_DAYS = env_int("RETENTION_EVENTS_DAYS", default=30, minimum=1)  # once the fan-out has read them
 RETENTION_DELIVERIES_DAYS = env_int("RETENTION_DELIVERIES_DAYS", default=30, minimum=1)  # attempts, finished ones
 RETENTION_INBOUND_WEBHOOKS_DAYS = env_int("RETENTION_INBOUND_WEBHOOKS_DAYS", default=30, minimum=1)

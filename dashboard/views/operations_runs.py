@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +35,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "form": form, "page": runs_page(runs, request.GET.get("page")), "query": query,
         "retryable": runs_retryable_count(runs),
         "can_manage": has_permission(request.user, MANAGE_OPERATIONS),
+        "kept_days": settings.RETENTION_SYNC_RUNS_DAYS, "kept_last": settings.RETENTION_SYNC_RUNS_KEEP,
     })
 
 

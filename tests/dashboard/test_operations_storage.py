@@ -40,3 +40,9 @@ def test_after_a_prune_it_shows_each_tables_size_and_what_went(admin_http, setti
 
 def test_marketers_do_not_see_it(marketer_http):
     assert marketer_http.get("/operations/").status_code in (302, 403)
+
+
+def test_the_run_history_says_how_long_runs_are_kept(admin_http, settings):
+    settings.RETENTION_SYNC_RUNS_DAYS, settings.RETENTION_SYNC_RUNS_KEEP = 60, 5
+    page = admin_http.get("/operations/runs/").content.decode()
+    assert "runs are kept 60 days, and the last 5 of each location and kind" in page

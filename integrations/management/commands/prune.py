@@ -22,6 +22,7 @@ class Command(BaseCommand):
         total = sum(record.deleted.values())
         if not dry_run:
             self.stdout.write(f"Rolled up {record.rolled_up_days} day(s) of HighLevel calls.")
-        self.stdout.write(self.style.SUCCESS(f"{total:,} row(s) {verb} in {record.seconds:.1f} s."))
+        done = "would be deleted" if dry_run else "deleted"
+        self.stdout.write(self.style.SUCCESS(f"{total:,} row(s) {done} in {record.seconds:.1f} s."))
         if record.error:
             self.stderr.write(self.style.ERROR(f"Some tables could not be pruned:\n{record.error}"))

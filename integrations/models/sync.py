@@ -68,6 +68,8 @@ class SyncRun(models.Model):
         indexes = [
             models.Index(fields=["location", "kind", "-id"], name="syncrun_loc_kind"),
             models.Index(fields=["status", "-id"], name="syncrun_status"),
+            # The nightly prune finds runs past their window by it (integrations/retention/rules.py).
+            models.Index(fields=["created_at"], name="syncrun_created"),
         ]
 
     def __str__(self) -> str:

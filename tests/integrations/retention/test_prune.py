@@ -250,3 +250,16 @@ def test_a_bad_window_setting_is_refused_by_name(monkeypatch, name, value, messa
         importlib.reload(dashboard.settings)
     monkeypatch.delenv(name)
     importlib.reload(dashboard.settings)
+
+
+def test_rows_that_cascade_go_with_theirs_and_references_are_cleared(settings):
+    """A batch whose rows have others that cascade goes through Django's collector; SET_NULL references (a
+    lease, a retry) are cleared before the rows go without being loaded."""
+    destination = Destination.objects.create(name="CRM", url="https://example.com/hook", secret_enc="x")
+    old = NOW - timedelta(days=31)
+    done = Delivery.objects.create(destination=destination, event_seq=1, event_type="t", body="{}",
+                                   next_attempt_at=old, status=Delivery.Status.DEAD)
+    Delivery.objects.filter(pk=done.pk).update(created_at=old)
+    DeliveryAttempt.objects.create(delivery=done, number=7, at=NOW - timedelta(days=2))  # inside its window
+    prune_run(now=NOW, measure=False)
+    assert not Delivery.objects.exists() and not DeliveryAttempt.objects.exists()

@@ -140,9 +140,11 @@ def database_restore(*, source: Path, force: bool = False) -> tuple[Check, Path]
     check = backup_check(source)
     seen = worker_seen_seconds_ago()
     if seen is not None and not force:
+        wait = (WORKER_ALIVE.total_seconds() - seen) if seen is not None else 0
         raise BackupError(f"A worker (qcluster) reported {seen:.0f} s ago. Stop every qcluster first, so none "
-                          "writes into the restored database from what it had in memory; then run restore again "
-                          "(or pass --force).")
+                          "writes into the restored database from what it had in memory. Once they are stopped, "
+                          f"restore goes ahead when the last report is 3 minutes old (in {wait:.0f} s), or now "
+                          "with --force.")
     kept = live.with_name(f"{live.name}.before-restore-{timezone.now():%Y%m%d-%H%M%S}")
     database_backup(target=kept)
     connection.close()

@@ -263,3 +263,14 @@ def test_rows_that_cascade_go_with_theirs_and_references_are_cleared(settings):
     DeliveryAttempt.objects.create(delivery=done, number=7, at=NOW - timedelta(days=2))  # inside its window
     prune_run(now=NOW, measure=False)
     assert not Delivery.objects.exists() and not DeliveryAttempt.objects.exists()
+
+
+def test_the_connections_page_cache_is_put_back_after_a_prune():
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite pragma")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        prune_run(now=NOW, measure=False)
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == before

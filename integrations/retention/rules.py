@@ -36,8 +36,8 @@ class Context:
     now: datetime
     sync_run_keep: set[int] = field(default_factory=set)
 
-    def days_ago(self, setting: str) -> datetime:
-        return self.now - timedelta(days=int(getattr(settings, setting)))
+    def days_ago(self, days: int) -> datetime:
+        return self.now - timedelta(days=days)
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def sync_runs_newest(ctx: Context) -> set[int]:
     """The newest RETENTION_SYNC_RUNS_KEEP runs of each location and kind, whatever their age: one short query
     per group on the (location, kind, -id) index, so a location that stopped syncing keeps its last runs."""
     keep = int(settings.RETENTION_SYNC_RUNS_KEEP)
-    groups = SyncRun.objects.filter(created_at__lt=ctx.days_ago("RETENTION_SYNC_RUNS_DAYS")).values_list(
+    groups = SyncRun.objects.filter(created_at__lt=ctx.days_ago(settings.RETENTION_SYNC_RUNS_DAYS)).values_list(
         "location_id", "kind").distinct().order_by()
     newest: set[int] = set()
     for location_id, kind in groups:
@@ -67,7 +67,7 @@ def sync_runs_newest(ctx: Context) -> set[int]:
 
 
 def _old_finished_runs(ctx: Context) -> QuerySet:
-    return SyncRun.objects.filter(created_at__lt=ctx.days_ago("RETENTION_SYNC_RUNS_DAYS"),
+    return SyncRun.objects.filter(created_at__lt=ctx.days_ago(settings.RETENTION_SYNC_RUNS_DAYS),
                                   status__in=SyncRun.FINISHED)
 
 
@@ -96,7 +96,7 @@ def events(ctx: Context) -> QuerySet:
         rows = Event.objects.filter(id__lte=cursor - REWIND)
     else:
         rows = Event.objects.all()
-    rows = rows.filter(occurred_at__lt=ctx.days_ago("RETENTION_EVENTS_DAYS"))
+    rows = rows.filter(occurred_at__lt=ctx.days_ago(settings.RETENTION_EVENTS_DAYS))
     paused_since = Destination.objects.filter(is_active=False).aggregate(m=Min("paused_at"))["m"]
     if paused_since:
         rows = rows.exclude(type=Event.Type.DESTINATION_PAUSED, occurred_at__gte=paused_since)
@@ -107,7 +107,7 @@ def failed_tasks(ctx: Context) -> QuerySet:
     """django-q2 keeps at most `save_limit` successful tasks, but every failure (Q_CLUSTER in settings.py)."""
     from django_q.models import Failure
 
-    return Failure.objects.filter(stopped__lt=ctx.days_ago("RETENTION_FAILED_TASKS_DAYS"))
+    return Failure.objects.filter(stopped__lt=ctx.days_ago(settings.RETENTION_FAILED_TASKS_DAYS))
 
 
 def expired_sessions(ctx: Context) -> QuerySet:
@@ -137,15 +137,15 @@ RULES: list[Rule] = [
     Rule("Sync runs (bulk)", sync_run_parents, keep=sync_run_keep, passes=3),
     Rule("Events", events),
     Rule("Delivery attempts", lambda ctx: DeliveryAttempt.objects.filter(
-        at__lt=ctx.days_ago("RETENTION_DELIVERIES_DAYS"))),
+        at__lt=ctx.days_ago(settings.RETENTION_DELIVERIES_DAYS))),
     Rule("Deliveries", lambda ctx: Delivery.objects.filter(
-        created_at__lt=ctx.days_ago("RETENTION_DELIVERIES_DAYS"),
+        created_at__lt=ctx.days_ago(settings.RETENTION_DELIVERIES_DAYS),
         status__in=(Delivery.Status.DELIVERED, Delivery.Status.DEAD))),
     Rule("Inbound webhooks", lambda ctx: InboundWebhook.objects.filter(
-        received_at__lt=ctx.days_ago("RETENTION_INBOUND_WEBHOOKS_DAYS"))),
-    Rule("Audit entries", lambda ctx: AuditEntry.objects.filter(at__lt=ctx.days_ago("RETENTION_AUDIT_DAYS"))),
+        received_at__lt=ctx.days_ago(settings.RETENTION_INBOUND_WEBHOOKS_DAYS))),
+    Rule("Audit entries", lambda ctx: AuditEntry.objects.filter(at__lt=ctx.days_ago(settings.RETENTION_AUDIT_DAYS))),
     Rule("Resolved alerts", lambda ctx: Alert.objects.filter(
-        state=Alert.State.RESOLVED, resolved_at__lt=ctx.days_ago("RETENTION_ALERTS_DAYS"))),
+        state=Alert.State.RESOLVED, resolved_at__lt=ctx.days_ago(settings.RETENTION_ALERTS_DAYS))),
     Rule("Failed tasks", failed_tasks),
     Rule("Expired sessions", expired_sessions),
     Rule("Prune records", prune_runs),
@@ -154,5 +154,11 @@ RULES: list[Rule] = [
 
 def rule_windows() -> dict[str, Any]:
     """The windows as configured, for `manage.py prune` and the Operations page."""
-    return {name.removeprefix("RETENTION_").lower(): getattr(settings, name) for name in dir(settings)
-            if name.startswith("RETENTION_")}
+    return {
+        "api_calls_days": settings.RETENTION_API_CALLS_DAYS, "sync_runs_days": settings.RETENTION_SYNC_RUNS_DAYS,
+        "sync_runs_keep": settings.RETENTION_SYNC_RUNS_KEEP, "events_days": settings.RETENTION_EVENTS_DAYS,
+        "deliveries_days": settings.RETENTION_DELIVERIES_DAYS,
+        "inbound_webhooks_days": settings.RETENTION_INBOUND_WEBHOOKS_DAYS,
+        "audit_days": settings.RETENTION_AUDIT_DAYS, "alerts_days": settings.RETENTION_ALERTS_DAYS,
+        "failed_tasks_days": settings.RETENTION_FAILED_TASKS_DAYS,
+    }

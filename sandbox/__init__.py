@@ -8,7 +8,9 @@ Routes as HighLevel has them: GET/POST /oauth/chooselocation (consent
 page), POST /oauth/token, POST /oauth/locationToken, GET /oauth/installedLocations, GET /locations/{locationId}
 (name, timezone, address, city, state, country, postalCode, companyId),
 GET /social-media-posting/{locationId}/tags, POST .../tags/details, GET .../accounts, POST .../posts/list,
-POST /social-media-posting/statistics?locationId=. Every API answer has an `X-Trace-Id` header (statistics
+POST /social-media-posting/statistics?locationId=. Posts follow the request's Version: `insights {like, share,
+comment}` only under v3, on most published Facebook, Instagram, LinkedIn and YouTube posts, absent for their
+first hours and growing with the sandbox clock (posts.py). Every API answer has an `X-Trace-Id` header (statistics
 also carry it as `traceId` in the body) and, once the token is known, the five X-RateLimit-* headers.
 
 Tokens: OAuth access `sbxat_…` (86399 s on the sandbox clock), refresh `sbxrt_…` (single use, rotating),
@@ -27,6 +29,8 @@ Control API (JSON, no auth; tests and demos only), all under /_sandbox/:
                                            hang_seconds (3), malformed_rate, truncated_rate, scoped by
                                            locations [ids] and path (regex); "seed" reseeds the fault RNG
   GET  clock; POST clock {"advance_seconds": N} | {"now": ISO}
+  GET|POST versions {"refuse_v3": bool}    answer every `Version: v3` call 400 naming the version (a
+                                           HighLevel that does not serve v3); cleared by reset
   GET|POST locations/{id}/tags             the full truth / add {"tag": name}
   PATCH|DELETE locations/{id}/tags/{tagId} rename {"tag": name} / soft delete (?hard=1 removes it)
   POST tokens/expire, tokens/revoke        {"token"} | {"location_id"} | {"company_id"} | {"all": true};
@@ -35,6 +39,7 @@ Control API (JSON, no auth; tests and demos only), all under /_sandbox/:
   GET  stats; POST stats/reset             requests (total, by_endpoint), resources (count, max_burst,
                                            rate_limited), rate_limited, token_grants, refresh_token_reuse,
                                            location_tokens_minted, faults_injected
+  GET  media/{postId}.svg                  a post's thumbnail (posts' `thumbnail` and `media` URLs point here)
   POST webhooks/send                       {"url", "type": INSTALL|UNINSTALL, "company_id", "location_id"?,
                                            "signature": ed25519|rsa|both|none|bad, "timestamp"?, "webhook_id"?}
 

@@ -6,7 +6,7 @@ import random
 import re
 from datetime import timedelta
 
-from . import data, keys, webhooks
+from . import data, keys, posts, webhooks
 from .http import BadBody, Request, Response, json_response
 from .ids import object_id
 from .state import Sandbox, parse_iso
@@ -153,11 +153,26 @@ def stats(sb: Sandbox, req: Request, body: dict) -> Response:
     return json_response(200, payload)
 
 
+def versions(sb: Sandbox, req: Request, body: dict) -> Response:
+    with sb.lock:
+        if req.method == "POST":
+            if not isinstance(body.get("refuse_v3"), bool):
+                return _bad("refuse_v3 must be true or false")
+            sb.refuse_v3 = body["refuse_v3"]
+        return json_response(200, {"refuse_v3": sb.refuse_v3})
+
+
 def webhook_send(sb: Sandbox, req: Request, body: dict) -> Response:
     try:
         return json_response(200, webhooks.send(sb, body))
     except ValueError as exc:
         return _bad(str(exc))
+
+
+def media(sb: Sandbox, req: Request, body: dict, post_id: str) -> Response:
+    """The stand-in image of a post's thumbnail and media URLs (posts.py)."""
+    return Response(200, posts.thumbnail_svg(post_id), {"Content-Type": "image/svg+xml",
+                                                        "Cache-Control": "public, max-age=86400"})
 
 
 _ROUTES = [
@@ -166,6 +181,7 @@ _ROUTES = [
     ("GET|POST|DELETE", r"/_sandbox/faults", faults),
     ("DELETE", r"/_sandbox/faults/(?P<fault_id>\d+)", fault_delete),
     ("GET|POST", r"/_sandbox/clock", clock),
+    ("GET|POST", r"/_sandbox/versions", versions),
     ("GET|POST", r"/_sandbox/locations/(?P<location_id>[^/]+)/tags", tags),
     ("PATCH|DELETE", r"/_sandbox/locations/(?P<location_id>[^/]+)/tags/(?P<tag_id>[^/]+)", tags),
     ("POST", r"/_sandbox/tokens/(?P<action>expire|revoke)", tokens),
@@ -173,6 +189,7 @@ _ROUTES = [
     ("GET", r"/_sandbox/stats", stats),
     ("POST", r"/_sandbox/stats/reset", stats),
     ("POST", r"/_sandbox/webhooks/send", webhook_send),
+    ("GET", r"/_sandbox/media/(?P<post_id>[0-9a-f]{1,64})\.svg", media),
 ]
 _COMPILED = [(set(m.split("|")), re.compile(p + r"/?\Z"), h) for m, p, h in _ROUTES]
 

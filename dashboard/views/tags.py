@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard.roles import BROWSE, REFRESH, requires
 from dashboard.selectors.locations import live_runs, location_for, location_freshness
 from dashboard.selectors.tags import (
+    POSTS_LIMIT,
     SORT_LABELS,
     STATUSES,
     TagFilter,
@@ -89,6 +90,7 @@ def tag_show(request: HttpRequest, location_id: str, tag_id: str) -> HttpRespons
         "fields": detail_fields(details), "listing_fields": detail_fields(tag.raw),
         "history": tag_history(location=location, tag=tag), "posts": tag_posts(location=location, tag=tag),
         "history_days": settings.RETENTION_EVENTS_DAYS,
+        "posts_limit": POSTS_LIMIT,
         "back_query": request.GET.get("back", ""),
         "raw_details": json.dumps(details, indent=2, sort_keys=True, default=str),
         "raw_listing": json.dumps(tag.raw, indent=2, sort_keys=True, default=str),

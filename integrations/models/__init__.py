@@ -10,7 +10,17 @@ from integrations.models.connections import Connection, Location
 from integrations.models.delivery import Delivery, DeliveryAttempt, DeliveryCursor, Destination, DestinationMapping
 from integrations.models.events import Event
 from integrations.models.health import WorkerHeartbeat
-from integrations.models.mirror import Demographics, Post, SocialAccount, StatisticsPoint, Tag, TagDetail, TagPost
+from integrations.models.installs import PendingInstall
+from integrations.models.mirror import (
+    Demographics,
+    Post,
+    PostInsightSnapshot,
+    SocialAccount,
+    StatisticsPoint,
+    Tag,
+    TagDetail,
+    TagPost,
+)
 from integrations.models.ratelimit import RateLimitDay, RateLimitSlot
 from integrations.models.retention import ApiCallDay, PruneRun
 from integrations.models.sync import SyncLease, SyncRun
@@ -19,6 +29,7 @@ from integrations.models.webhooks import InboundWebhook
 __all__ = [
     "Alert", "AlertRule", "ApiCall", "ApiCallDay", "AuditEntry", "Connection", "Delivery", "DeliveryAttempt",
     "DeliveryCursor", "Demographics", "Destination", "DestinationMapping", "Event", "InboundWebhook", "Location",
-    "NotificationPreference", "Post", "PruneRun", "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint",
-    "SyncLease", "SyncRun", "Tag", "TagDetail", "TagPost", "WorkerHeartbeat",
+    "NotificationPreference", "PendingInstall", "Post", "PostInsightSnapshot", "PruneRun", "RateLimitDay",
+    "RateLimitSlot", "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag", "TagDetail", "TagPost",
+    "WorkerHeartbeat",
 ]

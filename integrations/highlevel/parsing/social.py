@@ -1,7 +1,9 @@
-"""HighLevel's Social Planner answers (tags, social accounts, statistics, posts) -> types.py's dataclasses."""
+"""HighLevel's Social Planner answers (tags, social accounts, statistics) -> types.py's dataclasses; posts are in
+posts.py."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from integrations.highlevel.errors import BadResponse
@@ -23,7 +25,6 @@ from integrations.highlevel.types import (
     AccountListing,
     Breakdown,
     PlatformTotal,
-    Post,
     SocialAccount,
     Statistics,
     Tag,
@@ -115,7 +116,7 @@ def _breakdown(value: Any, what: str) -> Breakdown:
 
 
 def parse_statistics(
-    body: Any, profile_ids: tuple[str, ...] = (), requested_days: int | None = None
+    body: Any, profile_ids: tuple[str, ...] = (), asked_days: tuple[date, ...] | None = None
 ) -> Statistics:
     body = _obj(body, "body")
     results = _results(body)
@@ -159,43 +160,6 @@ def parse_statistics(
         platform_totals=platform_totals,
         demographics=demographics if isinstance(demographics, dict) else {},
         trace_id=body.get("traceId") if isinstance(body.get("traceId"), str) else None,
-        requested_days=requested_days,
+        asked_days=asked_days,
         raw=body,
     )
-
-
-# --- posts ----------------------------------------------------------------------------------------------
-def parse_post(item: Any) -> Post:
-    item, post_id = _identified(item, "post")
-    account_ids = _str_list(item.get("accountIds"), "accountIds")
-    if not account_ids and isinstance(item.get("accountId"), str):
-        account_ids = (item["accountId"],)
-    tags = item.get("tags")
-    # *unverified*: tags are documented as ids; tolerate embedded tag objects too.
-    if isinstance(tags, list):
-        tag_ids = tuple(t if isinstance(t, str) else str(_obj(t, "tags[]").get("_id") or "") for t in tags)
-        if "" in tag_ids:
-            raise BadResponse("a tag of the post has no id")
-    else:
-        tag_ids = _str_list(tags, "tags")
-    return Post(
-        id=post_id,
-        status=_str(item, "status"),
-        platform=_str(item, "platform"),
-        tag_ids=tag_ids,
-        account_ids=account_ids,
-        summary=_str(item, "summary"),
-        post_type=_str(item, "type") or _str(item, "postType"),
-        published_at=parse_datetime(item.get("publishedAt"), "publishedAt"),
-        scheduled_at=parse_datetime(item.get("scheduleDate"), "scheduleDate"),
-        display_date=parse_datetime(item.get("displayDate"), "displayDate"),
-        created_at=parse_datetime(item.get("createdAt"), "createdAt"),
-        updated_at=parse_datetime(item.get("updatedAt"), "updatedAt"),
-        raw=item,
-    )
-
-
-def parse_post_page(body: Any) -> tuple[list[Post], list[str], int]:
-    raw_items = _list(_results(body).get("posts"), "results.posts")
-    posts, problems = _items(raw_items, parse_post, "posts")
-    return posts, problems, len(raw_items)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0008_statistics_covering_index'),
+        ('integrations', '0011_posts_insights'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

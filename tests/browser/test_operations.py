@@ -77,7 +77,7 @@ def test_operations_healthy_then_failing(page, live_server, signed_in_page, scre
     signed_in_page("admin@example.com", "Admin")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("link", name="Operations").click()
-    page.wait_for_function("document.querySelectorAll('canvas').length === 4 && !!window.Chart")
+    page.wait_for_function("() => document.querySelectorAll('canvas').length === 4 && !!window.Chart")
     assert page.get_by_test_id("health").get_by_text("Healthy").is_visible()
     assert page.get_by_text("All quiet").count() == 0 and page.get_by_test_id("open-alerts").count() == 0
     assert page.get_by_test_id("locations").get_by_text("Downtown Bakery").is_visible()
@@ -86,7 +86,7 @@ def test_operations_healthy_then_failing(page, live_server, signed_in_page, scre
     outcome = _break(locations[0])
     assert outcome["raised"] == 1 and len(mail.outbox) == 1
     page.reload()
-    page.wait_for_function("!!window.Chart")
+    page.wait_for_function("() => !!window.Chart")
     alerts = page.get_by_test_id("open-alerts")
     assert alerts.get_by_text("Downtown Bakery: tags refresh failed 3 times in a row").is_visible()
     assert page.get_by_test_id("locations").get_by_text("HighLevel answered 503").is_visible()

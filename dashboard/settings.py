@@ -315,6 +315,9 @@ SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = env_int("SYNC_STATISTICS_BREAKDOWN_HORI
                                                  default=SYNC_STATISTICS_HORIZON_DAYS)
 SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN = env_int("SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN", default=0)
 SYNC_POSTS_HORIZON_DAYS = env_int("SYNC_POSTS_HORIZON_DAYS", default=90)
+# A connection moved to statistics Version 2021-07-28 tries v3 again after this many days
+# (integrations/connections/contract.py).
+SYNC_STATISTICS_V3_REPROBE_DAYS = env_int("SYNC_STATISTICS_V3_REPROBE_DAYS", default=7)
 
 # --- Alerts (integrations/alerts/) ---------------------------------------------------------------------
 ALERT_CONSECUTIVE_FAILURES = env_int("ALERT_CONSECUTIVE_FAILURES", default=3)  # failed runs in a row

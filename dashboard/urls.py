@@ -38,6 +38,7 @@ urlpatterns = [
     path("connections/<int:pk>/rename/", connections.connection_rename, name="connection_rename"),
     path("connections/<int:pk>/rotate/", connections.connection_rotate, name="connection_rotate"),
     path("connections/<int:pk>/disconnect/", connections.connection_disconnect, name="connection_disconnect"),
+    path("connections/<int:pk>/statistics-contract/v3/", connections.connection_try_v3, name="connection_try_v3"),
     path("connections/<int:pk>/schedule/", schedules.connection_schedule, name="connection_schedule"),
     path("destinations/", destinations.destination_list, name="destinations"),
     path("destinations/new/", destinations.destination_add, name="destination_add"),

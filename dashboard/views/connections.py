@@ -19,6 +19,7 @@ from dashboard.selectors.connections import connection_detail, connection_rows
 from integrations.clients import highlevel_config
 from integrations.connections import services
 from integrations.connections.audit import Actor
+from integrations.connections.contract import connection_try_v3_again
 from integrations.connections.errors import ConnectionActionError
 from integrations.connections.oauth_install import connection_complete_oauth
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION, authorize_url
@@ -62,6 +63,16 @@ def connection_rename(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Renamed to {form.cleaned_data['name']}.")
     else:
         messages.error(request, "Give the connection a name (up to 200 characters).")
+    return redirect("connection_detail", pk=pk)
+
+
+@require_POST
+@requires(MANAGE_CONNECTIONS)
+def connection_try_v3(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    connection_try_v3_again(connection=connection, actor=_actor(request))
+    messages.success(request, f"{connection.name}: the next statistics refresh asks HighLevel's v3 (date ranges) "
+                              "again; if HighLevel still refuses it, the connection stays on the last 7 days.")
     return redirect("connection_detail", pk=pk)
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -94,15 +95,15 @@ def test_operations_healthy_then_failing(page, live_server, signed_in_page, scre
 
     page.get_by_role("link", name="Alerts", exact=True).click()
     page.get_by_role("button", name="Acknowledge").click()
-    assert page.get_by_text("no more reminders").is_visible()
+    expect(page.get_by_text("no more reminders")).to_be_visible()  # after the form's redirect, not before
     page.get_by_role("link", name="Run history").click()
     page.get_by_label("Status").select_option("failed")
     page.get_by_role("button", name="Filter", exact=True).click()
-    assert page.get_by_role("button", name="Retry all failed in this filter").is_visible()
+    expect(page.get_by_role("button", name="Retry all failed in this filter")).to_be_visible()
     screenshots(page, "operations-03-runs-failed")
 
     page.get_by_role("link", name="Digest preview").click()
     frame = page.frame_locator("iframe[data-testid=digest-html]")
-    assert frame.get_by_text("Your week in statistics").is_visible()  # framed on our origin, styles inline
+    expect(frame.get_by_text("Your week in statistics")).to_be_visible()  # framed on our origin, styles inline
     assert frame.get_by_role("link", name="See the charts of Downtown Bakery").is_visible()
     screenshots(page, "operations-04-digest-preview")

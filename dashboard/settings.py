@@ -304,6 +304,14 @@ SYNC_THREADS = env_bool("SYNC_THREADS", default=True)
 SYNC_STATISTICS_HORIZON_DAYS = env_int("SYNC_STATISTICS_HORIZON_DAYS", default=181)
 SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3)
 SYNC_POSTS_HORIZON_DAYS = env_int("SYNC_POSTS_HORIZON_DAYS", default=90)
+# A refresh someone asked for (the page, the API, `manage.py refresh`, a retry from Operations) gives up
+# soon and says why: at most this many attempts, the first retry after this many seconds, doubling. With
+# the defaults a HighLevel that answers only 5xx turns a click into `failed` in about 1 to 2.5 minutes.
+# Scheduled refreshes keep their longer backoff (integrations/sync/runs.py).
+SYNC_ON_DEMAND_ATTEMPTS = env_int("SYNC_ON_DEMAND_ATTEMPTS", default=3)
+SYNC_ON_DEMAND_RETRY_SECONDS = env_int("SYNC_ON_DEMAND_RETRY_SECONDS", default=10)
+if SYNC_ON_DEMAND_ATTEMPTS < 1 or SYNC_ON_DEMAND_RETRY_SECONDS < 1:
+    raise ImproperlyConfigured("SYNC_ON_DEMAND_ATTEMPTS and SYNC_ON_DEMAND_RETRY_SECONDS must be at least 1.")
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")

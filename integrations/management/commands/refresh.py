@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from integrations.models import Connection, Location, SyncRun
-from integrations.sync import services
+from integrations.sync import runs, services
 from integrations.sync.scheduling import enqueue_units
 
 BAR_WIDTH = 30
@@ -50,13 +50,13 @@ class Command(BaseCommand):
 
     def _plan(self, location_ids, connection_id, everything, kinds):
         if everything:
-            _, shown, units = services.bulk_plan(services.locations_interleaved(), kind=SyncRun.Kind.ALL,
+            _, shown, units = runs.bulk_plan(services.locations_interleaved(), kind=SyncRun.Kind.ALL,
                                                  kinds=kinds, trigger="command")
             return shown, units
         if connection_id:
             if not Connection.objects.filter(pk=connection_id).exists():
                 raise CommandError(f"No connection {connection_id}.")
-            _, shown, units = services.bulk_plan(services.locations_interleaved([connection_id]),
+            _, shown, units = runs.bulk_plan(services.locations_interleaved([connection_id]),
                                                  kind=SyncRun.Kind.CONNECTION, connection_id=connection_id,
                                                  kinds=kinds, trigger="command")
             return shown, units
@@ -66,7 +66,7 @@ class Command(BaseCommand):
             found = Location.objects.filter(match).first()
             if found is None:
                 raise CommandError(f"No location {ident}.")
-            top, its_units = services.location_plan(found, kinds=kinds, trigger="command")
+            top, its_units = runs.location_plan(found, kinds=kinds, trigger="command")
             shown.append(top)
             units.extend(its_units)
         return shown, units

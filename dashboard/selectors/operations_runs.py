@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -73,4 +74,6 @@ def run_timeline(run: SyncRun) -> dict[str, Any]:
         "calls": calls,
         "call_count": ApiCall.objects.filter(run_id=run.pk).count() if len(calls) == CALLS_SHOWN else len(calls),
         "can_cancel": run.status in (SyncRun.Status.QUEUED, SyncRun.Status.WAITING),
+        "now": timezone.now(),
+        "on_demand_attempts": settings.SYNC_ON_DEMAND_ATTEMPTS,
     }

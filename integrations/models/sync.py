@@ -34,6 +34,7 @@ class SyncRun(models.Model):
 
     UNIT_KINDS = (Kind.TAGS, Kind.ACCOUNTS, Kind.STATISTICS)
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.SKIPPED)
+    LIVE = (Status.QUEUED, Status.RUNNING, Status.WAITING)
     # Someone asked for these and is waiting for the answer: they retry briefly (integrations/sync/runs.py).
     ON_DEMAND_TRIGGERS = ("manual", "command", "retry")
 

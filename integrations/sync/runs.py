@@ -50,7 +50,7 @@ from integrations.sync.scheduling import enqueue_unit
 log = logging.getLogger(__name__)
 Kind, Status = SyncRun.Kind, SyncRun.Status
 QUEUED, RUNNING, WAITING = Status.QUEUED, Status.RUNNING, Status.WAITING
-LIVE = (QUEUED, RUNNING, WAITING)
+LIVE = SyncRun.LIVE
 
 # Every status change a run may make: name -> (the states it may leave, the state it enters).
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {

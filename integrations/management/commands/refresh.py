@@ -6,7 +6,9 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
+from django.utils import timezone
 
+from integrations.db import idle
 from integrations.models import Connection, Location, SyncRun
 from integrations.sync import runs, services
 from integrations.sync.scheduling import enqueue_units
@@ -38,6 +40,16 @@ class Command(BaseCommand):
         ids = [unit.pk for unit in units]
         # The units side by side, as a worker runs a batch; the bar counts their requests as they go.
         services.units_execute(run_ids=ids, watch=lambda: self._progress(ids))
+        # A unit that failed but may try again comes back here when its time comes (on-demand retries are
+        # short: SYNC_ON_DEMAND_ATTEMPTS), so the command ends with every unit's final word.
+        while waiting := list(SyncRun.objects.filter(pk__in=ids, status=SyncRun.Status.WAITING)
+                              .order_by("next_attempt_at")):
+            soonest = waiting[0]
+            sys.stdout.write(f"\nrun {soonest.pk} {soonest.kind}: attempt {soonest.attempts} failed; next attempt at "
+                             f"{soonest.next_attempt_at:%H:%M:%S} UTC: {soonest.error[:200]}")
+            idle(max(0.0, (soonest.next_attempt_at - timezone.now()).total_seconds()))
+            due = [run.pk for run in waiting if run.next_attempt_at <= timezone.now()]
+            services.units_execute(run_ids=due, watch=lambda: self._progress(ids))
         sys.stdout.write("\n")
         failed = 0
         for unit in SyncRun.objects.filter(pk__in=[u.pk for u in units]).select_related("location"):

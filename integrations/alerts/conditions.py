@@ -82,15 +82,22 @@ def location_failing(now: datetime) -> list[Condition]:
         if failing:
             last = next(iter(failing.values()))
             traces = sorted({t for run in failing.values() for t in run["trace_ids"]})[:5]
-            found.append(Condition(
-                kind="location.failing", key=f"location.failing:{location.location_id}", severity=CRITICAL,
-                title=f"{location.name}: {', '.join(failing)} refresh failed {threshold} times in a row",
-                detail=f"Last error (run #{last['pk']}): {last['error'][:400]}"
-                       + (f"\nHighLevel traceId: {', '.join(traces)}" if traces else ""),
-                connection_id=location.connection_id, location_id=location.pk,
-                context={"kinds": sorted(failing), "runs": [r["pk"] for r in failing.values()], "trace_ids": traces},
-            ))
+            found.append(_runs_failed(
+                "location.failing", location, f"{', '.join(failing)} refresh failed {threshold} times in a row",
+                last_pk=last["pk"], last_error=last["error"], traces=traces,
+                context={"kinds": sorted(failing), "runs": [r["pk"] for r in failing.values()]}))
     return found
+
+
+def _runs_failed(kind: str, location: Location, what: str, *, last_pk: int, last_error: str, traces: list[str],
+                 context: dict[str, Any]) -> Condition:
+    """A location's refresh failing: the last error and HighLevel's traceIds, so nobody has to dig."""
+    return Condition(
+        kind=kind, key=f"{kind}:{location.location_id}", severity=CRITICAL, title=f"{location.name}: {what}",
+        detail=f"Last error (run #{last_pk}): {last_error[:400]}"
+               + (f"\nHighLevel traceId: {', '.join(traces)}" if traces else ""),
+        connection_id=location.connection_id, location_id=location.pk, context={**context, "trace_ids": traces},
+    )
 
 
 def refresh_failed(now: datetime) -> list[Condition]:
@@ -112,14 +119,9 @@ def refresh_failed(now: datetime) -> list[Condition]:
         last, location = runs[-1], runs[-1].location
         who = f" by {last.requested_by.email}" if last.requested_by_id else ""
         traces = sorted({t for run in runs for t in run.trace_ids})[:5]
-        found.append(Condition(
-            kind="refresh.failed", key=f"refresh.failed:{location.location_id}", severity=CRITICAL,
-            title=f"{location.name}: the refresh asked for{who} failed ({', '.join(r.kind for r in runs)})",
-            detail=f"Last error (run #{last.pk}): {last.error[:400]}"
-                   + (f"\nHighLevel traceId: {', '.join(traces)}" if traces else ""),
-            connection_id=location.connection_id, location_id=location.pk,
-            context={"runs": [r.pk for r in runs], "trace_ids": traces},
-        ))
+        found.append(_runs_failed(
+            "refresh.failed", location, f"the refresh asked for{who} failed ({', '.join(r.kind for r in runs)})",
+            last_pk=last.pk, last_error=last.error, traces=traces, context={"runs": [r.pk for r in runs]}))
     return found
 
 

@@ -47,7 +47,11 @@ def took(run: SyncRun) -> str:
     """How long a finished run took, readably ("4 s", "3 min 20 s", "2 h 5 min"); "" if unfinished."""
     if not (run.finished_at and run.started_at):
         return ""
-    seconds = max(0, round((run.finished_at - run.started_at).total_seconds()))
+    return readable_seconds((run.finished_at - run.started_at).total_seconds())
+
+
+def readable_seconds(seconds: float) -> str:
+    seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
@@ -74,6 +78,7 @@ def run_timeline(run: SyncRun) -> dict[str, Any]:
         "calls": calls,
         "call_count": ApiCall.objects.filter(run_id=run.pk).count() if len(calls) == CALLS_SHOWN else len(calls),
         "can_cancel": run.status in (SyncRun.Status.QUEUED, SyncRun.Status.WAITING),
-        "now": timezone.now(),
+        "next_attempt_in": readable_seconds((run.next_attempt_at - timezone.now()).total_seconds())
+                           if run.next_attempt_at else "",
         "on_demand_attempts": settings.SYNC_ON_DEMAND_ATTEMPTS,
     }

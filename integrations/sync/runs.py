@@ -405,6 +405,7 @@ def _child_finished(parent_id: int) -> None:
     failed = [c for c in children if c.status == Status.FAILED]
     traces = list(dict.fromkeys(t for c in children for t in c.trace_ids))[:MAX_TRACE_IDS]
     _finish(parent, "fail" if failed else "succeed", counts=dict(totals), trace_ids=traces,
+            attempts=max(c.attempts for c in children),
             error="; ".join(f"{_child_label(c, parent)}: {c.error}" for c in failed))
 
 

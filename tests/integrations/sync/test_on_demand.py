@@ -75,7 +75,8 @@ def test_a_manual_refresh_of_a_failing_highlevel_fails_within_minutes_with_the_r
         # HighLevel's status, message and traceId, on the unit and (by kind) on its parent.
         assert "ServerError: Service Unavailable status=503" in unit.error and "traceId=" in unit.error
         assert f"{unit.kind}: {unit.error}" in top.error
-    assert top.trace_ids and api_run(admin_http, top)["status"] == "failed"
+    assert top.trace_ids and top.attempts == settings.SYNC_ON_DEMAND_ATTEMPTS
+    assert api_run(admin_http, top)["status"] == "failed"
     assert Event.objects.filter(type=Event.Type.SYNC_FAILED, run_id=top.pk).exists()
 
     # Raised as the run failed (the refresh asked for the check), not at the alerts schedule's next minute.

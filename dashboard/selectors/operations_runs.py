@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.models import ApiCall, SyncRun
+from integrations.sync.runs import CANCELLABLE
 
 PER_PAGE = 50
 CALLS_SHOWN = 200
@@ -77,7 +78,7 @@ def run_timeline(run: SyncRun) -> dict[str, Any]:
         "retries": list(SyncRun.objects.filter(retry_of=run).order_by("id")),
         "calls": calls,
         "call_count": ApiCall.objects.filter(run_id=run.pk).count() if len(calls) == CALLS_SHOWN else len(calls),
-        "can_cancel": run.status in (SyncRun.Status.QUEUED, SyncRun.Status.WAITING),
+        "can_cancel": run.status in CANCELLABLE,
         "next_attempt_in": readable_seconds((run.next_attempt_at - timezone.now()).total_seconds())
                            if run.next_attempt_at else "",
         "on_demand_attempts": settings.SYNC_ON_DEMAND_ATTEMPTS,

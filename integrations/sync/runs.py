@@ -67,6 +67,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "follow_waiting": ((QUEUED, RUNNING, WAITING), WAITING),
 }
 FINISHING = {Status.SUCCEEDED: "succeed", Status.FAILED: "fail", Status.SKIPPED: "skip"}
+CANCELLABLE = TRANSITIONS["cancel"][0]
 
 # Scheduled runs: 5 attempts over about 8 minutes (30 s, 1, 2 and 4 min, +0-25 %). On-demand runs (someone
 # is watching) use SYNC_ON_DEMAND_ATTEMPTS and SYNC_ON_DEMAND_RETRY_SECONDS instead: `retry_backoff`.

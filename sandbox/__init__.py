@@ -1,10 +1,10 @@
-"""A HighLevel simulator for development, tests and benchmarks (design.md, "The sandbox").
+"""A HighLevel simulator for development, tests and benchmarks (README.md, "The HighLevel sandbox").
 
 It serves HighLevel's OAuth and Social Planner routes over real HTTP from seeded, in-memory state (never
 Django's database): `SandboxServer(SandboxConfig(seed=1, ...)).start()` then `.url`, or
 `python manage.py runsandbox`. Framework-free; only the management command imports Django.
 
-Routes as HighLevel has them (highlevel-api.md): GET/POST /oauth/chooselocation (consent
+Routes as HighLevel has them: GET/POST /oauth/chooselocation (consent
 page), POST /oauth/token, POST /oauth/locationToken, GET /oauth/installedLocations, GET /locations/{locationId}
 (name, timezone, address, city, state, country, postalCode, companyId),
 GET /social-media-posting/{locationId}/tags, POST .../tags/details, GET .../accounts, POST .../posts/list,

@@ -15,7 +15,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from dashboard import roles
-from dashboard.api.tokens import api_token_user
+from dashboard.api_tokens import api_token_user
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
@@ -96,7 +96,7 @@ def page_params(request: HttpRequest) -> tuple[int, int]:
 
 
 def paginated(request: HttpRequest, queryset, serialize: Callable[[Any], dict], *, count: int | None = None) -> dict:
-    """The design.md list shape: count, next, previous, results."""
+    """The API's list shape: count, next, previous, results."""
     page, size = page_params(request)
     total = queryset.count() if count is None else count
     rows = [serialize(row) for row in queryset[(page - 1) * size: page * size]]

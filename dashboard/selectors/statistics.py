@@ -20,9 +20,9 @@ from django.db.models import CharField, Max, Q, Sum
 from django.db.models.functions import Cast
 
 from dashboard.selectors.statistics_range import StatsQuery
+from integrations.metrics import METRICS, percent_change
 from integrations.models import Demographics, StatisticsPoint
 
-METRICS = ("impressions", "reach", "engagement", "likes", "comments", "shares", "followers", "posts")
 METRIC_LABELS = {m: m.capitalize() for m in METRICS}
 GAUGES = frozenset({"followers"})
 ENGAGEMENT_PARTS = ("likes", "comments", "shares")
@@ -82,12 +82,6 @@ def _total(metric: str, values: list[float | None]) -> float | None:
     return _sum(values)
 
 
-def _change(total: float | None, previous: float | None) -> float | None:
-    if total is None or not previous:
-        return None
-    return round((total - previous) / previous * 100, 1)
-
-
 def _span(first: date, last: date) -> list[date]:
     return [date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1)]
 
@@ -143,7 +137,7 @@ def metric_summary(metric: str, by_platform: dict[str, dict[date, float | None]]
     total = _sum(platform_totals)
     previous = _sum(previous_totals) if query.compare else None
     summary = {
-        "total": _number(total), "previous_total": _number(previous), "change_pct": _change(total, previous),
+        "total": _number(total), "previous_total": _number(previous), "change_pct": percent_change(total, previous),
         "series": _points_json(days.isos, _combined(columns, len(days.days))),
         "by_platform": out_platforms,
     }

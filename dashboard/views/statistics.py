@@ -12,11 +12,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from dashboard.api.views_statistics import agency_timezone, ranking_dicts, statistics_payload
 from dashboard.roles import BROWSE, requires
 from dashboard.selectors.locations import location_for, locations_visible
-from dashboard.selectors.statistics import METRIC_LABELS, METRICS, statistics_tables
+from dashboard.selectors.statistics import METRIC_LABELS, statistics_tables
+from dashboard.selectors.statistics_payload import agency_timezone, ranking_dicts, statistics_payload
 from dashboard.selectors.statistics_range import PRESETS, StatsQuery, accounts_of, location_today, stats_query_from
+from integrations.metrics import METRICS
 from integrations.models import Location
 
 

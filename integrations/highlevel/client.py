@@ -1,15 +1,16 @@
 """The one HTTP client for HighLevel: auth and Version headers, timeouts, the shared rate limiter, the one
 retry policy, typed errors, parsing into dataclasses, pagination as generators, a record per attempt.
 
-Build one per credential::
+Build one per credential from a ClientConfig, handing it a rate limiter (and a recorder)::
 
-    client = HighLevelClient(token=lambda: connection.access_token(), on_unauthorized=connection.refresh,
-                             connection_id=connection.pk)
+    client = HighLevelClient(ClientConfig(base_url=...), token=lambda: connection.access_token(),
+                             limiter=limiter, on_unauthorized=connection.refresh, connection_id=connection.pk)
     for tag in client.iter_tags(location_id):
         ...
 
-`token` is called before every attempt, so a refresh done elsewhere (or by `on_unauthorized` after a
-401) is picked up. The OAuth grants need no token: `HighLevelClient().exchange_code(...)`.
+In the product, `integrations.clients.highlevel_client(...)` builds it from settings with the shared
+limiter, the database recorder and the connection hook. `token` is called before every attempt, so a
+refresh done elsewhere (or by `on_unauthorized` after a 401) is picked up. The OAuth grants need no token.
 """
 
 from __future__ import annotations
@@ -22,13 +23,8 @@ from datetime import time as dtime
 from typing import Any, TypeVar
 
 from integrations.highlevel import parsing
-from integrations.highlevel.errors import BadResponse
-from integrations.highlevel.transport import (
-    DEFAULT_POOL_SIZE,
-    USER_AGENT,
-    Transport,
-    app_id_from_client_id,
-)
+from integrations.highlevel.errors import BadResponse, NotConfigured
+from integrations.highlevel.transport import Transport
 from integrations.highlevel.types import (
     STATISTICS_PLATFORMS,
     AccountListing,
@@ -40,11 +36,6 @@ from integrations.highlevel.types import (
     Tag,
     TokenGrant,
 )
-
-__all__ = [  # USER_AGENT, DEFAULT_POOL_SIZE and app_id_from_client_id live in transport.py; still importable here
-    "DEFAULT_POOL_SIZE", "USER_AGENT", "HighLevelClient", "Transport", "app_id_from_client_id", "render_instant",
-    "render_range",
-]
 
 T = TypeVar("T")
 logger = logging.getLogger("integrations.highlevel")
@@ -300,13 +291,12 @@ class HighLevelClient(Transport):
         )
 
     def _grant(self, fields: dict[str, str]) -> TokenGrant:
-        if not self._client_id or not self._client_secret:
-            from django.core.exceptions import ImproperlyConfigured
-
-            raise ImproperlyConfigured("HIGHLEVEL_CLIENT_ID and HIGHLEVEL_CLIENT_SECRET are required for OAuth")
+        client_id, client_secret = self.config.client_id, self.config.client_secret
+        if not client_id or not client_secret:
+            raise NotConfigured("HIGHLEVEL_CLIENT_ID and HIGHLEVEL_CLIENT_SECRET are required for OAuth")
         return self._call(
             "POST", TOKEN, resource_id="oauth", auth=False, idempotent=False, token_endpoint=True,
-            form={"client_id": self._client_id, "client_secret": self._client_secret, **fields},
+            form={"client_id": client_id, "client_secret": client_secret, **fields},
             parse=parsing.parse_token_grant,
         )
 

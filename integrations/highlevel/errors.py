@@ -18,6 +18,7 @@ __all__ = [
     "BadResponse",
     "HighLevelError",
     "InvalidGrant",
+    "NotConfigured",
     "NotFound",
     "QuotaExhausted",
     "RateLimited",
@@ -26,6 +27,7 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "error_for_response",
+    "header_int",
     "message_text",
 ]
 
@@ -37,6 +39,11 @@ def message_text(message: Any) -> str:
     if isinstance(message, (list, tuple)):
         return "; ".join(str(part) for part in message if part is not None)
     return str(message)
+
+
+class NotConfigured(Exception):
+    """The client was built without what a call needs (the app's client id and secret for OAuth): an
+    operator's mistake, not HighLevel's answer, so it is no HighLevelError and nothing retries it."""
 
 
 class HighLevelError(Exception):
@@ -156,7 +163,8 @@ _BY_STATUS: dict[int, type[HighLevelError]] = {
 }
 
 
-def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+def header_int(headers: Mapping[str, str], name: str) -> int | None:
+    """A rate-limit header as a whole number; None when absent or garbled."""
     value = headers.get(name)
     try:
         return int(float(value)) if value is not None else None
@@ -190,7 +198,7 @@ def error_for_response(
     ):
         return InvalidGrant(text or "invalid_grant", **kwargs)
     if status == 429:
-        if _header_int(headers, "X-RateLimit-Daily-Remaining") == 0:
+        if header_int(headers, "X-RateLimit-Daily-Remaining") == 0:
             return QuotaExhausted(text or "daily quota exhausted", wait=wait, **kwargs)
         return RateLimited(text or "rate limited", wait=wait, **kwargs)
     if status >= 500:

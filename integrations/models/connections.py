@@ -9,6 +9,12 @@ SYNC_EVERY_MIN, SYNC_EVERY_MAX = 1, 1440
 _SYNC_EVERY = [MinValueValidator(SYNC_EVERY_MIN), MaxValueValidator(SYNC_EVERY_MAX)]
 
 
+class ConnectionQuerySet(models.QuerySet):
+    def usable(self) -> ConnectionQuerySet:
+        """Connections whose credentials may be used (active, or expiring and still refreshable)."""
+        return self.filter(status__in=Connection.USABLE)
+
+
 class Connection(models.Model):
     """A HighLevel credential: an OAuth install (agency or one location) or a Private Integration token.
 
@@ -28,6 +34,8 @@ class Connection(models.Model):
         NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
         REVOKED = "revoked", "Revoked"
         DISCONNECTED = "disconnected", "Disconnected"
+
+    USABLE = (Status.ACTIVE, Status.EXPIRING)
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -62,6 +70,8 @@ class Connection(models.Model):
     statistics_every_minutes = models.PositiveIntegerField(default=60, validators=_SYNC_EVERY)
     accounts_every_minutes = models.PositiveIntegerField(default=1440, validators=_SYNC_EVERY)
 
+    objects = ConnectionQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["kind", "company_id", "location_id"], name="connection_identity_unique")
@@ -77,7 +87,13 @@ class Connection(models.Model):
 
     @property
     def is_usable(self) -> bool:
-        return self.status in (self.Status.ACTIVE, self.Status.EXPIRING)
+        return self.status in self.USABLE
+
+
+class LocationQuerySet(models.QuerySet):
+    def syncable(self) -> LocationQuerySet:
+        """Installed locations of usable connections: the ones a refresh may run for."""
+        return self.filter(is_installed=True, connection__status__in=Connection.USABLE)
 
 
 class Location(models.Model):
@@ -108,8 +124,15 @@ class Location(models.Model):
     # The first complete tag listing (the baseline: its tags raise no tag.created).
     tags_baselined_at = models.DateTimeField(null=True, blank=True)
 
+    objects = LocationQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.location_id})"
+
+    @property
+    def can_refresh(self) -> bool:
+        """The rule `Location.objects.syncable()` applies, for one loaded row."""
+        return self.is_installed and self.connection is not None and self.connection.is_usable

@@ -85,9 +85,9 @@ class SyncRun(models.Model):
         return self.trigger in self.ON_DEMAND_TRIGGERS
 
     def as_api_dict(self) -> dict[str, Any]:
-        """What `GET /api/v1/runs/<id>/` answers (design.md). While a run waits to try again, `attempt` is the
-        attempt that failed, `next_attempt_at` when the next one starts and `error` why; a parent carries
-        those of its unit that comes back first."""
+        """What `GET /api/v1/runs/<id>/` answers (README.md, "Browsing and the JSON API"). While a run waits
+        to try again, `attempt` is the attempt that failed, `next_attempt_at` when the next one starts and
+        `error` why; a parent carries those of its unit that comes back first."""
         return {
             "id": self.pk,
             "kind": self.kind,

@@ -42,17 +42,14 @@ POINT_FIELDS = ("location", "profile_id", "platform", "metric", "day", "value", 
 
 def _breakdown_settings() -> tuple[int, int]:
     """(how many recent days get reach and shares, at most how many one-day requests per account per run)."""
-    full = _settings()[0]
-    wanted = getattr(settings, "SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS", None)  # 0: no one-day requests
-    horizon = full if wanted is None else min(int(wanted), full)
-    return max(0, horizon), max(1, int(getattr(settings, "SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN", horizon)))
+    horizon = max(0, min(settings.SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS, _settings()[0]))  # 0: no one-day requests
+    return horizon, max(1, settings.SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN or horizon)
 
 
 def _settings() -> tuple[int, int]:
     # 181: a 90-day chart and the 90 days it is compared with, plus a day for locations west of UTC (their
     # today is HighLevel's yesterday).
-    return (int(getattr(settings, "SYNC_STATISTICS_HORIZON_DAYS", 181)),
-            int(getattr(settings, "SYNC_STATISTICS_REFETCH_DAYS", 3)))
+    return settings.SYNC_STATISTICS_HORIZON_DAYS, settings.SYNC_STATISTICS_REFETCH_DAYS
 
 
 def statistics_window(ctx: RunContext, profile_id: str, today: date) -> tuple[date, date]:

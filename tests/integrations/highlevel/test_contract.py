@@ -7,16 +7,21 @@ are scaled down (a short window) so waits stay short; sleeping here is real.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from datetime import timedelta
 
 import pytest
 
+from integrations.clients.limiter_db import DatabaseRateLimiter
 from integrations.highlevel import errors
 from integrations.highlevel.client import HighLevelClient
-from integrations.highlevel.ratelimit import DatabaseRateLimiter, MemoryRateLimiter
+from integrations.highlevel.config import ClientConfig
+from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
 from integrations.highlevel.recording import MemoryRecorder
+
+CONFIG_FIELDS = {field.name for field in dataclasses.fields(ClientConfig)}
 
 BURST = 20
 WINDOW_MS = 1000
@@ -33,19 +38,17 @@ def make_client(sandbox, world):
     made: list[HighLevelClient] = []
 
     def make(token: str | None = None, **kwargs) -> HighLevelClient:
+        config = ClientConfig(base_url=sandbox.url, client_id=world["client_id"],
+                              client_secret=world["client_secret"], timeout=(2.0, 2.0), max_retries=8)
+        config = config.replace(**{name: kwargs.pop(name) for name in CONFIG_FIELDS & kwargs.keys()})
         options = {
             "token": (lambda: token) if token else None,
-            "base_url": sandbox.url,
-            "client_id": world["client_id"],
-            "client_secret": world["client_secret"],
             "limiter": MemoryRateLimiter(limit=BURST, window=WINDOW_MS / 1000, margin=0.05),
             "recorder": MemoryRecorder(),
-            "timeout": (2.0, 2.0),
-            "max_retries": 8,
             "rng": random.Random(0),
         }
         options.update(kwargs)
-        client = HighLevelClient(**options)
+        client = HighLevelClient(config, **options)
         made.append(client)
         return client
 

@@ -10,10 +10,10 @@ from itertools import pairwise
 
 import pytest
 
+from dashboard.devtools.demo import sandbox_agency_connect
 from integrations import logcontext
-from integrations.highlevel.ratelimit import reset_rate_limiter
+from integrations.clients.limiters import reset_rate_limiter
 from integrations.models import ApiCall, Location, StatisticsPoint, SyncRun
-from integrations.sync.demo import sandbox_agency_connect
 from integrations.sync.lanes import READ_AHEAD, in_lanes
 from integrations.sync.runs import location_plan
 from integrations.sync.services import units_execute

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
 
 from django.utils import timezone
 
 from dashboard.models import ApiToken
+from integrations.db import last_used_touch
 
 TOKEN_PREFIX = "tsk_"
-LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
 def _digest(raw: str) -> str:
@@ -34,8 +33,7 @@ def api_token_user(raw: str):
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
-    if token.last_used_at is None or token.last_used_at < now - LAST_USED_GRANULARITY:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    last_used_touch(token, now=now)
     return token.user
 
 

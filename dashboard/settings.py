@@ -198,11 +198,21 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+# How many reverse proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For. The client's
+# address is the entry that many places from the right: allauth's login rate limits and the audit trail use
+# it (dashboard/clientip.py). 0 (the default) trusts no header: REMOTE_ADDR. Too high lets a client choose
+# its own address by sending X-Forwarded-For; see docs/deploy.md.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
 
+# TOTP secrets and recovery seeds encrypted at rest with TOKEN_ENCRYPTION_KEYS (dashboard/mfa.py).
+MFA_ADAPTER = "dashboard.mfa.EncryptedMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Tagscope"
@@ -323,6 +333,9 @@ SYNC_ON_DEMAND_ATTEMPTS = env_int("SYNC_ON_DEMAND_ATTEMPTS", default=3)
 SYNC_ON_DEMAND_RETRY_SECONDS = env_int("SYNC_ON_DEMAND_RETRY_SECONDS", default=10)
 if SYNC_ON_DEMAND_ATTEMPTS < 1 or SYNC_ON_DEMAND_RETRY_SECONDS < 1:
     raise ImproperlyConfigured("SYNC_ON_DEMAND_ATTEMPTS and SYNC_ON_DEMAND_RETRY_SECONDS must be at least 1.")
+# A connection moved to statistics Version 2021-07-28 tries v3 again after this many days
+# (integrations/connections/contract.py).
+SYNC_STATISTICS_V3_REPROBE_DAYS = env_int("SYNC_STATISTICS_V3_REPROBE_DAYS", default=7)
 
 # --- Alerts (integrations/alerts/) ---------------------------------------------------------------------
 ALERT_CONSECUTIVE_FAILURES = env_int("ALERT_CONSECUTIVE_FAILURES", default=3)  # failed runs in a row

@@ -27,6 +27,8 @@ Control API (JSON, no auth; tests and demos only), all under /_sandbox/:
                                            hang_seconds (3), malformed_rate, truncated_rate, scoped by
                                            locations [ids] and path (regex); "seed" reseeds the fault RNG
   GET  clock; POST clock {"advance_seconds": N} | {"now": ISO}
+  GET|POST versions {"refuse_v3": bool}    answer every `Version: v3` call 400 naming the version (a
+                                           HighLevel that does not serve v3); cleared by reset
   GET|POST locations/{id}/tags             the full truth / add {"tag": name}
   PATCH|DELETE locations/{id}/tags/{tagId} rename {"tag": name} / soft delete (?hard=1 removes it)
   POST tokens/expire, tokens/revoke        {"token"} | {"location_id"} | {"company_id"} | {"all": true};

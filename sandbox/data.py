@@ -66,7 +66,7 @@ def make_skeleton(config: SandboxConfig) -> Skeleton:
         name = names.AGENCY_NAMES[index % len(names.AGENCY_NAMES)]
         if index >= len(names.AGENCY_NAMES):
             name = f"{name} {index // len(names.AGENCY_NAMES) + 1}"
-        agency = Agency(id=hl_id(rng), name=name, user_id=hl_id(rng))
+        agency = Agency(id=hl_id(rng), name=config.name_prefix + name, user_id=hl_id(rng))
         agencies[agency.id] = agency
     agency_list = list(agencies.values())
     locations: dict[str, Location] = {}
@@ -81,7 +81,8 @@ def make_skeleton(config: SandboxConfig) -> Skeleton:
         street = f"{rng.randint(10, 9800)} {rng.choice(names.STREETS)}"
         postal_code = f"{zip3}{rng.randint(10, 99)}"
         location = Location(
-            id=hl_id(rng), name=name, company_id=agency.id, address=f"{street}, {city}, {state} {postal_code}",
+            id=hl_id(rng), name=config.name_prefix + name, company_id=agency.id,
+            address=f"{street}, {city}, {state} {postal_code}",
             street=street, city=city, state=state, postal_code=postal_code,
             timezone=names.TIMEZONES[(index + rng.randrange(3)) % len(names.TIMEZONES)],
             user_ids=[hl_id(rng) for _ in range(rng.randint(2, 4))],
@@ -111,7 +112,7 @@ def make_tags(config: SandboxConfig, location: Location, anchor: datetime) -> di
             updated = min(anchor, created + timedelta(seconds=rng.random() * 20 * 86400))
         tag_id = object_id(rng, created.timestamp())
         tags[tag_id] = {
-            "_id": tag_id, "tag": name, "locationId": location.id,
+            "_id": tag_id, "tag": config.name_prefix + name, "locationId": location.id,
             "createdBy": rng.choice(location.user_ids), "deleted": rng.random() < 0.03,
             "createdAt": iso(created), "updatedAt": iso(updated),
         }
@@ -156,7 +157,7 @@ def make_accounts(config: SandboxConfig, location: Location, anchor: datetime) -
     groups = []
     if len(accounts) >= 2:
         chosen = rng.sample(accounts, rng.randint(2, len(accounts)))
-        groups.append({"id": object_id(rng, anchor.timestamp()), "name": "All brand channels",
+        groups.append({"id": object_id(rng, anchor.timestamp()), "name": config.name_prefix + "All brand channels",
                        "accountIds": [a["id"] for a in chosen]})
     return accounts, groups
 
@@ -195,7 +196,8 @@ def make_posts(config: SandboxConfig, location: Location, accounts: list[dict], 
                 posts.append({
                     "_id": post_id, "locationId": location.id, "source": "composer",
                     "platform": account["platform"], "accountId": account["id"], "accountIds": [account["id"]],
-                    "postType": post_type, "status": status, "summary": rng.choice(names.POST_LINES),
+                    "postType": post_type, "status": status,
+                    "summary": config.name_prefix + rng.choice(names.POST_LINES),
                     "media": [{"url": f"https://sandbox.invalid/media/{post_id}.jpg", "type": "image/jpeg"}],
                     "tags": tags, "createdBy": rng.choice(location.user_ids),
                     "scheduleDate": iso(when), "publishedAt": iso(when) if status == "published" else None,

@@ -38,11 +38,16 @@ def highlevel_client(
     recorder: Recorder | None = None,
     connection_id: int | None = None,
     run_id: int | None = None,
+    social_version: str | None = None,
 ) -> HighLevelClient:
     """A client for one credential (`token`; none for the OAuth grants), wired to this process: the shared
-    limiter, `recorder` or one ApiCall row per attempt, and no pooled connection held across an exchange."""
+    limiter, `recorder` or one ApiCall row per attempt, and no pooled connection held across an exchange.
+    `social_version` overrides HIGHLEVEL_SOCIAL_API_VERSION (a connection moved to 2021-07-28)."""
+    config = highlevel_config()
+    if social_version:
+        config = config.replace(social_api_version=social_version)
     return HighLevelClient(
-        highlevel_config(), token,
+        config, token,
         limiter=get_rate_limiter(),
         recorder=recorder if recorder is not None else DatabaseRecorder(),
         connection_hook=connections_give_back,

@@ -289,6 +289,9 @@ def client_for_location(location: Location, *, run_id: int | None = None, **kwar
         raise ConnectionUnusable(Connection(pk=None, name="(none)", status=Connection.Status.DISCONNECTED),
                                  f"Location {location.location_id} has no connection")
     creds = ConnectionCredentials(location.connection_id, location=location)
+    # A connection moved to 2021-07-28 (integrations/connections/contract.py) asks statistics and posts with it.
+    kwargs.setdefault("social_version", Connection.objects.filter(pk=location.connection_id)
+                      .values_list("social_api_version", flat=True).first() or None)
     return highlevel_client(
         creds.token, on_unauthorized=creds.on_unauthorized, connection_id=location.connection_id, run_id=run_id,
         **kwargs,

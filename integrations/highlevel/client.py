@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any, TypeVar
 
@@ -78,11 +78,11 @@ def render_range(span: tuple[date | datetime, date | datetime]) -> dict[str, str
     return rendered
 
 
-def _days_in(rendered: dict[str, str]) -> int:
-    """UTC calendar days a rendered range touches, as HighLevel counts them."""
+def _days_in(rendered: dict[str, str]) -> tuple[date, ...]:
+    """The UTC calendar days a rendered range touches, as HighLevel counts them."""
     start = date.fromisoformat(rendered["startDate"][:10])
     end = date.fromisoformat(rendered["endDate"][:10])
-    return (end - start).days + 1
+    return tuple(start + timedelta(days=n) for n in range((end - start).days + 1))
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -177,11 +177,16 @@ class HighLevelClient(Transport):
         platforms: Sequence[str] | None = None,
         current_range: tuple[date | datetime, date | datetime] | None = None,
         previous_range: tuple[date | datetime, date | datetime] | None = None,
+        *,
+        version: str | None = None,
     ) -> list[Statistics]:
         """Statistics, one answer per chunk of at most 100 profiles (HighLevel aggregates over the
         profiles asked: ask per profile to chart per account). Dates cover whole UTC days.
 
-        Each answer's `range_honoured` tells whether it covers the asked days (see Statistics).
+        Sent with `version` (default: the client's `social_version`, v3, where ranges are documented).
+        Under 2021-07-28 HighLevel answers its default window whatever the range: each answer's
+        `answers_asked_days` tells whether its `dayRange` names the asked days; nothing that fails it may be
+        stored. A 4xx about the version raises VersionRefused.
         """
         profiles = list(dict.fromkeys(profile_ids))
         if not profiles:
@@ -194,23 +199,23 @@ class HighLevelClient(Transport):
         body: dict[str, Any] = {}
         if platforms:
             body["platforms"] = list(platforms)
-        requested_days = None
+        asked_days = None
         if current_range is not None:
             body["currentRange"] = render_range(current_range)
-            requested_days = _days_in(body["currentRange"])
+            asked_days = _days_in(body["currentRange"])
         if previous_range is not None:
             body["prevRange"] = render_range(previous_range)
         answers = []
         for chunk in _chunks(profiles, STATISTICS_MAX_PROFILES):
             answers.append(self._call(
                 "POST", STATISTICS, resource_id=location_id, query={"locationId": location_id},
-                json_body={"profileIds": chunk, **body},
-                parse=lambda b, chunk=chunk: parsing.parse_statistics(b, tuple(chunk), requested_days),
+                json_body={"profileIds": chunk, **body}, version=version or self.social_version,
+                parse=lambda b, chunk=chunk: parsing.parse_statistics(b, tuple(chunk), asked_days),
             ))
         for answer in answers:
-            if not answer.range_honoured:
-                logger.warning("highlevel statistics for %s: asked %s days, got %s (traceId=%s)", location_id,
-                               requested_days, len(answer.day_range), answer.trace_id or "-")
+            if asked_days is not None and not answer.answers_asked_days:
+                logger.warning("highlevel statistics for %s: asked %s..%s, dayRange %s (traceId=%s)", location_id,
+                               asked_days[0], asked_days[-1], list(answer.day_range), answer.trace_id or "-")
         return answers
 
     def iter_posts(

@@ -26,6 +26,7 @@ __all__ = [
     "ServerError",
     "TransportError",
     "ValidationError",
+    "VersionRefused",
     "error_for_response",
     "header_int",
     "message_text",
@@ -147,6 +148,13 @@ class BadResponse(HighLevelError):
         self.partial = partial
 
 
+class VersionRefused(ValidationError):
+    """A 4xx whose message is about the `Version` header: this HighLevel does not serve the version asked.
+
+    HighLevel's wording for it is *unverified*; any 4xx but 401, 403 and 429 that names "version" counts.
+    """
+
+
 class InvalidGrant(HighLevelError):
     """The token endpoint answered `invalid_grant`: the refresh token or code is spent or revoked.
 
@@ -206,5 +214,7 @@ def error_for_response(
     # HighLevel answers a missing scope with 401 "The token is not authorized for this scope."
     if status in (401, 403) and "scope" in text.lower():
         return ScopeError(text, **kwargs)
+    if status not in (401, 403) and "version" in text.lower():
+        return VersionRefused(text, **kwargs)
     cls = _BY_STATUS.get(status, HighLevelError)
     return cls(text or f"HTTP {status}", **kwargs)

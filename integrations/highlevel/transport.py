@@ -87,6 +87,8 @@ class Transport:
         self.on_unauthorized = on_unauthorized
         self.base_url = config.base_url.rstrip("/")
         self.version = config.api_version
+        # Statistics and posts ask with their own Version (a request's `version=`): see docs/deploy.md.
+        self.social_version = config.social_api_version
         self.timeout = tuple(config.timeout)
         self.max_retries = config.max_retries
         self.app_id = config.app_id
@@ -112,10 +114,10 @@ class Transport:
                 session.verify = bundle
         self.session = session
 
-    def _headers(self, *, auth: bool, token_endpoint: bool) -> dict[str, str]:
+    def _headers(self, *, auth: bool, token_endpoint: bool, version: str | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if not token_endpoint:
-            headers["Version"] = self.version
+            headers["Version"] = version or self.version
         if auth:
             if self._token is None:
                 raise AuthenticationError("this client was built without a token")
@@ -136,6 +138,7 @@ class Transport:
         auth: bool = True,
         idempotent: bool = True,
         token_endpoint: bool = False,
+        version: str | None = None,
     ) -> T:
         path = template.replace("{locationId}", quote(location_id or "", safe=""))
         url = self.base_url + path
@@ -147,7 +150,7 @@ class Transport:
             attempt += 1
             # The token first (it may read the database, or even refresh): the slot is claimed last, so the
             # request leaves as soon after its claim as it can.
-            headers = self._headers(auth=auth, token_endpoint=token_endpoint)
+            headers = self._headers(auth=auth, token_endpoint=token_endpoint, version=version)
             try:
                 claimed_at = self.limiter.acquire(key)
             except HighLevelError as exc:  # the daily quota is spent, or the bucket is blocked for long

@@ -10,6 +10,7 @@ from integrations.models.connections import Connection, Location
 from integrations.models.delivery import Delivery, DeliveryAttempt, DeliveryCursor, Destination, DestinationMapping
 from integrations.models.events import Event
 from integrations.models.health import WorkerHeartbeat
+from integrations.models.installs import PendingInstall
 from integrations.models.mirror import Demographics, Post, SocialAccount, StatisticsPoint, Tag, TagDetail, TagPost
 from integrations.models.ratelimit import RateLimitDay, RateLimitSlot
 from integrations.models.sync import SyncLease, SyncRun
@@ -18,6 +19,6 @@ from integrations.models.webhooks import InboundWebhook
 __all__ = [
     "Alert", "AlertRule", "ApiCall", "AuditEntry", "Connection", "Delivery", "DeliveryAttempt", "DeliveryCursor",
     "Demographics", "Destination", "DestinationMapping", "Event", "InboundWebhook", "Location",
-    "NotificationPreference", "Post", "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint",
-    "SyncLease", "SyncRun", "Tag", "TagDetail", "TagPost", "WorkerHeartbeat",
+    "NotificationPreference", "PendingInstall", "Post", "RateLimitDay", "RateLimitSlot", "SocialAccount",
+    "StatisticsPoint", "SyncLease", "SyncRun", "Tag", "TagDetail", "TagPost", "WorkerHeartbeat",
 ]

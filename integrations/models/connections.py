@@ -70,6 +70,15 @@ class Connection(models.Model):
     statistics_every_minutes = models.PositiveIntegerField(default=60, validators=_SYNC_EVERY)
     accounts_every_minutes = models.PositiveIntegerField(default=1440, validators=_SYNC_EVERY)
 
+    # The Version statistics (and posts) are asked with: blank is HIGHLEVEL_SOCIAL_API_VERSION (v3); the sync
+    # writes LEGACY_SOCIAL_VERSION here when HighLevel refuses v3 or answers its ranges wrongly, and an admin's
+    # "Try v3 again" (or the weekly re-probe) clears it. See docs/deploy.md, "Statistics contracts".
+    social_api_version = models.CharField(max_length=20, blank=True)
+    social_api_fallback_at = models.DateTimeField(null=True, blank=True)
+    social_api_fallback_reason = models.CharField(max_length=500, blank=True)
+
+    LEGACY_SOCIAL_VERSION = "2021-07-28"
+
     objects = ConnectionQuerySet.as_manager()
 
     class Meta:
@@ -84,6 +93,16 @@ class Connection(models.Model):
     @property
     def scope_set(self) -> set[str]:
         return set(self.scopes.split())
+
+    @property
+    def social_version(self) -> str:
+        """The Version header statistics and posts are asked with for this connection."""
+        return self.social_api_version or settings.HIGHLEVEL_SOCIAL_API_VERSION
+
+    @property
+    def statistics_ranges(self) -> bool:
+        """Whether statistics may be asked for date ranges: only v3 documents them (docs/deploy.md)."""
+        return self.social_version.lower() == "v3"
 
     @property
     def is_usable(self) -> bool:
@@ -123,6 +142,9 @@ class Location(models.Model):
     last_sync_error = models.CharField(max_length=500, blank=True)
     # The first complete tag listing (the baseline: its tags raise no tag.created).
     tags_baselined_at = models.DateTimeField(null=True, blank=True)
+    # Under the 2021-07-28 statistics contract: the location's day on which HighLevel's default window (the
+    # last 7 days) was last stored; it is asked once a day (integrations/sync/statistics_window.py).
+    statistics_window_on = models.DateField(null=True, blank=True)
 
     objects = LocationQuerySet.as_manager()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from integrations.highlevel.errors import BadResponse
@@ -115,7 +116,7 @@ def _breakdown(value: Any, what: str) -> Breakdown:
 
 
 def parse_statistics(
-    body: Any, profile_ids: tuple[str, ...] = (), requested_days: int | None = None
+    body: Any, profile_ids: tuple[str, ...] = (), asked_days: tuple[date, ...] | None = None
 ) -> Statistics:
     body = _obj(body, "body")
     results = _results(body)
@@ -159,7 +160,7 @@ def parse_statistics(
         platform_totals=platform_totals,
         demographics=demographics if isinstance(demographics, dict) else {},
         trace_id=body.get("traceId") if isinstance(body.get("traceId"), str) else None,
-        requested_days=requested_days,
+        asked_days=asked_days,
         raw=body,
     )
 

@@ -159,7 +159,19 @@ def test_statistics_over_a_range_and_in_chunks(client, location, sandbox):
     )
     assert len(answers) == 2
     assert len(answers[0].day_range) == 14
-    assert all(a.range_honoured for a in answers)
+    assert all(a.answers_asked_days for a in answers)
+
+
+def test_under_2021_07_28_a_range_is_ignored_and_the_answer_says_so(client, location, sandbox):
+    from integrations.highlevel.parsing import parse_datetime
+
+    today = parse_datetime(sandbox.clock()["now"]).date()
+    profiles = [a.profile_id for a in client.list_accounts(location).accounts]
+    asked = (today - timedelta(days=40), today - timedelta(days=30))
+    (legacy,) = client.get_statistics(location, profiles, current_range=asked, version="2021-07-28")
+    (v3,) = client.get_statistics(location, profiles, current_range=asked)
+    assert len(legacy.day_range) == 7 and not legacy.answers_asked_days
+    assert len(v3.day_range) == 11 and v3.answers_asked_days
 
 
 def test_posts_carry_tag_and_account_ids(sandbox, client, location):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0008_statistics_covering_index'),
+        ('integrations', '0010_pending_installs'),
     ]
 
     operations = [

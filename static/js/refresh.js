@@ -17,7 +17,8 @@
   function retrying(run) {
     if (run.status !== "waiting" || !run.next_attempt_at) return "";
     var at = new Date(run.next_attempt_at).toLocaleTimeString();
-    return " · attempt " + run.attempt + " failed; next attempt at " + at + (run.error ? ": " + run.error : "");
+    var error = (run.error || "").replace("will try again: ", "");  // the line says so already
+    return " · attempt " + run.attempt + " failed; next attempt at " + at + (error ? ": " + error : "");
   }
 
   function show(message) {

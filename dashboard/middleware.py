@@ -50,12 +50,16 @@ class SecurityHeadersMiddleware:
         self.get_response = get_response
         # The OAuth start redirect leaves for the consent page; CSP's form-action covers redirects.
         consent = _origin(settings.HIGHLEVEL_AUTHORIZE_URL)
+        # Post thumbnails are HighLevel's media URLs (https, on hosts it does not document); the sandbox
+        # serves its own over plain http. Images only: no script or frame comes from there.
+        sandbox = _origin(settings.HIGHLEVEL_API_BASE_URL) if settings.HIGHLEVEL_SANDBOX else ""
+        images = f"img-src 'self' data: https: {sandbox}"
         self.policy = "; ".join(
             [
                 "default-src 'self'",
                 "script-src 'self'",
                 "style-src 'self'",
-                "img-src 'self' data:",
+                images.strip(),
                 "font-src 'self'",
                 "connect-src 'self'",
                 "object-src 'none'",

@@ -315,7 +315,8 @@ SYNC_REQUEST_LANES = env_int("SYNC_REQUEST_LANES", default=8)
 SYNC_UNITS_PER_TASK = env_int("SYNC_UNITS_PER_TASK", default=32)
 # Off: lanes and batches run one after another in the worker's own thread (slower; for debugging).
 SYNC_THREADS = env_bool("SYNC_THREADS", default=True)
-# 181 days: a 90-day chart and the 90 days it is compared with, plus a day for locations west of UTC.
+# 181 days: a 90-day chart and the 90 days it is compared with, plus a day for locations west of UTC. Posts
+# are mirrored as far back (integrations/sync/posts.py).
 SYNC_STATISTICS_HORIZON_DAYS = env_int("SYNC_STATISTICS_HORIZON_DAYS", default=181)
 SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3)
 # Reach, comments and shares cost one request per day and account: asked for the most recent days only
@@ -324,7 +325,6 @@ SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3
 SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = env_int("SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS",
                                                  default=SYNC_STATISTICS_HORIZON_DAYS)
 SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN = env_int("SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN", default=0)
-SYNC_POSTS_HORIZON_DAYS = env_int("SYNC_POSTS_HORIZON_DAYS", default=90)
 # A refresh someone asked for (the page, the API, `manage.py refresh`, a retry from Operations) gives up
 # soon and says why: at most this many attempts, the first retry after this many seconds, doubling. With
 # the defaults a HighLevel that answers only 5xx turns a click into `failed` in about 1 to 2.5 minutes.

@@ -5,7 +5,7 @@ and a location's data does not depend on which other locations were looked at fi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from . import names
 from .config import SandboxConfig
@@ -178,32 +178,6 @@ def day_posts(seed: int, profile_id: str, day: int) -> list[tuple[str, int, int,
             status = "published" if roll < 0.88 else "failed" if roll < 0.95 else "draft"
         post_type = rng.choice(("post", "post", "post", "reel", "story"))
         posts.append((status, rng.randint(7, 20), rng.choice((0, 15, 30, 45)), post_type))
-    return posts
-
-
-def make_posts(config: SandboxConfig, location: Location, accounts: list[dict], tag_ids: list[str],
-               anchor_day: date) -> list[dict]:
-    rng = rng_for(config.seed, "post-bodies", location.id)
-    posts = []
-    for account in accounts:
-        for day in range(-config.days, POST_HORIZON_DAYS + 1):
-            for status, hour, minute, post_type in day_posts(config.seed, account["profileId"], day):
-                when = datetime.combine(anchor_day + timedelta(days=day), datetime.min.time()).replace(
-                    hour=hour, minute=minute, tzinfo=UTC)
-                created = when - timedelta(days=rng.randint(0, 6), minutes=rng.randint(0, 600))
-                tags = rng.sample(tag_ids, min(len(tag_ids), rng.choice((0, 1, 1, 2, 3)))) if tag_ids else []
-                post_id = object_id(rng, created.timestamp())
-                posts.append({
-                    "_id": post_id, "locationId": location.id, "source": "composer",
-                    "platform": account["platform"], "accountId": account["id"], "accountIds": [account["id"]],
-                    "postType": post_type, "status": status,
-                    "summary": config.name_prefix + rng.choice(names.POST_LINES),
-                    "media": [{"url": f"https://sandbox.invalid/media/{post_id}.jpg", "type": "image/jpeg"}],
-                    "tags": tags, "createdBy": rng.choice(location.user_ids),
-                    "scheduleDate": iso(when), "publishedAt": iso(when) if status == "published" else None,
-                    "createdAt": iso(created), "updatedAt": iso(max(created, min(when, created + timedelta(days=1)))),
-                })
-    posts.sort(key=lambda p: p["scheduleDate"], reverse=True)
     return posts
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0010_pending_installs'),
+        ('integrations', '0011_posts_insights'),
     ]
 
     operations = [

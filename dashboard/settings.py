@@ -325,6 +325,14 @@ SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3
 SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = env_int("SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS",
                                                  default=SYNC_STATISTICS_HORIZON_DAYS)
 SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN = env_int("SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN", default=0)
+# A refresh someone asked for (the page, the API, `manage.py refresh`, a retry from Operations) gives up
+# soon and says why: at most this many attempts, the first retry after this many seconds, doubling. With
+# the defaults a HighLevel that answers only 5xx turns a click into `failed` in about 1 to 2.5 minutes.
+# Scheduled refreshes keep their longer backoff (integrations/sync/runs.py).
+SYNC_ON_DEMAND_ATTEMPTS = env_int("SYNC_ON_DEMAND_ATTEMPTS", default=3)
+SYNC_ON_DEMAND_RETRY_SECONDS = env_int("SYNC_ON_DEMAND_RETRY_SECONDS", default=10)
+if SYNC_ON_DEMAND_ATTEMPTS < 1 or SYNC_ON_DEMAND_RETRY_SECONDS < 1:
+    raise ImproperlyConfigured("SYNC_ON_DEMAND_ATTEMPTS and SYNC_ON_DEMAND_RETRY_SECONDS must be at least 1.")
 # A connection moved to statistics Version 2021-07-28 tries v3 again after this many days
 # (integrations/connections/contract.py).
 SYNC_STATISTICS_V3_REPROBE_DAYS = env_int("SYNC_STATISTICS_V3_REPROBE_DAYS", default=7)

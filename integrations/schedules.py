@@ -18,6 +18,18 @@ PRUNE = "tagscope.prune"  # integrations/retention/: rows past their window, nig
 PENDING_INSTALLS_PURGE = "tagscope.pending-installs-purge"  # unconfirmed marketplace installs, after 15 minutes
 
 
+def run_once_later(*, name: str, func: str, args: tuple, delay_seconds: float) -> None:
+    """Run `func(*args)` once, `delay_seconds` from now, without holding a worker meanwhile: a one-off
+    schedule, picked up at django-q2's next scheduler tick (it looks every 30 s)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.create(
+        name=f"{name}.{timezone.now().timestamp():.0f}"[:100], func=func, args=repr(args),
+        # repeats=-1: django-q2 deletes a ONCE schedule after its run (with 1 it would keep it, spent).
+        schedule_type=Schedule.ONCE, repeats=-1, next_run=timezone.now() + timedelta(seconds=delay_seconds),
+    )
+
+
 def wanted_schedules() -> list[dict[str, Any]]:
     from django_q.models import Schedule
 

@@ -75,10 +75,12 @@ def sync_units(run_ids: list[int]) -> dict[str, int]:
     return units_execute(run_ids=run_ids)
 
 
-def alerts_evaluate() -> dict:
+def alerts_evaluate(kinds: list[str] | None = None) -> dict:
+    """Every alert check, or only `kinds` (a failed refresh someone asked for is checked at once)."""
+    from integrations.alerts.conditions import CHECKS
     from integrations.alerts.engine import alerts_evaluate as evaluate
 
-    return evaluate()
+    return evaluate(checks={kind: CHECKS[kind] for kind in kinds} if kinds else None)
 
 
 def weekly_digest_send() -> int:

@@ -15,7 +15,8 @@ from dashboard.forms.operations import RunFilterForm
 from dashboard.roles import MANAGE_OPERATIONS, VIEW_OPERATIONS, has_permission, requires
 from dashboard.selectors.operations_runs import run_timeline, runs_filtered, runs_page
 from integrations.models import SyncRun
-from integrations.operations.runs import run_cancel, run_retry_failed_unit, runs_retry_failed, runs_retryable_count
+from integrations.operations.runs import run_retry_failed_unit, runs_retry_failed, runs_retryable_count
+from integrations.sync.runs import run_cancel
 
 FILTER_FIELDS = ("status", "kind", "location", "connection", "since", "until")
 

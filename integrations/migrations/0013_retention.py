@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0011_posts_insights'),
+        ('integrations', '0012_syncrun_waiting_label'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -16,7 +16,6 @@ from dashboard.selectors.goals import attention_items, goals_pacing
 from dashboard.selectors.operations import freshness
 from integrations.models import Location, SyncRun, Tag
 
-LIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING, SyncRun.Status.WAITING)
 DEFAULT_EVERY_MINUTES = 60
 
 
@@ -36,7 +35,7 @@ def location_freshness(location: Location, now: datetime | None = None) -> dict[
 
 def live_runs(location_pks: list[int]) -> dict[int, int]:
     """{location pk: the newest queued or running top-level run id}."""
-    rows = (SyncRun.objects.filter(location_id__in=location_pks, status__in=LIVE, parent__isnull=True)
+    rows = (SyncRun.objects.filter(location_id__in=location_pks, status__in=SyncRun.LIVE, parent__isnull=True)
             .order_by("location_id", "-id").values_list("location_id", "id"))
     found: dict[int, int] = {}
     for location_pk, run_id in rows:

@@ -23,13 +23,14 @@ from integrations.models.mirror import (
     TagPost,
 )
 from integrations.models.ratelimit import RateLimitDay, RateLimitSlot
+from integrations.models.retention import ApiCallDay, PruneRun
 from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 
 __all__ = [
-    "Alert", "AlertRule", "AnomalyMute", "AnomalyThreshold", "ApiCall", "AuditEntry", "Connection", "Delivery",
-    "DeliveryAttempt", "DeliveryCursor",
-    "Demographics", "Destination", "DestinationMapping", "Event", "Goal", "InboundWebhook", "Location",
-    "NotificationPreference", "PendingInstall", "Post", "PostInsightSnapshot", "RateLimitDay", "RateLimitSlot",
-    "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag", "TagDetail", "TagPost", "WorkerHeartbeat",
+    "Alert", "AlertRule", "AnomalyMute", "AnomalyThreshold", "ApiCall", "ApiCallDay", "AuditEntry", "Connection",
+    "Delivery", "DeliveryAttempt", "DeliveryCursor", "Demographics", "Destination", "DestinationMapping", "Event",
+    "Goal", "InboundWebhook", "Location", "NotificationPreference", "PendingInstall", "Post", "PostInsightSnapshot",
+    "PruneRun", "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag",
+    "TagDetail", "TagPost", "WorkerHeartbeat",
 ]

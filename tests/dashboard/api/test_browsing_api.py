@@ -121,8 +121,10 @@ def test_refresh_is_for_admins_and_answers_202_with_the_run(admin_user, marketer
     answer = client.post("/api/v1/locations/loc-a/refresh/", HTTP_AUTHORIZATION=f"Bearer {admin}")
     assert answer.status_code == 202
     run = answer.json()
-    assert set(run) == {"id", "kind", "status", "progress", "started_at", "finished_at", "counts", "error"}
+    assert set(run) == {"id", "kind", "status", "progress", "attempt", "next_attempt_at", "started_at",
+                        "finished_at", "counts", "error"}
     assert run["status"] == "queued" and run["progress"] == {"done": 0, "total": 3}
+    assert run["attempt"] == 0 and run["next_attempt_at"] is None
     polled = client.get(f"/api/v1/runs/{run['id']}/", HTTP_AUTHORIZATION=f"Bearer {marketer}").json()
     assert polled == run
     assert client.get("/api/v1/locations/loc-a/refresh/", HTTP_AUTHORIZATION=f"Bearer {admin}").status_code == 405

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0011_posts_insights'),
+        ('integrations', '0013_retention'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -95,3 +95,14 @@ def test_a_resolved_item_leaves_the_overview(marketer_http):
     alert = open_item(acme)
     Alert.objects.filter(pk=alert.pk).update(state="resolved", resolved_at=timezone.now() + timedelta(seconds=1))
     assert "Account expired" not in marketer_http.get("/").content.decode()
+
+
+def test_an_admin_makes_a_threshold_the_default_for_every_location(admin_http):
+    acme = location_make("loc-a", "Acme")
+    admin_http.post("/locations/loc-a/goals/edit/", {"action": "monitoring", "threshold": "6"})
+    admin_http.post("/locations/loc-a/goals/edit/", {"action": "monitoring", "threshold": "5", "as_default": "on"})
+    assert AnomalyThreshold.objects.get(location__isnull=True).threshold == 5
+    assert not AnomalyThreshold.objects.filter(location=acme).exists()
+    assert "The default threshold is 5" in admin_http.get("/locations/loc-a/goals/").content.decode()
+    answer = admin_http.post("/locations/loc-a/goals/edit/", {"action": "monitoring", "as_default": "on"})
+    assert answer.status_code == 400 and "Give the threshold" in answer.content.decode()

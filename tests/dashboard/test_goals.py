@@ -80,7 +80,7 @@ def test_the_overview_shows_each_needs_attention_reason_and_sorts_by_it(marketer
     location_make("loc-a", "Acme")
     bistro = location_make("loc-b", "Bistro")
     open_item(bistro)
-    open_item(bistro, "post.failed", "a Instagram post failed")
+    open_item(bistro, "post.failed", "post failed on Instagram")
     answer = marketer_http.get("/")
     assert [loc.location_id for loc in answer.context["locations"]] == ["loc-b", "loc-a"]
     html = answer.content.decode()

@@ -88,7 +88,7 @@ def test_the_digest_opens_with_what_needs_attention(make_user, location, now, se
     from integrations.models import Alert
 
     digest_preference_set(user=make_user("fan@example.com", "Marketer"), weekly_digest=True)
-    for kind, reason, state in (("post.failed", "a Instagram post failed", "open"),
+    for kind, reason, state in (("post.failed", "post failed on Instagram", "open"),
                                 ("account.expiring", "facebook account Bakery expires in 3 days", "acknowledged"),
                                 ("schedule.empty", "nothing scheduled in the next 7 days", "resolved"),
                                 ("location.failing", "tags refresh failed 3 times in a row", "open")):
@@ -98,7 +98,7 @@ def test_the_digest_opens_with_what_needs_attention(make_user, location, now, se
     message = mail.outbox[0]
     text, html = message.body, message.alternatives[0][0]
     section = text.split("== Needs attention ==")[1].split("== Downtown Bakery ==")[0]
-    assert "a Instagram post failed" in section and "expires in 3 days" in section
+    assert "post failed on Instagram" in section and "expires in 3 days" in section
     assert "nothing scheduled" not in section and "tags refresh failed" not in section  # resolved; not goals/health
     assert "https://tagscope.example.com/locations/LOCfailing01/goals/" in section
-    assert "Needs attention" in html and "a Instagram post failed" in html
+    assert "Needs attention" in html and "post failed on Instagram" in html

@@ -254,6 +254,13 @@ if TESTING or DEBUG:
 
 # --- HighLevel ------------------------------------------------------------------------------------------
 HIGHLEVEL_SANDBOX = env_bool("HIGHLEVEL_SANDBOX", default=False)
+if HIGHLEVEL_SANDBOX and not (DEBUG or TESTING):
+    # The sandbox signs app webhooks with a key derived from a seed anyone can read in the source: with it on,
+    # anyone could forge an INSTALL or UNINSTALL.
+    raise ImproperlyConfigured(
+        "HIGHLEVEL_SANDBOX is on while DEBUG is off. The sandbox is a development tool whose webhook key comes "
+        "from a public seed; unset HIGHLEVEL_SANDBOX in production."
+    )
 HIGHLEVEL_SANDBOX_URL = env.str("HIGHLEVEL_SANDBOX_URL", default="http://127.0.0.1:8765")
 HIGHLEVEL_API_BASE_URL = env.str("HIGHLEVEL_API_BASE_URL", default="https://services.leadconnectorhq.com")
 HIGHLEVEL_AUTHORIZE_URL = env.str(

@@ -110,3 +110,10 @@ def test_env_helpers_read_values_and_defaults(monkeypatch):
     monkeypatch.setenv("NUM", "twelve")
     with pytest.raises(ImproperlyConfigured, match="NUM must be a whole number"):
         env_int("NUM", default=1)
+
+
+def test_production_refuses_the_sandbox_whose_webhook_key_comes_from_a_public_seed():
+    env = {**PROD_ENV, "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "HIGHLEVEL_SANDBOX": "true"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "HIGHLEVEL_SANDBOX is on while DEBUG is off" in result.stderr

@@ -294,6 +294,9 @@ HIGHLEVEL_TIMEOUT = (
 )
 HIGHLEVEL_MAX_RETRIES = env_int("HIGHLEVEL_MAX_RETRIES", default=5)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
+# `Authorization: Bearer <HEALTHZ_TOKEN>` shows /healthz's detail to a monitor that is not signed in; unset:
+# only admins see it.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 # The OAuth redirect URI registered with the HighLevel app; unset: built from the request.
 HIGHLEVEL_REDIRECT_URI = env.str("HIGHLEVEL_REDIRECT_URI", default="")
 

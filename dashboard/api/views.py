@@ -79,10 +79,22 @@ def tag_detail(request: HttpRequest, location_id: str, tag_id: str) -> JsonRespo
     return JsonResponse({**tag_as_dict(tag), "details": tag_details(tag)})
 
 
+MARKETER_RUN_FIELDS = ("id", "status", "progress")
+
+
+def run_as_dict_for(user, run: SyncRun) -> dict:
+    """The whole run for those who see Operations; others (marketers) get its status and progress only: its
+    error text and counts are internal (HighLevel's answers, URLs, trace ids)."""
+    answer = run.as_api_dict()
+    if roles.has_permission(user, roles.VIEW_OPERATIONS):
+        return answer
+    return {key: answer[key] for key in MARKETER_RUN_FIELDS}
+
+
 @api_view(roles.BROWSE)
 def run_detail(request: HttpRequest, run_id: int) -> JsonResponse:
     run = get_object_or_404(SyncRun, pk=run_id)
-    return JsonResponse(run.as_api_dict())
+    return JsonResponse(run_as_dict_for(request.user, run))
 
 
 @api_view(roles.REFRESH, methods=("POST",))

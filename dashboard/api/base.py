@@ -15,7 +15,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from dashboard import roles
-from dashboard.api.tokens import api_token_user
+from dashboard.api.tokens import TokenRefused, api_token_user
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
@@ -38,7 +38,10 @@ def _authenticate(request: HttpRequest) -> tuple[Any, bool]:
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise ApiError(401, "unauthenticated", "Use 'Authorization: Bearer <token>'.")
-        user = api_token_user(raw.strip())
+        try:
+            user = api_token_user(raw.strip())
+        except TokenRefused as exc:
+            raise ApiError(exc.status, exc.code, exc.message) from None
         if user is None:
             raise ApiError(401, "unauthenticated", "The API token is unknown or revoked.")
         return user, True

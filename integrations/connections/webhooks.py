@@ -1,8 +1,8 @@
 """Inbound HighLevel app webhooks (INSTALL / UNINSTALL): verified, de-duplicated, then applied.
 
-Verification order: an app is configured (HIGHLEVEL_CLIENT_ID), the signature (Ed25519 `X-GHL-Signature`;
-the legacy RSA `X-WH-Signature` only when the Ed25519 header is absent and a legacy key is configured), then
-the body (`type`, `appId`, `webhookId` and `timestamp` required), the timestamp window, the app id, and the
+Verification order: the signature (Ed25519 `X-GHL-Signature`; the legacy RSA `X-WH-Signature` only when
+the Ed25519 header is absent and a legacy key is configured), an app configured (HIGHLEVEL_CLIENT_ID), the
+body (`type`, `appId`, `webhookId` and `timestamp` required), the timestamp window, the app id, and the
 `webhookId` replay check. A request failing any of them changes nothing.
 """
 
@@ -100,11 +100,10 @@ def webhook_verify(body: bytes, headers: Mapping[str, str], *, now: datetime | N
     Every type must carry `appId`, `timestamp` and `webhookId`: HighLevel signs every app's webhooks with the
     same key, so only the app id ties one to us, and only the window and the id stop a captured one (an
     UNINSTALL too) from being replayed later."""
-    ours = app_id_from_client_id(settings.HIGHLEVEL_CLIENT_ID)
-    if not ours:
-        raise WebhookRejected(403, "no HighLevel app is configured (HIGHLEVEL_CLIENT_ID); webhooks are refused")
     if not _signature_valid(body, headers):
         raise WebhookRejected(401, "invalid or missing signature")
+    if not app_id_from_client_id(settings.HIGHLEVEL_CLIENT_ID):
+        raise WebhookRejected(403, "no HighLevel app is configured (HIGHLEVEL_CLIENT_ID); webhooks are refused")
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):

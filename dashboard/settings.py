@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "dashboard.middleware.SecurityHeadersMiddleware",
+    "dashboard.middleware.BadQueryMiddleware",
     "dashboard.middleware.MFARequiredMiddleware",
 ]
 

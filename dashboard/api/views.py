@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from dashboard import roles
-from dashboard.api.base import ApiError, api_view, paginated
+from dashboard.api.base import ApiError, api_params, api_view, paginated
 from dashboard.selectors.locations import location_as_dict, location_for, locations_with_counts
 from dashboard.selectors.tags import (
     TagFilter,
@@ -28,9 +28,7 @@ TAG_COLUMNS = ("id", "name", "created_at", "updated_at", "first_seen_at", "remov
 
 def wants_csv(request: HttpRequest) -> bool:
     """`?format=csv`: the same rows as CSV, for those who may export."""
-    if request.GET.get("format", "json") not in ("json", "csv"):
-        raise ApiError(400, "bad_request", "format must be json or csv.")
-    if request.GET.get("format") != "csv":
+    if api_params(request).choice("format", ("json", "csv"), default="json") != "csv":
         return False
     if not roles.has_permission(request.user, roles.EXPORT):
         raise ApiError(403, "forbidden", "Your role does not allow exports.")
@@ -39,17 +37,14 @@ def wants_csv(request: HttpRequest) -> bool:
 
 @api_view(roles.BROWSE)
 def locations_list(request: HttpRequest) -> JsonResponse:
-    rows = locations_with_counts(user=request.user, q=request.GET.get("q", "").strip())
+    rows = locations_with_counts(user=request.user, q=api_params(request).text("q"))
     return JsonResponse(paginated(request, rows, location_as_dict, count=len(rows)))
 
 
 @api_view(roles.BROWSE)
 def tags_list(request: HttpRequest, location_id: str) -> HttpResponse:
     location = location_for(user=request.user, location_id=location_id)
-    try:
-        filters = TagFilter.from_query(request.GET, strict=True)
-    except ValueError as exc:
-        raise ApiError(400, "bad_request", str(exc)) from None
+    filters = TagFilter.from_query(api_params(request))
     now = timezone.now()
     tags = tags_for_location(location=location, filters=filters, now=now)
     if wants_csv(request):

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.forms import destinations as forms
+from dashboard.params import Params
 from dashboard.roles import MANAGE_DESTINATIONS, requires
 from dashboard.selectors.destinations import destination_detail, destination_rows
 from integrations.delivery import receiver, sending, services
@@ -67,7 +68,9 @@ def destination_add_demo(request: HttpRequest) -> HttpResponse:
 @requires(MANAGE_DESTINATIONS)
 def destination_show(request: HttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(Destination, pk=pk)
-    context = destination_detail(destination, status=request.GET.get("status", ""))
+    params = Params(request.GET, strict=False)
+    context = destination_detail(destination, status=params.choice("status", Delivery.Status.values, default=""))
+    params.report(request)
     once = request.session.get(SECRET_SESSION_KEY)
     if once and once.get("pk") == destination.pk:
         context["new_secret"] = request.session.pop(SECRET_SESSION_KEY)["secret"]

@@ -39,8 +39,11 @@ def main() -> None:
 
     from django.db import connection
 
+    from integrations.clients.limiter_db import DatabaseRateLimiter
     from integrations.highlevel.client import HighLevelClient
-    from integrations.highlevel.ratelimit import DatabaseRateLimiter, MemoryRateLimiter, RedisRateLimiter
+    from integrations.highlevel.config import ClientConfig
+    from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
+    from integrations.highlevel.ratelimit_redis import RedisRateLimiter
     from integrations.highlevel.recording import MemoryRecorder
     from sandbox.client import SandboxControl
     from sandbox.config import SandboxConfig
@@ -70,9 +73,9 @@ def main() -> None:
     def worker() -> None:
         recorder = MemoryRecorder()
         recorders.append(recorder)
-        client = HighLevelClient(token=lambda: token, base_url=server.url, client_id=state["client_id"],
-                                 client_secret=state["client_secret"], limiter=make_limiter(), recorder=recorder,
-                                 max_retries=3)
+        config = ClientConfig(base_url=server.url, client_id=state["client_id"],
+                              client_secret=state["client_secret"], max_retries=3)
+        client = HighLevelClient(config, lambda: token, limiter=make_limiter(), recorder=recorder)
         try:
             while time.time() < deadline:
                 client.list_accounts(location)

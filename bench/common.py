@@ -15,8 +15,7 @@ if str(ROOT) not in sys.path:
 def setup_django(db_path: str, *, database_url: str = "", redis_url: str = "") -> None:
     """On the throwaway SQLite file, or on the scale-out services when both URLs are given (the database
     named there is made empty first: never point it at a database that matters)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-    os.environ.setdefault("TAGSCOPE_TESTING", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings_local")
     os.environ["DATABASE_URL"] = database_url or f"sqlite:///{db_path}"
     if redis_url:
         os.environ["REDIS_URL"] = redis_url

@@ -55,7 +55,7 @@ def worker_env(horizon_days: int) -> dict[str, str]:
     """Production settings (DEBUG off, so no query log) with this benchmark's database, sandbox and secrets."""
     from django.conf import settings
 
-    env = {k: v for k, v in os.environ.items() if k not in ("TAGSCOPE_TESTING", "DEBUG")}
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
     env.update({
         "DJANGO_SETTINGS_MODULE": "dashboard.settings", "SECRET_KEY": settings.SECRET_KEY,
         "TOKEN_ENCRYPTION_KEYS": ",".join(settings.TOKEN_ENCRYPTION_KEYS),
@@ -181,8 +181,8 @@ def _free_port() -> int:
 
 
 def fleet(args, workdir: str) -> None:
+    from dashboard.devtools.demo import sandbox_agency_connect
     from integrations.models import ApiCall
-    from integrations.sync.demo import sandbox_agency_connect
     from sandbox.client import SandboxControl
 
     locations, tags, days = (5, 500, 30) if args.quick else (20, 2000, 90)
@@ -229,8 +229,7 @@ def fleet(args, workdir: str) -> None:
 RSS_CHILD = """
 import json, os, resource, sys
 sys.path.insert(0, {root!r})
-os.environ["DJANGO_SETTINGS_MODULE"] = "dashboard.settings"
-os.environ["TAGSCOPE_TESTING"] = "1"
+os.environ["DJANGO_SETTINGS_MODULE"] = "dashboard.settings_local"
 os.environ["DATABASE_URL"] = {db!r}
 if {redis!r}:
     os.environ["REDIS_URL"] = {redis!r}
@@ -248,8 +247,8 @@ print(json.dumps({{"outcome": outcome, "maxrss_kb": resource.getrusage(resource.
 
 
 def rss(args, database_url: str, redis_url: str) -> None:
+    from dashboard.devtools.demo import sandbox_agency_connect
     from integrations.models import Location, SyncRun, Tag
-    from integrations.sync.demo import sandbox_agency_connect
     from integrations.sync.services import location_plan
     from sandbox.client import SandboxControl
     from sandbox.config import SandboxConfig

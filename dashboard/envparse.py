@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
+T = TypeVar("T")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+
+
+def env_str(name: str, *, default: str) -> str:
+    """The variable as set (surrounding white space dropped), or the default when unset or blank."""
+    raw = os.environ.get(name, "").strip()
+    return raw or default
 
 
 def env_bool(name: str, *, default: bool) -> bool:
@@ -21,14 +30,22 @@ def env_bool(name: str, *, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
 
 
-def env_int(name: str, *, default: int) -> int:
+def _number(name: str, default: T, cast: Callable[[str], T], what: str) -> T:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        return cast(raw)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+        raise ImproperlyConfigured(f"{name} must be {what}, not {raw!r}.") from None
+
+
+def env_int(name: str, *, default: int) -> int:
+    return _number(name, default, int, "a whole number")
+
+
+def env_float(name: str, *, default: float) -> float:
+    return _number(name, default, float, "a number")
 
 
 def env_csv(name: str, *, default: list[str]) -> list[str]:

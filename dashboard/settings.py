@@ -1,6 +1,9 @@
-"""Tagscope settings: everything comes from the environment (django-environ), with safe dev defaults.
+"""Tagscope settings: every setting is declared here, read from the environment through the strict parsers
+of dashboard/envparse.py (django-environ parses the database and email URLs), with safe dev defaults. Code
+reads them as `settings.NAME`, never with a default of its own.
 
-Production (DEBUG off) refuses to start without the secrets it needs, naming the missing variable.
+Production (DEBUG off) refuses to start without the secrets it needs, naming the missing variable; the test
+settings (settings_test.py) set the secrets they use rather than loosening that check.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from dashboard.envparse import env_bool, env_csv, env_int
+from dashboard.envparse import env_bool, env_csv, env_float, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,14 +23,13 @@ if (BASE_DIR / ".env").is_file():
     env.read_env(str(BASE_DIR / ".env"))
 
 DEBUG = env_bool("DEBUG", default=False)
-TESTING = env_bool("TAGSCOPE_TESTING", default=False)
 
 
 def _required(name: str, dev_default: str) -> str:
     value = os.environ.get(name, "").strip()
     if value:
         return value
-    if DEBUG or TESTING:
+    if DEBUG:
         return dev_default
     raise ImproperlyConfigured(
         f"{name} is not set. It is required when DEBUG is off; see README.md, 'Configuration'."
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
     "integrations",
     "dashboard",
 ]
+if DEBUG:  # `make run`'s demo stack, sandbox and receiver commands (dashboard/devtools/)
+    INSTALLED_APPS.append("dashboard.devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -126,7 +130,7 @@ else:  # an external pooler (PgBouncer): Django's persistent connections instead
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = env_str("REDIS_URL", default="")
 
 # --- Cache (shared across processes: django-q2's monitor and allauth's rate limits need it) -------
 if REDIS_URL:
@@ -134,7 +138,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tagscope"),
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", default="tagscope"),
         }
     }
 else:
@@ -147,7 +151,7 @@ else:
 
 # --- django-q2 --------------------------------------------------------------------------------------
 Q_CLUSTER = {
-    "name": env.str("Q_CLUSTER_NAME", default="tagscope"),
+    "name": env_str("Q_CLUSTER_NAME", default="tagscope"),
     "workers": env_int("Q_WORKERS", default=2),
     "timeout": env_int("Q_TIMEOUT", default=600),
     # retry must exceed timeout, or a slow task is handed to a second worker while still running.
@@ -165,9 +169,8 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
-if TESTING:
-    # Tests call tasks synchronously unless a test starts a real cluster on purpose.
-    Q_CLUSTER["sync"] = env_bool("Q_SYNC", default=True)
+# On: tasks run in the calling process instead of the broker (the test settings turn it on).
+Q_CLUSTER["sync"] = env_bool("Q_SYNC", default=False)
 
 # --- Auth: django-allauth, local accounts only --------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -196,8 +199,6 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
-if TESTING:
-    ACCOUNT_RATE_LIMITS = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
@@ -212,7 +213,7 @@ MFA_REQUIRED = env_bool("MFA_REQUIRED", default=not DEBUG)
 
 # --- Email --------------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tagscope <tagscope@localhost>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="Tagscope <tagscope@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- i18n / static ------------------------------------------------------------------------------------
@@ -229,12 +230,12 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Security -------------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -250,30 +251,31 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = ["security.W021"]  # HSTS preload is the operator's call, not ours.
-if TESTING or DEBUG:
+if DEBUG:
     SECURE_SSL_REDIRECT = False
 
 # --- HighLevel ------------------------------------------------------------------------------------------
 HIGHLEVEL_SANDBOX = env_bool("HIGHLEVEL_SANDBOX", default=False)
-if HIGHLEVEL_SANDBOX and not (DEBUG or TESTING):
+if HIGHLEVEL_SANDBOX and not DEBUG:
     # The sandbox signs app webhooks with a key derived from a seed anyone can read in the source: with it on,
     # anyone could forge an INSTALL or UNINSTALL.
     raise ImproperlyConfigured(
         "HIGHLEVEL_SANDBOX is on while DEBUG is off. The sandbox is a development tool whose webhook key comes "
         "from a public seed; unset HIGHLEVEL_SANDBOX in production."
     )
-HIGHLEVEL_SANDBOX_URL = env.str("HIGHLEVEL_SANDBOX_URL", default="http://127.0.0.1:8765")
-HIGHLEVEL_API_BASE_URL = env.str("HIGHLEVEL_API_BASE_URL", default="https://services.leadconnectorhq.com")
-HIGHLEVEL_AUTHORIZE_URL = env.str(
+HIGHLEVEL_SANDBOX_URL = env_str("HIGHLEVEL_SANDBOX_URL", default="http://127.0.0.1:8765")
+HIGHLEVEL_API_BASE_URL = env_str("HIGHLEVEL_API_BASE_URL", default="https://services.leadconnectorhq.com")
+HIGHLEVEL_AUTHORIZE_URL = env_str(
     "HIGHLEVEL_AUTHORIZE_URL", default="https://marketplace.gohighlevel.com/v2/oauth/chooselocation"
 )
 if HIGHLEVEL_SANDBOX:
     HIGHLEVEL_API_BASE_URL = HIGHLEVEL_SANDBOX_URL
     HIGHLEVEL_AUTHORIZE_URL = f"{HIGHLEVEL_SANDBOX_URL}/oauth/chooselocation"
-HIGHLEVEL_API_VERSION = env.str("HIGHLEVEL_API_VERSION", default="2021-07-28")
-HIGHLEVEL_CLIENT_ID = env.str("HIGHLEVEL_CLIENT_ID", default="")
-HIGHLEVEL_CLIENT_SECRET = env.str("HIGHLEVEL_CLIENT_SECRET", default="")
-HIGHLEVEL_WEBHOOK_PUBLIC_KEY = env.str(
+HIGHLEVEL_API_VERSION = env_str("HIGHLEVEL_API_VERSION", default="2021-07-28")
+HIGHLEVEL_SOCIAL_API_VERSION = env_str("HIGHLEVEL_SOCIAL_API_VERSION", default="v3")
+HIGHLEVEL_CLIENT_ID = env_str("HIGHLEVEL_CLIENT_ID", default="")
+HIGHLEVEL_CLIENT_SECRET = env_str("HIGHLEVEL_CLIENT_SECRET", default="")
+HIGHLEVEL_WEBHOOK_PUBLIC_KEY = env_str(
     "HIGHLEVEL_WEBHOOK_PUBLIC_KEY",
     # HighLevel's published Ed25519 key (webhook guide), in SPKI PEM.
     default=(
@@ -282,24 +284,27 @@ HIGHLEVEL_WEBHOOK_PUBLIC_KEY = env.str(
         "-----END PUBLIC KEY-----\n"
     ),
 )
-HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY = env.str("HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY", default="")
+HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY = env_str("HIGHLEVEL_WEBHOOK_LEGACY_PUBLIC_KEY", default="")
+# The seed `make run` serves the sandbox with; devstack hands its processes the webhook key derived from it.
 HIGHLEVEL_SANDBOX_SEED = env_int("HIGHLEVEL_SANDBOX_SEED", default=1)
-if HIGHLEVEL_SANDBOX and not os.environ.get("HIGHLEVEL_WEBHOOK_PUBLIC_KEY"):
-    # The sandbox signs its app webhooks with a key derived from its seed.
-    from sandbox.keys import webhook_public_key_pem
-
-    HIGHLEVEL_WEBHOOK_PUBLIC_KEY = webhook_public_key_pem(HIGHLEVEL_SANDBOX_SEED)
 HIGHLEVEL_TIMEOUT = (
-    env.float("HIGHLEVEL_CONNECT_TIMEOUT", default=5.0),
-    env.float("HIGHLEVEL_READ_TIMEOUT", default=30.0),
+    env_float("HIGHLEVEL_CONNECT_TIMEOUT", default=5.0),
+    env_float("HIGHLEVEL_READ_TIMEOUT", default=30.0),
 )
 HIGHLEVEL_MAX_RETRIES = env_int("HIGHLEVEL_MAX_RETRIES", default=5)
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000")
+# HighLevel's published limits per app and resource (integrations/clients/limiters.py), and the longest a
+# request waits for a slot before its job is rescheduled instead.
+HIGHLEVEL_BURST_LIMIT = env_int("HIGHLEVEL_BURST_LIMIT", default=100)
+HIGHLEVEL_BURST_WINDOW_SECONDS = env_float("HIGHLEVEL_BURST_WINDOW_SECONDS", default=10.0)
+HIGHLEVEL_BURST_MARGIN_SECONDS = env_float("HIGHLEVEL_BURST_MARGIN_SECONDS", default=0.1)
+HIGHLEVEL_DAILY_LIMIT = env_int("HIGHLEVEL_DAILY_LIMIT", default=200_000)
+HIGHLEVEL_RATE_LIMIT_MAX_WAIT_SECONDS = env_float("HIGHLEVEL_RATE_LIMIT_MAX_WAIT_SECONDS", default=120.0)
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", default="http://localhost:8000")
 # `Authorization: Bearer <HEALTHZ_TOKEN>` shows /healthz's detail to a monitor that is not signed in; unset:
 # only admins see it.
-HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", default="")
 # The OAuth redirect URI registered with the HighLevel app; unset: built from the request.
-HIGHLEVEL_REDIRECT_URI = env.str("HIGHLEVEL_REDIRECT_URI", default="")
+HIGHLEVEL_REDIRECT_URI = env_str("HIGHLEVEL_REDIRECT_URI", default="")
 
 DESTINATION_ALLOWED_HOSTS = env_csv("DESTINATION_ALLOWED_HOSTS", default=[])
 
@@ -314,13 +319,33 @@ SYNC_THREADS = env_bool("SYNC_THREADS", default=True)
 # 181 days: a 90-day chart and the 90 days it is compared with, plus a day for locations west of UTC.
 SYNC_STATISTICS_HORIZON_DAYS = env_int("SYNC_STATISTICS_HORIZON_DAYS", default=181)
 SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3)
+# Reach, comments and shares cost one request per day and account: asked for the most recent days only
+# (at most the horizon; 0: never), at most SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN one-day requests per account
+# and run (0: the whole breakdown horizon at once).
+SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = env_int("SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS",
+                                                 default=SYNC_STATISTICS_HORIZON_DAYS)
+SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN = env_int("SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN", default=0)
 SYNC_POSTS_HORIZON_DAYS = env_int("SYNC_POSTS_HORIZON_DAYS", default=90)
+# A connection moved to statistics Version 2021-07-28 tries v3 again after this many days
+# (integrations/connections/contract.py).
+SYNC_STATISTICS_V3_REPROBE_DAYS = env_int("SYNC_STATISTICS_V3_REPROBE_DAYS", default=7)
+
+# --- Alerts (integrations/alerts/) ---------------------------------------------------------------------
+ALERT_CONSECUTIVE_FAILURES = env_int("ALERT_CONSECUTIVE_FAILURES", default=3)  # failed runs in a row
+ALERT_TOKEN_EXPIRY_MINUTES = env_int("ALERT_TOKEN_EXPIRY_MINUTES", default=15)  # a token expiring this soon
+ALERT_PIT_ROTATE_DAYS = env_int("ALERT_PIT_ROTATE_DAYS", default=90)  # a Private Integration token's lifetime
+ALERT_PIT_WARNING_DAYS = env_int("ALERT_PIT_WARNING_DAYS", default=7)  # warn this long before it
+ALERT_QUOTA_PERCENT = env_float("ALERT_QUOTA_PERCENT", default=80.0)  # of HighLevel's daily quota used
+ALERT_RENOTIFY_HOURS = env_float("ALERT_RENOTIFY_HOURS", default=6.0)  # an open alert is mailed again after
+
+# --- Monitoring ---------------------------------------------------------------------------------------------
+API_CALL_RETENTION_DAYS = env_int("API_CALL_RETENTION_DAYS", default=14)  # ApiCall rows (one per HighLevel call)
 
 # --- Logging --------------------------------------------------------------------------------------------
-LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOG_FORMAT = env_str("LOG_FORMAT", default="text")
 if LOG_FORMAT not in {"text", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL = env_str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

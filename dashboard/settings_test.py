@@ -1,13 +1,12 @@
-"""Settings for the test suite: the real settings with TAGSCOPE_TESTING on (dev secrets allowed, tasks run
-in-process, rate limits off, fast password hashing)."""
+"""Settings for the test suite: settings_local.py (the real settings with throwaway secrets, tasks run
+in-process, sign-in rate limits off, static files through the finders) plus fast password hashing, mail kept
+in memory, a test database file per session, and the dev tools app."""
 
 import os
 import tempfile
 
-os.environ.setdefault("TAGSCOPE_TESTING", "1")
-
-from dashboard.settings import *  # noqa: F403
-from dashboard.settings import DATABASES
+from dashboard.settings_local import *  # noqa: F403
+from dashboard.settings_local import DATABASES, INSTALLED_APPS
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -28,3 +27,6 @@ SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = 7
 # and batches run in the caller's thread (the same code), except in the tests that switch threads on over a
 # transactional database (tests/integrations/sync/test_threads.py).
 SYNC_THREADS = False
+
+# The dev tools app (installed under DEBUG only) is installed here so its commands are tested.
+INSTALLED_APPS = [*INSTALLED_APPS, "dashboard.devtools"]

@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from dashboard.devtools import views as devtools_views
 from dashboard.views import (
     connections,
     destinations,
@@ -37,10 +38,11 @@ urlpatterns = [
     path("connections/<int:pk>/rename/", connections.connection_rename, name="connection_rename"),
     path("connections/<int:pk>/rotate/", connections.connection_rotate, name="connection_rotate"),
     path("connections/<int:pk>/disconnect/", connections.connection_disconnect, name="connection_disconnect"),
+    path("connections/<int:pk>/statistics-contract/v3/", connections.connection_try_v3, name="connection_try_v3"),
     path("connections/<int:pk>/schedule/", schedules.connection_schedule, name="connection_schedule"),
     path("destinations/", destinations.destination_list, name="destinations"),
     path("destinations/new/", destinations.destination_add, name="destination_add"),
-    path("destinations/demo-receiver/", destinations.destination_add_demo, name="destination_add_demo"),
+    path("destinations/demo-receiver/", devtools_views.destination_add_demo, name="destination_add_demo"),
     path("destinations/<int:pk>/", destinations.destination_show, name="destination_detail"),
     path("destinations/<int:pk>/edit/", destinations.destination_edit, name="destination_edit"),
     path("destinations/<int:pk>/rotate/", destinations.destination_rotate, name="destination_rotate"),

@@ -1,4 +1,4 @@
-"""Database connections of threads that mostly wait on the network.
+"""Database connections of threads that mostly wait on the network (and the throttled `last_used_at` write).
 
 A sync worker runs dozens of units on threads (and each unit a few lanes); Django gives every thread a
 connection of its own and keeps it. On PostgreSQL that would make threads, not processes, count against
@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connections
+from django.db import connections, models
 
 # What a forked child inherited from its parent: pools and connections whose sockets the parent still uses.
 # The child keeps them referenced and never closes them (closing, or freeing, would end the parent's
@@ -33,6 +34,17 @@ def connections_give_back(*, pooled_only: bool = True) -> None:
         if pooled_only and not getattr(connection, "pool", None):
             continue
         connection.close()
+
+
+# `last_used_at` columns (connections, API tokens) are written at most this often: a write per use would
+# queue every reader behind SQLite's one writer, for a figure nobody needs to the second.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+def last_used_touch(row: models.Model, *, now: datetime) -> None:
+    """Record that `row` (a model with `last_used_at`) was used at `now`, unless it was within the minute."""
+    if row.last_used_at is None or row.last_used_at < now - LAST_USED_GRANULARITY:
+        type(row).objects.filter(pk=row.pk).update(last_used_at=now)
 
 
 def idle(seconds: float) -> None:

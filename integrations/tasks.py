@@ -19,14 +19,14 @@ def heartbeat() -> None:
 
 
 def connection_discover_locations(connection_id: int) -> int:
-    from integrations.connections.services import agency_locations_discover
+    from integrations.connections.locations import agency_locations_discover
 
     return len(agency_locations_discover(connection_id=connection_id))
 
 
 def location_details_refresh(location_id: str) -> bool:
     """`location_id` is HighLevel's locationId (Location.location_id)."""
-    from integrations.connections.services import location_details_refresh as refresh
+    from integrations.connections.locations import location_details_refresh as refresh
     from integrations.models import Location
 
     location = Location.objects.filter(location_id=location_id).first()

@@ -1,10 +1,10 @@
-"""A HighLevel simulator for development, tests and benchmarks (design.md, "The sandbox").
+"""A HighLevel simulator for development, tests and benchmarks (README.md, "The HighLevel sandbox").
 
 It serves HighLevel's OAuth and Social Planner routes over real HTTP from seeded, in-memory state (never
 Django's database): `SandboxServer(SandboxConfig(seed=1, ...)).start()` then `.url`, or
 `python manage.py runsandbox`. Framework-free; only the management command imports Django.
 
-Routes as HighLevel has them (highlevel-api.md): GET/POST /oauth/chooselocation (consent
+Routes as HighLevel has them: GET/POST /oauth/chooselocation (consent
 page), POST /oauth/token, POST /oauth/locationToken, GET /oauth/installedLocations, GET /locations/{locationId}
 (name, timezone, address, city, state, country, postalCode, companyId),
 GET /social-media-posting/{locationId}/tags, POST .../tags/details, GET .../accounts, POST .../posts/list,
@@ -27,6 +27,8 @@ Control API (JSON, no auth; tests and demos only), all under /_sandbox/:
                                            hang_seconds (3), malformed_rate, truncated_rate, scoped by
                                            locations [ids] and path (regex); "seed" reseeds the fault RNG
   GET  clock; POST clock {"advance_seconds": N} | {"now": ISO}
+  GET|POST versions {"refuse_v3": bool}    answer every `Version: v3` call 400 naming the version (a
+                                           HighLevel that does not serve v3); cleared by reset
   GET|POST locations/{id}/tags             the full truth / add {"tag": name}
   PATCH|DELETE locations/{id}/tags/{tagId} rename {"tag": name} / soft delete (?hard=1 removes it)
   POST tokens/expire, tokens/revoke        {"token"} | {"location_id"} | {"company_id"} | {"all": true};

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .http import ApiError, Request, error, fail
 from .state import Sandbox
 from .tokens import Grant
+from .versions import REFUSAL, is_v3
 
 INVALID_TOKEN = "Invalid token: access token is invalid"
 SCOPE_MESSAGE = "The token is not authorized for this scope."
@@ -29,6 +30,8 @@ def authorize(sb: Sandbox, req: Request, *, scopes: tuple[str, ...], location_id
         raise fail(401, INVALID_TOKEN)
     if not req.header("version"):
         raise fail(400, "Version header was not found")
+    if sb.refuse_v3 and is_v3(req):
+        raise fail(400, REFUSAL)
     with sb.lock:
         decision = sb.limiter.hit(grant.app_id, grant.resource, sb.now().date().isoformat())
     req.extra_headers.update(decision.headers)

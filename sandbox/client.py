@@ -78,6 +78,10 @@ class SandboxControl:
     def stats(self) -> dict:
         return self._call("GET", "stats")
 
+    def refuse_v3(self, refuse: bool = True) -> dict:
+        """Emulate a HighLevel that answers every `Version: v3` call 400 (versions.py), or stop doing so."""
+        return self._call("POST", "versions", {"refuse_v3": refuse})
+
     def reset_stats(self) -> dict:
         return self._call("POST", "stats/reset")
 

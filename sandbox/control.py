@@ -153,6 +153,15 @@ def stats(sb: Sandbox, req: Request, body: dict) -> Response:
     return json_response(200, payload)
 
 
+def versions(sb: Sandbox, req: Request, body: dict) -> Response:
+    with sb.lock:
+        if req.method == "POST":
+            if not isinstance(body.get("refuse_v3"), bool):
+                return _bad("refuse_v3 must be true or false")
+            sb.refuse_v3 = body["refuse_v3"]
+        return json_response(200, {"refuse_v3": sb.refuse_v3})
+
+
 def webhook_send(sb: Sandbox, req: Request, body: dict) -> Response:
     try:
         return json_response(200, webhooks.send(sb, body))
@@ -166,6 +175,7 @@ _ROUTES = [
     ("GET|POST|DELETE", r"/_sandbox/faults", faults),
     ("DELETE", r"/_sandbox/faults/(?P<fault_id>\d+)", fault_delete),
     ("GET|POST", r"/_sandbox/clock", clock),
+    ("GET|POST", r"/_sandbox/versions", versions),
     ("GET|POST", r"/_sandbox/locations/(?P<location_id>[^/]+)/tags", tags),
     ("PATCH|DELETE", r"/_sandbox/locations/(?P<location_id>[^/]+)/tags/(?P<tag_id>[^/]+)", tags),
     ("POST", r"/_sandbox/tokens/(?P<action>expire|revoke)", tokens),

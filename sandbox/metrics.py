@@ -1,5 +1,9 @@
 """Daily numbers per social profile: growth, weekly seasonality and seeded noise, as pure functions of
-(seed, profile, day) so any range, however far the clock moves, is computed on demand."""
+(seed, profile, day) so any range, however far the clock moves, is computed on demand.
+
+They read like a small business's: an audience of a few hundred to a few thousand that grows by a few
+followers a day (never shrinking), 0 to 3 posts a day (data.day_posts), impressions a fraction of the
+audience, reach at most impressions, and likes, comments and shares a few percent of reach."""
 
 from __future__ import annotations
 
@@ -21,10 +25,11 @@ def profile_traits(seed: int, profile_id: str) -> dict:
     ages[2] += 0.6
     ages[3] += 0.4
     return {
-        "followers": math.exp(rng.uniform(math.log(300), math.log(60_000))),
-        "growth": rng.uniform(0.0004, 0.004),
-        "reach_per_follower": rng.uniform(0.04, 0.35),
-        "engagement": rng.uniform(0.01, 0.06),
+        "followers": math.exp(rng.uniform(math.log(250), math.log(5_000))),
+        "growth": rng.uniform(0.6, 4.0),  # new followers a day, on average
+        "phase": rng.uniform(0, 2 * math.pi),
+        "reach_per_follower": rng.uniform(0.08, 0.35),
+        "engagement": rng.uniform(0.015, 0.05),  # likes as a share of reach
         "male": rng.uniform(0.25, 0.6),
         "unknown": rng.uniform(0.02, 0.08),
         "ages": [a / sum(ages) for a in ages],
@@ -41,19 +46,31 @@ def day_metrics(seed: int, profile_id: str, platform: str, days: int, day: int, 
         traits = profile_traits(seed, profile_id)
         rng = rng_for(seed, "day", profile_id, day)
         age = day + days
-        followers = int(traits["followers"] * (1 + traits["growth"]) ** age) + rng.randint(0, 3)
+        followers = _followers(traits, age)
         posts = 0
         if day <= POST_HORIZON_DAYS:
             posts = sum(1 for p in day_posts(seed, profile_id, day) if p[0] == "published")
         season = _WEEKLY[weekday] * rng.uniform(0.78, 1.22)
-        impressions = int(followers * traits["reach_per_follower"] * season * (1 + 0.7 * posts)) + rng.randint(0, 9)
+        impressions = int(followers * traits["reach_per_follower"] * season * (1 + 0.5 * posts)) + rng.randint(0, 5)
         reach = int(impressions * rng.uniform(0.55, 0.82))
-        likes = int(impressions * traits["engagement"] * rng.uniform(0.8, 1.2))
+        likes = int(reach * traits["engagement"] * rng.uniform(0.8, 1.2))
         values = {
             "posts": posts, "impressions": impressions, "reach": reach, "likes": likes,
-            "comments": int(likes * rng.uniform(0.04, 0.16)), "shares": int(likes * rng.uniform(0.02, 0.1)),
+            # One comment per 5 to 12 likes, one share per 8 to 25, drawn like/by/like (likes are a few dozen).
+            "comments": _share_of(rng, likes, rng.uniform(0.08, 0.2)),
+            "shares": _share_of(rng, likes, rng.uniform(0.04, 0.12)),
             "followers": followers,
         }
     for metric in UNREPORTED.get(platform, ()):
         values.pop(metric, None)
     return values
+
+
+def _followers(traits: dict, age: int) -> int:
+    """The audience on the age-th day of history: a steady gain with a slow wobble whose slope (at most 0.3 a
+    day) is less than the smallest gain, so the count never goes down."""
+    return int(traits["followers"] + traits["growth"] * age + 1.2 * math.sin(age / 4 + traits["phase"]))
+
+
+def _share_of(rng, count: int, rate: float) -> int:
+    return sum(1 for _ in range(count) if rng.random() < rate)

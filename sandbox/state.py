@@ -81,6 +81,7 @@ class Sandbox:
                 self.installed[location.id] = installed_at
             self.company_installed = dict.fromkeys(self.skeleton.agencies, installed_at)
             self.faults = Faults(config.seed)
+            self.refuse_v3 = False  # a HighLevel that does not serve Version v3 (versions.py)
             self.limiter = RateLimiter(config.burst_limit, config.burst_window_ms, config.daily_limit)
             self.reset_stats()
 

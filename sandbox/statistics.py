@@ -1,6 +1,11 @@
 """POST /social-media-posting/statistics: aggregated numbers over the asked profiles for a current range
 against a previous one.
 
+Two contracts (versions.py): under `v3` the ranges are honoured; under `2021-07-28` (any other Version)
+`currentRange` and `prevRange` are ignored, as that contract does not have them. Without ranges the answer is
+the last 7 days excluding today, against the 7 before; "today" is the location's, in its time zone (what
+HighLevel means is not documented; the sync accepts a day either side).
+
 Choices where HighLevel documents nothing: days are UTC calendar days from startDate's date to endDate's
 date; days after the sandbox's today report zeros (followers stay at today's count); `dayRange` labels are
 short weekday names as the published example shows; `followers` is a daily running count, so its total is
@@ -13,12 +18,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from .auth import authorize
 from .http import BadBody, Request, Response, fail, json_response
 from .metrics import AGE_BUCKETS, day_metrics, profile_traits
 from .names import PLATFORMS
 from .state import Sandbox, parse_iso
+from .versions import is_v3
 
 SCOPES = ("socialplanner/statistics.readonly",)
 MAX_PROFILES = 100
@@ -30,7 +37,7 @@ def statistics(sb: Sandbox, req: Request) -> Response:
     authorize(sb, req, scopes=SCOPES, location_id=location_id or None)
     if not location_id:
         raise fail(422, ["locationId should not be empty"])
-    current, previous, profile_ids, platforms = _parse(sb, req)
+    current, previous, profile_ids, platforms = _parse(sb, req, location_id)
     with sb.lock:
         made = sb.location(location_id)
         accounts = [a for a in made.accounts if a["profileId"] in profile_ids
@@ -52,7 +59,7 @@ def statistics(sb: Sandbox, req: Request) -> Response:
                                "traceId": req.extra_headers.get("X-Trace-Id") or str(uuid.uuid4())})
 
 
-def _parse(sb: Sandbox, req: Request):
+def _parse(sb: Sandbox, req: Request, location_id: str):
     try:
         body = req.json()
     except BadBody:
@@ -69,19 +76,25 @@ def _parse(sb: Sandbox, req: Request):
         if not isinstance(platforms, list) or any(p not in PLATFORMS for p in platforms):
             raise fail(400, [f"each value in platforms must be one of the following values: {', '.join(PLATFORMS)}"])
         platforms = set(platforms)
-    if body.get("prevRange") and not body.get("currentRange"):
+    ranges = is_v3(req)
+    if ranges and body.get("prevRange") and not body.get("currentRange"):
         raise fail(400, ["prevRange needs currentRange"])
-    if body.get("currentRange"):
+    if ranges and body.get("currentRange"):
         current = _range(body["currentRange"], "currentRange")
         if body.get("prevRange"):
             previous = _range(body["prevRange"], "prevRange")
         else:
             previous = [d - timedelta(days=len(current)) for d in current]
     else:
-        today = sb.now().date()
+        today = _location_today(sb, location_id)
         current = [today - timedelta(days=n) for n in range(7, 0, -1)]
         previous = [d - timedelta(days=7) for d in current]
     return current, previous, set(profile_ids), platforms
+
+
+def _location_today(sb: Sandbox, location_id: str) -> date:
+    location = sb.skeleton.locations.get(location_id)
+    return sb.now().astimezone(ZoneInfo(location.timezone if location else "UTC")).date()
 
 
 def _range(value, name: str) -> list[date]:

@@ -56,11 +56,11 @@ def django_db_setup(django_db_setup):
 @pytest.fixture(autouse=True)
 def _fresh_rate_limiter():
     """Each test's database starts empty, so the process-wide limiter starts afresh too."""
-    from integrations.highlevel import ratelimit
+    from integrations.clients.limiters import reset_rate_limiter
 
-    ratelimit._shared = None
+    reset_rate_limiter()
     yield
-    ratelimit._shared = None
+    reset_rate_limiter()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from dashboard import roles
-from dashboard.api.tokens import TokenRefused, api_token_user
+from dashboard.api_tokens import TokenRefused, api_token_user
 from dashboard.params import BadParameter, Params
 
 MAX_PAGE_SIZE = 500
@@ -101,7 +101,7 @@ def page_params(request: HttpRequest) -> tuple[int, int]:
 
 
 def paginated(request: HttpRequest, queryset, serialize: Callable[[Any], dict], *, count: int | None = None) -> dict:
-    """The design.md list shape: count, next, previous, results."""
+    """The API's list shape: count, next, previous, results."""
     page, size = page_params(request)
     total = queryset.count() if count is None else count
     rows = [serialize(row) for row in queryset[(page - 1) * size: page * size]]

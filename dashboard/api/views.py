@@ -1,4 +1,5 @@
-"""The JSON API of design.md: locations, tags, one tag, run progress, and the refresh an admin starts.
+"""The JSON API (README.md, "Browsing and the JSON API"): locations, tags, one tag, run progress, and the
+refresh an admin starts.
 Statistics live in views_statistics.py. Views stay thin: selectors read, services write."""
 
 from __future__ import annotations
@@ -9,19 +10,19 @@ from django.utils import timezone
 
 from dashboard import roles
 from dashboard.api.base import ApiError, api_params, api_view, paginated
+from dashboard.exports import csv_response
 from dashboard.selectors.locations import location_as_dict, location_for, locations_with_counts
 from dashboard.selectors.tags import (
     TagFilter,
     TagPage,
-    new_since,
     tag_as_dict,
     tag_details,
     tag_get,
     tags_for_location,
 )
-from dashboard.views.exports import csv_response
-from integrations.models import Location, SyncRun
-from integrations.sync.services import refresh_location_enqueue
+from integrations.models import Location, SyncRun, Tag
+from integrations.models.mirror import new_since
+from integrations.sync.manual import RefreshRefused, refresh_location_request
 
 TAG_COLUMNS = ("id", "name", "created_at", "updated_at", "first_seen_at", "removed_at", "is_new")
 
@@ -60,7 +61,8 @@ def tags_csv(location: Location, tags, now) -> HttpResponse:
         yield TAG_COLUMNS
         for tag_id, name, created, updated, first_seen, removed, baseline in tags.values_list(*fields).iterator(
                 chunk_size=5000):
-            is_new = removed is None and not baseline and first_seen >= cutoff  # tag_is_new, without the model
+            is_new = Tag.counts_as_new(removed_at=removed, is_baseline=baseline, first_seen_at=first_seen,
+                                       since=cutoff)
             yield [tag_id, name, *(v.isoformat() if v else None for v in (created, updated, first_seen, removed)),
                    "true" if is_new else "false"]
 
@@ -95,12 +97,8 @@ def run_detail(request: HttpRequest, run_id: int) -> JsonResponse:
 @api_view(roles.REFRESH, methods=("POST",))
 def location_refresh(request: HttpRequest, location_id: str) -> JsonResponse:
     location = location_for(user=request.user, location_id=location_id)
-    run = refresh_location_start(location, request.user)
+    try:
+        run = refresh_location_request(location, actor=request.user)
+    except RefreshRefused as exc:
+        raise ApiError(409, "cannot_refresh", str(exc)) from None
     return JsonResponse(run.as_api_dict(), status=202)
-
-
-def refresh_location_start(location: Location, user) -> SyncRun:
-    """Enqueue a refresh of a location whose connection can sync; ApiError(409) otherwise."""
-    if location.connection is None or not location.connection.is_usable or not location.is_installed:
-        raise ApiError(409, "cannot_refresh", "This location's HighLevel connection cannot sync; see Connections.")
-    return refresh_location_enqueue(location, actor=user)

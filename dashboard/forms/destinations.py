@@ -52,10 +52,6 @@ class TestEventForm(forms.Form):
     event_type = forms.ChoiceField(choices=EVENT_TYPE_CHOICES, label="Event type")
 
 
-class PauseForm(forms.Form):
-    reason = forms.CharField(max_length=200, required=False)
-
-
 class DeleteForm(forms.Form):
     confirm = forms.BooleanField(label="I understand: its mappings and delivery log are deleted too.")
 

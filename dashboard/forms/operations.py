@@ -5,9 +5,8 @@ from __future__ import annotations
 from django import forms
 
 from dashboard.params import DayField
+from integrations.metrics import METRICS
 from integrations.models import AlertRule, Connection, Location, SyncRun
-
-METRICS = ["posts", "impressions", "reach", "likes", "comments", "shares", "engagement", "followers"]
 
 
 class RunFilterForm(forms.Form):

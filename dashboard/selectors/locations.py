@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from dashboard.selectors.operations import freshness
-from dashboard.selectors.tags import new_tags_q
 from integrations.models import Location, SyncRun, Tag
 
 LIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING, SyncRun.Status.WAITING)
@@ -61,7 +60,7 @@ def locations_with_counts(*, user: Any, q: str = "", now: datetime | None = None
     pks = [loc.pk for loc in locations]
     # Two grouped counts on the (location, removed_at, first_seen_at) index: far cheaper than a join per row.
     active = _counts(Tag.objects.filter(location_id__in=pks, removed_at__isnull=True))
-    new = _counts(Tag.objects.filter(new_tags_q(now), location_id__in=pks))
+    new = _counts(Tag.objects.new(now).filter(location_id__in=pks))
     live = live_runs(pks)
     for location in locations:
         location.tag_count, location.new_tag_count = active.get(location.pk, 0), new.get(location.pk, 0)
@@ -76,7 +75,7 @@ def _counts(tags: QuerySet[Tag]) -> dict[int, int]:
 
 
 def location_as_dict(location: Location) -> dict[str, Any]:
-    """The design.md shape of a location in the API (from `locations_with_counts`)."""
+    """A location as the API answers it (from `locations_with_counts`)."""
     return {
         "id": location.location_id, "name": location.name,
         "connection_id": location.connection_id, "tag_count": location.tag_count,

@@ -2,7 +2,10 @@
 totals with the previous period, demographics, and locations ranked by a metric.
 
 - A day without a number is a gap (None), never a zero; a total of nothing but gaps is None.
-- `followers` is a running count: its total is the last reported day, not a sum.
+- `followers` is an audience size (HighLevel's v3 spec: "Daily follower counts"), not daily gains: it is charted
+  as a line per platform, and its all-platform series is a day's sum only when every platform has that day
+  (else a gap: a missing platform would look like lost followers). Its total, the "Followers (latest)" card,
+  is that series' last point, so the card and the chart's last point agree.
 - `engagement` is derived per platform and day as likes + comments + shares (whichever are reported),
   the way HighLevel's own engagement breakdown counts it.
 - Per-platform rows (platform != '') feed the stacks; the all-platform rows ('') only stand in for a
@@ -16,13 +19,13 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from django.db.models import CharField, Max, Q, Sum
+from django.db.models import CharField, Max, Min, Q, Sum
 from django.db.models.functions import Cast
 
 from dashboard.selectors.statistics_range import StatsQuery
-from integrations.models import Demographics, StatisticsPoint
+from integrations.metrics import METRICS, percent_change
+from integrations.models import Connection, Demographics, Location, StatisticsPoint
 
-METRICS = ("impressions", "reach", "engagement", "likes", "comments", "shares", "followers", "posts")
 METRIC_LABELS = {m: m.capitalize() for m in METRICS}
 GAUGES = frozenset({"followers"})
 ENGAGEMENT_PARTS = ("likes", "comments", "shares")
@@ -82,12 +85,6 @@ def _total(metric: str, values: list[float | None]) -> float | None:
     return _sum(values)
 
 
-def _change(total: float | None, previous: float | None) -> float | None:
-    if total is None or not previous:
-        return None
-    return round((total - previous) / previous * 100, 1)
-
-
 def _span(first: date, last: date) -> list[date]:
     return [date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1)]
 
@@ -140,21 +137,29 @@ def metric_summary(metric: str, by_platform: dict[str, dict[date, float | None]]
             previous_columns.append(list(map(values.get, days.previous)))
             previous_totals.append(_total(metric, previous_columns[-1]))
         out_platforms[platform or "all"] = {"total": _number(total), "series": _points_json(days.isos, series)}
-    total = _sum(platform_totals)
-    previous = _sum(previous_totals) if query.compare else None
+    gauge = metric in GAUGES
+    combined = _combined(columns, len(days.days), gauge=gauge)
+    total = _total(metric, combined) if gauge else _sum(platform_totals)
+    previous_combined = _combined(previous_columns, len(days.previous), gauge=gauge) if query.compare else []
+    previous = (_total(metric, previous_combined) if gauge else _sum(previous_totals)) if query.compare else None
     summary = {
-        "total": _number(total), "previous_total": _number(previous), "change_pct": _change(total, previous),
-        "series": _points_json(days.isos, _combined(columns, len(days.days))),
+        "total": _number(total), "previous_total": _number(previous), "change_pct": percent_change(total, previous),
+        "series": _points_json(days.isos, combined),
         "by_platform": out_platforms,
     }
     if query.compare:  # the chart draws it over the bars, day n against day n of the previous period
-        summary["previous_series"] = _points_json(days.previous_isos, _combined(previous_columns, len(days.previous)))
+        summary["previous_series"] = _points_json(days.previous_isos, previous_combined)
     return summary
 
 
-def _combined(columns: list[list[float | None]], length: int) -> list[float | None]:
-    """Every platform's number of each day summed (a gap only where every platform has one)."""
-    return [_sum(day) for day in zip(*columns, strict=True)] if columns else [None] * length
+def _combined(columns: list[list[float | None]], length: int, *, gauge: bool = False) -> list[float | None]:
+    """Every platform's number of each day summed: a gap where every platform has one, and for a gauge
+    (an audience size) wherever any platform has one."""
+    if not columns:
+        return [None] * length
+    if gauge:
+        return [None if None in day else sum(day) for day in zip(*columns, strict=True)]
+    return [_sum(day) for day in zip(*columns, strict=True)]
 
 
 def statistics_for(*, location_pks: list[int], query: StatsQuery) -> dict[str, Any]:
@@ -234,3 +239,21 @@ def statistics_tables(payload: dict[str, Any]) -> list[dict[str, Any]]:
                 for i, point in enumerate(data["series"])]
         tables.append({"metric": metric, "label": METRIC_LABELS[metric], "platforms": platforms, "rows": rows})
     return tables
+
+
+def statistics_history(*, location: Location) -> dict[str, Any] | None:
+    """How far back the location's statistics can go when its connection is on 2021-07-28 (HighLevel gives
+    only the last 7 days there: docs/deploy.md, "Statistics contracts"); None under v3."""
+    connection = Connection.objects.filter(pk=location.connection_id).first() if location.connection_id else None
+    if connection is None or connection.statistics_ranges:
+        return None
+    since = (StatisticsPoint.objects.filter(location=location, profile_id=StatisticsPoint.ALL_ACCOUNTS)
+             .aggregate(first=Min("day"))["first"])
+    return {"since": since, "version": connection.social_version}
+
+
+def locations_on_seven_days(*, locations: list[Location]) -> list[Location]:
+    """The locations whose connection is on 2021-07-28 (their history is short; the agency page names them)."""
+    ranged = {c.pk: c.statistics_ranges for c in Connection.objects.filter(
+        pk__in={loc.connection_id for loc in locations if loc.connection_id})}
+    return [loc for loc in locations if loc.connection_id and not ranged.get(loc.connection_id, True)]

@@ -1,7 +1,7 @@
 """What the tag pages and the tag API read: one location's tags filtered, sorted and paged; one tag in full.
 
-"New" is defined here once (`NEW_TAG_DAYS`, `new_tags_q`, `tag_is_new`) and used by the overview, the
-`status=new` filter, the "new" badge and the API's `is_new`.
+"New" is the model's rule (`Tag.is_new`, `Tag.objects.new()`, integrations/models/mirror.py), used by the
+overview, the `status=new` filter, the "new" badge and the API's `is_new`.
 
 Paging stays fast at 50,000 tags: the page's ids are read from the (location, sort key, id) index alone
 (OFFSET over an index, no table rows touched), then only those rows are loaded ("deferred join").
@@ -10,18 +10,16 @@ Paging stays fast at 50,000 tags: the page's ids are read from the (location, so
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from dashboard.params import Params
 from integrations.models import Event, Location, Tag, TagPost
 
-NEW_TAG_DAYS = 7
 SORTS: dict[str, tuple[str, str]] = {
     "name": ("sort_name", "id"), "-name": ("-sort_name", "-id"),
     "updated_at": ("updated_at", "id"), "-updated_at": ("-updated_at", "-id"),
@@ -33,21 +31,6 @@ SORT_LABELS = {"name": "Name (A to Z)", "-name": "Name (Z to A)", "-updated_at":
 STATUSES = {"": "Any status", "active": "Active", "new": "New", "removed": "Removed"}
 HISTORY_LIMIT = 200
 POSTS_LIMIT = 200
-
-
-def new_since(now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) - timedelta(days=NEW_TAG_DAYS)
-
-
-def new_tags_q(now: datetime | None = None, *, prefix: str = "") -> Q:
-    """A tag is new while active, first seen within NEW_TAG_DAYS, and not part of the location's baseline
-    (the first complete listing, which holds every tag that existed before Tagscope looked)."""
-    return Q(**{f"{prefix}removed_at__isnull": True, f"{prefix}is_baseline": False,
-                f"{prefix}first_seen_at__gte": new_since(now)})
-
-
-def tag_is_new(tag: Tag, now: datetime | None = None) -> bool:
-    return tag.removed_at is None and not tag.is_baseline and tag.first_seen_at >= new_since(now)
 
 
 @dataclass(frozen=True)
@@ -77,7 +60,7 @@ def tags_for_location(*, location: Location, filters: TagFilter, now: datetime |
     elif filters.status == "removed":
         tags = tags.filter(removed_at__isnull=False)
     elif filters.status == "new":
-        tags = tags.filter(new_tags_q(now))
+        tags = tags.new(now)
         if filters.sort in ("name", "-name"):
             # New tags are few and found by the (location, removed_at, first_seen_at) index; ordering by an
             # expression keeps SQLite from walking the whole name index instead and then sorts the few.
@@ -120,19 +103,19 @@ def tag_row(tag: Tag, now: datetime) -> dict[str, Any]:
     def stamp(value: datetime | None) -> tuple[str, str] | None:
         return (value.isoformat(), value.strftime("%Y-%m-%d %H:%M")) if value else None
 
-    return {"tag_id": tag.tag_id, "name": tag.name, "is_new": tag_is_new(tag, now), "updated": stamp(tag.updated_at),
+    return {"tag_id": tag.tag_id, "name": tag.name, "is_new": tag.is_new(now), "updated": stamp(tag.updated_at),
             "first_seen": stamp(tag.first_seen_at), "removed": stamp(tag.removed_at)}
 
 
 def tag_as_dict(tag: Tag, now: datetime | None = None) -> dict[str, Any]:
-    """The design.md shape of a tag in the API."""
+    """A tag as the API answers it."""
 
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
 
     return {"id": tag.tag_id, "name": tag.name, "created_at": iso(tag.created_at), "updated_at": iso(tag.updated_at),
             "first_seen_at": iso(tag.first_seen_at), "removed_at": iso(tag.removed_at),
-            "is_new": tag_is_new(tag, now)}
+            "is_new": tag.is_new(now)}
 
 
 def tag_get(*, location: Location, tag_id: str) -> Tag:

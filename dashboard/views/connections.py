@@ -16,7 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dashboard.forms.connections import DisconnectForm, PrivateTokenForm, RenameForm, RotateTokenForm
 from dashboard.roles import MANAGE_CONNECTIONS, requires
 from dashboard.selectors.connections import connection_detail, connection_rows
+from integrations.clients import highlevel_config
 from integrations.connections import services
+from integrations.connections.contract import connection_try_v3_again
+from integrations.connections.errors import Actor, ConnectionActionError
+from integrations.connections.oauth_install import connection_complete_oauth
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION, authorize_url
 from integrations.models import Connection
 
@@ -25,8 +29,8 @@ OAUTH_FLOW_TTL_SECONDS = 15 * 60
 MAX_PENDING_FLOWS = 5
 
 
-def _actor(request: HttpRequest) -> services.Actor:
-    return services.Actor(user=request.user, ip_address=request.META.get("REMOTE_ADDR"))
+def _actor(request: HttpRequest) -> Actor:
+    return Actor(user=request.user, ip_address=request.META.get("REMOTE_ADDR"))
 
 
 @require_GET
@@ -61,6 +65,16 @@ def connection_rename(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("connection_detail", pk=pk)
 
 
+@require_POST
+@requires(MANAGE_CONNECTIONS)
+def connection_try_v3(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    connection_try_v3_again(connection=connection, actor=_actor(request))
+    messages.success(request, f"{connection.name}: the next statistics refresh asks HighLevel's v3 (date ranges) "
+                              "again; if HighLevel still refuses it, the connection stays on the last 7 days.")
+    return redirect("connection_detail", pk=pk)
+
+
 # --- OAuth ------------------------------------------------------------------------------------------------
 def _redirect_uri(request: HttpRequest) -> str:
     return settings.HIGHLEVEL_REDIRECT_URI or request.build_absolute_uri(reverse("oauth_callback"))
@@ -83,7 +97,8 @@ def oauth_start(request: HttpRequest) -> HttpResponse:
     flows[state] = {"created": now, "user_type": user_type, "redirect_uri": redirect_uri}
     newest = sorted(flows.items(), key=lambda kv: kv[1]["created"])[-MAX_PENDING_FLOWS:]
     request.session[OAUTH_SESSION_KEY] = dict(newest)
-    return HttpResponseRedirect(authorize_url(state=state, redirect_uri=redirect_uri, user_type=user_type))
+    return HttpResponseRedirect(
+        authorize_url(highlevel_config(), state=state, redirect_uri=redirect_uri, user_type=user_type))
 
 
 def _pop_flow(request: HttpRequest, state: str | None) -> dict | None:
@@ -122,10 +137,10 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, "HighLevel came back without an authorization code; start again.")
         return redirect("connections")
     try:
-        connection, report, created = services.connection_complete_oauth(
+        connection, report, created = connection_complete_oauth(
             code=code, redirect_uri=flow["redirect_uri"], user_type=flow["user_type"], actor=_actor(request)
         )
-    except services.ConnectionActionError as exc:
+    except ConnectionActionError as exc:
         messages.error(request, f"The connection could not be completed: {exc} Nothing was saved.")
         return redirect("connections")
     messages.success(request, f"{'Connected' if created else 'Reconnected'} {connection.name}.")
@@ -144,7 +159,7 @@ def private_token_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             connection = services.connection_add_private_token(actor=_actor(request), **form.cleaned_data)
-        except services.ConnectionActionError as exc:
+        except ConnectionActionError as exc:
             form.add_error("token", str(exc))
         else:
             messages.success(request, f"Connected {connection.name} with a Private Integration token.")
@@ -175,7 +190,7 @@ def connection_rotate(request: HttpRequest, pk: int) -> HttpResponse:
             services.connection_rotate(
                 connection=connection, actor=_actor(request), new_token=form.cleaned_data["token"] if form else ""
             )
-        except services.ConnectionActionError as exc:
+        except ConnectionActionError as exc:
             if form is None:
                 messages.error(request, f"Rotation failed: {exc} The current token is unchanged.")
                 return redirect("connection_detail", pk=pk)

@@ -11,16 +11,16 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboard.devtools.receiver import DEMO_RECEIVER_URL
 from dashboard.forms import destinations as forms
 from dashboard.params import Params
 from dashboard.roles import MANAGE_DESTINATIONS, requires
 from dashboard.selectors.destinations import destination_detail, destination_rows
-from integrations.delivery import receiver, sending, services
+from integrations.delivery import sending, services
 from integrations.models import Event
 from integrations.models.delivery import Delivery, Destination
 
 SECRET_SESSION_KEY = "destination_secret_once"
-DEMO_RECEIVER_URL = "http://127.0.0.1:8766/"
 
 
 def _remember_secret(request: HttpRequest, destination: Destination, secret: str) -> None:
@@ -49,19 +49,6 @@ def destination_add(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Destination {destination.name} added.")
         return redirect("destination_detail", pk=destination.pk)
     return render(request, "destinations/form.html", {"form": form, "destination": None})
-
-
-@require_POST
-@requires(MANAGE_DESTINATIONS)
-def destination_add_demo(request: HttpRequest) -> HttpResponse:
-    if not settings.DEBUG:
-        raise Http404("The demo receiver exists under DEBUG only.")
-    destination, _ = services.destination_create(
-        name="Local demo receiver", url=DEMO_RECEIVER_URL, event_types=Event.Type.values,
-        created_by=request.user, secret=receiver.DEMO_SECRET,
-    )
-    messages.success(request, f"Added the demo receiver: open {DEMO_RECEIVER_URL} to watch what arrives.")
-    return redirect("destination_detail", pk=destination.pk)
 
 
 @require_GET
@@ -110,7 +97,8 @@ def destination_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(MANAGE_DESTINATIONS)
 def destination_pause(request: HttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(Destination, pk=pk)
-    services.destination_pause(destination=destination, reason=f"Paused by {request.user.email}.")
+    sending.destination_pause(destination_id=destination.pk, reason=f"Paused by {request.user.email}.",
+                             automatic=False)
     messages.success(request, f"{destination.name} is paused: events are kept and go out, in order, on resume.")
     return redirect("destination_detail", pk=pk)
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from dashboard.params import Params
 from dashboard.roles import BROWSE, requires
 from dashboard.selectors.locations import locations_visible, locations_with_counts
-from dashboard.selectors.tags import NEW_TAG_DAYS
+from integrations.models.mirror import NEW_TAG_DAYS
 
 
 @require_GET

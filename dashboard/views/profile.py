@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dashboard.api.tokens import DEFAULT_DAYS, MAX_DAYS, api_token_issue, api_token_revoke
+from dashboard.api_tokens import DEFAULT_DAYS, MAX_DAYS, api_token_issue, api_token_revoke
 from dashboard.roles import BROWSE, requires
 from integrations.alerts.digest import digest_preference, digest_preference_set
 

@@ -12,12 +12,19 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from dashboard.api.views_statistics import agency_timezone, ranking_dicts, statistics_payload
 from dashboard.params import Params
 from dashboard.roles import BROWSE, requires
 from dashboard.selectors.locations import location_for, locations_visible
-from dashboard.selectors.statistics import METRIC_LABELS, METRICS, statistics_tables
+from dashboard.selectors.statistics import (
+    GAUGES,
+    METRIC_LABELS,
+    locations_on_seven_days,
+    statistics_history,
+    statistics_tables,
+)
+from dashboard.selectors.statistics_payload import agency_timezone, ranking_dicts, statistics_payload
 from dashboard.selectors.statistics_range import PRESETS, StatsQuery, accounts_of, location_today, stats_query_from
+from integrations.metrics import METRICS
 from integrations.models import Location
 
 
@@ -31,9 +38,10 @@ def _context(request: HttpRequest, params: Params, payload: dict[str, Any], quer
     toggled = {**state, "view": "table"} if view == "chart" else state
     return {
         "payload": payload, "query": query, "presets": PRESETS, "metric_labels": METRIC_LABELS,
-        "tables": statistics_tables(payload), "platforms": platforms, "view": view,
+        "tables": statistics_tables(payload), "platforms": platforms, "view": view, "gauges": sorted(GAUGES),
         "view_query": urlencode(toggled), "export_query": urlencode({**query.as_query(), "format": "csv"}),
         "config": {"api_url": api_url, "labels": METRIC_LABELS, "initial": payload, "view": view,
+                   "gauges": sorted(GAUGES),
                    "location_url": reverse("location_statistics", args=["LOCATION_ID"])},
     }
 
@@ -53,7 +61,8 @@ def location_statistics(request: HttpRequest, location_id: str) -> HttpResponse:
     payload = statistics_payload(locations=[location], query=query, timezone_name=location.timezone)
     context = _context(request, params, payload, query, reverse("api_statistics", args=[location.location_id]),
                        _platforms(accounts, payload))
-    context.update({"location": location, "accounts": list(accounts.values())})
+    context.update({"location": location, "accounts": list(accounts.values()),
+                    "history": statistics_history(location=location)})
     return render(request, "statistics/location.html", context)
 
 
@@ -70,5 +79,6 @@ def agency_statistics(request: HttpRequest) -> HttpResponse:
                        _platforms(accounts_of([loc.pk for loc in locations]), payload),
                        rank=rank if params.raw("rank") else "")
     context.update({"locations": locations, "rank": rank, "metrics": METRICS,
+                    "seven_days": locations_on_seven_days(locations=locations),
                     "last_synced": max((loc.last_synced_at for loc in locations if loc.last_synced_at), default=None)})
     return render(request, "statistics/agency.html", context)

@@ -13,13 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard.api.base import ApiError
-from dashboard.api.views import refresh_location_start
 from dashboard.params import Params
 from dashboard.roles import BROWSE, REFRESH, requires
 from dashboard.selectors.locations import live_runs, location_for, location_freshness
 from dashboard.selectors.tags import (
-    NEW_TAG_DAYS,
     SORT_LABELS,
     STATUSES,
     TagFilter,
@@ -28,12 +25,13 @@ from dashboard.selectors.tags import (
     tag_details,
     tag_get,
     tag_history,
-    tag_is_new,
     tag_posts,
     tag_row,
     tags_count,
     tags_for_location,
 )
+from integrations.models.mirror import NEW_TAG_DAYS
+from integrations.sync.manual import RefreshRefused, refresh_location_request
 
 PAGE_SIZE = 50
 
@@ -83,7 +81,7 @@ def tag_show(request: HttpRequest, location_id: str, tag_id: str) -> HttpRespons
     tag = tag_get(location=location, tag_id=tag_id)
     details = tag_details(tag)
     return render(request, "tags/detail.html", {
-        "location": location, "tag": tag, "is_new": tag_is_new(tag), "details": details,
+        "location": location, "tag": tag, "is_new": tag.is_new(), "details": details,
         "fields": detail_fields(details), "listing_fields": detail_fields(tag.raw),
         "history": tag_history(location=location, tag=tag), "posts": tag_posts(location=location, tag=tag),
         "back_query": Params(request.GET, strict=False).text("back", max_length=500),
@@ -98,9 +96,9 @@ def location_refresh(request: HttpRequest, location_id: str) -> HttpResponse:
     location = location_for(user=request.user, location_id=location_id)
     target = reverse("location_tags", args=[location.location_id])
     try:
-        run = refresh_location_start(location, request.user)
-    except ApiError as exc:
-        messages.error(request, exc.message)
+        run = refresh_location_request(location, actor=request.user)
+    except RefreshRefused as exc:
+        messages.error(request, str(exc))
         return redirect(target)
     messages.success(request, f"Refresh started (run #{run.pk}). Reload to see its progress.")
     return redirect(target)

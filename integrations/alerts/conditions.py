@@ -41,10 +41,6 @@ from integrations.models import (
 WARNING, CRITICAL = "warning", "critical"
 
 
-def setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 @dataclass(frozen=True)
 class Condition:
     kind: str
@@ -59,7 +55,7 @@ class Condition:
 
 
 def location_failing(now: datetime) -> list[Condition]:
-    threshold = int(setting("ALERT_CONSECUTIVE_FAILURES", 3))
+    threshold = settings.ALERT_CONSECUTIVE_FAILURES
     finished = (SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED)
     # Only locations with a recent final failure can be failing; the rest cost nothing.
     suspects = (SyncRun.objects.filter(status=SyncRun.Status.FAILED, kind__in=SyncRun.UNIT_KINDS,
@@ -101,12 +97,11 @@ def connection_needs_reconnect(now: datetime) -> list[Condition]:
 
 
 def token_expiring(now: datetime) -> list[Condition]:
-    usable = [Connection.Status.ACTIVE, Connection.Status.EXPIRING]
-    margin = timedelta(minutes=int(setting("ALERT_TOKEN_EXPIRY_MINUTES", 15)))
-    pit_age = timedelta(days=int(setting("ALERT_PIT_ROTATE_DAYS", 90)) - int(setting("ALERT_PIT_WARNING_DAYS", 7)))
-    oauth = Connection.objects.filter(status__in=usable).exclude(kind=Connection.Kind.PRIVATE_TOKEN).filter(
+    margin = timedelta(minutes=settings.ALERT_TOKEN_EXPIRY_MINUTES)
+    pit_age = timedelta(days=settings.ALERT_PIT_ROTATE_DAYS - settings.ALERT_PIT_WARNING_DAYS)
+    oauth = Connection.objects.usable().exclude(kind=Connection.Kind.PRIVATE_TOKEN).filter(
         Q(status=Connection.Status.EXPIRING) | Q(token_expires_at__lte=now + margin))
-    pits = Connection.objects.filter(status__in=usable, kind=Connection.Kind.PRIVATE_TOKEN,
+    pits = Connection.objects.usable().filter(kind=Connection.Kind.PRIVATE_TOKEN,
                                      connected_at__lte=now - pit_age)
     found = [Condition(
         kind="token.expiring", key=f"token.expiring:{c.pk}",
@@ -118,7 +113,7 @@ def token_expiring(now: datetime) -> list[Condition]:
         kind="token.expiring", key=f"token.expiring:{c.pk}",
         title=f"Connection {c.name}: its Private Integration token is {(now - c.connected_at).days} days old",
         detail="HighLevel asks for Private Integration tokens to be rotated every "
-               f"{setting('ALERT_PIT_ROTATE_DAYS', 90)} days: make a new one and paste it under Rotate.",
+               f"{settings.ALERT_PIT_ROTATE_DAYS} days: make a new one and paste it under Rotate.",
         connection_id=c.pk, context={"connected_at": c.connected_at.isoformat()},
     ) for c in pits.order_by("pk")]
     return found
@@ -132,7 +127,7 @@ def _when(at: datetime | None, now: datetime) -> str:
 
 
 def quota_high(now: datetime) -> list[Condition]:
-    limit_pct = float(setting("ALERT_QUOTA_PERCENT", 80))
+    limit_pct = settings.ALERT_QUOTA_PERCENT
     high = [q for q in quota_today(now).values() if q.used_pct >= limit_pct]
     known = {loc_id: (pk, name) for loc_id, pk, name in Location.objects.filter(
         location_id__in=[q.resource_id for q in high]).values_list("location_id", "pk", "name")}

@@ -7,18 +7,19 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.alerts import notify
-from integrations.alerts.conditions import CHECKS, RESOLUTION_NOTES, Condition, setting
+from integrations.alerts.conditions import CHECKS, RESOLUTION_NOTES, Condition
 from integrations.models import Alert
 
 log = logging.getLogger(__name__)
 
 
 def renotify_after() -> timedelta:
-    return timedelta(hours=float(setting("ALERT_RENOTIFY_HOURS", 6)))
+    return timedelta(hours=settings.ALERT_RENOTIFY_HOURS)
 
 
 def alerts_evaluate(*, now: datetime | None = None,

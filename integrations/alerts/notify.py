@@ -25,7 +25,7 @@ def admin_emails() -> list[str]:
 
 
 def base_url() -> str:
-    return getattr(settings, "PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+    return settings.PUBLIC_BASE_URL.rstrip("/")
 
 
 def _send(alert: Alert, *, resolved: bool, reminder: bool = False) -> None:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from django.db.models import Q, Sum
 
+from integrations.metrics import percent_change
 from integrations.models import StatisticsPoint
 
 
@@ -31,9 +32,7 @@ class Change:
     @property
     def pct(self) -> float | None:
         """The change against the previous week in percent; None when there is nothing to compare."""
-        if self.total is None or not self.previous:
-            return None
-        return round(100.0 * (self.total - self.previous) / self.previous, 1)
+        return percent_change(self.total, self.previous)
 
 
 def weeks_before(today: date) -> Weeks:

@@ -1,4 +1,5 @@
-"""Access tokens for HighLevel calls, and the one rotation-safe place where OAuth tokens are refreshed.
+"""Access tokens for HighLevel calls, and the one rotation-safe place where OAuth tokens are refreshed
+(docs/architecture.md, "Token refresh").
 
 HighLevel's refresh tokens are single use: the answer to a refresh carries a new refresh token and the
 old one is spent. So one refresh per connection runs at a time across every process (a lease taken by a
@@ -22,9 +23,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations import crypto
+from integrations.clients import highlevel_client
 from integrations.connections.audit import audit_record
 from integrations.crypto import UndecryptableSecret
-from integrations.db import idle
+from integrations.db import idle, last_used_touch
 from integrations.highlevel.client import HighLevelClient
 from integrations.highlevel.errors import HighLevelError, InvalidGrant
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION
@@ -36,7 +38,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 REFRESH_AHEAD = timedelta(minutes=5)  # on use: refresh a token this close to expiry
 WAIT_POLL_SECONDS = 0.1
-LAST_USED_GRANULARITY = timedelta(minutes=1)
 # How long a client reuses the token it read: a disconnect or a rotation reaches a running sync this late.
 TOKEN_RECHECK = timedelta(seconds=5)
 
@@ -170,7 +171,7 @@ def connection_refresh(
         if not refresh_token:
             raise InvalidGrant("no refresh token is stored for this connection", status=400)
         user_type = USER_TYPE_COMPANY if connection.kind == Connection.Kind.OAUTH_AGENCY else USER_TYPE_LOCATION
-        grant = (client or HighLevelClient(connection_id=connection_id)).refresh_token(refresh_token, user_type)
+        grant = (client or highlevel_client(connection_id=connection_id)).refresh_token(refresh_token, user_type)
     except (InvalidGrant, UndecryptableSecret) as exc:
         _release_lease(connection_id, owner)
         reason_text = (
@@ -200,7 +201,7 @@ def connection_refresh(
 # --- location tokens (agency installs) ---------------------------------------------------------------------
 def location_token_mint(*, location: Location, agency: Connection) -> str:
     creds = ConnectionCredentials(agency.pk)
-    client = HighLevelClient(creds.token, on_unauthorized=creds.on_unauthorized, connection_id=agency.pk)
+    client = highlevel_client(creds.token, on_unauthorized=creds.on_unauthorized, connection_id=agency.pk)
     minted = client.mint_location_token(agency.company_id, location.location_id)
     now = timezone.now()
     expires_at = now + timedelta(seconds=minted.expires_in) if minted.expires_in else None
@@ -242,8 +243,7 @@ class ConnectionCredentials:
 
     def _read_token(self, now: datetime) -> tuple[str, datetime | None]:
         connection = self._connection()
-        if connection.last_used_at is None or connection.last_used_at < now - LAST_USED_GRANULARITY:
-            Connection.objects.filter(pk=connection.pk).update(last_used_at=now)
+        last_used_touch(connection, now=now)
         if connection.kind == Connection.Kind.OAUTH_AGENCY and self.location is not None:
             return self._location_token(connection, now), self.location.token_expires_at
         if _expiring(connection.token_expires_at, now):
@@ -289,7 +289,10 @@ def client_for_location(location: Location, *, run_id: int | None = None, **kwar
         raise ConnectionUnusable(Connection(pk=None, name="(none)", status=Connection.Status.DISCONNECTED),
                                  f"Location {location.location_id} has no connection")
     creds = ConnectionCredentials(location.connection_id, location=location)
-    return HighLevelClient(
+    # A connection moved to 2021-07-28 (integrations/connections/contract.py) asks statistics and posts with it.
+    kwargs.setdefault("social_version", Connection.objects.filter(pk=location.connection_id)
+                      .values_list("social_api_version", flat=True).first() or None)
+    return highlevel_client(
         creds.token, on_unauthorized=creds.on_unauthorized, connection_id=location.connection_id, run_id=run_id,
         **kwargs,
     )
@@ -297,7 +300,7 @@ def client_for_location(location: Location, *, run_id: int | None = None, **kwar
 
 def client_for_connection(connection: Connection, **kwargs) -> HighLevelClient:
     creds = ConnectionCredentials(connection.pk)
-    return HighLevelClient(creds.token, on_unauthorized=creds.on_unauthorized, connection_id=connection.pk, **kwargs)
+    return highlevel_client(creds.token, on_unauthorized=creds.on_unauthorized, connection_id=connection.pk, **kwargs)
 
 
 def refresh_expiring_tokens(*, within: timedelta = timedelta(minutes=30)) -> int:
@@ -306,9 +309,8 @@ def refresh_expiring_tokens(*, within: timedelta = timedelta(minutes=30)) -> int
     ids = list(
         Connection.objects.filter(
             kind__in=[Connection.Kind.OAUTH_LOCATION, Connection.Kind.OAUTH_AGENCY],
-            status__in=[Connection.Status.ACTIVE, Connection.Status.EXPIRING],
             token_expires_at__lte=soon,
-        ).values_list("pk", flat=True)
+        ).usable().values_list("pk", flat=True)
     )
     refreshed = 0
     for connection_id in ids:

@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.connections.audit import audit_record
-from integrations.highlevel.client import app_id_from_client_id
+from integrations.highlevel.config import app_id_from_client_id
 from integrations.models import AuditEntry, Connection, InboundWebhook, Location
 
 log = logging.getLogger(__name__)
@@ -156,10 +156,7 @@ def webhook_receive(body: bytes, headers: Mapping[str, str], *, now: datetime | 
 
 
 def _on_install(company_id: str, location_id: str) -> str:
-    agency = Connection.objects.filter(
-        kind=Connection.Kind.OAUTH_AGENCY, company_id=company_id,
-        status__in=[Connection.Status.ACTIVE, Connection.Status.EXPIRING],
-    ).first()
+    agency = Connection.objects.usable().filter(kind=Connection.Kind.OAUTH_AGENCY, company_id=company_id).first()
     if agency is None:
         return "ignored: no agency connection for this company yet (connect it with OAuth)"
     from django_q.tasks import async_task

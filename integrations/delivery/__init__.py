@@ -3,7 +3,9 @@
 - signing.py: secrets (`whsec_...`) and the `webhook-*` headers.
 - mapping.py: the declarative field mapping (rows of source path, output name, transform, default).
 - network.py: the SSRF guard and the one bounded HTTP POST.
-- services.py: destinations (create, rotate, pause), fan-out of events into Delivery rows, sending
-  with claims, retries, dead letters and redelivery.
-- receiver.py: a tiny stdlib WSGI receiver for demos and tests (`manage.py runreceiver`).
+- services.py: what admins do with destinations (create, rotate, resume, mappings, test events).
+- sending.py: fan-out of events into Delivery rows, sending with claims, retries, pauses, dead letters
+  and redelivery (docs/architecture.md, "Delivery").
+
+The demo receiver lives with the development tools (dashboard/devtools/receiver.py).
 """

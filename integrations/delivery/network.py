@@ -101,7 +101,7 @@ def is_public(address: str) -> bool:
 
 
 def _allowed_hosts() -> set[str]:
-    return {h.strip().lower().strip("[]") for h in getattr(settings, "DESTINATION_ALLOWED_HOSTS", []) if h.strip()}
+    return {h.strip().lower().strip("[]") for h in settings.DESTINATION_ALLOWED_HOSTS if h.strip()}
 
 
 def url_problem(url: str) -> str:

@@ -1,4 +1,5 @@
-"""Turning events into deliveries and sending them: fan-out, claims, retries, dead letters, redelivery.
+"""Turning events into deliveries and sending them: fan-out, claims, retries, dead letters, redelivery
+(docs/architecture.md, "Delivery").
 
 The Delivery row is the truth and the broker message only a hint: `deliveries_sweep()` (a django-q2
 schedule, every minute) fans new events out (a cursor over Event ids) and re-enqueues every due delivery

@@ -31,10 +31,6 @@ class MappingInvalid(Exception):
         self.errors = errors
 
 
-def event_type_choices() -> list[tuple[str, str]]:
-    return [(t.value, t.value) for t in Event.Type]
-
-
 def destination_create(
     *, name: str, url: str, event_types: Iterable[str], locations: Iterable[Location] | None = None,
     created_by: Any = None, secret: str | None = None,
@@ -81,10 +77,6 @@ def destination_rotate_secret(*, destination: Destination, overlap: timedelta) -
     destination.save(update_fields=["secret_enc", "previous_secret_enc", "previous_secret_expires_at", "updated_at"])
     log.info("destination %s: signing secret rotated (overlap %s)", destination.pk, overlap)
     return secret
-
-
-def destination_pause(*, destination: Destination, reason: str) -> bool:
-    return sending.destination_pause(destination_id=destination.pk, reason=reason, automatic=False)
 
 
 def destination_resume(*, destination: Destination) -> int:

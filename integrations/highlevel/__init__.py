@@ -1,13 +1,14 @@
-"""HighLevel API client: one client, one error tree, one retry rule, one shared rate limiter.
+"""HighLevel API client: one client, one error tree, one retry rule, built from one ClientConfig with its
+rate limiter, recorder and connection hook handed in.
 
-    from integrations.highlevel import HighLevelClient, errors
+    from integrations.highlevel import ClientConfig, HighLevelClient, errors
 
-Nothing here touches Django settings at import time; the client reads them when it is built.
+This package needs neither Django nor the rest of integrations (tests/test_import_rules.py guards it);
+integrations/clients/ builds clients from settings with the shared limiter and the database recorder.
 """
 
 from integrations.highlevel import errors
 from integrations.highlevel.client import HighLevelClient
-from integrations.highlevel.ratelimit import get_rate_limiter
-from integrations.highlevel.recording import prune_api_calls
+from integrations.highlevel.config import ClientConfig
 
-__all__ = ["HighLevelClient", "errors", "get_rate_limiter", "prune_api_calls"]
+__all__ = ["ClientConfig", "HighLevelClient", "errors"]

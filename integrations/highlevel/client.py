@@ -1,15 +1,16 @@
 """The one HTTP client for HighLevel: auth and Version headers, timeouts, the shared rate limiter, the one
 retry policy, typed errors, parsing into dataclasses, pagination as generators, a record per attempt.
 
-Build one per credential::
+Build one per credential from a ClientConfig, handing it a rate limiter (and a recorder)::
 
-    client = HighLevelClient(token=lambda: connection.access_token(), on_unauthorized=connection.refresh,
-                             connection_id=connection.pk)
+    client = HighLevelClient(ClientConfig(base_url=...), token=lambda: connection.access_token(),
+                             limiter=limiter, on_unauthorized=connection.refresh, connection_id=connection.pk)
     for tag in client.iter_tags(location_id):
         ...
 
-`token` is called before every attempt, so a refresh done elsewhere (or by `on_unauthorized` after a
-401) is picked up. The OAuth grants need no token: `HighLevelClient().exchange_code(...)`.
+In the product, `integrations.clients.highlevel_client(...)` builds it from settings with the shared
+limiter, the database recorder and the connection hook. `token` is called before every attempt, so a
+refresh done elsewhere (or by `on_unauthorized` after a 401) is picked up. The OAuth grants need no token.
 """
 
 from __future__ import annotations
@@ -17,18 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any, TypeVar
 
 from integrations.highlevel import parsing
-from integrations.highlevel.errors import BadResponse
-from integrations.highlevel.transport import (
-    DEFAULT_POOL_SIZE,
-    USER_AGENT,
-    Transport,
-    app_id_from_client_id,
-)
+from integrations.highlevel.errors import BadResponse, NotConfigured
+from integrations.highlevel.transport import Transport
 from integrations.highlevel.types import (
     STATISTICS_PLATFORMS,
     AccountListing,
@@ -40,11 +36,6 @@ from integrations.highlevel.types import (
     Tag,
     TokenGrant,
 )
-
-__all__ = [  # USER_AGENT, DEFAULT_POOL_SIZE and app_id_from_client_id live in transport.py; still importable here
-    "DEFAULT_POOL_SIZE", "USER_AGENT", "HighLevelClient", "Transport", "app_id_from_client_id", "render_instant",
-    "render_range",
-]
 
 T = TypeVar("T")
 logger = logging.getLogger("integrations.highlevel")
@@ -87,11 +78,11 @@ def render_range(span: tuple[date | datetime, date | datetime]) -> dict[str, str
     return rendered
 
 
-def _days_in(rendered: dict[str, str]) -> int:
-    """UTC calendar days a rendered range touches, as HighLevel counts them."""
+def _days_in(rendered: dict[str, str]) -> tuple[date, ...]:
+    """The UTC calendar days a rendered range touches, as HighLevel counts them."""
     start = date.fromisoformat(rendered["startDate"][:10])
     end = date.fromisoformat(rendered["endDate"][:10])
-    return (end - start).days + 1
+    return tuple(start + timedelta(days=n) for n in range((end - start).days + 1))
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -186,11 +177,16 @@ class HighLevelClient(Transport):
         platforms: Sequence[str] | None = None,
         current_range: tuple[date | datetime, date | datetime] | None = None,
         previous_range: tuple[date | datetime, date | datetime] | None = None,
+        *,
+        version: str | None = None,
     ) -> list[Statistics]:
         """Statistics, one answer per chunk of at most 100 profiles (HighLevel aggregates over the
         profiles asked: ask per profile to chart per account). Dates cover whole UTC days.
 
-        Each answer's `range_honoured` tells whether it covers the asked days (see Statistics).
+        Sent with `version` (default: the client's `social_version`, v3, where ranges are documented).
+        Under 2021-07-28 HighLevel answers its default window whatever the range: each answer's
+        `answers_asked_days` tells whether its `dayRange` names the asked days; nothing that fails it may be
+        stored. A 4xx about the version raises VersionRefused.
         """
         profiles = list(dict.fromkeys(profile_ids))
         if not profiles:
@@ -203,23 +199,23 @@ class HighLevelClient(Transport):
         body: dict[str, Any] = {}
         if platforms:
             body["platforms"] = list(platforms)
-        requested_days = None
+        asked_days = None
         if current_range is not None:
             body["currentRange"] = render_range(current_range)
-            requested_days = _days_in(body["currentRange"])
+            asked_days = _days_in(body["currentRange"])
         if previous_range is not None:
             body["prevRange"] = render_range(previous_range)
         answers = []
         for chunk in _chunks(profiles, STATISTICS_MAX_PROFILES):
             answers.append(self._call(
                 "POST", STATISTICS, resource_id=location_id, query={"locationId": location_id},
-                json_body={"profileIds": chunk, **body},
-                parse=lambda b, chunk=chunk: parsing.parse_statistics(b, tuple(chunk), requested_days),
+                json_body={"profileIds": chunk, **body}, version=version or self.social_version,
+                parse=lambda b, chunk=chunk: parsing.parse_statistics(b, tuple(chunk), asked_days),
             ))
         for answer in answers:
-            if not answer.range_honoured:
-                logger.warning("highlevel statistics for %s: asked %s days, got %s (traceId=%s)", location_id,
-                               requested_days, len(answer.day_range), answer.trace_id or "-")
+            if asked_days is not None and not answer.answers_asked_days:
+                logger.warning("highlevel statistics for %s: asked %s..%s, dayRange %s (traceId=%s)", location_id,
+                               asked_days[0], asked_days[-1], list(answer.day_range), answer.trace_id or "-")
         return answers
 
     def iter_posts(
@@ -300,13 +296,12 @@ class HighLevelClient(Transport):
         )
 
     def _grant(self, fields: dict[str, str]) -> TokenGrant:
-        if not self._client_id or not self._client_secret:
-            from django.core.exceptions import ImproperlyConfigured
-
-            raise ImproperlyConfigured("HIGHLEVEL_CLIENT_ID and HIGHLEVEL_CLIENT_SECRET are required for OAuth")
+        client_id, client_secret = self.config.client_id, self.config.client_secret
+        if not client_id or not client_secret:
+            raise NotConfigured("HIGHLEVEL_CLIENT_ID and HIGHLEVEL_CLIENT_SECRET are required for OAuth")
         return self._call(
             "POST", TOKEN, resource_id="oauth", auth=False, idempotent=False, token_endpoint=True,
-            form={"client_id": self._client_id, "client_secret": self._client_secret, **fields},
+            form={"client_id": client_id, "client_secret": client_secret, **fields},
             parse=parsing.parse_token_grant,
         )
 

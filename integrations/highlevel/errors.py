@@ -18,6 +18,7 @@ __all__ = [
     "BadResponse",
     "HighLevelError",
     "InvalidGrant",
+    "NotConfigured",
     "NotFound",
     "QuotaExhausted",
     "RateLimited",
@@ -25,7 +26,9 @@ __all__ = [
     "ServerError",
     "TransportError",
     "ValidationError",
+    "VersionRefused",
     "error_for_response",
+    "header_int",
     "message_text",
 ]
 
@@ -37,6 +40,11 @@ def message_text(message: Any) -> str:
     if isinstance(message, (list, tuple)):
         return "; ".join(str(part) for part in message if part is not None)
     return str(message)
+
+
+class NotConfigured(Exception):
+    """The client was built without what a call needs (the app's client id and secret for OAuth): an
+    operator's mistake, not HighLevel's answer, so it is no HighLevelError and nothing retries it."""
 
 
 class HighLevelError(Exception):
@@ -140,6 +148,13 @@ class BadResponse(HighLevelError):
         self.partial = partial
 
 
+class VersionRefused(ValidationError):
+    """A 4xx whose message is about the `Version` header: this HighLevel does not serve the version asked.
+
+    HighLevel's wording for it is *unverified*; any 4xx but 401, 403 and 429 that names "version" counts.
+    """
+
+
 class InvalidGrant(HighLevelError):
     """The token endpoint answered `invalid_grant`: the refresh token or code is spent or revoked.
 
@@ -156,7 +171,8 @@ _BY_STATUS: dict[int, type[HighLevelError]] = {
 }
 
 
-def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+def header_int(headers: Mapping[str, str], name: str) -> int | None:
+    """A rate-limit header as a whole number; None when absent or garbled."""
     value = headers.get(name)
     try:
         return int(float(value)) if value is not None else None
@@ -190,7 +206,7 @@ def error_for_response(
     ):
         return InvalidGrant(text or "invalid_grant", **kwargs)
     if status == 429:
-        if _header_int(headers, "X-RateLimit-Daily-Remaining") == 0:
+        if header_int(headers, "X-RateLimit-Daily-Remaining") == 0:
             return QuotaExhausted(text or "daily quota exhausted", wait=wait, **kwargs)
         return RateLimited(text or "rate limited", wait=wait, **kwargs)
     if status >= 500:
@@ -198,5 +214,7 @@ def error_for_response(
     # HighLevel answers a missing scope with 401 "The token is not authorized for this scope."
     if status in (401, 403) and "scope" in text.lower():
         return ScopeError(text, **kwargs)
+    if status not in (401, 403) and "version" in text.lower():
+        return VersionRefused(text, **kwargs)
     cls = _BY_STATUS.get(status, HighLevelError)
     return cls(text or f"HTTP {status}", **kwargs)

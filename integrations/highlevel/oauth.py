@@ -1,10 +1,10 @@
-"""HighLevel's OAuth consent URL and the scopes Tagscope asks for (highlevel-api.md, "OAuth 2.0")."""
+"""HighLevel's OAuth consent URL and the scopes Tagscope asks for (docs/architecture.md, "Connections")."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.conf import settings
+from integrations.highlevel.config import ClientConfig
 
 # What each scope gives Tagscope, said the way an admin needs to hear it when it is missing.
 SOCIAL_PLANNER_SCOPES: dict[str, str] = {
@@ -36,12 +36,12 @@ def required_scopes(user_type: str) -> dict[str, str]:
     return {**SOCIAL_PLANNER_SCOPES, **LOCATION_SCOPES}
 
 
-def authorize_url(*, state: str, redirect_uri: str, user_type: str) -> str:
+def authorize_url(config: ClientConfig, *, state: str, redirect_uri: str, user_type: str) -> str:
     query = {
         "response_type": "code",
-        "client_id": settings.HIGHLEVEL_CLIENT_ID,
+        "client_id": config.client_id,
         "redirect_uri": redirect_uri,
         "scope": " ".join(required_scopes(user_type)),
         "state": state,
     }
-    return f"{settings.HIGHLEVEL_AUTHORIZE_URL}?{urlencode(query)}"
+    return f"{config.authorize_url}?{urlencode(query)}"

@@ -8,11 +8,12 @@ answer: a 429 (or `X-RateLimit-Remaining: 0` while we believed slots were free) 
 the daily figures are stored; once the daily quota is known spent, `acquire` raises QuotaExhausted
 instead of sending.
 
-Backends share those semantics: DatabaseRateLimiter (ratelimit_db.py: a ring of RateLimitSlot rows
-claimed by a conditional UPDATE, correct on SQLite and PostgreSQL without SELECT FOR UPDATE),
-RedisRateLimiter (ratelimit_redis.py: a Lua script over a sorted set), MemoryRateLimiter (here: one
-process; unit tests). `get_rate_limiter()`
-picks Redis when settings.REDIS_URL is set, the database otherwise.
+Backends share those semantics: RedisRateLimiter (ratelimit_redis.py: a Lua script over a sorted set),
+MemoryRateLimiter (ratelimit_memory.py: one process; unit tests) and, outside this package because it
+needs the ORM, DatabaseRateLimiter (integrations/clients/limiter_db.py: a ring of RateLimitSlot rows
+claimed by a conditional UPDATE, correct on SQLite and PostgreSQL without SELECT FOR UPDATE). The client
+is handed one; integrations/clients/limiters.py picks the process-wide one (Redis when REDIS_URL is set,
+the database otherwise).
 
 When does a request count at HighLevel? Somewhere between our claim and the end of the exchange. A slot
 therefore stays taken for the window after its claim plus `margin` seconds, or, when the exchange took
@@ -33,7 +34,6 @@ remaining reaches the process that got it at once).
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import contextvars
 import logging
@@ -41,10 +41,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from integrations.db import idle
-from integrations.highlevel.errors import QuotaExhausted, RateLimited
+from integrations.highlevel.errors import QuotaExhausted, RateLimited, header_int
 from integrations.highlevel.retry import wait_from_headers
 
 logger = logging.getLogger(__name__)
@@ -87,14 +86,6 @@ def bucket_key(app_id: str, resource_id: str) -> str:
     return f"{app_id or '-'}:{resource_id or '-'}"
 
 
-def _header_int(headers: Mapping[str, str], name: str) -> int | None:
-    try:
-        value = headers.get(name)
-        return int(float(value)) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
 class BaseRateLimiter:
     """The acquire/observe logic; subclasses store the log, the block and the daily counts."""
 
@@ -107,7 +98,7 @@ class BaseRateLimiter:
         margin: float = DEFAULT_MARGIN,
         max_wait: float = DEFAULT_MAX_WAIT,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = idle,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("limit must be >= 1 and window > 0")
@@ -206,8 +197,8 @@ class BaseRateLimiter:
         if status is None:
             return
         now = self.clock()
-        daily_remaining = _header_int(headers, "X-RateLimit-Daily-Remaining")
-        daily_limit = _header_int(headers, "X-RateLimit-Limit-Daily")
+        daily_remaining = header_int(headers, "X-RateLimit-Daily-Remaining")
+        daily_limit = header_int(headers, "X-RateLimit-Limit-Daily")
         if (daily_remaining is not None or daily_limit is not None) and self._daily_report_due(
                 key, now, daily_remaining, daily_limit):
             day = _utc_day(now)
@@ -223,7 +214,7 @@ class BaseRateLimiter:
                 wait = self.window
             self._block_until(key, now + wait)
             logger.info("rate limit: %s blocked for %.1fs after a 429", key, wait)
-        elif _header_int(headers, "X-RateLimit-Remaining") == 0:
+        elif header_int(headers, "X-RateLimit-Remaining") == 0:
             self._fill_free_slots(key, now)
 
     def _day_view(self, key: str, day: date, now: float) -> tuple[int, int | None]:
@@ -281,143 +272,3 @@ def _seconds_to_next_utc_day(ts: float) -> float:
     day = _utc_day(ts)
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     return max(0.0, midnight.timestamp() - ts)
-
-
-# --- in memory --------------------------------------------------------------------------------------------
-class MemoryRateLimiter(BaseRateLimiter):
-    """One process only (unit tests, scripts): a sorted list of claim times per key."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._lock = threading.Lock()
-        self._log: dict[str, list[float]] = {}
-        self._blocked: dict[str, float] = {}
-        self._wanted: dict[str, float] = {}
-        self._days: dict[tuple[str, date], list[Any]] = {}
-
-    def _trimmed(self, key: str, now: float) -> list[float]:
-        log = self._log.setdefault(key, [])
-        del log[:bisect.bisect_right(log, now - self.window)]
-        return log
-
-    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
-        with self._lock:
-            blocked = max(self._blocked.get(key, 0.0), self._wanted.get(key, 0.0) if yielding else 0.0)
-            if blocked > now:
-                return False, blocked - now
-            log = self._log.setdefault(key, [])
-            # Threads read the clock before taking the lock: keep the log in order, every claim's time its
-            # own (settle finds a claim by its time).
-            if log and log[-1] >= now:
-                now = log[-1] + 0.000001
-            log = self._trimmed(key, now)
-            if len(log) < self.limit:
-                log.append(now)
-                return True, now
-            return False, log[0] + self.window - now
-
-    def _block_until(self, key: str, until: float) -> None:
-        with self._lock:
-            self._blocked[key] = max(self._blocked.get(key, 0.0), until)
-
-    def _want(self, key: str, until: float) -> None:
-        with self._lock:
-            self._wanted[key] = max(self._wanted.get(key, 0.0), until) if until else 0.0
-
-    def _fill_free_slots(self, key: str, now: float) -> None:
-        with self._lock:
-            log = self._trimmed(key, now)
-            log.extend([max(now, log[-1]) if log else now] * (self.limit - len(log)))
-
-    def _move_claim(self, key: str, claimed_at: float, used_at: float) -> None:
-        with self._lock:
-            log = self._log.get(key, [])
-            at = bisect.bisect_left(log, claimed_at)
-            if at < len(log) and log[at] == claimed_at:  # else it left the window already
-                del log[at]
-                bisect.insort(log, used_at)
-
-    def _day(self, key: str, day: date) -> list[Any]:
-        return self._days.setdefault((key, day), [0, None, None])
-
-    def _day_state(self, key: str, day: date) -> tuple[int, int | None]:
-        with self._lock:
-            entry = self._day(key, day)
-            return entry[0], entry[1]
-
-    def _count(self, key: str, day: date, n: int) -> None:
-        with self._lock:
-            self._day(key, day)[0] += n
-
-    def _report_daily(self, key: str, day: date, remaining: int | None, limit: int | None) -> None:
-        with self._lock:
-            entry = self._day(key, day)
-            if remaining is not None:
-                entry[1] = remaining
-            if limit is not None:
-                entry[2] = limit
-
-    def claims(self, key: str) -> list[float]:
-        """Claim times still in the log (for tests)."""
-        return list(self._log.get(key, ()))
-
-
-# --- the shared instance ----------------------------------------------------------------------------------
-_shared: BaseRateLimiter | None = None
-_shared_lock = threading.Lock()
-
-
-def limiter_settings() -> dict[str, Any]:
-    from django.conf import settings
-
-    return {
-        "limit": int(getattr(settings, "HIGHLEVEL_BURST_LIMIT", DEFAULT_LIMIT)),
-        "window": float(getattr(settings, "HIGHLEVEL_BURST_WINDOW_SECONDS", DEFAULT_WINDOW)),
-        "daily_limit": int(getattr(settings, "HIGHLEVEL_DAILY_LIMIT", DEFAULT_DAILY_LIMIT)),
-        "margin": float(getattr(settings, "HIGHLEVEL_BURST_MARGIN_SECONDS", DEFAULT_MARGIN)),
-        "max_wait": float(getattr(settings, "HIGHLEVEL_RATE_LIMIT_MAX_WAIT_SECONDS", DEFAULT_MAX_WAIT)),
-    }
-
-
-def get_rate_limiter() -> BaseRateLimiter:
-    """The process-wide limiter: Redis when settings.REDIS_URL is set, else the database."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            from django.conf import settings
-
-            redis_url = getattr(settings, "REDIS_URL", "")
-            if redis_url:
-                from integrations.highlevel.ratelimit_redis import RedisRateLimiter
-
-                _shared = RedisRateLimiter(url=redis_url, **limiter_settings())
-            else:
-                from integrations.highlevel.ratelimit_db import DatabaseRateLimiter
-
-                _shared = DatabaseRateLimiter(**limiter_settings())
-        return _shared
-
-
-def reset_rate_limiter() -> None:
-    """Forget the shared instance (tests, or after settings change)."""
-    global _shared
-    with _shared_lock:
-        _shared = None
-
-
-# The backends live in their own modules and import BaseRateLimiter from here, so they are re-exported
-# lazily (PEP 562): `from integrations.highlevel.ratelimit import DatabaseRateLimiter` keeps working.
-_BACKENDS = {
-    "DatabaseRateLimiter": "integrations.highlevel.ratelimit_db",
-    "LOCKED_RETRIES": "integrations.highlevel.ratelimit_db",
-    "RedisRateLimiter": "integrations.highlevel.ratelimit_redis",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _BACKENDS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)

@@ -1,6 +1,6 @@
 """The rate limiter over Redis: a sorted set of claim times per bucket, trimmed and claimed by Lua scripts,
 and a hash per bucket and day for the daily quota. The semantics are BaseRateLimiter's (ratelimit.py);
-`get_rate_limiter()` picks this backend when settings.REDIS_URL is set.
+`get_rate_limiter()` (integrations/clients/limiters.py) picks this backend when REDIS_URL is set.
 """
 
 from __future__ import annotations

@@ -1,21 +1,18 @@
 """Every attempt of every HighLevel request leaves a record: for monitoring latency, errors, 429s and quota.
 
 A record holds the endpoint *template* and the resource id, never a URL with its query, a body or a
-token. The default recorder writes ApiCall rows (one short autocommitted INSERT after the HTTP call
-has finished), BufferedRecorder writes them in batches; a recorder failing never fails the request.
+token. The client is handed a recorder: the database ones (ApiCall rows, one at a time or in batches) live
+in integrations/clients/recorders.py; a recorder failing never fails the request.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Protocol
 
 logger = logging.getLogger("integrations.highlevel")
-
-DEFAULT_RETENTION_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -60,13 +57,6 @@ def log_call(call: CallRecord) -> None:
     )
 
 
-class NullRecorder:
-    """Keeps nothing (the client logs every call anyway)."""
-
-    def record(self, call: CallRecord) -> None:
-        return None
-
-
 class MemoryRecorder:
     """Keeps records in a list (tests, benchmarks)."""
 
@@ -75,74 +65,3 @@ class MemoryRecorder:
 
     def record(self, call: CallRecord) -> None:
         self.calls.append(call)
-
-
-class DatabaseRecorder:
-    """Writes one ApiCall row per attempt."""
-
-    def record(self, call: CallRecord) -> None:
-        self._write([call])
-
-    @staticmethod
-    def _write(calls: list[CallRecord]) -> None:
-        from django.db import DatabaseError
-
-        from integrations.bulk import rows_insert
-        from integrations.models import ApiCall
-
-        rows = []
-        for call in calls:
-            values = asdict(call)
-            values["endpoint"] = values["endpoint"][:200]
-            values["resource_id"] = (values["resource_id"] or "")[:64]
-            values["error"] = values["error"][:64]
-            values["trace_id"] = (values["trace_id"] or "")[:100]
-            rows.append(tuple(values[name] for name in CALL_FIELDS))
-        try:
-            rows_insert(ApiCall, CALL_FIELDS, rows)
-        except DatabaseError:
-            logger.warning("could not record %d HighLevel call(s) to %s", len(calls),
-                           ", ".join(sorted({c.endpoint for c in calls})), exc_info=True)
-
-
-class BufferedRecorder(DatabaseRecorder):
-    """Keeps the records until `flush()` writes them in one INSERT. A sync unit flushes it with its progress
-    (about once a second) and when it ends, which spares a database write per request; a worker killed
-    mid-run loses at most its last second of records (monitoring only: the mirror does not depend on them)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: list[CallRecord] = []
-
-    def record(self, call: CallRecord) -> None:
-        with self._lock:
-            self._pending.append(call)
-
-    def flush(self) -> int:
-        with self._lock:
-            calls, self._pending = self._pending, []
-        if calls:
-            self._write(calls)
-        return len(calls)
-
-
-def prune_api_calls(now: datetime | None = None, days: int | None = None, *, batch_size: int = 5000) -> int:
-    """Delete ApiCall rows older than the retention (settings.API_CALL_RETENTION_DAYS); answers the count.
-
-    Deletes in batches so no single transaction holds the write lock for long.
-    """
-    from django.conf import settings
-
-    from integrations.models import ApiCall
-
-    if days is None:
-        days = int(getattr(settings, "API_CALL_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
-    now = now or datetime.now(tz=UTC)
-    cutoff = now - timedelta(days=days)
-    deleted = 0
-    while True:
-        ids = list(ApiCall.objects.filter(at__lt=cutoff).order_by("id").values_list("id", flat=True)[:batch_size])
-        if not ids:
-            return deleted
-        count, _ = ApiCall.objects.filter(id__in=ids).delete()
-        deleted += count

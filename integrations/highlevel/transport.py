@@ -1,8 +1,8 @@
 """The `_call` machinery under HighLevelClient: headers, one HTTP exchange, the retry loop, decoding
 into typed errors or parsed results, and a record per attempt.
 
-`Transport` holds the configuration (base URL, Version header, timeouts, credentials, limiter,
-recorder, session) and `_call`; HighLevelClient (client.py) adds the public endpoints on top.
+`Transport` holds what the client was built with (a ClientConfig, the injected limiter, recorder and
+connection hook, the session) and `_call`; HighLevelClient (client.py) adds the public endpoints on top.
 """
 
 from __future__ import annotations
@@ -22,23 +22,21 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
-from integrations.db import connections_give_back, idle
+from integrations.highlevel.config import ClientConfig
 from integrations.highlevel.errors import (
     AuthenticationError,
     BadResponse,
     HighLevelError,
     TransportError,
     error_for_response,
+    header_int,
 )
-from integrations.highlevel.ratelimit import RateLimiter, _header_int, bucket_key, get_rate_limiter
-from integrations.highlevel.recording import CallRecord, DatabaseRecorder, Recorder, log_call
+from integrations.highlevel.ratelimit import RateLimiter, bucket_key
+from integrations.highlevel.recording import CallRecord, Recorder, log_call
 from integrations.highlevel.retry import retry_delay, wait_from_headers
 
 T = TypeVar("T")
 logger = logging.getLogger("integrations.highlevel")
-
-DEFAULT_POOL_SIZE = 16
-
 
 def _version() -> str:
     try:
@@ -48,11 +46,6 @@ def _version() -> str:
 
 
 USER_AGENT = f"Tagscope/{_version()} (+python-requests)"
-
-
-def app_id_from_client_id(client_id: str) -> str:
-    """HighLevel's app id is the client id's part before the first '-'."""
-    return (client_id or "").split("-", 1)[0]
 
 
 def _trace_id(body: Any, headers: Mapping[str, str]) -> str:
@@ -65,51 +58,51 @@ def _trace_id(body: Any, headers: Mapping[str, str]) -> str:
 
 
 class Transport:
-    """Configuration and the one request path (`_call`) that every HighLevelClient method goes through."""
+    """The one request path (`_call`) that every HighLevelClient method goes through.
+
+    Built from a ClientConfig and what it is handed: the rate limiter (required: HighLevel's limits are
+    shared by every process, so the caller decides which limiter stands for them), the recorder (None: log
+    only), and `connection_hook`, called before every exchange except the token grants (production gives back
+    the thread's pooled database connection there, so none is held while HighLevel answers).
+    """
 
     def __init__(
         self,
+        config: ClientConfig,
         token: Callable[[], str] | None = None,
         *,
-        on_unauthorized: Callable[[], Any] | None = None,
-        base_url: str | None = None,
-        version: str | None = None,
-        timeout: tuple[float, float] | None = None,
-        max_retries: int | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = idle,
-        clock: Callable[[], float] = time.time,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter,
         recorder: Recorder | None = None,
+        connection_hook: Callable[[], None] | None = None,
+        on_unauthorized: Callable[[], Any] | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
-        app_id: str | None = None,
         connection_id: int | None = None,
         run_id: int | None = None,
-        pool_size: int = DEFAULT_POOL_SIZE,
     ) -> None:
-        from django.conf import settings
-
+        self.config = config
         self._token = token
         self.on_unauthorized = on_unauthorized
-        self.base_url = (base_url or settings.HIGHLEVEL_API_BASE_URL).rstrip("/")
-        self.version = version or settings.HIGHLEVEL_API_VERSION
-        self.timeout = tuple(timeout or settings.HIGHLEVEL_TIMEOUT)
-        self.max_retries = settings.HIGHLEVEL_MAX_RETRIES if max_retries is None else max_retries
-        self._client_id = settings.HIGHLEVEL_CLIENT_ID if client_id is None else client_id
-        self._client_secret = settings.HIGHLEVEL_CLIENT_SECRET if client_secret is None else client_secret
-        self.app_id = app_id_from_client_id(self._client_id) if app_id is None else app_id
+        self.base_url = config.base_url.rstrip("/")
+        self.version = config.api_version
+        # Statistics and posts ask with their own Version (a request's `version=`): see docs/deploy.md.
+        self.social_version = config.social_api_version
+        self.timeout = tuple(config.timeout)
+        self.max_retries = config.max_retries
+        self.app_id = config.app_id
+        self.limiter = limiter
+        self.recorder = recorder
+        self.connection_hook = connection_hook
         self.sleep = sleep
         self.clock = clock
-        self.limiter = limiter if limiter is not None else get_rate_limiter()
-        self.recorder = recorder if recorder is not None else DatabaseRecorder()
         self.rng = rng or random.Random()
         self.connection_id = connection_id
         self.run_id = run_id
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=config.pool_size, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             # The environment's proxy and CA-bundle settings read once here, not again for every request
@@ -121,10 +114,10 @@ class Transport:
                 session.verify = bundle
         self.session = session
 
-    def _headers(self, *, auth: bool, token_endpoint: bool) -> dict[str, str]:
+    def _headers(self, *, auth: bool, token_endpoint: bool, version: str | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if not token_endpoint:
-            headers["Version"] = self.version
+            headers["Version"] = version or self.version
         if auth:
             if self._token is None:
                 raise AuthenticationError("this client was built without a token")
@@ -145,6 +138,7 @@ class Transport:
         auth: bool = True,
         idempotent: bool = True,
         token_endpoint: bool = False,
+        version: str | None = None,
     ) -> T:
         path = template.replace("{locationId}", quote(location_id or "", safe=""))
         url = self.base_url + path
@@ -156,7 +150,7 @@ class Transport:
             attempt += 1
             # The token first (it may read the database, or even refresh): the slot is claimed last, so the
             # request leaves as soon after its claim as it can.
-            headers = self._headers(auth=auth, token_endpoint=token_endpoint)
+            headers = self._headers(auth=auth, token_endpoint=token_endpoint, version=version)
             try:
                 claimed_at = self.limiter.acquire(key)
             except HighLevelError as exc:  # the daily quota is spent, or the bucket is blocked for long
@@ -199,8 +193,8 @@ class Transport:
     ) -> tuple[requests.Response | None, Any, Any, HighLevelError | None]:
         """One HTTP exchange: (response or None, decoded body, parsed result, error or None)."""
         key, claimed_at = claim
-        if not token_endpoint:  # no pooled connection is held while HighLevel answers (integrations/db.py)
-            connections_give_back()
+        if not token_endpoint and self.connection_hook is not None:
+            self.connection_hook()
         try:
             response = self.session.request(
                 method, url, params=query, json=json_body, data=form, headers=headers,
@@ -249,13 +243,15 @@ class Transport:
             attempt=attempt,
             error=type(error).__name__ if error is not None else "",
             trace_id=_trace_id(body, headers),
-            rate_limit_remaining=_header_int(headers, "X-RateLimit-Remaining"),
-            daily_remaining=_header_int(headers, "X-RateLimit-Daily-Remaining"),
-            daily_limit=_header_int(headers, "X-RateLimit-Limit-Daily"),
+            rate_limit_remaining=header_int(headers, "X-RateLimit-Remaining"),
+            daily_remaining=header_int(headers, "X-RateLimit-Daily-Remaining"),
+            daily_limit=header_int(headers, "X-RateLimit-Limit-Daily"),
             connection_id=self.connection_id,
             run_id=self.run_id,
         )
         log_call(call)
+        if self.recorder is None:
+            return
         try:
             self.recorder.record(call)
         except Exception:  # a broken recorder must never fail a request

@@ -8,7 +8,7 @@ A metric HighLevel does not report is absent (None / missing key), never zero.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 PLATFORMS = ("facebook", "instagram", "linkedin", "google", "pinterest", "youtube", "tiktok", "twitter")
@@ -69,6 +69,21 @@ class Breakdown:
     platforms: dict[str, dict[str, Number | None]] = field(default_factory=dict)
 
 
+def day_name(day: date) -> str:
+    """HighLevel's label for a day in `dayRange`: "Mon", "Tue", ..."""
+    return _DAY_NAMES[day.weekday()]
+
+
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def day_names_match(labels: tuple[str, ...] | list[str], days: tuple[date, ...] | list[date]) -> bool:
+    """`labels` name `days`, one for one, in order. Only the first three letters count, case aside
+    ("Monday" and "mon" are Monday): the published example shows "Mon", the rest is *unverified*."""
+    return len(labels) == len(days) and all(
+        str(label)[:3].lower() == day_name(day).lower() for label, day in zip(labels, days, strict=True))
+
+
 @dataclass(frozen=True)
 class PlatformTotal:
     """`platformTotals.<metric>.<platform>`: a total and one value per day (None: not reported)."""
@@ -96,18 +111,19 @@ class Statistics:
     platform_totals: dict[str, dict[str, PlatformTotal]]
     demographics: dict[str, Any] = field(default_factory=dict, repr=False)
     trace_id: str | None = None
-    # Days in the asked currentRange (None when no range was sent).
-    requested_days: int | None = None
+    # The days of the asked currentRange (None when no range was sent: HighLevel's default window).
+    asked_days: tuple[date, ...] | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
-    def range_honoured(self) -> bool:
-        """False when a range was asked but the answer covers another number of days.
+    def answers_asked_days(self) -> bool:
+        """True when `dayRange` matches the asked days in length and weekday names, in order.
 
-        Whether `currentRange` is honoured under Version 2021-07-28 is *unverified*: a sync that sees
-        False should fall back to asking per 7-day window rather than store misaligned days.
+        Weekday names repeat every 7 days, so a match proves the dates only if HighLevel either honours
+        the range or answers its default window; the sync never asks a range of 7n days other than that
+        window (integrations/sync/statistics.py).
         """
-        return self.requested_days is None or len(self.day_range) == self.requested_days
+        return self.asked_days is not None and day_names_match(self.day_range, self.asked_days)
 
     @property
     def platforms(self) -> tuple[str, ...]:

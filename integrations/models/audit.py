@@ -21,6 +21,7 @@ class AuditEntry(models.Model):
         INSTALLED = "installed", "App installed"
         UNINSTALLED = "uninstalled", "App uninstalled"
         LOCATION_TOKEN = "location_token", "Location token minted"
+        CONTRACT = "contract", "Statistics contract changed"
 
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

@@ -9,6 +9,12 @@ SYNC_EVERY_MIN, SYNC_EVERY_MAX = 1, 1440
 _SYNC_EVERY = [MinValueValidator(SYNC_EVERY_MIN), MaxValueValidator(SYNC_EVERY_MAX)]
 
 
+class ConnectionQuerySet(models.QuerySet):
+    def usable(self) -> ConnectionQuerySet:
+        """Connections whose credentials may be used (active, or expiring and still refreshable)."""
+        return self.filter(status__in=Connection.USABLE)
+
+
 class Connection(models.Model):
     """A HighLevel credential: an OAuth install (agency or one location) or a Private Integration token.
 
@@ -28,6 +34,8 @@ class Connection(models.Model):
         NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
         REVOKED = "revoked", "Revoked"
         DISCONNECTED = "disconnected", "Disconnected"
+
+    USABLE = (Status.ACTIVE, Status.EXPIRING)
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -62,6 +70,17 @@ class Connection(models.Model):
     statistics_every_minutes = models.PositiveIntegerField(default=60, validators=_SYNC_EVERY)
     accounts_every_minutes = models.PositiveIntegerField(default=1440, validators=_SYNC_EVERY)
 
+    # The Version statistics (and posts) are asked with: blank is HIGHLEVEL_SOCIAL_API_VERSION (v3); the sync
+    # writes LEGACY_SOCIAL_VERSION here when HighLevel refuses v3 or answers its ranges wrongly, and an admin's
+    # "Try v3 again" (or the weekly re-probe) clears it. See docs/deploy.md, "Statistics contracts".
+    social_api_version = models.CharField(max_length=20, blank=True)
+    social_api_fallback_at = models.DateTimeField(null=True, blank=True)
+    social_api_fallback_reason = models.CharField(max_length=500, blank=True)
+
+    LEGACY_SOCIAL_VERSION = "2021-07-28"
+
+    objects = ConnectionQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["kind", "company_id", "location_id"], name="connection_identity_unique")
@@ -76,8 +95,24 @@ class Connection(models.Model):
         return set(self.scopes.split())
 
     @property
+    def social_version(self) -> str:
+        """The Version header statistics and posts are asked with for this connection."""
+        return self.social_api_version or settings.HIGHLEVEL_SOCIAL_API_VERSION
+
+    @property
+    def statistics_ranges(self) -> bool:
+        """Whether statistics may be asked for date ranges: only v3 documents them (docs/deploy.md)."""
+        return self.social_version.lower() == "v3"
+
+    @property
     def is_usable(self) -> bool:
-        return self.status in (self.Status.ACTIVE, self.Status.EXPIRING)
+        return self.status in self.USABLE
+
+
+class LocationQuerySet(models.QuerySet):
+    def syncable(self) -> LocationQuerySet:
+        """Installed locations of usable connections: the ones a refresh may run for."""
+        return self.filter(is_installed=True, connection__status__in=Connection.USABLE)
 
 
 class Location(models.Model):
@@ -107,9 +142,19 @@ class Location(models.Model):
     last_sync_error = models.CharField(max_length=500, blank=True)
     # The first complete tag listing (the baseline: its tags raise no tag.created).
     tags_baselined_at = models.DateTimeField(null=True, blank=True)
+    # Under the 2021-07-28 statistics contract: the location's day on which HighLevel's default window (the
+    # last 7 days) was last stored; it is asked once a day (integrations/sync/statistics_window.py).
+    statistics_window_on = models.DateField(null=True, blank=True)
+
+    objects = LocationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.location_id})"
+
+    @property
+    def can_refresh(self) -> bool:
+        """The rule `Location.objects.syncable()` applies, for one loaded row."""
+        return self.is_installed and self.connection is not None and self.connection.is_usable

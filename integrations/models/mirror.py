@@ -7,7 +7,18 @@ own ids are kept as strings (`tag_id`, `account_id`, `post_id`); our own bookkee
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import models
+from django.utils import timezone
+
+# A tag stays "new" for this many days after Tagscope first saw it (the overview's count, the status=new
+# filter, the badge, the API's is_new).
+NEW_TAG_DAYS = 7
+
+
+def new_since(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=NEW_TAG_DAYS)
 
 
 class SocialAccount(models.Model):
@@ -31,6 +42,12 @@ class SocialAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.platform})"
+
+
+class TagQuerySet(models.QuerySet):
+    def new(self, now: datetime | None = None) -> TagQuerySet:
+        """The tags `Tag.is_new` holds for, in SQL."""
+        return self.filter(removed_at__isnull=True, is_baseline=False, first_seen_at__gte=new_since(now))
 
 
 class Tag(models.Model):
@@ -57,6 +74,8 @@ class Tag(models.Model):
     # The listing fingerprint the stored details were fetched for; differs => details are due.
     details_for = models.CharField(max_length=64, blank=True)
 
+    objects = TagQuerySet.as_manager()
+
     class Meta:
         ordering = ["sort_name", "id"]
         constraints = [models.UniqueConstraint(fields=["location", "tag_id"], name="tag_location_unique")]
@@ -69,6 +88,18 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.tag_id})"
+
+    def is_new(self, now: datetime | None = None) -> bool:
+        """New while active, first seen within NEW_TAG_DAYS, and not part of the location's baseline (the first
+        complete listing, which holds every tag that existed before Tagscope looked)."""
+        return Tag.counts_as_new(removed_at=self.removed_at, is_baseline=self.is_baseline,
+                                 first_seen_at=self.first_seen_at, since=new_since(now))
+
+    @staticmethod
+    def counts_as_new(*, removed_at: datetime | None, is_baseline: bool, first_seen_at: datetime,
+                      since: datetime) -> bool:
+        """The rule on bare values (a CSV export reads tuples, not rows)."""
+        return removed_at is None and not is_baseline and first_seen_at >= since
 
 
 class TagDetail(models.Model):

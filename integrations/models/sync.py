@@ -78,7 +78,7 @@ class SyncRun(models.Model):
         return self.status in self.FINISHED
 
     def as_api_dict(self) -> dict[str, Any]:
-        """What `GET /api/v1/runs/<id>/` answers (design.md)."""
+        """What `GET /api/v1/runs/<id>/` answers (README.md, "Browsing and the JSON API")."""
         return {
             "id": self.pk,
             "kind": self.kind,

@@ -1,4 +1,4 @@
-"""The sync engine: keeps every connected location's Social Planner mirror fresh (design.md, "Sync semantics").
+"""The sync engine: keeps every connected location's Social Planner mirror fresh (docs/architecture.md).
 
 - services.py: what the UI, commands and tasks call (enqueue, execute a unit, retry).
 - runs.py: a SyncRun's lifecycle and progress; locks.py: the per location-and-kind lease.

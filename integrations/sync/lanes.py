@@ -29,12 +29,11 @@ from integrations.db import connections_give_back
 
 T = TypeVar("T")
 R = TypeVar("R")
-DEFAULT_LANES = 8
 READ_AHEAD = 2  # x lanes: fetched answers waiting for the caller to store them, at most
 
 
 def lanes_setting() -> int:
-    return max(1, int(getattr(settings, "SYNC_REQUEST_LANES", DEFAULT_LANES)))
+    return max(1, settings.SYNC_REQUEST_LANES)
 
 
 def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None = None) -> Iterator[tuple[T, R]]:
@@ -47,7 +46,7 @@ def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None =
     has ended when this generator has.
     """
     todo = list(items)
-    count = min(lanes or lanes_setting(), len(todo)) if getattr(settings, "SYNC_THREADS", True) else 1
+    count = min(lanes or lanes_setting(), len(todo)) if settings.SYNC_THREADS else 1
     if count <= 1:
         for item in todo:
             yield item, fetch(item)

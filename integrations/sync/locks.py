@@ -1,4 +1,5 @@
-"""The lease that keeps one refresh of a location's `kind` running at a time, whichever worker runs it.
+"""The lease that keeps one refresh of a location's `kind` running at a time, whichever worker runs it
+(docs/architecture.md, "Lease").
 
 Claimed with a conditional UPDATE whose row count tells who won (as integrations/connections/tokens.py does
 for token refresh): it holds on SQLite, where SELECT FOR UPDATE does nothing, and on PostgreSQL. The

@@ -17,14 +17,14 @@ from integrations.highlevel.errors import BadResponse
 from integrations.highlevel.types import Post as ApiPost
 from integrations.models import Post, TagPost
 from integrations.sync.runs import RunContext
-from integrations.sync.upsert import BATCH, Writes, assign, batched, chunks
+from integrations.sync.upsert import BATCH, Writes, assign, batched
 
 PAGE_SIZE = 100
 FUTURE_DAYS = 31  # scheduled posts ahead of today
 
 
 def posts_window(now: datetime) -> tuple[datetime, datetime]:
-    horizon = int(getattr(settings, "SYNC_POSTS_HORIZON_DAYS", 90))
+    horizon = settings.SYNC_POSTS_HORIZON_DAYS
     return now - timedelta(days=horizon), now + timedelta(days=FUTURE_DAYS)
 
 
@@ -45,7 +45,7 @@ def posts_refresh(ctx: RunContext) -> None:
         return
     gone = [pk for pk, post_id, when in Post.objects.filter(location=location).order_by()
             .values_list("pk", "post_id", "scheduled_at") if post_id not in seen and when and start <= when <= end]
-    for pks in chunks(gone, BATCH):
+    for pks in batched(gone, BATCH):
         with transaction.atomic():
             deleted, _ = Post.objects.filter(pk__in=pks).delete()
         ctx.wrote(deleted)

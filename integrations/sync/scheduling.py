@@ -66,7 +66,7 @@ def enqueue_units(run_ids: list[int]) -> None:
     from django.conf import settings
     from django_q.tasks import async_task
 
-    for batch in batches_plan(list(run_ids), per_task=int(getattr(settings, "SYNC_UNITS_PER_TASK", 32)),
+    for batch in batches_plan(list(run_ids), per_task=settings.SYNC_UNITS_PER_TASK,
                               workers=cluster_workers()):
         if len(batch) == 1:
             enqueue_unit(batch[0])
@@ -95,8 +95,7 @@ def wanted_sync_schedules() -> list[dict[str, Any]]:
     from integrations.models import Connection
 
     wanted = []
-    usable = (Connection.Status.ACTIVE, Connection.Status.EXPIRING)
-    for connection in Connection.objects.filter(status__in=usable).order_by("pk"):
+    for connection in Connection.objects.usable().order_by("pk"):
         for kind, field in KIND_FIELDS.items():
             wanted.append({
                 "name": schedule_name(connection.pk, kind), "func": CONNECTION_TASK,

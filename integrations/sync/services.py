@@ -29,6 +29,7 @@ from django.db import connections
 from django.utils import timezone
 
 from integrations import logcontext
+from integrations.clients.recorders import BufferedRecorder
 from integrations.connections.tokens import ConnectionUnusable, client_for_location, connection_mark_needs_reconnect
 from integrations.db import connections_give_back
 from integrations.highlevel.errors import (
@@ -40,7 +41,6 @@ from integrations.highlevel.errors import (
     ServerError,
     TransportError,
 )
-from integrations.highlevel.recording import BufferedRecorder
 from integrations.models import Connection, Location, SyncLease, SyncRun
 from integrations.sync.accounts import accounts_refresh
 from integrations.sync.locks import LeaseLost, lease_claim, lease_holder, lease_owner, lease_release
@@ -96,8 +96,7 @@ def refresh_location_enqueue(location: Location, *, kinds: Iterable[str] | None 
 
 def locations_interleaved(connection_ids: Iterable[int] | None = None) -> list[Location]:
     """Installed locations of usable connections, round-robin across connections."""
-    usable = (Connection.Status.ACTIVE, Connection.Status.EXPIRING)
-    query = Location.objects.filter(is_installed=True, connection__status__in=usable)
+    query = Location.objects.syncable()
     if connection_ids is not None:
         query = query.filter(connection_id__in=list(connection_ids))
     by_connection: dict[int, list[Location]] = {}
@@ -163,7 +162,7 @@ def units_execute(*, run_ids: list[int], watch: Callable[[], None] | None = None
     """Do several units side by side, a thread each (SYNC_THREADS off: one after the other, here); answers
     how many ended how. `watch` is called every `watch_every` seconds meanwhile and once at the end."""
     outcomes: Counter[str] = Counter()
-    if not getattr(settings, "SYNC_THREADS", True) or len(run_ids) < 2:
+    if not settings.SYNC_THREADS or len(run_ids) < 2:
         for run_id in run_ids:
             outcomes[sync_unit_execute(run_id=run_id)] += 1
             if watch:

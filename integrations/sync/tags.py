@@ -24,7 +24,7 @@ from integrations.models import Event, Location, Tag, TagDetail
 from integrations.sync import posts
 from integrations.sync.lanes import in_lanes
 from integrations.sync.runs import RunContext
-from integrations.sync.upsert import BATCH, Writes, assign, batched, chunks, fingerprint
+from integrations.sync.upsert import BATCH, Writes, assign, batched, fingerprint
 
 DETAIL_FIELDS = ("tag", "data", "fetched_at", "changed_at")
 
@@ -153,7 +153,7 @@ def _mark_absent_removed(ctx: RunContext, seen: set[str], *, now: datetime) -> i
     location = ctx.location
     active = Tag.objects.filter(location=location, removed_at__isnull=True).order_by()
     absent = [pk for pk, tag_id in active.values_list("pk", "tag_id").iterator(chunk_size=2000) if tag_id not in seen]
-    for pks in chunks(absent, BATCH):
+    for pks in batched(absent, BATCH):
         writes = Writes(Tag)
         for row in Tag.objects.filter(pk__in=pks).order_by():
             row.removed_at = now
@@ -175,7 +175,7 @@ def _fetch_details(ctx: RunContext, due: list[tuple[str, str]], *, baseline: boo
             _record_bad(ctx, exc)
             return list(exc.partial or [])
 
-    for ids, details in in_lanes(fetch, list(chunks(list(listed), DETAILS_BATCH))):
+    for ids, details in in_lanes(fetch, list(batched(list(listed), DETAILS_BATCH))):
         _save_details(ctx, details, listed, baseline=baseline)
         done += len(ids)
         ctx.progress(done, total)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from django.db import models, transaction
@@ -18,11 +18,6 @@ from integrations.models import Event
 
 BATCH = 500
 T = TypeVar("T")
-
-
-def chunks(items: Sequence[T], size: int = BATCH) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield list(items[start:start + size])
 
 
 def batched(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:

@@ -14,6 +14,7 @@
   var COLORS = { facebook: "#2f5bd3", instagram: "#c13584", linkedin: "#0a66c2", google: "#176b3a",
                  tiktok: "#1c2230", youtube: "#b42318", pinterest: "#8a5a00", twitter: "#5a6272", all: "#5a6272" };
   var EXTRA = ["#6b4fbb", "#00838f", "#ad1457", "#558b2f"];
+  var GAUGES = config.gauges || ["followers"];
 
   function color(platform, index) { return COLORS[platform] || EXTRA[index % EXTRA.length]; }
   function fmt(value) { return value === null || value === undefined ? "–" : Number(value).toLocaleString("en-US"); }
@@ -83,20 +84,7 @@
       figure.hidden = !data.metrics[figure.getAttribute("data-metric")];
     });
     Object.keys(data.metrics).forEach(function (metric) {
-      var m = data.metrics[metric];
-      var platforms = Object.keys(m.by_platform);
-      var sets = platforms.map(function (platform, i) {
-        return { label: cap(platform), backgroundColor: color(platform, i),
-                 data: m.by_platform[platform].series.map(function (p) { return p.value; }) };
-      });
-      if (m.previous_series) {
-        // Its own stack, so it is drawn over the bars rather than stacked on them; day n against day n.
-        sets.push({ type: "line", label: "Previous period (all platforms)", stack: "previous", order: -1,
-                    borderColor: "#1f2430", borderDash: [5, 4], borderWidth: 1.5, pointRadius: 0, fill: false,
-                    spanGaps: false, data: m.previous_series.map(function (p) { return p.value; }) });
-      }
-      draw("chart-" + metric, "bar", m.series.map(function (p) { return p.date.slice(5); }), sets,
-        { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } });
+      if (GAUGES.indexOf(metric) >= 0) drawGauge(metric); else drawStack(metric);
     });
     renderBreakdown();
     var demo = data.demographics;
@@ -106,6 +94,42 @@
       [{ data: gender.map(function (k) { return demo.gender[k]; }), backgroundColor: ["#2f5bd3", "#c13584", "#5a6272"] }]);
     draw("chart-age", "bar", ages, [{ label: "Followers", data: ages.map(function (k) { return demo.age[k]; }),
                                       backgroundColor: "#2f5bd3" }], { plugins: { legend: { display: false } } });
+  }
+
+  // A flow (impressions, likes, ...) per day: bars stacked by platform, the previous period as a line.
+  function drawStack(metric) {
+    var m = data.metrics[metric];
+    var platforms = Object.keys(m.by_platform);
+    var sets = platforms.map(function (platform, i) {
+      return { label: cap(platform), backgroundColor: color(platform, i),
+               data: m.by_platform[platform].series.map(function (p) { return p.value; }) };
+    });
+    if (m.previous_series) {
+      // Its own stack, so it is drawn over the bars rather than stacked on them; day n against day n.
+      sets.push({ type: "line", label: "Previous period (all platforms)", stack: "previous", order: -1,
+                  borderColor: "#1f2430", borderDash: [5, 4], borderWidth: 1.5, pointRadius: 0, fill: false,
+                  spanGaps: false, data: m.previous_series.map(function (p) { return p.value; }) });
+    }
+    draw("chart-" + metric, "bar", m.series.map(function (p) { return p.date.slice(5); }), sets,
+      { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } });
+  }
+
+  // An audience size (followers): one line per platform and one for all of them, never stacked; the card
+  // shows the all-platform line's last point.
+  function drawGauge(metric) {
+    var m = data.metrics[metric];
+    var platforms = Object.keys(m.by_platform);
+    var line = function (label, colour, series, extra) {
+      return Object.assign({ type: "line", label: label, borderColor: colour, backgroundColor: colour, fill: false,
+                             pointRadius: 0, borderWidth: 2, spanGaps: false,
+                             data: series.map(function (p) { return p.value; }) }, extra || {});
+    };
+    var sets = platforms.map(function (platform, i) {
+      return line(cap(platform), color(platform, i), m.by_platform[platform].series);
+    });
+    if (platforms.length > 1) sets.push(line("All platforms", "#1f2430", m.series, { borderDash: [5, 4] }));
+    draw("chart-" + metric, "line", m.series.map(function (p) { return p.date.slice(5); }), sets,
+      { scales: { y: { beginAtZero: false } } });
   }
 
   function renderBreakdown() {

@@ -93,6 +93,12 @@ def test_a_user_searches_opens_refreshes_charts_and_exports(page, live_server, s
     page.wait_for_function("() => window.Chart && document.querySelector('#chart-impressions').offsetHeight > 0")
     thirty = _total(page, "impressions")
     assert page.get_by_text("America/New_York").first.is_visible()
+    # Followers are an audience size: lines, not stacked bars; the card is the all-platform line's last point.
+    followers = page.evaluate("""() => { const chart = window.Chart.getChart('chart-followers');
+        const all = chart.data.datasets.find(d => d.label === 'All platforms');
+        return {types: chart.data.datasets.map(d => d.type), last: all.data.filter(v => v !== null).pop()}; }""")
+    assert set(followers["types"]) == {"line"}
+    assert float(_total(page, "followers")) == followers["last"]
     screenshots(page, "browsing-05-statistics-30d")
     page.get_by_label("Date range").select_option("7d")
     page.wait_for_function("() => document.getElementById('stats-root').dataset.state === 'ready' && "

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from dashboard.devtools.receiver import DEMO_SECRET
 from integrations.delivery import sending, services
-from integrations.delivery.receiver import DEMO_SECRET
 from integrations.models.delivery import Delivery, Destination
 from tests.integrations.delivery import conftest as delivery_fixtures
 

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Permission
 
-from dashboard.views.exports import csv_cell, csv_response
+from dashboard.exports import csv_cell, csv_response
 from tests.dashboard.browsing_factories import accounts_make, location_make, statistics_make, tag_make
 
 pytestmark = pytest.mark.django_db

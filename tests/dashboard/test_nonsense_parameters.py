@@ -20,7 +20,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from dashboard.api.tokens import api_token_issue
+from dashboard.api_tokens import api_token_issue
 from integrations.delivery.services import destination_create
 from integrations.models import Alert, AlertRule, Delivery, SyncRun
 from tests.dashboard.browsing_factories import accounts_make, location_make, statistics_make, tag_make

@@ -117,3 +117,21 @@ def test_production_refuses_the_sandbox_whose_webhook_key_comes_from_a_public_se
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "HIGHLEVEL_SANDBOX is on while DEBUG is off" in result.stderr
+
+
+def test_no_variable_loosens_the_production_secret_check():
+    """The suite's own switch of old (TAGSCOPE_TESTING) no longer lets production start without a secret."""
+    env = {**PROD_ENV, "TAGSCOPE_TESTING": "1"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "TOKEN_ENCRYPTION_KEYS is not set" in result.stderr
+
+
+def test_a_malformed_number_names_its_variable(monkeypatch):
+    from dashboard.envparse import env_float
+
+    monkeypatch.setenv("RATIO", "8O.5")
+    with pytest.raises(ImproperlyConfigured, match="RATIO must be a number"):
+        env_float("RATIO", default=1.0)
+    monkeypatch.setenv("RATIO", " 80.5 ")
+    assert env_float("RATIO", default=1.0) == 80.5

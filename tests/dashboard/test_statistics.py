@@ -79,6 +79,22 @@ def test_followers_are_a_running_count_and_engagement_is_derived(acme):
     assert list(metrics) == ["impressions", "reach", "engagement", "likes", "comments", "shares", "followers", "posts"]
 
 
+def test_the_followers_card_is_the_last_point_of_the_all_platform_line(acme):
+    # Instagram's count is missing on the last day: the all-platform line has a gap there (not a drop to
+    # Facebook's count alone), and the card is its last point, the day before.
+    StatisticsPoint.objects.filter(metric="followers", platform="facebook").update(value=1000)
+    instagram = StatisticsPoint.objects.filter(metric="followers", platform="instagram")
+    instagram.filter(day=END - timedelta(days=1)).update(value=512)
+    instagram.filter(day=END).update(value=None)
+    followers = statistics_for(location_pks=[acme.pk], query=query())["metrics"]["followers"]
+    series = [p["value"] for p in followers["series"]]
+    assert series[-1] is None and series[-2] == 1512
+    assert series[4] is None  # the fixture's gap day
+    assert followers["total"] == next(v for v in reversed(series) if v is not None) == 1512
+    assert followers["by_platform"]["facebook"]["total"] == 1000  # each platform's own latest count
+    assert followers["previous_total"] == 1010 and followers["change_pct"] == 49.7
+
+
 def test_a_not_available_value_stays_a_gap_and_a_missing_metric_is_absent(acme):
     StatisticsPoint.objects.filter(metric="reach", profile_id="", day=END).update(value=None)
     StatisticsPoint.objects.filter(metric="shares").delete()

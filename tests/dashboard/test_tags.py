@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboard.selectors.tags import NEW_TAG_DAYS, TagFilter, tag_is_new, tags_for_location
+from dashboard.selectors.tags import TagFilter, tags_for_location
 from integrations.models import Connection, Event, SyncRun
+from integrations.models.mirror import NEW_TAG_DAYS
 from tests.dashboard.browsing_factories import event_make, location_make, post_make, tag_make, tags_bulk
 
 pytestmark = pytest.mark.django_db
@@ -63,9 +64,9 @@ def test_search_is_a_case_insensitive_substring(marketer_http, acme):
 def test_new_means_first_seen_within_a_week_active_and_not_baseline(acme):
     now = timezone.now()
     tags = {t.name: t for t in tags_for_location(location=acme, filters=TagFilter(), now=now)}
-    assert [n for n, t in tags.items() if tag_is_new(t, now)] == ["apple pie"]
+    assert [n for n, t in tags.items() if t.is_new(now)] == ["apple pie"]
     later = now + timedelta(days=NEW_TAG_DAYS, minutes=1)
-    assert not tag_is_new(tags["apple pie"], later)
+    assert not tags["apple pie"].is_new(later)
 
 
 def test_the_page_shows_badges_and_keeps_state_in_links(marketer_http, acme):

@@ -51,6 +51,7 @@ EXPECTED: dict[str, tuple[dict, str, dict[str, str]]] = {
     "connection_rotate": (MISSING, "get", ADMIN_ONLY),
     "connection_disconnect": (MISSING, "get", ADMIN_ONLY),
     "connection_schedule": (MISSING, "post", ADMIN_ONLY),
+    "connection_try_v3": (MISSING, "post", ADMIN_ONLY),
     "destinations": ({}, "get", ADMIN_ONLY),
     "destination_add": ({}, "get", ADMIN_ONLY),
     # Outside DEBUG the demo receiver does not exist: an admin gets 404.

@@ -23,11 +23,11 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from dashboard.devtools.demo import sandbox_agency_connect
 from integrations.connections.tokens import connection_refresh
 from integrations.delivery import sending
 from integrations.models import Connection, Location, SyncRun, Tag
 from integrations.models.delivery import Delivery
-from integrations.sync.demo import sandbox_agency_connect
 from integrations.sync.services import refresh_location_enqueue
 from integrations.sync.sweep import QUEUED_LOST_AFTER, sync_runs_sweep
 from tests.faults.checks import duplicates, mirror_differences, rows_lost

@@ -11,9 +11,9 @@ from .helpers import location_pit
 NOW = "2026-03-15T12:00:00.000Z"
 
 
-def ask(sandbox, location_id, token, body):
+def ask(sandbox, location_id, token, body, version="v3"):
     return sandbox.api("POST", "/social-media-posting/statistics", token, params={"locationId": location_id},
-                       json=body)
+                       json=body, version=version)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Scale-out (design.md, "Sync semantics"): several real qcluster processes on PostgreSQL and Redis refresh
+"""Scale-out (docs/architecture.md): several real qcluster processes on PostgreSQL and Redis refresh
 every location, enqueued twice at once. No location's refresh of one kind ever runs twice at the same time,
 the sandbox never sees more than its burst limit from one location in any window, and the mirror equals the
 sandbox afterwards."""
@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import connection as db_connection
 from django.utils import timezone
 
+from dashboard.devtools.demo import sandbox_agency_connect
 from integrations.models import Location, SyncRun
-from integrations.sync.demo import sandbox_agency_connect
 from integrations.sync.services import refresh_all_enqueue
 from tests.faults.checks import duplicates, mirror_differences
 from tests.scale.workers import qclusters

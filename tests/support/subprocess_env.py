@@ -26,6 +26,7 @@ def child_env(**extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "dashboard.settings",
         "DEBUG": "true",
         "DATABASE_URL": database_url(),
+        "SECRET_KEY": settings.SECRET_KEY,  # django-q2 signs the tasks the test enqueues with it
         "TOKEN_ENCRYPTION_KEYS": ",".join(settings.TOKEN_ENCRYPTION_KEYS),
         "HIGHLEVEL_API_BASE_URL": settings.HIGHLEVEL_API_BASE_URL,
         "HIGHLEVEL_CLIENT_ID": settings.HIGHLEVEL_CLIENT_ID,
@@ -33,6 +34,5 @@ def child_env(**extra: str) -> dict[str, str]:
         "HIGHLEVEL_SANDBOX": "false",
         "PYTHONPATH": str(ROOT),
     })
-    env.pop("TAGSCOPE_TESTING", None)
     env.update(extra)
     return env

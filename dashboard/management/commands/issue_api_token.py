@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboard.api.tokens import DEFAULT_DAYS, MAX_DAYS, api_token_issue, mfa_missing
+from dashboard.api_tokens import DEFAULT_DAYS, MAX_DAYS, api_token_issue, mfa_missing
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from integrations.connections.services import encryption_keys_rotate
+from integrations.connections.key_rotation import encryption_keys_rotate
 
 
 class Command(BaseCommand):

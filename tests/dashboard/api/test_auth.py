@@ -14,7 +14,7 @@ from django.test import RequestFactory
 
 from dashboard import roles
 from dashboard.api.base import api_view, paginated
-from dashboard.api.tokens import api_token_issue
+from dashboard.api_tokens import api_token_issue
 from dashboard.models import ApiToken
 
 

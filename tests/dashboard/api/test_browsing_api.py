@@ -1,4 +1,4 @@
-"""The JSON API of design.md: shapes, pagination, filters, errors, tokens, runs and the admin's refresh."""
+"""The JSON API (README.md): shapes, pagination, filters, errors, tokens, runs and the admin's refresh."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from dashboard.api.tokens import api_token_issue
+from dashboard.api_tokens import api_token_issue
 from integrations.models import Connection, SyncRun
 from tests.dashboard.browsing_factories import (
     accounts_make,
@@ -86,7 +86,7 @@ def test_statistics_shape(marketer_http, acme):
     assert (body["start"], body["end"], body["timezone"]) == ("2026-03-25", "2026-03-31", "America/New_York")
     likes = body["metrics"]["likes"]
     assert set(likes) == {"total", "previous_total", "change_pct", "series", "by_platform", "previous_series"}
-    assert likes["previous_series"][-1] == {"date": "2026-03-24", "value": 5}  # design.md's keys, and this one
+    assert likes["previous_series"][-1] == {"date": "2026-03-24", "value": 5}  # the documented keys, and this one
     assert likes["total"] == 35 and likes["previous_total"] == 15 and likes["change_pct"] == 133.3
     assert likes["series"][0] == {"date": "2026-03-25", "value": 5}
     assert set(likes["by_platform"]["facebook"]) == {"total", "series"}

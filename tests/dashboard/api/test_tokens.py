@@ -12,7 +12,7 @@ from allauth.mfa.models import Authenticator
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from dashboard.api.tokens import api_token_issue
+from dashboard.api_tokens import api_token_issue
 from dashboard.models import ApiToken
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from dashboard.devtools.demo import sandbox_agency_connect
 from integrations.alerts.engine import alerts_evaluate
 from integrations.models import Alert, Connection, Location, SyncRun
-from integrations.sync.demo import sandbox_agency_connect
 from integrations.sync.services import refresh_location_enqueue, sync_unit_execute
 from integrations.tasks import heartbeat
 

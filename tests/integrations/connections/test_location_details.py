@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from integrations.connections.services import location_details_refresh
+from integrations.connections.locations import location_details_refresh
 from integrations.highlevel.types import LocationInfo
 from integrations.models import Connection, Location
 from tests.integrations.connections.test_admin_actions import add_pit
@@ -55,7 +55,7 @@ def test_a_location_install_gets_its_time_zone_and_name(hl, admin_http):
 @pytest.mark.django_db
 def test_a_location_install_without_locations_readonly_keeps_utc_and_says_why(hl, admin_http, caplog):
     location_id = hl.location_ids()[0]
-    with caplog.at_level(logging.WARNING, logger="integrations.connections.services"):
+    with caplog.at_level(logging.WARNING, logger="integrations.connections.locations"):
         page = connect(admin_http, hl, "location", f"location:{location_id}", scope=SOCIAL_ONLY).content.decode()
     assert "location name and time zone will not be read; dates show in UTC" in page
     location = Location.objects.get(location_id=location_id)
@@ -69,7 +69,7 @@ def test_a_highlevel_error_on_the_details_never_fails_an_agency_connect(hl, admi
     settings.HIGHLEVEL_MAX_RETRIES = 0  # a 503 is retried otherwise; the point is what happens after
     hl.add_fault(error_rate=1.0, error_status=503, path="^/locations/")
     company_id = hl.state()["agencies"][0]["id"]
-    with caplog.at_level(logging.WARNING, logger="integrations.connections.services"):
+    with caplog.at_level(logging.WARNING, logger="integrations.connections.locations"):
         connect(admin_http, hl, "agency", f"company:{company_id}")
     truth = sandbox_locations(hl)
     locations = list(Location.objects.all())

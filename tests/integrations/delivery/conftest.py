@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.delivery.receiver import ReceiverServer
+from dashboard.devtools.receiver import ReceiverServer
 from integrations.delivery.signing import secret_generate
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.devtools.demo import sandbox_agency_connect
 from integrations.delivery import sending
 from integrations.delivery.services import mapping_save
 from integrations.models import Event, Location
-from integrations.sync.demo import sandbox_agency_connect
 from integrations.sync.services import refresh_location_enqueue
 
 

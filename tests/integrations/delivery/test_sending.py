@@ -156,7 +156,7 @@ def test_a_claimed_delivery_is_not_sent_twice(make_destination, make_event, rece
 
 def test_a_paused_destination_holds_its_deliveries_until_resumed(make_destination, make_event, receiver):
     destination = make_destination()
-    services.destination_pause(destination=destination, reason="maintenance")
+    sending.destination_pause(destination_id=destination.pk, reason="maintenance", automatic=False)
     make_event("tag.created")
     sweep()
     assert Delivery.objects.get().status == Delivery.Status.PENDING and not got(receiver)

@@ -65,7 +65,7 @@ def test_the_preview_uses_the_newest_real_event_or_a_sample(db, make_event):
 
 def test_a_test_event_is_marked_sent_once_even_while_paused(make_destination, receiver):
     destination = make_destination()
-    services.destination_pause(destination=destination, reason="x")
+    sending.destination_pause(destination_id=destination.pk, reason="x", automatic=False)
     delivery = services.destination_send_test(destination=destination, event_type="tag.removed")
     assert delivery.status == Delivery.Status.DELIVERED and delivery.is_test
     message = receiver.receiver.received()[0]

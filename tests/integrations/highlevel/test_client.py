@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from urllib.parse import parse_qs
@@ -11,9 +12,13 @@ import requests
 import responses
 
 from integrations.highlevel import errors
-from integrations.highlevel.client import USER_AGENT, HighLevelClient, app_id_from_client_id
-from integrations.highlevel.ratelimit import MemoryRateLimiter
+from integrations.highlevel.client import HighLevelClient
+from integrations.highlevel.config import ClientConfig, app_id_from_client_id
+from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
 from integrations.highlevel.recording import MemoryRecorder
+from integrations.highlevel.transport import USER_AGENT
+
+CONFIG_FIELDS = {field.name for field in dataclasses.fields(ClientConfig)}
 
 BASE = "https://hl.test"
 LOC = "ve9EPM428h8vShlRW1KT"
@@ -59,14 +64,11 @@ def recorder():
 @pytest.fixture
 def make_client(clock, recorder):
     def make(**kwargs) -> HighLevelClient:
+        config = ClientConfig(base_url=BASE, api_version="2021-07-28", timeout=(1.0, 2.0), max_retries=3,
+                              client_id="abc123-xyz789", client_secret="client-secret-value")
+        config = config.replace(**{name: kwargs.pop(name) for name in CONFIG_FIELDS & kwargs.keys()})
         options = {
             "token": lambda: SECRET_TOKEN,
-            "base_url": BASE,
-            "version": "2021-07-28",
-            "timeout": (1.0, 2.0),
-            "max_retries": 3,
-            "client_id": "abc123-xyz789",
-            "client_secret": "client-secret-value",
             "sleep": clock.sleep,
             "clock": clock,
             "limiter": MemoryRateLimiter(clock=clock, sleep=clock.sleep),
@@ -76,7 +78,7 @@ def make_client(clock, recorder):
             "run_id": 9,
         }
         options.update(kwargs)
-        return HighLevelClient(**options)
+        return HighLevelClient(config, **options)
 
     return make
 
@@ -110,7 +112,6 @@ def test_it_sends_auth_version_accept_user_agent_and_a_timeout(client):
 def test_app_id_is_the_client_id_before_the_first_dash(make_client):
     assert app_id_from_client_id("65f1a2b3c4-lk2j3h4") == "65f1a2b3c4"
     assert make_client().app_id == "abc123"
-    assert make_client(app_id="other").app_id == "other"
 
 
 def test_the_session_pools_connections_for_threads(client):
@@ -415,9 +416,7 @@ def test_iter_installed_locations_pages_with_the_app_id(client):
 
 
 def test_oauth_needs_client_credentials(make_client):
-    from django.core.exceptions import ImproperlyConfigured
-
-    with pytest.raises(ImproperlyConfigured):
+    with pytest.raises(errors.NotConfigured):
         make_client(client_secret="").refresh_token("x")
 
 

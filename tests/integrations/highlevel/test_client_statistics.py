@@ -108,7 +108,7 @@ def test_more_than_100_profiles_are_asked_in_chunks(client):
     assert all(c.request.url.endswith(f"?locationId={LOC}") for c in responses.calls)
     assert [a.profile_ids[0] for a in answers] == ["p0", "p100", "p200"]
     # BODY has 3 days, March has 31: the range was not honoured, and the answer says so
-    assert answers[0].requested_days == 31 and not answers[0].range_honoured
+    assert len(answers[0].asked_days) == 31 and not answers[0].answers_asked_days
 
 
 @responses.activate
@@ -116,7 +116,8 @@ def test_without_ranges_none_are_sent_and_any_2xx_is_accepted(client):
     responses.post(STATS_URL, json=BODY, status=200)
     (answer,) = client.get_statistics(LOC, ["p1"])
     assert "currentRange" not in json.loads(responses.calls[0].request.body)
-    assert answer.range_honoured
+    # No days asked, none proven: the default window is placed by its weekday names (statistics_window.py).
+    assert answer.asked_days is None and not answer.answers_asked_days
     assert answer.totals["posts"] == 4
 
 
@@ -144,3 +145,76 @@ def test_instants_render_in_utc_with_milliseconds():
     assert render_instant(datetime(2025, 3, 1, tzinfo=UTC)) == "2025-03-01T00:00:00.000Z"
     with pytest.raises(ValueError):
         render_instant(datetime(2025, 3, 1))
+
+
+# --- the two contracts ------------------------------------------------------------------------------------
+MON_3 = date(2025, 3, 3)  # a Monday
+
+
+def _three_days(labels):
+    return {**BODY, "results": {**BODY["results"], "dayRange": labels}}
+
+
+@responses.activate
+def test_statistics_go_with_the_social_version_and_tags_with_the_api_version(client, settings):
+    responses.post(STATS_URL, json=BODY)
+    responses.get(f"{BASE}/social-media-posting/{LOC}/tags", json={"results": {"tags": [], "count": 0}})
+    client.get_statistics(LOC, ["p1"], current_range=(MON_3, MON_3 + timedelta(days=2)))
+    list(client.iter_tags(LOC))
+    assert [c.request.headers["Version"] for c in responses.calls] == ["v3", "2021-07-28"]
+
+
+@responses.activate
+def test_a_request_may_carry_its_own_version_and_the_client_its_own_social_version(make_client):  # noqa: F811
+    responses.post(STATS_URL, json=BODY)
+    make_client(social_api_version="2021-07-28").get_statistics(LOC, ["p1"])
+    make_client().get_statistics(LOC, ["p1"], version="2021-07-28")
+    make_client().get_statistics(LOC, ["p1"])
+    assert [c.request.headers["Version"] for c in responses.calls] == ["2021-07-28", "2021-07-28", "v3"]
+
+
+def test_the_social_version_is_a_setting(settings):
+    from integrations.clients import highlevel_client
+
+    settings.HIGHLEVEL_SOCIAL_API_VERSION = "v4"
+    assert highlevel_client().social_version == "v4"
+    assert highlevel_client().version == "2021-07-28"
+    assert highlevel_client(social_version="2021-07-28").social_version == "2021-07-28"
+
+
+@pytest.mark.parametrize(("status", "message"), [
+    (400, "Version v3 is not supported"),
+    (422, ["version must be one of the following values: 2021-04-15, 2021-07-28"]),
+    (404, "Unknown API version"),
+])
+@responses.activate
+def test_a_4xx_about_the_version_is_version_refused(client, status, message):
+    responses.post(STATS_URL, status=status, json={"statusCode": status, "message": message, "traceId": "t-9"})
+    with pytest.raises(errors.VersionRefused) as caught:
+        client.get_statistics(LOC, ["p1"], current_range=(MON_3, MON_3))
+    assert caught.value.status == status and len(responses.calls) == 1  # never retried
+
+
+@responses.activate
+def test_other_4xx_are_not_version_refusals(client):
+    responses.post(STATS_URL, status=400, json={"statusCode": 400, "message": "Bad Request"})
+    with pytest.raises(errors.ValidationError) as caught:
+        client.get_statistics(LOC, ["p1"])
+    assert not isinstance(caught.value, errors.VersionRefused)
+
+
+@pytest.mark.parametrize(("labels", "proven"), [
+    (["Mon", "Tue", "Wed"], True),
+    (["monday", "TUESDAY", "Wed"], True),  # only the first three letters count
+    (["Tue", "Wed", "Thu"], False),  # shifted by one day
+    (["Sun", "Mon", "Tue"], False),  # shifted back by one day
+    (["Mon", "Tue"], False),  # too short
+    (["Mon", "Tue", "Wed", "Thu"], False),  # too long
+    (["Wed", "Tue", "Mon"], False),  # out of order
+])
+@responses.activate
+def test_an_answer_is_proven_only_when_its_day_names_are_the_asked_days(client, labels, proven):
+    responses.post(STATS_URL, json=_three_days(labels))
+    (answer,) = client.get_statistics(LOC, ["p1"], current_range=(MON_3, MON_3 + timedelta(days=2)))
+    assert answer.answers_asked_days is proven
+    assert answer.asked_days == (MON_3, MON_3 + timedelta(days=1), MON_3 + timedelta(days=2))

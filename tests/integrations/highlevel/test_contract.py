@@ -7,16 +7,21 @@ are scaled down (a short window) so waits stay short; sleeping here is real.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from datetime import timedelta
 
 import pytest
 
+from integrations.clients.limiter_db import DatabaseRateLimiter
 from integrations.highlevel import errors
 from integrations.highlevel.client import HighLevelClient
-from integrations.highlevel.ratelimit import DatabaseRateLimiter, MemoryRateLimiter
+from integrations.highlevel.config import ClientConfig
+from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
 from integrations.highlevel.recording import MemoryRecorder
+
+CONFIG_FIELDS = {field.name for field in dataclasses.fields(ClientConfig)}
 
 BURST = 20
 WINDOW_MS = 1000
@@ -33,19 +38,17 @@ def make_client(sandbox, world):
     made: list[HighLevelClient] = []
 
     def make(token: str | None = None, **kwargs) -> HighLevelClient:
+        config = ClientConfig(base_url=sandbox.url, client_id=world["client_id"],
+                              client_secret=world["client_secret"], timeout=(2.0, 2.0), max_retries=8)
+        config = config.replace(**{name: kwargs.pop(name) for name in CONFIG_FIELDS & kwargs.keys()})
         options = {
             "token": (lambda: token) if token else None,
-            "base_url": sandbox.url,
-            "client_id": world["client_id"],
-            "client_secret": world["client_secret"],
             "limiter": MemoryRateLimiter(limit=BURST, window=WINDOW_MS / 1000, margin=0.05),
             "recorder": MemoryRecorder(),
-            "timeout": (2.0, 2.0),
-            "max_retries": 8,
             "rng": random.Random(0),
         }
         options.update(kwargs)
-        client = HighLevelClient(**options)
+        client = HighLevelClient(config, **options)
         made.append(client)
         return client
 
@@ -156,7 +159,19 @@ def test_statistics_over_a_range_and_in_chunks(client, location, sandbox):
     )
     assert len(answers) == 2
     assert len(answers[0].day_range) == 14
-    assert all(a.range_honoured for a in answers)
+    assert all(a.answers_asked_days for a in answers)
+
+
+def test_under_2021_07_28_a_range_is_ignored_and_the_answer_says_so(client, location, sandbox):
+    from integrations.highlevel.parsing import parse_datetime
+
+    today = parse_datetime(sandbox.clock()["now"]).date()
+    profiles = [a.profile_id for a in client.list_accounts(location).accounts]
+    asked = (today - timedelta(days=40), today - timedelta(days=30))
+    (legacy,) = client.get_statistics(location, profiles, current_range=asked, version="2021-07-28")
+    (v3,) = client.get_statistics(location, profiles, current_range=asked)
+    assert len(legacy.day_range) == 7 and not legacy.answers_asked_days
+    assert len(v3.day_range) == 11 and v3.answers_asked_days
 
 
 def test_posts_carry_tag_and_account_ids(sandbox, client, location):

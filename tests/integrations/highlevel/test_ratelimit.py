@@ -10,16 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from requests.structures import CaseInsensitiveDict
 
+from integrations.clients.limiter_db import DatabaseRateLimiter
+from integrations.clients.limiters import get_rate_limiter, reset_rate_limiter
 from integrations.highlevel import errors
-from integrations.highlevel.ratelimit import (
-    DatabaseRateLimiter,
-    MemoryRateLimiter,
-    RedisRateLimiter,
-    background,
-    bucket_key,
-    get_rate_limiter,
-    reset_rate_limiter,
-)
+from integrations.highlevel.ratelimit import background, bucket_key
+from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
+from integrations.highlevel.ratelimit_redis import RedisRateLimiter
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC).timestamp()
 # pytest-django sets the test database up for the tests it sees asking for one: the database backend's

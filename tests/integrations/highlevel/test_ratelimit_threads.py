@@ -10,7 +10,8 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
-from integrations.highlevel.ratelimit import DatabaseRateLimiter, RedisRateLimiter
+from integrations.clients.limiter_db import DatabaseRateLimiter
+from integrations.highlevel.ratelimit_redis import RedisRateLimiter
 from tests.integrations.highlevel.test_ratelimit import max_in_any_window, redis_or_skip
 
 LIMIT = 8
@@ -96,7 +97,7 @@ def run_slow_exchanges(make_limiter) -> list[float]:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("backend", ["memory", "database", "redis"])
 def test_slow_answers_never_let_more_than_the_limit_arrive_in_any_window(backend):
-    from integrations.highlevel.ratelimit import MemoryRateLimiter
+    from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
 
     options = {"limit": LIMIT, "window": WINDOW, "margin": 0.01}
     prefix = f"tagscope-test:{uuid.uuid4().hex}"

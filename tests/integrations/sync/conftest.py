@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.devtools.demo import sandbox_agency_connect
 from integrations.models import Connection, Location
-from integrations.sync.demo import sandbox_agency_connect
 
 
 @pytest.fixture

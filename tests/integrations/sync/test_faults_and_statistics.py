@@ -88,7 +88,7 @@ def _one_day_answer(hl, location_id: str, profile_ids: list[str], day) -> dict:
     token = hl.oauth_tokens(f"location:{location_id}")["access_token"]
     dates = {"startDate": f"{day}T00:00:00.000Z", "endDate": f"{day}T23:59:59.999Z"}
     answer = hl.api("POST", f"/social-media-posting/statistics?locationId={location_id}", token,
-                    json={"profileIds": profile_ids, "currentRange": dates})
+                    json={"profileIds": profile_ids, "currentRange": dates}, version="v3")
     answer.raise_for_status()
     return answer.json()["results"]
 
@@ -125,33 +125,6 @@ def test_reach_and_shares_are_asked_one_day_at_a_time_within_a_budget_per_run(hl
         today - timedelta(days=n) for n in range(7)}
     assert not points.filter(metric__in=["reach", "shares"], day__lt=today - timedelta(days=6)).exists()
     assert again.counts["rows_written"] > 0
-
-
-def test_when_highlevel_will_not_answer_one_day_the_range_numbers_stay_and_the_problem_is_recorded(
-        hl, location, monkeypatch):
-    from dataclasses import replace
-
-    from integrations.highlevel.client import HighLevelClient
-
-    original, one_day_asks = HighLevelClient.get_statistics, []
-
-    def answers_a_week_instead(self, location_id, profile_ids, platforms=None, current_range=None,
-                               previous_range=None):
-        answers = original(self, location_id, profile_ids, platforms, current_range, previous_range)
-        if current_range and current_range[0] == current_range[1]:
-            one_day_asks.append(current_range[0])
-            return [replace(a, requested_days=7) for a in answers]  # what an unhonoured range looks like
-        return answers
-
-    monkeypatch.setattr(HighLevelClient, "get_statistics", answers_a_week_instead)
-    run = refresh_location_enqueue(location, kinds=["statistics"])
-    run.refresh_from_db()
-    assert run.status == SyncRun.Status.SUCCEEDED, run.error
-    scopes = set(StatisticsPoint.objects.filter(location=location).values_list("profile_id", flat=True))
-    assert len(one_day_asks) == len(scopes)  # one try per account, then no more one-day requests
-    assert any("one-day range" in line for line in run.problems)
-    assert StatisticsPoint.objects.filter(location=location, metric="impressions").exists()
-    assert not StatisticsPoint.objects.filter(location=location, metric__in=["reach", "shares"]).exists()
 
 
 def test_a_breakdown_horizon_of_zero_asks_no_single_days(hl, location, settings):

@@ -10,10 +10,10 @@ from itertools import pairwise
 
 import pytest
 
+from dashboard.devtools.demo import sandbox_agency_connect
 from integrations import logcontext
-from integrations.highlevel.ratelimit import reset_rate_limiter
+from integrations.clients.limiters import reset_rate_limiter
 from integrations.models import ApiCall, Location, StatisticsPoint, SyncRun
-from integrations.sync.demo import sandbox_agency_connect
 from integrations.sync.lanes import READ_AHEAD, in_lanes
 from integrations.sync.services import location_plan, units_execute
 from tests.faults.checks import mirror_differences

@@ -5,6 +5,11 @@ from __future__ import annotations
 import requests
 
 from integrations.delivery.signing import headers_for, secret_generate
+from tests.integrations.delivery import conftest as delivery_fixtures
+
+# The delivery tests' fixtures: a live receiver on a free port.
+receiver = delivery_fixtures.receiver
+receiver_secret = delivery_fixtures.receiver_secret
 
 
 def test_it_verifies_and_lists_newest_first(receiver, receiver_secret):
@@ -22,7 +27,7 @@ def test_it_verifies_and_lists_newest_first(receiver, receiver_secret):
 
 
 def test_without_a_secret_it_says_so_honestly():
-    from integrations.delivery.receiver import ReceiverServer
+    from dashboard.devtools.receiver import ReceiverServer
 
     server = ReceiverServer([]).start()
     try:

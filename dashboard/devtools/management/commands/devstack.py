@@ -44,10 +44,22 @@ def _processes(port: int) -> list[tuple[str, list[str]]]:
     sandbox_port = settings.HIGHLEVEL_SANDBOX_URL.rsplit(":", 1)[-1].rstrip("/")
     if settings.HIGHLEVEL_SANDBOX and "runsandbox" in commands:
         # Half a year of history: a 90-day chart and the 90 days it is compared with.
-        wanted.append(("sandbox", [*manage, "runsandbox", "--port", sandbox_port, "--days", "200"]))
+        wanted.append(("sandbox", [*manage, "runsandbox", "--port", sandbox_port, "--days", "200",
+                               "--seed", str(settings.HIGHLEVEL_SANDBOX_SEED)]))
     if "runreceiver" in commands:
         wanted.append(("receiver", [*manage, "runreceiver"]))
     return wanted
+
+
+def _environment() -> dict[str, str]:
+    """The children's environment: under the sandbox, the key its app webhooks are signed with (derived from
+    its seed) unless one is set, so the dashboard verifies the sandbox's install and uninstall webhooks."""
+    env = os.environ.copy()
+    if settings.HIGHLEVEL_SANDBOX and not env.get("HIGHLEVEL_WEBHOOK_PUBLIC_KEY"):
+        from sandbox.keys import webhook_public_key_pem
+
+        env["HIGHLEVEL_WEBHOOK_PUBLIC_KEY"] = webhook_public_key_pem(settings.HIGHLEVEL_SANDBOX_SEED)
+    return env
 
 
 def _connect_sandbox(port: int) -> str:
@@ -56,7 +68,7 @@ def _connect_sandbox(port: int) -> str:
     its tokens), then enqueue a refresh of everything."""
     import requests
 
-    from integrations.sync.demo import sandbox_agency_ensure
+    from dashboard.devtools.demo import sandbox_agency_ensure
     from integrations.sync.services import refresh_all_enqueue
     from sandbox.client import SandboxControl
 
@@ -86,10 +98,11 @@ class Command(BaseCommand):
         children: dict[str, subprocess.Popen] = {}
         signal.signal(signal.SIGTERM, _raise_interrupt)
         signal.signal(signal.SIGHUP, _raise_interrupt)
+        env = _environment()
         for name, argv in _processes(port):
             # Each child leads its own process group so runserver's autoreloader child stops too.
             children[name] = subprocess.Popen(
-                argv, start_new_session=True, env=os.environ.copy(), preexec_fn=_die_with_parent
+                argv, start_new_session=True, env=env, preexec_fn=_die_with_parent
             )
             self.stdout.write(f"started {name:<8} pid {children[name].pid}: {' '.join(argv[1:])}")
         self.stdout.write(self.style.SUCCESS(

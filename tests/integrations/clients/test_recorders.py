@@ -10,9 +10,11 @@ import pytest
 import requests
 import responses
 
+from integrations.clients.recorders import BufferedRecorder, DatabaseRecorder, prune_api_calls
 from integrations.highlevel.client import HighLevelClient
-from integrations.highlevel.ratelimit import MemoryRateLimiter
-from integrations.highlevel.recording import BufferedRecorder, CallRecord, DatabaseRecorder, prune_api_calls
+from integrations.highlevel.config import ClientConfig
+from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
+from integrations.highlevel.recording import CallRecord
 from integrations.models import ApiCall
 
 BASE = "https://hl.test"
@@ -43,10 +45,11 @@ def test_a_client_records_each_attempt_and_no_secret_reaches_the_table_or_the_lo
     def sleep(seconds):
         clock_now[0] += seconds
 
+    config = ClientConfig(base_url=BASE, max_retries=2, client_id="app1-x", client_secret="very-secret-client-secret")
     client = HighLevelClient(
-        token=lambda: TOKEN, base_url=BASE, limiter=MemoryRateLimiter(clock=lambda: clock_now[0], sleep=sleep),
+        config, lambda: TOKEN, limiter=MemoryRateLimiter(clock=lambda: clock_now[0], sleep=sleep),
         recorder=DatabaseRecorder(), sleep=sleep, clock=lambda: clock_now[0], rng=random.Random(1),
-        max_retries=2, client_id="app1-x", client_secret="very-secret-client-secret", connection_id=7, run_id=8,
+        connection_id=7, run_id=8,
     )
     url = f"{BASE}/oauth/installedLocations"
     responses.get(url, body=requests.exceptions.ConnectionError("reset"))
@@ -69,7 +72,7 @@ def test_a_failing_database_is_logged_not_raised(db, monkeypatch, caplog, buffer
     def boom(*args, **kwargs):
         raise DatabaseError("disk I/O error")
 
-    monkeypatch.setattr("integrations.bulk.rows_insert", boom)
+    monkeypatch.setattr("integrations.clients.recorders.rows_insert", boom)
     recorder = BufferedRecorder() if buffered else DatabaseRecorder()
     recorder.record(record())
     if buffered:

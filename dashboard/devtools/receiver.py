@@ -23,6 +23,8 @@ from integrations.delivery.signing import verify
 MAX_BODY = 1024 * 1024
 KEEP = 200
 # The secret `make run` gives both the receiver and the demo destination (never used outside DEBUG).
+# Where `make run` serves it (runreceiver's default port).
+DEMO_RECEIVER_URL = "http://127.0.0.1:8766/"
 DEMO_SECRET = "whsec_dGFnc2NvcGUtZGVtby1yZWNlaXZlci1zZWNyZXQ="
 
 

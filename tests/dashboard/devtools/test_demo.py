@@ -3,9 +3,14 @@ has restarted (it keeps its tokens in memory), but never against an admin's choi
 
 from __future__ import annotations
 
+from dashboard.devtools.demo import sandbox_agency_ensure
 from integrations.models import Connection, SyncRun
-from integrations.sync.demo import sandbox_agency_ensure
 from integrations.sync.services import refresh_location_enqueue
+from tests.integrations.sync import conftest as sync_fixtures
+
+# The sync tests' fixtures: the sandbox's agency connected through OAuth, and its first location.
+agency = sync_fixtures.agency
+location = sync_fixtures.location
 
 REDIRECT = "http://testserver/connections/oauth/callback/"
 

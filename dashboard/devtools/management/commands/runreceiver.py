@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from integrations.delivery.receiver import DEMO_SECRET, ReceiverServer
+from dashboard.devtools.receiver import DEMO_SECRET, ReceiverServer
 
 
 class Command(BaseCommand):

@@ -3,7 +3,9 @@ discovery): used by `make run` (devstack), the sync tests and bench/sync.py."""
 
 from __future__ import annotations
 
-from integrations.connections.services import Actor, agency_locations_discover, connection_complete_oauth
+from integrations.connections.errors import Actor
+from integrations.connections.locations import agency_locations_discover
+from integrations.connections.oauth_install import connection_complete_oauth
 from integrations.models import Connection
 from sandbox.client import AGENCY_SCOPES, LOCATION_SCOPES, SandboxControl
 

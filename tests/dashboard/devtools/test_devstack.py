@@ -9,7 +9,7 @@ import pytest
 from django_q.models import Success
 from django_q.tasks import async_task
 
-from dashboard.management.commands.devstack import Command
+from dashboard.devtools.management.commands.devstack import Command
 from tests.support.polling import wait_for
 from tests.support.subprocess_env import ROOT, child_env
 

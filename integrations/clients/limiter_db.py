@@ -1,7 +1,7 @@
 """The rate limiter over the database: a ring of RateLimitSlot rows per bucket, claimed with a conditional
 UPDATE (correct on SQLite and PostgreSQL without SELECT FOR UPDATE), and RateLimitDay rows for the daily
-quota. The semantics are BaseRateLimiter's (ratelimit.py); `get_rate_limiter()` picks this backend when
-no Redis is configured.
+quota. The semantics are BaseRateLimiter's (integrations/highlevel/ratelimit.py); `get_rate_limiter()`
+(limiters.py) picks this backend when no Redis is configured.
 """
 
 from __future__ import annotations

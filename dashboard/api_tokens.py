@@ -15,9 +15,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from dashboard.models import ApiToken
+from integrations.db import last_used_touch
 
 TOKEN_PREFIX = "tsk_"
-LAST_USED_GRANULARITY = timedelta(minutes=1)
 DEFAULT_DAYS = 90
 MAX_DAYS = 365
 
@@ -68,9 +68,7 @@ def api_token_user(raw: str):
     if mfa_missing(token.user):
         raise TokenRefused(403, "mfa_required", "Set up two-factor authentication first: it is required here, "
                                                 "for API tokens too.")
-    # At most one write a minute per token: a script polling every second costs no write per request.
-    if token.last_used_at is None or token.last_used_at < now - LAST_USED_GRANULARITY:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    last_used_touch(token, now=now)  # at most one write a minute per token
     return token.user
 
 

@@ -1,0 +1,82 @@
+"""The recorders the client is handed in production: every attempt of every HighLevel request becomes an
+ApiCall row (monitoring: latency, errors, 429s, quota). DatabaseRecorder writes one short autocommitted
+INSERT after the HTTP call has finished; BufferedRecorder keeps them for one INSERT per flush (a sync unit).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError
+
+from integrations.bulk import rows_insert
+from integrations.highlevel.recording import CALL_FIELDS, CallRecord
+from integrations.models import ApiCall
+
+logger = logging.getLogger("integrations.highlevel")
+
+
+class DatabaseRecorder:
+    """Writes one ApiCall row per attempt."""
+
+    def record(self, call: CallRecord) -> None:
+        self._write([call])
+
+    @staticmethod
+    def _write(calls: list[CallRecord]) -> None:
+        rows = []
+        for call in calls:
+            values = asdict(call)
+            values["endpoint"] = values["endpoint"][:200]
+            values["resource_id"] = (values["resource_id"] or "")[:64]
+            values["error"] = values["error"][:64]
+            values["trace_id"] = (values["trace_id"] or "")[:100]
+            rows.append(tuple(values[name] for name in CALL_FIELDS))
+        try:
+            rows_insert(ApiCall, CALL_FIELDS, rows)
+        except DatabaseError:
+            logger.warning("could not record %d HighLevel call(s) to %s", len(calls),
+                           ", ".join(sorted({c.endpoint for c in calls})), exc_info=True)
+
+
+class BufferedRecorder(DatabaseRecorder):
+    """Keeps the records until `flush()` writes them in one INSERT. A sync unit flushes it with its progress
+    (about once a second) and when it ends, which spares a database write per request; a worker killed
+    mid-run loses at most its last second of records (monitoring only: the mirror does not depend on them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[CallRecord] = []
+
+    def record(self, call: CallRecord) -> None:
+        with self._lock:
+            self._pending.append(call)
+
+    def flush(self) -> int:
+        with self._lock:
+            calls, self._pending = self._pending, []
+        if calls:
+            self._write(calls)
+        return len(calls)
+
+
+def prune_api_calls(now: datetime | None = None, days: int | None = None, *, batch_size: int = 5000) -> int:
+    """Delete ApiCall rows older than the retention (settings.API_CALL_RETENTION_DAYS); answers the count.
+
+    Deletes in batches so no single transaction holds the write lock for long.
+    """
+    if days is None:
+        days = settings.API_CALL_RETENTION_DAYS
+    now = now or datetime.now(tz=UTC)
+    cutoff = now - timedelta(days=days)
+    deleted = 0
+    while True:
+        ids = list(ApiCall.objects.filter(at__lt=cutoff).order_by("id").values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        count, _ = ApiCall.objects.filter(id__in=ids).delete()
+        deleted += count

@@ -1,0 +1,103 @@
+"""Writing statistics answers to the mirror: daily points per (location, scope, platform, metric, day), and
+the audience demographics of an answer's last day. The callers have proven the days first
+(Statistics.answers_asked_days, or the default window's weekday names): nothing here guesses a date."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from integrations.bulk import rows_insert, rows_update
+from integrations.highlevel.types import Statistics
+from integrations.models import Demographics, StatisticsPoint
+from integrations.sync.runs import RunContext
+
+ALL_PLATFORMS = ""
+POINT_FIELDS = ("location", "profile_id", "platform", "metric", "day", "value", "fetched_at")
+
+
+def answer_store(ctx: RunContext, scope: str, answer: Statistics, days: list[date]) -> None:
+    """Store an answer's per-day series under `days` (its proven days, one per `dayRange` label)."""
+    ctx.trace(answer.trace_id)
+    if not days:
+        return
+    if len(days) != len(answer.day_range):
+        raise ValueError("the days to store must be the answer's days")
+    upsert_points(ctx, scope, days, answer_series(answer))
+    ctx.wrote(_store_demographics(ctx, scope, answer, days[0], days[-1], timezone.now()))
+
+
+def answer_series(answer: Statistics):
+    """(platform, metric, series) of every per-day number the answer holds."""
+    for platform in answer.platforms:
+        for metric in answer.metrics:
+            series = answer.daily(platform, metric)
+            if series is not None:
+                yield platform, metric, series
+    for metric, series in answer.performance.items():
+        yield ALL_PLATFORMS, metric, series
+    if answer.posts_by_platform:
+        days = zip(*answer.posts_by_platform.values(), strict=False)
+        yield ALL_PLATFORMS, "posts", tuple(None if any(v is None for v in day) else sum(day) for day in days)
+
+
+def upsert_points(ctx: RunContext, scope: str, days: list[date], series_list) -> None:
+    """Write each (platform, metric, series aligned with days) that differs from what is stored."""
+    now = timezone.now()
+    existing = _stored_points(ctx.location.pk, scope, days[0], days[-1])
+    creates: dict[tuple[str, str, date], float | None] = {}
+    updates = []
+    for platform, metric, series in series_list:
+        for day, value in zip(days, series, strict=False):
+            value = None if value is None else float(value)
+            found = existing.get((platform, metric, day))
+            if found is None:
+                creates[(platform, metric, day)] = value
+            elif found[1] != value:
+                updates.append((found[0], value, now))
+            else:
+                ctx.count("unchanged")
+    if not (creates or updates):
+        return
+    location_id = ctx.location.pk
+    with transaction.atomic():
+        rows_insert(StatisticsPoint, POINT_FIELDS, [(location_id, scope, platform, metric, day, value, now)
+                                                    for (platform, metric, day), value in creates.items()])
+        rows_update(StatisticsPoint, ("value", "fetched_at"), updates)
+    ctx.count("created", len(creates))
+    ctx.count("updated", len(updates))
+    ctx.wrote(len(creates) + len(updates))
+
+
+# Read once per HighLevel answer: plain SQL spares the ORM's compiling (the covering index answers it).
+POINTS_SQL = ('SELECT "id", "platform", "metric", "day", "value" FROM "integrations_statisticspoint" '
+              'WHERE "location_id" = %s AND "profile_id" = %s AND "day" >= %s AND "day" <= %s')
+
+
+def _stored_points(location_id: int, scope: str, first: date, last: date) -> dict[tuple[str, str, date], tuple]:
+    """{(platform, metric, day): (id, value)} of what is stored for the scope's days."""
+    adapt = connection.ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(POINTS_SQL, [location_id, scope, adapt(first), adapt(last)])
+        rows = cursor.fetchall()
+    # SQLite answers a day as its text.
+    return {(platform, metric, day if isinstance(day, date) else date.fromisoformat(day)): (pk, value)
+            for pk, platform, metric, day, value in rows}
+
+
+def _store_demographics(ctx: RunContext, scope: str, answer: Statistics, start: date, end: date,
+                        now: datetime) -> int:
+    if not answer.demographics:
+        return 0
+    # Keyed by the day it describes: a later refresh asking a shorter window must not add a row.
+    row = Demographics.objects.filter(location=ctx.location, profile_id=scope, range_end=end).first()
+    if row is None:
+        Demographics.objects.create(location=ctx.location, profile_id=scope, range_start=start, range_end=end,
+                                    data=answer.demographics, fetched_at=now)
+        return 1
+    if row.data != answer.demographics:
+        Demographics.objects.filter(pk=row.pk).update(data=answer.demographics, range_start=start, fetched_at=now)
+        return 1
+    return 0

@@ -98,6 +98,7 @@ def test_operations_healthy_then_failing(page, live_server, signed_in_page, scre
     page.get_by_role("link", name="Run history").click()
     page.get_by_label("Status").select_option("failed")
     page.get_by_role("button", name="Filter", exact=True).click()
+    page.wait_for_url("**/operations/runs/?status=failed*")  # is_visible() does not wait for the new page
     assert page.get_by_role("button", name="Retry all failed in this filter").is_visible()
     screenshots(page, "operations-03-runs-failed")
 

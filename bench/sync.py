@@ -47,7 +47,6 @@ def point_at(url: str, state: dict, *, horizon_days: int) -> None:
     settings.HIGHLEVEL_CLIENT_ID = state["client_id"]
     settings.HIGHLEVEL_CLIENT_SECRET = state["client_secret"]
     settings.SYNC_STATISTICS_HORIZON_DAYS = horizon_days
-    settings.SYNC_POSTS_HORIZON_DAYS = horizon_days
     settings.Q_CLUSTER["workers"] = WORKERS  # enqueue_units plans a batch per worker of the cluster
 
 
@@ -61,7 +60,7 @@ def worker_env(horizon_days: int) -> dict[str, str]:
         "TOKEN_ENCRYPTION_KEYS": ",".join(settings.TOKEN_ENCRYPTION_KEYS),
         "HIGHLEVEL_API_BASE_URL": settings.HIGHLEVEL_API_BASE_URL, "HIGHLEVEL_CLIENT_ID": settings.HIGHLEVEL_CLIENT_ID,
         "HIGHLEVEL_CLIENT_SECRET": settings.HIGHLEVEL_CLIENT_SECRET,
-        "SYNC_STATISTICS_HORIZON_DAYS": str(horizon_days), "SYNC_POSTS_HORIZON_DAYS": str(horizon_days),
+        "SYNC_STATISTICS_HORIZON_DAYS": str(horizon_days),
         "Q_WORKERS": str(WORKERS), "Q_SCHEDULER": "false", "Q_SYNC": "false", "LOG_LEVEL": "WARNING",
     })
     return env

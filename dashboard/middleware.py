@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
 
 from dashboard.params import BadParameter, bad_request, query_problem
 from integrations import logcontext
@@ -38,19 +39,28 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+# allauth's MFA pages show the TOTP secret and the recovery codes; not all of them say no-store themselves.
+SECRET_PAGE_PREFIXES = ("/accounts/2fa/",)
+
+
 class SecurityHeadersMiddleware:
-    """Content-Security-Policy (no inline scripts) and the headers Django leaves to us."""
+    """Content-Security-Policy (no inline scripts), no-store on pages that show secrets, and the headers
+    Django leaves to us."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
         # The OAuth start redirect leaves for the consent page; CSP's form-action covers redirects.
         consent = _origin(settings.HIGHLEVEL_AUTHORIZE_URL)
+        # Post thumbnails are HighLevel's media URLs (https, on hosts it does not document); the sandbox
+        # serves its own over plain http. Images only: no script or frame comes from there.
+        sandbox = _origin(settings.HIGHLEVEL_API_BASE_URL) if settings.HIGHLEVEL_SANDBOX else ""
+        images = f"img-src 'self' data: https: {sandbox}"
         self.policy = "; ".join(
             [
                 "default-src 'self'",
                 "script-src 'self'",
                 "style-src 'self'",
-                "img-src 'self' data:",
+                images.strip(),
                 "font-src 'self'",
                 "connect-src 'self'",
                 "object-src 'none'",
@@ -65,6 +75,8 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", self.policy)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.path.startswith(SECRET_PAGE_PREFIXES):
+            add_never_cache_headers(response)
         return response
 
 

@@ -199,11 +199,21 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+# How many reverse proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For. The client's
+# address is the entry that many places from the right: allauth's login rate limits and the audit trail use
+# it (dashboard/clientip.py). 0 (the default) trusts no header: REMOTE_ADDR. Too high lets a client choose
+# its own address by sending X-Forwarded-For; see docs/deploy.md.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
 
+# TOTP secrets and recovery seeds encrypted at rest with TOKEN_ENCRYPTION_KEYS (dashboard/mfa.py).
+MFA_ADAPTER = "dashboard.mfa.EncryptedMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = "Tagscope"
@@ -316,7 +326,8 @@ SYNC_REQUEST_LANES = env_int("SYNC_REQUEST_LANES", default=8)
 SYNC_UNITS_PER_TASK = env_int("SYNC_UNITS_PER_TASK", default=32)
 # Off: lanes and batches run one after another in the worker's own thread (slower; for debugging).
 SYNC_THREADS = env_bool("SYNC_THREADS", default=True)
-# 181 days: a 90-day chart and the 90 days it is compared with, plus a day for locations west of UTC.
+# 181 days: a 90-day chart and the 90 days it is compared with, plus a day for locations west of UTC. Posts
+# are mirrored as far back (integrations/sync/posts.py).
 SYNC_STATISTICS_HORIZON_DAYS = env_int("SYNC_STATISTICS_HORIZON_DAYS", default=181)
 SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3)
 # Reach, comments and shares cost one request per day and account: asked for the most recent days only
@@ -325,7 +336,6 @@ SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3
 SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = env_int("SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS",
                                                  default=SYNC_STATISTICS_HORIZON_DAYS)
 SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN = env_int("SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN", default=0)
-SYNC_POSTS_HORIZON_DAYS = env_int("SYNC_POSTS_HORIZON_DAYS", default=90)
 # A connection moved to statistics Version 2021-07-28 tries v3 again after this many days
 # (integrations/connections/contract.py).
 SYNC_STATISTICS_V3_REPROBE_DAYS = env_int("SYNC_STATISTICS_V3_REPROBE_DAYS", default=7)

@@ -14,6 +14,7 @@ SYNC_SCHEDULES = "tagscope.sync-schedules"  # per-connection sync schedules foll
 SYNC_SWEEP = "tagscope.sync-sweep"  # units whose broker message was lost go out again
 ALERTS = "tagscope.alerts-evaluate"  # integrations/alerts/: raise, re-notify and resolve alerts
 WEEKLY_DIGEST = "tagscope.weekly-digest"  # the statistics digest mail, Mondays 07:00 UTC
+PENDING_INSTALLS_PURGE = "tagscope.pending-installs-purge"  # unconfirmed marketplace installs, after 15 minutes
 
 
 def wanted_schedules() -> list[dict[str, Any]]:
@@ -33,6 +34,8 @@ def wanted_schedules() -> list[dict[str, Any]]:
         {"name": SYNC_SWEEP, "func": "integrations.tasks.sync_runs_sweep",
          "schedule_type": Schedule.MINUTES, "minutes": 5},
         {"name": ALERTS, "func": "integrations.tasks.alerts_evaluate",
+         "schedule_type": Schedule.MINUTES, "minutes": 1},
+        {"name": PENDING_INSTALLS_PURGE, "func": "integrations.tasks.pending_installs_purge",
          "schedule_type": Schedule.MINUTES, "minutes": 1},
         # `next_run` only sets the first run of a new schedule (it is not compared afterwards).
         {"name": WEEKLY_DIGEST, "func": "integrations.tasks.weekly_digest_send",

@@ -39,6 +39,12 @@ def refresh_expiring_tokens() -> int:
     return refresh()
 
 
+def pending_installs_purge() -> int:
+    from integrations.connections.installs import pending_installs_purge as purge
+
+    return purge()
+
+
 def delivery_send(delivery_id: int) -> str:
     from integrations.delivery.sending import delivery_send as send
 

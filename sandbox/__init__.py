@@ -8,7 +8,9 @@ Routes as HighLevel has them: GET/POST /oauth/chooselocation (consent
 page), POST /oauth/token, POST /oauth/locationToken, GET /oauth/installedLocations, GET /locations/{locationId}
 (name, timezone, address, city, state, country, postalCode, companyId),
 GET /social-media-posting/{locationId}/tags, POST .../tags/details, GET .../accounts, POST .../posts/list,
-POST /social-media-posting/statistics?locationId=. Every API answer has an `X-Trace-Id` header (statistics
+POST /social-media-posting/statistics?locationId=. Posts follow the request's Version: `insights {like, share,
+comment}` only under v3, on most published Facebook, Instagram, LinkedIn and YouTube posts, absent for their
+first hours and growing with the sandbox clock (posts.py). Every API answer has an `X-Trace-Id` header (statistics
 also carry it as `traceId` in the body) and, once the token is known, the five X-RateLimit-* headers.
 
 Tokens: OAuth access `sbxat_…` (86399 s on the sandbox clock), refresh `sbxrt_…` (single use, rotating),
@@ -37,6 +39,7 @@ Control API (JSON, no auth; tests and demos only), all under /_sandbox/:
   GET  stats; POST stats/reset             requests (total, by_endpoint), resources (count, max_burst,
                                            rate_limited), rate_limited, token_grants, refresh_token_reuse,
                                            location_tokens_minted, faults_injected
+  GET  media/{postId}.svg                  a post's thumbnail (posts' `thumbnail` and `media` URLs point here)
   POST webhooks/send                       {"url", "type": INSTALL|UNINSTALL, "company_id", "location_id"?,
                                            "signature": ed25519|rsa|both|none|bad, "timestamp"?, "webhook_id"?}
 

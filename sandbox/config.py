@@ -22,6 +22,9 @@ class SandboxConfig:
     # ISO instant the sandbox clock starts at; None means the real time at reset. Data is laid out
     # relative to that day, so the same seed gives the same numbers whatever the date.
     now: str | None = None
+    # Put before every generated name (agencies, locations and so their accounts, tags, groups, post texts):
+    # tests plant hostile markup this way and check that Tagscope shows it only escaped.
+    name_prefix: str = ""
 
     @property
     def app_id(self) -> str:
@@ -46,7 +49,7 @@ class SandboxConfig:
                 if not 1 <= low <= high:
                     raise ValueError("accounts_per_location must be [low, high] with 1 <= low <= high")
                 value = (low, high)
-            elif name in ("client_id", "client_secret"):
+            elif name in ("client_id", "client_secret", "name_prefix"):
                 value = str(value)
             elif name == "now":
                 value = None if value is None else str(value)

@@ -6,7 +6,7 @@ import random
 import re
 from datetime import timedelta
 
-from . import data, keys, webhooks
+from . import data, keys, posts, webhooks
 from .http import BadBody, Request, Response, json_response
 from .ids import object_id
 from .state import Sandbox, parse_iso
@@ -169,6 +169,12 @@ def webhook_send(sb: Sandbox, req: Request, body: dict) -> Response:
         return _bad(str(exc))
 
 
+def media(sb: Sandbox, req: Request, body: dict, post_id: str) -> Response:
+    """The stand-in image of a post's thumbnail and media URLs (posts.py)."""
+    return Response(200, posts.thumbnail_svg(post_id), {"Content-Type": "image/svg+xml",
+                                                        "Cache-Control": "public, max-age=86400"})
+
+
 _ROUTES = [
     ("GET", r"/_sandbox/state", state),
     ("POST", r"/_sandbox/reset", reset),
@@ -183,6 +189,7 @@ _ROUTES = [
     ("GET", r"/_sandbox/stats", stats),
     ("POST", r"/_sandbox/stats/reset", stats),
     ("POST", r"/_sandbox/webhooks/send", webhook_send),
+    ("GET", r"/_sandbox/media/(?P<post_id>[0-9a-f]{1,64})\.svg", media),
 ]
 _COMPILED = [(set(m.split("|")), re.compile(p + r"/?\Z"), h) for m, p, h in _ROUTES]
 

@@ -5,7 +5,7 @@ and a location's data does not depend on which other locations were looked at fi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from . import names
 from .config import SandboxConfig
@@ -66,7 +66,7 @@ def make_skeleton(config: SandboxConfig) -> Skeleton:
         name = names.AGENCY_NAMES[index % len(names.AGENCY_NAMES)]
         if index >= len(names.AGENCY_NAMES):
             name = f"{name} {index // len(names.AGENCY_NAMES) + 1}"
-        agency = Agency(id=hl_id(rng), name=name, user_id=hl_id(rng))
+        agency = Agency(id=hl_id(rng), name=config.name_prefix + name, user_id=hl_id(rng))
         agencies[agency.id] = agency
     agency_list = list(agencies.values())
     locations: dict[str, Location] = {}
@@ -81,7 +81,8 @@ def make_skeleton(config: SandboxConfig) -> Skeleton:
         street = f"{rng.randint(10, 9800)} {rng.choice(names.STREETS)}"
         postal_code = f"{zip3}{rng.randint(10, 99)}"
         location = Location(
-            id=hl_id(rng), name=name, company_id=agency.id, address=f"{street}, {city}, {state} {postal_code}",
+            id=hl_id(rng), name=config.name_prefix + name, company_id=agency.id,
+            address=f"{street}, {city}, {state} {postal_code}",
             street=street, city=city, state=state, postal_code=postal_code,
             timezone=names.TIMEZONES[(index + rng.randrange(3)) % len(names.TIMEZONES)],
             user_ids=[hl_id(rng) for _ in range(rng.randint(2, 4))],
@@ -111,7 +112,7 @@ def make_tags(config: SandboxConfig, location: Location, anchor: datetime) -> di
             updated = min(anchor, created + timedelta(seconds=rng.random() * 20 * 86400))
         tag_id = object_id(rng, created.timestamp())
         tags[tag_id] = {
-            "_id": tag_id, "tag": name, "locationId": location.id,
+            "_id": tag_id, "tag": config.name_prefix + name, "locationId": location.id,
             "createdBy": rng.choice(location.user_ids), "deleted": rng.random() < 0.03,
             "createdAt": iso(created), "updatedAt": iso(updated),
         }
@@ -156,7 +157,7 @@ def make_accounts(config: SandboxConfig, location: Location, anchor: datetime) -
     groups = []
     if len(accounts) >= 2:
         chosen = rng.sample(accounts, rng.randint(2, len(accounts)))
-        groups.append({"id": object_id(rng, anchor.timestamp()), "name": "All brand channels",
+        groups.append({"id": object_id(rng, anchor.timestamp()), "name": config.name_prefix + "All brand channels",
                        "accountIds": [a["id"] for a in chosen]})
     return accounts, groups
 
@@ -177,31 +178,6 @@ def day_posts(seed: int, profile_id: str, day: int) -> list[tuple[str, int, int,
             status = "published" if roll < 0.88 else "failed" if roll < 0.95 else "draft"
         post_type = rng.choice(("post", "post", "post", "reel", "story"))
         posts.append((status, rng.randint(7, 20), rng.choice((0, 15, 30, 45)), post_type))
-    return posts
-
-
-def make_posts(config: SandboxConfig, location: Location, accounts: list[dict], tag_ids: list[str],
-               anchor_day: date) -> list[dict]:
-    rng = rng_for(config.seed, "post-bodies", location.id)
-    posts = []
-    for account in accounts:
-        for day in range(-config.days, POST_HORIZON_DAYS + 1):
-            for status, hour, minute, post_type in day_posts(config.seed, account["profileId"], day):
-                when = datetime.combine(anchor_day + timedelta(days=day), datetime.min.time()).replace(
-                    hour=hour, minute=minute, tzinfo=UTC)
-                created = when - timedelta(days=rng.randint(0, 6), minutes=rng.randint(0, 600))
-                tags = rng.sample(tag_ids, min(len(tag_ids), rng.choice((0, 1, 1, 2, 3)))) if tag_ids else []
-                post_id = object_id(rng, created.timestamp())
-                posts.append({
-                    "_id": post_id, "locationId": location.id, "source": "composer",
-                    "platform": account["platform"], "accountId": account["id"], "accountIds": [account["id"]],
-                    "postType": post_type, "status": status, "summary": rng.choice(names.POST_LINES),
-                    "media": [{"url": f"https://sandbox.invalid/media/{post_id}.jpg", "type": "image/jpeg"}],
-                    "tags": tags, "createdBy": rng.choice(location.user_ids),
-                    "scheduleDate": iso(when), "publishedAt": iso(when) if status == "published" else None,
-                    "createdAt": iso(created), "updatedAt": iso(max(created, min(when, created + timedelta(days=1)))),
-                })
-    posts.sort(key=lambda p: p["scheduleDate"], reverse=True)
     return posts
 
 

@@ -1,5 +1,7 @@
 """Social Planner routes: tags, tag details, accounts and posts, with HighLevel's shapes and statuses.
 
+Posts follow the contract of the request's Version header: `insights` only under v3 (posts.py).
+
 Paging: `limit` defaults to 100 for tags and 10 for posts and is clamped to 100 without complaint (HighLevel
 documents no maximum); `skip` is an offset. `results.count` is the number of matches, not the page size."""
 
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 import copy
 
+from . import posts as post_bodies
 from .auth import authorize
 from .http import BadBody, Request, Response, fail, int_param, json_response
 from .state import Sandbox, parse_iso
@@ -93,7 +96,10 @@ def list_posts(sb: Sandbox, req: Request, location_id: str) -> Response:
     start, end = window
     with sb.lock:
         posts = sb.posts(location_id)
-        users = _location(sb, location_id).users
+        made = _location(sb, location_id)
+        users = made.users
+        profiles = {a["id"]: a["profileId"] for a in made.accounts}
+        now, seed = sb.now(), sb.config.seed
         matches = []
         for post in posts:
             if not start <= parse_iso(post["scheduleDate"]) <= end:
@@ -108,6 +114,9 @@ def list_posts(sb: Sandbox, req: Request, location_id: str) -> Response:
                 continue
             matches.append(post)
         page = copy.deepcopy(matches[skip:skip + limit])
+    base_url = f"{req.environ.get('wsgi.url_scheme', 'http')}://{req.header('host') or 'localhost'}"
+    page = [post_bodies.for_answer(seed, p, profiles.get(p["accountId"], ""), now, version=req.header("version"),
+                                   base_url=base_url) for p in page]
     if include_users:
         for post in page:
             post["user"] = users.get(post["createdBy"])

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from . import data
+from . import data, posts
 from .config import SandboxConfig
 from .faults import Faults
 from .ids import pit_token
@@ -121,7 +121,7 @@ class Sandbox:
         with self.lock:
             made = self.location(location_id)
             if made.posts is None:
-                made.posts = data.make_posts(self.config, self.skeleton.locations[location_id], made.accounts,
+                made.posts = posts.make_posts(self.config, self.skeleton.locations[location_id], made.accounts,
                                              made.initial_tag_ids, self.anchor_day)
             return made.posts
 

@@ -13,13 +13,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboard.clientip import client_ip
 from dashboard.forms.connections import DisconnectForm, PrivateTokenForm, RenameForm, RotateTokenForm
 from dashboard.roles import MANAGE_CONNECTIONS, requires
 from dashboard.selectors.connections import connection_detail, connection_rows
 from integrations.clients import highlevel_config
-from integrations.connections import services
+from integrations.connections import installs, services
+from integrations.connections.audit import Actor
 from integrations.connections.contract import connection_try_v3_again
-from integrations.connections.errors import Actor, ConnectionActionError
+from integrations.connections.errors import ConnectionActionError
 from integrations.connections.oauth_install import connection_complete_oauth
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION, authorize_url
 from integrations.models import Connection
@@ -30,7 +32,7 @@ MAX_PENDING_FLOWS = 5
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return Actor(user=request.user, ip_address=request.META.get("REMOTE_ADDR"))
+    return Actor(user=request.user, ip_address=client_ip(request))
 
 
 @require_GET
@@ -38,6 +40,7 @@ def _actor(request: HttpRequest) -> Actor:
 def connection_list(request: HttpRequest) -> HttpResponse:
     return render(request, "connections/list.html", {
         "rows": connection_rows(),
+        "pending_installs": installs.pending_installs_live(),
         "oauth_configured": bool(settings.HIGHLEVEL_CLIENT_ID and settings.HIGHLEVEL_CLIENT_SECRET),
         "sandbox": settings.HIGHLEVEL_SANDBOX,
     })
@@ -101,41 +104,44 @@ def oauth_start(request: HttpRequest) -> HttpResponse:
         authorize_url(highlevel_config(), state=state, redirect_uri=redirect_uri, user_type=user_type))
 
 
-def _pop_flow(request: HttpRequest, state: str | None) -> dict | None:
-    """The pending flow this callback belongs to, removed so it cannot be used twice.
-
-    That HighLevel echoes `state` is unverified: without one, the session's single newest flow is used."""
-    flows = request.session.get(OAUTH_SESSION_KEY, {})
+def _pop_flow(request: HttpRequest, state: str) -> dict | None:
+    """The pending flow of this session that `state` names exactly, removed so it cannot be used twice."""
     now = time.time()
-    flows = {k: f for k, f in flows.items() if now - f["created"] < OAUTH_FLOW_TTL_SECONDS}
-    if state:
-        flow = flows.pop(state, None)
-    elif flows:
-        newest = max(flows, key=lambda k: flows[k]["created"])
-        flow = flows.pop(newest)
-    else:
-        flow = None
+    flows = {
+        key: flow for key, flow in request.session.get(OAUTH_SESSION_KEY, {}).items()
+        if now - flow["created"] < OAUTH_FLOW_TTL_SECONDS
+    }
+    flow = flows.pop(state, None) if state else None
     request.session[OAUTH_SESSION_KEY] = flows
     return flow
+
+
+def _code_or_refusal(request: HttpRequest) -> tuple[str, HttpResponse | None]:
+    """The callback's authorization code, or where to send the admin when HighLevel sent none."""
+    error = request.GET.get("error")
+    if error == "access_denied":
+        messages.warning(request, "You declined the connection in HighLevel; nothing was saved.")
+    elif error:
+        messages.error(request, f"HighLevel did not authorize the connection ({error[:100]}); nothing was saved.")
+    code = "" if error else request.GET.get("code", "").strip()
+    if not code and not error:
+        messages.error(request, "HighLevel came back without an authorization code; nothing was saved. Start again.")
+    return code, None if code else redirect("connections")
 
 
 @require_GET
 @requires(MANAGE_CONNECTIONS)
 def oauth_callback(request: HttpRequest) -> HttpResponse:
-    flow = _pop_flow(request, request.GET.get("state"))
+    """With `state`: the end of a flow this session started, or 403. Without: an install started in
+    HighLevel's marketplace, kept pending until an admin confirms it (integrations/connections/installs.py)."""
+    if "state" not in request.GET:
+        return _marketplace_callback(request)
+    flow = _pop_flow(request, request.GET["state"])
     if flow is None:
         return render(request, "connections/oauth_refused.html", status=403)
-    error = request.GET.get("error")
-    if error:
-        if error == "access_denied":
-            messages.warning(request, "You declined the connection in HighLevel; nothing was saved.")
-        else:
-            messages.error(request, f"HighLevel did not authorize the connection ({error[:100]}); nothing was saved.")
-        return redirect("connections")
-    code = request.GET.get("code", "").strip()
-    if not code:
-        messages.error(request, "HighLevel came back without an authorization code; start again.")
-        return redirect("connections")
+    code, refusal = _code_or_refusal(request)
+    if refusal:
+        return refusal
     try:
         connection, report, created = connection_complete_oauth(
             code=code, redirect_uri=flow["redirect_uri"], user_type=flow["user_type"], actor=_actor(request)
@@ -143,12 +149,70 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     except ConnectionActionError as exc:
         messages.error(request, f"The connection could not be completed: {exc} Nothing was saved.")
         return redirect("connections")
+    return _connected(request, connection, report, created)
+
+
+def _connected(request: HttpRequest, connection: Connection, report, created: bool) -> HttpResponse:
     messages.success(request, f"{'Connected' if created else 'Reconnected'} {connection.name}.")
     for line in report.explanations():
         messages.warning(request, f"Limited connection. {line}")
     for line in report.warnings():
         messages.warning(request, line)
     return redirect("connection_detail", pk=connection.pk)
+
+
+def _marketplace_callback(request: HttpRequest) -> HttpResponse:
+    code, refusal = _code_or_refusal(request)
+    if refusal:
+        return refusal
+    try:
+        pending = installs.pending_install_create(code=code, redirect_uri=_redirect_uri(request),
+                                                  actor=_actor(request))
+    except ConnectionActionError as exc:
+        messages.error(request, f"The install could not be read: {exc} Nothing was saved.")
+        return redirect("connections")
+    return redirect("pending_install", pk=pending.pk)
+
+
+@require_GET
+@requires(MANAGE_CONNECTIONS)
+def pending_install_show(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = installs.pending_install_get(pk)
+    if pending is None:
+        messages.warning(request, "That install is no longer pending: it was confirmed, discarded, or not "
+                                  "confirmed within 15 minutes (then its tokens were deleted).")
+        return redirect("connections")
+    existing = Connection.objects.filter(
+        company_id=pending.company_id, location_id=pending.location_id,
+        kind=Connection.Kind.OAUTH_AGENCY if pending.is_agency else Connection.Kind.OAUTH_LOCATION,
+    ).first()
+    return render(request, "connections/pending_install.html", {"pending": pending, "existing": existing})
+
+
+@require_POST
+@requires(MANAGE_CONNECTIONS)
+def pending_install_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = installs.pending_install_get(pk)
+    if pending is None:
+        messages.error(request, "That install is no longer pending; nothing was connected.")
+        return redirect("connections")
+    try:
+        connection, report, created = installs.pending_install_confirm(pending=pending, actor=_actor(request))
+    except ConnectionActionError as exc:
+        messages.error(request, f"The install could not be connected: {exc}")
+        return redirect("connections")
+    return _connected(request, connection, report, created)
+
+
+@require_POST
+@requires(MANAGE_CONNECTIONS)
+def pending_install_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    pending = installs.pending_install_get(pk)
+    if pending is not None and installs.pending_install_discard(pending=pending, actor=_actor(request)):
+        messages.success(request, "Discarded: nothing was connected and the install's tokens are deleted.")
+    else:
+        messages.info(request, "That install was no longer pending.")
+    return redirect("connections")
 
 
 # --- Private Integration tokens and actions --------------------------------------------------------------------

@@ -9,23 +9,25 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.devtools.receiver import DEMO_RECEIVER_URL
 from dashboard.forms import destinations as forms
 from dashboard.params import Params
 from dashboard.roles import MANAGE_DESTINATIONS, requires
+from dashboard.secret_once import secret_once_keep, secret_once_take
 from dashboard.selectors.destinations import destination_detail, destination_rows
 from integrations.delivery import sending, services
 from integrations.models import Event
 from integrations.models.delivery import Delivery, Destination
 
-SECRET_SESSION_KEY = "destination_secret_once"
+SECRET_PURPOSE = "destination_secret"
 
 
 def _remember_secret(request: HttpRequest, destination: Destination, secret: str) -> None:
-    """Kept server-side (the session) until the next page shows it once; never in a cookie or a message."""
-    request.session[SECRET_SESSION_KEY] = {"pk": destination.pk, "secret": secret}
+    """For the detail page the redirect leads to, which shows it once; never in a cookie or a message."""
+    secret_once_keep(request, purpose=SECRET_PURPOSE, pk=destination.pk, secret=secret)
 
 
 @require_GET
@@ -53,14 +55,14 @@ def destination_add(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @requires(MANAGE_DESTINATIONS)
+@never_cache  # it may show the signing secret
 def destination_show(request: HttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(Destination, pk=pk)
+    new_secret = secret_once_take(request, purpose=SECRET_PURPOSE, pk=destination.pk)
     params = Params(request.GET, strict=False)
     context = destination_detail(destination, status=params.choice("status", Delivery.Status.values, default=""))
     params.report(request)
-    once = request.session.get(SECRET_SESSION_KEY)
-    if once and once.get("pk") == destination.pk:
-        context["new_secret"] = request.session.pop(SECRET_SESSION_KEY)["secret"]
+    context["new_secret"] = new_secret
     context["test_form"] = forms.TestEventForm(initial={"event_type": (destination.event_types or [""])[0]})
     context["event_types"] = Event.Type.values
     return render(request, "destinations/detail.html", context)

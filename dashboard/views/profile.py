@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.api_tokens import DEFAULT_DAYS, MAX_DAYS, api_token_issue, api_token_revoke
@@ -21,6 +22,7 @@ class TokenForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 @requires(BROWSE)
+@never_cache  # a new API token is shown on it, once
 def profile(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     new_token = new_row = None

@@ -17,6 +17,7 @@ from dashboard.params import Params
 from dashboard.roles import BROWSE, REFRESH, requires
 from dashboard.selectors.locations import live_runs, location_for, location_freshness
 from dashboard.selectors.tags import (
+    POSTS_LIMIT,
     SORT_LABELS,
     STATUSES,
     TagFilter,
@@ -84,6 +85,7 @@ def tag_show(request: HttpRequest, location_id: str, tag_id: str) -> HttpRespons
         "location": location, "tag": tag, "is_new": tag.is_new(), "details": details,
         "fields": detail_fields(details), "listing_fields": detail_fields(tag.raw),
         "history": tag_history(location=location, tag=tag), "posts": tag_posts(location=location, tag=tag),
+        "posts_limit": POSTS_LIMIT,
         "back_query": Params(request.GET, strict=False).text("back", max_length=500),
         "raw_details": json.dumps(details, indent=2, sort_keys=True, default=str),
         "raw_listing": json.dumps(tag.raw, indent=2, sort_keys=True, default=str),

@@ -13,7 +13,7 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from integrations.alerts.notify import base_url
+from integrations.alerts.notify import base_url, render_text
 from integrations.alerts.weekly import Weeks, weekly_changes, weeks_before
 from integrations.models import Location, NotificationPreference, Tag, TagPost
 
@@ -68,7 +68,7 @@ def digest_render(context: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html)."""
     weeks = context["weeks"]
     subject = f"[Tagscope] Your week in statistics: {weeks.start:%d %b} to {weeks.end:%d %b %Y}"
-    return (subject, render_to_string("email/digest.txt", context), render_to_string("email/digest.html", context))
+    return (subject, render_text("email/digest.txt", context), render_to_string("email/digest.html", context))
 
 
 def digest_recipients() -> list[str]:

@@ -19,6 +19,13 @@ log = logging.getLogger(__name__)
 ADMIN_GROUP = "Admin"  # the role group made by dashboard's migration (integrations never imports dashboard)
 
 
+def render_text(template_name: str, context: dict) -> str:
+    """A plain-text mail body. Text templates render with autoescape off, and render_to_string marks what it
+    returns safe for HTML: shown on a page (the digest preview) it would carry names from HighLevel in raw.
+    A plain str again, so that any template that prints it escapes it."""
+    return str.__str__(render_to_string(template_name, context))
+
+
 def admin_emails() -> list[str]:
     users = get_user_model().objects.filter(Q(groups__name=ADMIN_GROUP) | Q(is_superuser=True), is_active=True)
     return sorted(set(users.exclude(email="").values_list("email", flat=True)))
@@ -37,7 +44,7 @@ def _send(alert: Alert, *, resolved: bool, reminder: bool = False) -> None:
     prefix = "Resolved" if resolved else ("Still failing" if reminder else alert.get_severity_display())
     message = EmailMultiAlternatives(
         subject=f"[Tagscope] {prefix}: {alert.title}"[:200],
-        body=render_to_string("email/alert.txt", context),
+        body=render_text("email/alert.txt", context),
         to=recipients,
     )
     message.attach_alternative(render_to_string("email/alert.html", context), "text/html")

@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.clients import highlevel_client
-from integrations.connections.audit import audit_record
-from integrations.connections.errors import Actor, ConnectionActionError, explain
+from integrations.connections.audit import Actor, audit_record
+from integrations.connections.errors import ConnectionActionError, explain
 from integrations.connections.locations import location_upsert, schedules_follow
 from integrations.connections.scopes import ScopeReport, scope_report
 from integrations.connections.tokens import save_grant
@@ -24,16 +24,30 @@ def connection_complete_oauth(
 ) -> tuple[Connection, ScopeReport, bool]:
     """Exchange the callback's code and save the connection (the same location or agency again updates
     the existing connection instead of making a twin). Returns (connection, scope report, created)."""
+    grant = oauth_code_exchange(code=code, redirect_uri=redirect_uri, user_type=user_type, client=client)
+    return connection_connect_grant(grant=grant, user_type=user_type, actor=actor)
+
+
+def oauth_code_exchange(
+    *, code: str, redirect_uri: str, user_type: str, client: HighLevelClient | None = None
+) -> TokenGrant:
     try:
-        grant = (client or highlevel_client()).exchange_code(code, redirect_uri, user_type)
+        return (client or highlevel_client()).exchange_code(code, redirect_uri, user_type)
     except HighLevelError as exc:
         raise ConnectionActionError(explain(exc)) from None
+
+
+def connection_connect_grant(
+    *, grant: TokenGrant, user_type: str, actor: Actor, location_name: str = ""
+) -> tuple[Connection, ScopeReport, bool]:
+    """Save a grant as a connection, then start what a new connection needs (names, locations, schedules).
+    `location_name`: a location install's name when already known (a confirmed pending install)."""
     connection, created = _connection_from_grant(grant, actor=actor)
     report = scope_report(granted=connection.scope_set, user_type=grant.user_type or user_type)
     from django_q.tasks import async_task
 
     if connection.kind == Connection.Kind.OAUTH_LOCATION:
-        location_upsert(connection, location_id=connection.location_id, name="")
+        location_upsert(connection, location_id=connection.location_id, name=location_name)
         async_task("integrations.tasks.location_details_refresh", connection.location_id,
                    task_name=f"location-details-{connection.location_id}")
     else:

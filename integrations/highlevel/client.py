@@ -230,8 +230,12 @@ class HighLevelClient(Transport):
         include_users: bool = False,
         page_size: int = POST_PAGE_SIZE,
         max_pages: int = MAX_PAGES,
+        version: str | None = None,
     ) -> Iterator[Post]:
         """Posts between two dates (`POST .../posts/list`, skip/limit as strings); same guarantees as iter_tags.
+
+        Asked under `version`, by default `social_version` (HIGHLEVEL_SOCIAL_API_VERSION, v3): only that contract
+        carries `insights`.
 
         `kind` is sent as HighLevel's `type` filter, `accounts` as a comma-separated list of account ids.
         """
@@ -250,7 +254,7 @@ class HighLevelClient(Transport):
             lambda skip: self._call(
                 "POST", POSTS, location_id=location_id, resource_id=location_id,
                 json_body={**body, "skip": str(skip), "limit": str(page_size)},
-                parse=_page_parser(parsing.parse_post_page),
+                parse=_page_parser(parsing.parse_post_page), version=version or self.social_version,
             ),
             page_size=page_size, max_pages=max_pages, what="posts",
         )

@@ -140,6 +140,7 @@ class Transport:
         token_endpoint: bool = False,
         version: str | None = None,
     ) -> T:
+        """One request with retries. `version` overrides the Version header (None: `self.version`)."""
         path = template.replace("{locationId}", quote(location_id or "", safe=""))
         url = self.base_url + path
         key = bucket_key(self.app_id, resource_id)

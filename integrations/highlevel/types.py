@@ -151,6 +151,15 @@ class Statistics:
 
 
 @dataclass(frozen=True)
+class PostInsights:
+    """A post's `insights` (v3 only). A count HighLevel left out is None ("not available"), never 0."""
+
+    like: int | None = None
+    share: int | None = None
+    comment: int | None = None
+
+
+@dataclass(frozen=True)
 class Post:
     id: str
     status: str | None
@@ -164,7 +173,18 @@ class Post:
     display_date: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    error: str | None = None
+    thumbnail: str | None = None
+    # None: the answer carried no insights (under 2021-07-28 never; under v3 not yet synced, or a platform
+    # that reports none). Not the same as PostInsights(0, 0, 0).
+    insights: PostInsights | None = None
+    # Fields that were malformed but did not make the post unusable (left as None): the sync records them.
+    problems: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def account_id(self) -> str | None:
+        return self.account_ids[0] if self.account_ids else None
 
 
 @dataclass(frozen=True)

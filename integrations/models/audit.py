@@ -22,6 +22,10 @@ class AuditEntry(models.Model):
         UNINSTALLED = "uninstalled", "App uninstalled"
         LOCATION_TOKEN = "location_token", "Location token minted"
         CONTRACT = "contract", "Statistics contract changed"
+        INSTALL_PENDING = "install_pending", "Marketplace install awaiting confirmation"
+        INSTALL_CONFIRMED = "install_confirmed", "Marketplace install confirmed"
+        INSTALL_DISCARDED = "install_discarded", "Marketplace install discarded"
+        INSTALL_EXPIRED = "install_expired", "Marketplace install expired unconfirmed"
 
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

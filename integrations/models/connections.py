@@ -142,6 +142,9 @@ class Location(models.Model):
     last_sync_error = models.CharField(max_length=500, blank=True)
     # The first complete tag listing (the baseline: its tags raise no tag.created).
     tags_baselined_at = models.DateTimeField(null=True, blank=True)
+    # Posts are mirrored from here on: the earliest start of a complete posts listing. Once it reaches the
+    # statistics horizon, refreshes re-read only the recent window (integrations/sync/posts.py).
+    posts_covered_from = models.DateTimeField(null=True, blank=True)
     # Under the 2021-07-28 statistics contract: the location's day on which HighLevel's default window (the
     # last 7 days) was last stored; it is asked once a day (integrations/sync/statistics_window.py).
     statistics_window_on = models.DateField(null=True, blank=True)

@@ -115,28 +115,93 @@ class TagDetail(models.Model):
 
 
 class Post(models.Model):
+    """A Social Planner post as the listing answered it (integrations/sync/posts.py).
+
+    `likes`, `shares`, `comments` are HighLevel's `insights` (v3 only, "populated asynchronously" for
+    Facebook, Instagram, LinkedIn and YouTube): None is "not available", never 0. Once seen they are kept
+    when a later answer leaves insights out; `insights_at` is when they were last read.
+    """
+
+    INSIGHT_FIELDS = ("likes", "shares", "comments")
+    PLATFORM_LABELS = {"linkedin": "LinkedIn", "youtube": "YouTube", "tiktok": "TikTok", "twitter": "X (Twitter)"}
+
     location = models.ForeignKey("integrations.Location", on_delete=models.CASCADE, related_name="posts")
     post_id = models.CharField(max_length=64)
     status = models.CharField(max_length=30, blank=True)
+    error = models.TextField(blank=True)  # why a failed post failed, as HighLevel said it
     platform = models.CharField(max_length=20, blank=True)
+    account_id = models.CharField(max_length=255, blank=True)  # HighLevel's `accountId`
     account_ids = models.JSONField(default=list)
     tag_ids = models.JSONField(default=list)
     summary = models.TextField(blank=True)
+    thumbnail = models.TextField(blank=True)  # an http(s) URL
     post_type = models.CharField(max_length=30, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
     display_date = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
+    likes = models.PositiveIntegerField(null=True, blank=True)
+    shares = models.PositiveIntegerField(null=True, blank=True)
+    comments = models.PositiveIntegerField(null=True, blank=True)
+    insights_at = models.DateTimeField(null=True, blank=True)
     raw = models.JSONField(default=dict)
     last_seen_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-display_date", "-id"]
         constraints = [models.UniqueConstraint(fields=["location", "post_id"], name="post_location_unique")]
+        indexes = [models.Index(fields=["location", "published_at"], name="post_loc_published")]
 
     def __str__(self) -> str:
         return self.post_id
+
+    @property
+    def has_insights(self) -> bool:
+        return any(getattr(self, name) is not None for name in self.INSIGHT_FIELDS)
+
+    @property
+    def engagement(self) -> int | None:
+        """likes + shares + comments; None when none of them is available."""
+        values = [getattr(self, name) for name in self.INSIGHT_FIELDS]
+        return None if all(v is None for v in values) else sum(v or 0 for v in values)
+
+    @property
+    def platform_label(self) -> str:
+        return self.PLATFORM_LABELS.get(self.platform, self.platform.capitalize())
+
+    @property
+    def insight_values(self) -> tuple[int | None, int | None, int | None]:
+        """(likes, comments, shares): the order pages show them in."""
+        return self.likes, self.comments, self.shares
+
+    @property
+    def when(self):
+        """The post's date as people read it: published, else shown, else scheduled."""
+        return self.published_at or self.display_date or self.scheduled_at
+
+
+class PostInsightSnapshot(models.Model):
+    """A post's insights as read on one (UTC) day: at most one row per post and day, only within its first
+    `SNAPSHOT_DAYS` days after publication (integrations/sync/posts.py), so growth over the first 30 days can
+    be drawn and a post never holds more than SNAPSHOT_DAYS rows. A day without a row had no reading: carry
+    the previous day's forward."""
+
+    SNAPSHOT_DAYS = 45
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="insight_snapshots")
+    day = models.DateField()
+    likes = models.PositiveIntegerField(null=True, blank=True)
+    shares = models.PositiveIntegerField(null=True, blank=True)
+    comments = models.PositiveIntegerField(null=True, blank=True)
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["post", "day"]
+        constraints = [models.UniqueConstraint(fields=["post", "day"], name="postsnapshot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} {self.day}: {self.likes}/{self.shares}/{self.comments}"
 
 
 class TagPost(models.Model):

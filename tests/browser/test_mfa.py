@@ -36,3 +36,42 @@ def test_a_user_without_mfa_must_set_it_up_before_anything_else(page, live_serve
     page.goto(f"{live_server.url}/")
     assert page.get_by_role("heading", name="Locations").is_visible()
     screenshots(page, "foundation-05-after-mfa")
+
+
+def _sign_in(page, live_server, email: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    assert "/accounts/2fa/authenticate/" in page.url
+
+
+def test_sign_in_with_totp_and_with_a_recovery_code_reads_the_encrypted_secrets(page, live_server, make_user,
+                                                                               screenshots):
+    """The secrets are stored encrypted (dashboard/mfa.py); allauth decrypts them to check both kinds of code."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from integrations import crypto
+
+    user = make_user("mfa@example.com", "Admin")
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    codes = RecoveryCodes.activate(user).generate_codes()
+    stored = Authenticator.objects.get(type="totp").data["secret"]
+    assert stored != secret and crypto.decrypt(stored) == secret
+
+    _sign_in(page, live_server, "mfa@example.com")
+    page.get_by_label("Code").fill(totp_now(secret))
+    page.get_by_role("button", name="Sign In").click()
+    page.goto(f"{live_server.url}/")
+    assert page.get_by_role("heading", name="Locations").is_visible()
+
+    page.context.clear_cookies()
+    _sign_in(page, live_server, "mfa@example.com")
+    page.get_by_label("Code").fill(codes[0])
+    page.get_by_role("button", name="Sign In").click()
+    page.goto(f"{live_server.url}/")
+    assert page.get_by_role("heading", name="Locations").is_visible()
+    screenshots(page, "i17-mfa-recovery-code-signed-in")

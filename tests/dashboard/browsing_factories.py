@@ -106,11 +106,11 @@ def demographics_make(location: Location, *, end: date, profile_id: str = "") ->
 
 
 def post_make(location: Location, post_id: str, *, tag_ids: list[str], status: str = "published",
-              when: datetime | None = None, summary: str = "A post") -> Post:
+              when: datetime | None = None, summary: str = "A post", **fields) -> Post:
     now = timezone.now()
-    post = Post.objects.create(location=location, post_id=post_id, status=status, platform="facebook",
-                               tag_ids=tag_ids, summary=summary, display_date=when or now, published_at=when or now,
-                               last_seen_at=now)
+    fields = {"platform": "facebook", "display_date": when or now, "published_at": when or now, **fields}
+    post = Post.objects.create(location=location, post_id=post_id, status=status, tag_ids=tag_ids, summary=summary,
+                               last_seen_at=now, **fields)
     TagPost.objects.bulk_create([TagPost(location=location, tag_id=t, post=post) for t in tag_ids])
     return post
 

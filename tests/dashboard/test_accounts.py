@@ -68,3 +68,9 @@ def test_navigation_shows_admin_sections_only_to_admins(admin_http):
     page = admin_http.get("/").content.decode()
     assert "Locations" in page
     assert "Sign out" in page
+
+
+def test_the_sign_in_page_says_who_creates_accounts_instead_of_inviting_a_sign_up(client, db):
+    page = client.get("/accounts/login/").content.decode()
+    assert "sign up" not in page.lower() and "/accounts/signup/" not in page
+    assert "an administrator of your Tagscope creates accounts" in page and "manage.py adduser" in page

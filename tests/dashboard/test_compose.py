@@ -55,3 +55,8 @@ def test_its_environment_passes_check_deploy_once_the_secrets_are_filled_in():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env={k: str(v) for k, v in env.items()})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_compose_trusts_its_one_proxy_for_client_addresses():
+    for name in APP_SERVICES:
+        assert str(_compose()["services"][name]["environment"]["TRUSTED_PROXY_COUNT"]) == "1"

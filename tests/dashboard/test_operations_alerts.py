@@ -77,6 +77,17 @@ def test_the_digest_preview_shows_both_parts(admin_http, db):
     assert "frame-ancestors 'self'" in framed["Content-Security-Policy"]
 
 
+def test_the_digest_preview_prints_names_from_highlevel_escaped(admin_http, db):
+    """The plain-text part is rendered with autoescape off; on the preview page it must be escaped again."""
+    meta = '<meta http-equiv="refresh" content="0;url=https://evil.example">'
+    Location.objects.create(location_id="LOCx", name=f"{meta}<img src=x onerror=alert(1)>")
+    html = admin_http.get("/operations/digest/").content.decode()
+    assert meta not in html and "<img src=x" not in html
+    assert "&lt;meta http-equiv=&quot;refresh&quot;" in html
+    framed = admin_http.get("/operations/digest/html/").content.decode()
+    assert meta not in framed and "&lt;img src=x onerror=alert(1)&gt;" in framed
+
+
 def test_anyone_signed_in_opts_in_and_out_of_the_digest(marketer_http, marketer_user):
     assert 'name="weekly_digest"' in marketer_http.get("/profile/").content.decode()
     marketer_http.post("/profile/digest/", {"weekly_digest": "on"})

@@ -135,3 +135,21 @@ def test_a_malformed_number_names_its_variable(monkeypatch):
         env_float("RATIO", default=1.0)
     monkeypatch.setenv("RATIO", " 80.5 ")
     assert env_float("RATIO", default=1.0) == 80.5
+
+
+def _printed(setting: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return _manage("shell", "-c", f"from django.conf import settings; print(settings.{setting})",
+                   env={"DEBUG": "true", **env})
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", "0"), ("1", "1"), ("2", "2")])
+def test_trusted_proxy_count_reaches_allauth(raw, expected):
+    result = _printed("ALLAUTH_TRUSTED_PROXY_COUNT", {"TRUSTED_PROXY_COUNT": raw})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize("raw", ["-1", "one"])
+def test_a_nonsense_trusted_proxy_count_is_refused(raw):
+    result = _printed("ALLAUTH_TRUSTED_PROXY_COUNT", {"TRUSTED_PROXY_COUNT": raw})
+    assert result.returncode != 0 and "TRUSTED_PROXY_COUNT must be" in result.stderr

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -122,6 +123,26 @@ def test_the_detail_page_shows_fields_raw_json_history_and_posts(marketer_http, 
     assert "renamed from “Sprung”" in html and "Created (first seen)" in html
     assert "Spring menu is here" in html and "Scheduled" in html and "Not this one" not in html
     assert 'href="/locations/loc-a/tags/?q=spr"' in html
+
+
+def test_the_posts_list_shows_status_platform_date_thumbnail_and_insights_with_n_a_apart_from_0(marketer_http, acme):
+    tag = tag_make(acme, "Spring")
+    when = datetime(2025, 3, 2, 18, 30, tzinfo=UTC)
+    post_make(acme, "p1", tag_ids=[tag.tag_id], when=when, platform="linkedin", likes=1234, comments=0, shares=5,
+              thumbnail="https://cdn.example.com/p1.jpg", summary="Spring menu is here")
+    post_make(acme, "p2", tag_ids=[tag.tag_id], platform="tiktok", summary="No insights on TikTok")
+    post_make(acme, "p3", tag_ids=[tag.tag_id], status="failed", published_at=None, platform="instagram",
+              error="The aspect ratio of the image is not supported.", summary="Failed one")
+    html = marketer_http.get(f"/locations/loc-a/tags/{tag.tag_id}/").content.decode()
+    rows = {post_id: html.split(f'data-post-id="{post_id}"')[1].split("</tr>")[0] for post_id in ("p1", "p2", "p3")}
+    assert "LinkedIn" in rows["p1"] and 'src="https://cdn.example.com/p1.jpg"' in rows["p1"]
+    assert 'referrerpolicy="no-referrer"' in rows["p1"]
+    assert ">1,234<" in rows["p1"] and ">0<" in rows["p1"] and ">5<" in rows["p1"] and "n/a" not in rows["p1"]
+    assert rows["p2"].count("n/a") == 3 and "TikTok" in rows["p2"]
+    assert "Failed" in rows["p3"] and "The aspect ratio of the image is not supported." in rows["p3"]
+    assert "(not published)" in rows["p3"]
+    local = when.astimezone(ZoneInfo(acme.timezone)).strftime("%Y-%m-%d %H:%M")
+    assert local in rows["p1"]  # in the location's time zone
 
 
 def test_a_tag_of_another_location_is_404(marketer_http, acme):

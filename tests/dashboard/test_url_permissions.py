@@ -42,8 +42,11 @@ EXPECTED: dict[str, tuple[dict, str, dict[str, str]]] = {
     "healthz": ({}, "get", {"anonymous": HEALTH, "marketer": HEALTH, "admin": HEALTH}),
     "connections": ({}, "get", ADMIN_ONLY),
     "oauth_start": ({}, "get", ADMIN_ONLY),
-    # No OAuth flow was started in this session, so even an admin is refused (403).
-    "oauth_callback": ({}, "get", {"anonymous": LOGIN, "marketer": FORBIDDEN, "admin": FORBIDDEN}),
+    # Without state or code: an admin is told that nothing came back (a redirect to Connections).
+    "oauth_callback": ({}, "get", ADMIN_ONLY),
+    "pending_install": (MISSING, "get", ADMIN_ONLY),
+    "pending_install_confirm": (MISSING, "post", ADMIN_ONLY),
+    "pending_install_discard": (MISSING, "post", ADMIN_ONLY),
     "private_token_add": ({}, "get", ADMIN_ONLY),
     "connection_detail": (MISSING, "get", ADMIN_ONLY),
     "connection_test": (MISSING, "post", ADMIN_ONLY),

@@ -1,4 +1,5 @@
-"""HighLevel's Social Planner answers (tags, social accounts, statistics, posts) -> types.py's dataclasses."""
+"""HighLevel's Social Planner answers (tags, social accounts, statistics) -> types.py's dataclasses; posts are in
+posts.py."""
 
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from integrations.highlevel.types import (
     AccountListing,
     Breakdown,
     PlatformTotal,
-    Post,
     SocialAccount,
     Statistics,
     Tag,
@@ -163,40 +163,3 @@ def parse_statistics(
         asked_days=asked_days,
         raw=body,
     )
-
-
-# --- posts ----------------------------------------------------------------------------------------------
-def parse_post(item: Any) -> Post:
-    item, post_id = _identified(item, "post")
-    account_ids = _str_list(item.get("accountIds"), "accountIds")
-    if not account_ids and isinstance(item.get("accountId"), str):
-        account_ids = (item["accountId"],)
-    tags = item.get("tags")
-    # *unverified*: tags are documented as ids; tolerate embedded tag objects too.
-    if isinstance(tags, list):
-        tag_ids = tuple(t if isinstance(t, str) else str(_obj(t, "tags[]").get("_id") or "") for t in tags)
-        if "" in tag_ids:
-            raise BadResponse("a tag of the post has no id")
-    else:
-        tag_ids = _str_list(tags, "tags")
-    return Post(
-        id=post_id,
-        status=_str(item, "status"),
-        platform=_str(item, "platform"),
-        tag_ids=tag_ids,
-        account_ids=account_ids,
-        summary=_str(item, "summary"),
-        post_type=_str(item, "type") or _str(item, "postType"),
-        published_at=parse_datetime(item.get("publishedAt"), "publishedAt"),
-        scheduled_at=parse_datetime(item.get("scheduleDate"), "scheduleDate"),
-        display_date=parse_datetime(item.get("displayDate"), "displayDate"),
-        created_at=parse_datetime(item.get("createdAt"), "createdAt"),
-        updated_at=parse_datetime(item.get("updatedAt"), "updatedAt"),
-        raw=item,
-    )
-
-
-def parse_post_page(body: Any) -> tuple[list[Post], list[str], int]:
-    raw_items = _list(_results(body).get("posts"), "results.posts")
-    posts, problems = _items(raw_items, parse_post, "posts")
-    return posts, problems, len(raw_items)

@@ -5,8 +5,8 @@ from integrations.connections.key_rotation import encryption_keys_rotate
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored token with the newest key in TOKEN_ENCRYPTION_KEYS. Put a new key first, "
-        "keep the old ones after it, run this, then remove the old keys."
+        "Re-encrypt every stored secret (every *_enc column, and the MFA secrets) with the newest key in "
+        "TOKEN_ENCRYPTION_KEYS. Put a new key first, keep the old ones after it, run this, then remove the old keys."
     )
 
     def handle(self, *args, **options):
@@ -16,4 +16,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(
                 f"{report.unreadable} connection(s) hold a secret no configured key can read; "
                 "they are marked 'needs reconnect'."
+            ))
+        for label in report.unreadable_other:
+            self.stdout.write(self.style.WARNING(
+                f"{label} cannot be decrypted with any configured key: keep the key that wrote it, or replace "
+                "the secret (a destination: rotate its signing secret)."
             ))

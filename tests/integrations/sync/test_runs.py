@@ -67,10 +67,13 @@ def test_a_rate_limited_unit_waits_in_a_one_off_schedule_instead_of_holding_a_wo
     from integrations.highlevel.client import HighLevelClient
 
     monkeypatch.setattr(HighLevelClient, "iter_tags", limited)
+    before = timezone.now()
     run = refresh_location_enqueue(location, kinds=["tags"])
+    after = timezone.now()
     run.refresh_from_db()
     assert run.status == SyncRun.Status.WAITING
-    assert 42 <= (run.next_attempt_at - timezone.now()).total_seconds() <= 60
+    # Bounded by the clock read on either side of the call, not by a second reading after it.
+    assert before + timedelta(seconds=42) <= run.next_attempt_at <= after + timedelta(seconds=60)
     retry = Schedule.objects.get(name__startswith=f"tagscope.sync.retry.run-{run.pk}.")
     assert retry.schedule_type == Schedule.ONCE and retry.func == "integrations.tasks.sync_unit"
     assert not SyncLease.objects.filter(location=location, kind="tags").exclude(owner="").exists()

@@ -16,7 +16,7 @@ def expire_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("dashboard", "0004_api_tokens"),
+        ("dashboard", "0005_mfa_secrets_encrypted"),
     ]
 
     operations = [

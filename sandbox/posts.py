@@ -1,0 +1,125 @@
+"""Post bodies and their insights, from the seed.
+
+Which posts an account has on a day, and their statuses, come from `data.day_posts` (statistics count the
+same posts). Here: what a post looks like (summary, media and thumbnail, tags, a failed post's error) and its
+`insights {like, share, comment}`, which only the v3 contract carries. Insights are a pure function of
+(seed, post, sandbox time): HighLevel fills them "asynchronously", so they are absent for the first hours
+after publication, then grow towards the post's final numbers over the following days; about one post in
+eight of the four reporting platforms never gets them, and other platforms never do.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+
+from . import names
+from .config import SandboxConfig
+from .data import POST_HORIZON_DAYS, Location, day_posts, iso
+from .ids import object_id, rng_for
+from .metrics import profile_traits
+
+V3 = "v3"
+INSIGHT_PLATFORMS = frozenset({"facebook", "instagram", "linkedin", "youtube"})
+MEDIA_PREFIX = "/_sandbox/media/"  # thumbnails are served by the sandbox itself (control.py), as SVG
+TYPE_REACH = {"post": 1.0, "reel": 1.6, "story": 0.45}
+ERRORS = {
+    "facebook": ["Session has expired. Please reconnect the Facebook page.",
+                 "(#200) The user hasn't authorized the application to perform this action."],
+    "instagram": ["The aspect ratio of the image is not supported (must be between 4:5 and 1.91:1).",
+                  "Media upload failed: the video is shorter than 3 seconds."],
+    "linkedin": ["Content is a duplicate of a post shared recently.", "LinkedIn token expired: reconnect."],
+    "google": ["Google Business Profile rejected the post: phone numbers are not allowed in the text."],
+    "tiktok": ["TikTok requires a video: images are not supported for this account."],
+    "youtube": ["The video could not be processed (unsupported codec)."],
+    "pinterest": ["A Pinterest board must be chosen before publishing."],
+}
+
+
+def make_posts(config: SandboxConfig, location: Location, accounts: list[dict], tag_ids: list[str],
+               anchor_day: date) -> list[dict]:
+    """Every post of the location's accounts from `config.days` before the anchor day to POST_HORIZON_DAYS
+    after it, newest first. Insights are not part of the stored body: `with_insights` adds them per answer."""
+    rng = rng_for(config.seed, "post-bodies", location.id)
+    posts = []
+    for account in accounts:
+        for day in range(-config.days, POST_HORIZON_DAYS + 1):
+            for status, hour, minute, post_type in day_posts(config.seed, account["profileId"], day):
+                posts.append(_post(rng, config, location, account, anchor_day + timedelta(days=day), status,
+                                   hour, minute, post_type, tag_ids))
+    posts.sort(key=lambda p: p["scheduleDate"], reverse=True)
+    return posts
+
+
+def _post(rng, config: SandboxConfig, location: Location, account: dict, day: date, status: str, hour: int, minute: int,
+          post_type: str, tag_ids: list[str]) -> dict:
+    when = datetime.combine(day, datetime.min.time()).replace(hour=hour, minute=minute, tzinfo=UTC)
+    created = when - timedelta(days=rng.randint(0, 6), minutes=rng.randint(0, 600))
+    tags = rng.sample(tag_ids, min(len(tag_ids), rng.choice((0, 1, 1, 2, 3)))) if tag_ids else []
+    post_id = object_id(rng, created.timestamp())
+    platform = account["platform"]
+    has_media = post_type != "post" or rng.random() < 0.85
+    published = when + timedelta(seconds=rng.randint(2, 90)) if status == "published" else None
+    summary = config.name_prefix + rng.choice(names.POST_LINES)
+    return {
+        "_id": post_id, "locationId": location.id, "source": "composer",
+        "platform": platform, "accountId": account["id"], "accountIds": [account["id"]],
+        "postType": post_type, "type": post_type, "status": status,
+        "error": rng.choice(ERRORS[platform]) if status == "failed" else None,
+        "summary": summary,
+        "media": [{"url": f"{MEDIA_PREFIX}{post_id}.svg", "type": "image/svg+xml"}] if has_media else [],
+        "thumbnail": f"{MEDIA_PREFIX}{post_id}.svg" if has_media else None,
+        "tags": tags, "createdBy": rng.choice(location.user_ids),
+        "scheduleDate": iso(when), "displayDate": iso(when), "publishedAt": iso(published) if published else None,
+        "createdAt": iso(created), "updatedAt": iso(max(created, min(published or when, created + timedelta(days=1)))),
+    }
+
+
+def insights(seed: int, post: dict, profile_id: str, now: datetime) -> dict | None:
+    """The post's `insights` at `now`, or None while HighLevel would have none (see the module's note)."""
+    if post["platform"] not in INSIGHT_PLATFORMS or post["status"] != "published" or not post["publishedAt"]:
+        return None
+    rng = rng_for(seed, "insights", post["_id"])
+    if rng.random() < 0.12:
+        return None
+    hours = (now - datetime.fromisoformat(post["publishedAt"].replace("Z", "+00:00"))).total_seconds() / 3600
+    if hours < rng.uniform(1.0, 6.0):
+        return None
+    traits = profile_traits(seed, profile_id)
+    audience = traits["followers"] * traits["reach_per_follower"] * TYPE_REACH.get(post["postType"], 1.0)
+    final_likes = audience * traits["engagement"] * rng.uniform(0.4, 1.8)
+    comment_rate, share_rate = rng.uniform(0.04, 0.16), rng.uniform(0.02, 0.1)
+    # Most engagement comes in the first day or two, then a slow tail for a few weeks.
+    settled = 1 - math.exp(-hours / rng.uniform(10, 40))
+    tail = 1 + 0.08 * min(hours / 24, 30) / 30
+    likes = final_likes * settled * tail
+    return {"like": int(likes), "share": int(likes * share_rate), "comment": int(likes * comment_rate)}
+
+
+def for_answer(seed: int, post: dict, profile_id: str, now: datetime, *, version: str | None,
+               base_url: str) -> dict:
+    """A stored post as one answer shows it: absolute media URLs; insights only under v3."""
+    shown = dict(post)
+    if shown.get("thumbnail"):
+        shown["thumbnail"] = base_url + shown["thumbnail"]
+    shown["media"] = [{**m, "url": base_url + m["url"]} for m in post["media"]]
+    if version == V3:
+        found = insights(seed, post, profile_id, now)
+        if found is not None:
+            shown["insights"] = found
+    return shown
+
+
+def thumbnail_svg(post_id: str) -> bytes:
+    """A small seeded picture standing in for the post's image."""
+    rng = rng_for("thumbnail", post_id)
+    hue = rng.randrange(360)
+    shapes = "".join(
+        f'<circle cx="{rng.randrange(20, 140)}" cy="{rng.randrange(20, 100)}" r="{rng.randrange(8, 34)}" '
+        f'fill="hsl({(hue + rng.randrange(30, 180)) % 360},70%,{rng.randrange(45, 75)}%)" fill-opacity="0.8"/>'
+        for _ in range(3)
+    )
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="120" viewBox="0 0 160 120">'
+        f'<rect width="160" height="120" fill="hsl({hue},55%,35%)"/>{shapes}</svg>'
+    ).encode()

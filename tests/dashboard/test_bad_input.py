@@ -92,3 +92,12 @@ def test_a_nul_in_any_parameter_is_a_400_page_that_says_so(marketer_http, acme):
 def test_the_admin_refuses_an_empty_to_field_instead_of_failing(admin_http, acme):
     response = admin_http.get(f"/admin/integrations/location/{acme.pk}/change/", {"_to_field": ""})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("query", [{"code": "abc"}, {"code": "abc", "state": "x"}])
+def test_an_oauth_callback_without_a_configured_app_says_so_instead_of_failing(admin_http, settings, query):
+    settings.HIGHLEVEL_CLIENT_ID = settings.HIGHLEVEL_CLIENT_SECRET = ""
+    response = admin_http.get("/connections/oauth/callback/", query, follow=True)
+    assert response.status_code in (200, 403)
+    if "state" not in query:
+        assert "No HighLevel app is configured here" in response.content.decode()

@@ -22,7 +22,7 @@ from django.utils.functional import cached_property
 
 from dashboard.api_tokens import api_token_issue
 from integrations.delivery.services import destination_create
-from integrations.models import Alert, AlertRule, Delivery, SyncRun
+from integrations.models import Alert, AlertRule, Delivery, PendingInstall, SyncRun
 from tests.dashboard.browsing_factories import accounts_make, location_make, statistics_make, tag_make
 
 pytestmark = pytest.mark.django_db
@@ -97,11 +97,13 @@ def rows(admin_user, marketer_user, receiver_free_settings):
                                  last_seen_at=now - timedelta(minutes=1))
     rule = AlertRule.objects.create(name="Walk rule", metric="impressions", threshold=30)
     token, _raw = api_token_issue(user=marketer_user, name="walk")
+    install = PendingInstall.objects.create(user_type="Location", location_id="loc-new", name="New place",
+                                            expires_at=now + timedelta(minutes=15))
     connection = location.connection
     by_pk_prefix = {
         "connection": connection.pk, "destination": destination.pk, "mapping": destination.pk,
         "delivery": destination.pk, "deliveries": destination.pk, "operations_run": run.pk,
-        "operations_alert": alert.pk, "operations_rule": rule.pk,
+        "operations_alert": alert.pk, "operations_rule": rule.pk, "pending_install": install.pk,
     }
     return {
         "location_id": location.location_id, "tag_id": tag.tag_id, "run_id": run.pk, "token_id": token.pk,
@@ -112,6 +114,8 @@ def rows(admin_user, marketer_user, receiver_free_settings):
 @pytest.fixture
 def receiver_free_settings(settings):
     settings.DESTINATION_ALLOWED_HOSTS = []
+    # Whatever a view is given, nothing leaves the machine: HighLevel is a closed local port.
+    settings.HIGHLEVEL_API_BASE_URL = "http://127.0.0.1:9"
     return settings
 
 

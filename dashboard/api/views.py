@@ -76,12 +76,13 @@ def tag_detail(request: HttpRequest, location_id: str, tag_id: str) -> JsonRespo
     return JsonResponse({**tag_as_dict(tag), "details": tag_details(tag)})
 
 
-MARKETER_RUN_FIELDS = ("id", "status", "progress")
+MARKETER_RUN_FIELDS = ("id", "status", "progress", "attempt", "next_attempt_at")
 
 
 def run_as_dict_for(user, run: SyncRun) -> dict:
-    """The whole run for those who see Operations; others (marketers) get its status and progress only: its
-    error text and counts are internal (HighLevel's answers, URLs, trace ids)."""
+    """The whole run for those who see Operations; others (marketers) get its status and progress only (and,
+    while it waits to try again, which attempt and when): its error text and counts are internal (HighLevel's
+    answers, URLs, trace ids)."""
     answer = run.as_api_dict()
     if roles.has_permission(user, roles.VIEW_OPERATIONS):
         return answer

@@ -114,8 +114,6 @@ class BaseRateLimiter:
         self._day_seen: dict[str, tuple[float, date, int, int | None]] = {}  # read at, day, count, remaining
         self._uncounted: dict[tuple[str, date], int] = {}
         self._counted_at: dict[str, float] = {}
-        self._gates: dict[tuple[str, bool], threading.Lock] = {}
-        self._gates_lock = threading.Lock()
 
     # -- storage hooks ------------------------------------------------------------------------------------
     def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
@@ -167,36 +165,13 @@ class BaseRateLimiter:
             raise QuotaExhausted(
                 f"daily quota of {key} spent", wait=_seconds_to_next_utc_day(now), status=None
             )
+        waited = 0.0
         yielding = _background.get()
-        # One thread of this process at a time asks the store for a slot of a bucket (one ordinary and one
-        # yielding): the others wait here, on a lock, not in the store. Without it, every thread waiting for
-        # the same slot woke when it freed and all but one paid a failed claim (and on the database, a
-        # write) for nothing: the busiest cost of a rate-limited sync. Exactness is the store's, unchanged.
-        gate = self._gate(key, yielding)
-        entered = time.monotonic()
-        if not gate.acquire(timeout=self.max_wait):
-            raise RateLimited(f"rate limit of {key}: {self.max_wait:.0f}s spent behind this process's other "
-                              f"requests", wait=self.window)
-        try:
-            value = self._wait_and_claim(key, yielding, waited=time.monotonic() - entered)
-        finally:
-            gate.release()
-        self._count_later(key, day)
-        return value
-
-    def _gate(self, key: str, yielding: bool) -> threading.Lock:
-        with self._gates_lock:
-            return self._gates.setdefault((key, yielding), threading.Lock())
-
-    def _wait_and_claim(self, key: str, yielding: bool, *, waited: float) -> float:
-        """Wait for a slot (this thread alone in the process, for this bucket and kind) and claim it; `waited`:
-        the seconds already spent at the gate, which count against `max_wait`."""
-        slept = False
         while True:
             now = self.clock()
             claimed, value = self._try_claim(key, now, yielding=yielding)
             if claimed:
-                if slept and not yielding:
+                if waited and not yielding:
                     self._want(key, 0.0)  # served: background requests may claim again at once
                 break
             wait = value
@@ -208,7 +183,7 @@ class BaseRateLimiter:
             pause = wait + 0.001
             self.sleep(pause)
             waited += pause
-            slept = True
+        self._count_later(key, day)
         return value
 
     def settle(self, key: str, claimed_at: float) -> None:

@@ -1,0 +1,249 @@
+"""Campaigns: tags of one name across locations, compared case- and space-insensitively ("Summer Sale",
+"summer sale" and "SummerSale" are one campaign), plus the aliases an admin merged into another campaign.
+
+A campaign's slug is its key: the name case-folded, without spaces, slugified. Its figures are the sums of
+its tags' (performance_sums.py); lift compares, per location, the campaign's posts with that location's
+posts without it on the same platforms, and the campaign's lift sums those baselines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.http import Http404
+from django.utils.text import slugify
+
+from dashboard.models import CampaignAlias
+from dashboard.selectors.performance_sums import (
+    Group,
+    Sums,
+    Window,
+    baseline_of,
+    coverage,
+    lift_pct,
+    location_platform_sums,
+    per_post,
+    tag_platform_sums,
+)
+from integrations.metrics import percent_change
+from integrations.models import Location, Tag
+
+SORTS = {"name": "Campaign", "locations": "Locations", "posts": "Published", "engagement": "Engagement",
+         "engagement_per_post": "Engagement per post", "lift_pct": "Lift", "change_pct": "Change",
+         "insight_coverage": "Insight coverage"}
+DEFAULT_SORT = "-engagement"
+
+
+def campaign_slug(name: str) -> str:
+    """The campaign a tag name belongs to (before aliases)."""
+    squeezed = re.sub(r"\s+", "", name.casefold())
+    slug = slugify(squeezed, allow_unicode=True)
+    return slug or "tag-" + hashlib.sha256(squeezed.encode()).hexdigest()[:10]
+
+
+def campaign_aliases() -> dict[str, str]:
+    """{merged slug: the campaign's slug}."""
+    return dict(CampaignAlias.objects.values_list("slug", "into_slug"))
+
+
+@dataclass
+class Figures:
+    """Sums and their baseline, with the shared per-post arithmetic."""
+
+    sums: Sums = field(default_factory=Sums)
+    baseline: Sums = field(default_factory=Sums)
+
+    def add(self, other: Figures) -> None:
+        self.sums.add(other.sums)
+        self.baseline.add(other.baseline)
+
+    @property
+    def posts(self) -> int:
+        return self.sums.published
+
+    @property
+    def engagement_per_post(self) -> float | None:
+        return per_post(self.sums.engagement, self.sums.covered)
+
+    @property
+    def previous_engagement_per_post(self) -> float | None:
+        return per_post(self.sums.prev_engagement, self.sums.prev_covered)
+
+    @property
+    def change_pct(self) -> float | None:
+        return percent_change(self.engagement_per_post, self.previous_engagement_per_post)
+
+    @property
+    def lift_pct(self) -> float | None:
+        return lift_pct(self.sums, self.baseline)
+
+    @property
+    def insight_coverage(self) -> float | None:
+        return coverage(self.sums)
+
+    def figures_dict(self) -> dict[str, Any]:
+        s = self.sums
+        return {"posts": s.published, "published": s.published, "failed": s.failed, "scheduled": s.scheduled,
+                "likes": s.likes, "comments": s.comments, "shares": s.shares, "engagement": s.engagement,
+                "engagement_per_post": self.engagement_per_post, "lift_pct": self.lift_pct,
+                "insight_coverage": self.insight_coverage,
+                "previous_engagement_per_post": self.previous_engagement_per_post, "change_pct": self.change_pct}
+
+
+@dataclass
+class CampaignLocation(Figures):
+    location: Location | None = None
+    tag_ids: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    group: Group = field(default_factory=Group)  # the campaign's tags here, per platform, for the baseline
+
+    @property
+    def tags(self) -> list[tuple[str, str]]:
+        return list(zip(self.tag_ids, self.names, strict=True))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"location_id": self.location.location_id, "location_name": self.location.name,
+                "tag_ids": self.tag_ids, "tag_names": self.names, **self.figures_dict()}
+
+
+@dataclass
+class Campaign(Figures):
+    slug: str = ""
+    names: Counter = field(default_factory=Counter)  # spelling: how many tags carry it
+    locations: dict[int, CampaignLocation] = field(default_factory=dict)
+    merged: list[str] = field(default_factory=list)  # slugs an admin merged into this one
+
+    @property
+    def name(self) -> str:
+        """The most used spelling (ties: the first in alphabetical order)."""
+        return min(self.names.items(), key=lambda item: (-item[1], item[0]))[0] if self.names else self.slug
+
+    @property
+    def spellings(self) -> list[str]:
+        return sorted(self.names)
+
+    @property
+    def location_count(self) -> int:
+        return len(self.locations)
+
+    def ranked_locations(self) -> list[CampaignLocation]:
+        """By engagement per post, best first; locations without insights last."""
+        rows = list(self.locations.values())
+        return (sorted((r for r in rows if r.engagement_per_post is not None),
+                       key=lambda r: (-r.engagement_per_post, r.location.name))
+                + sorted((r for r in rows if r.engagement_per_post is None), key=lambda r: r.location.name))
+
+    def value(self, key: str) -> Any:
+        if key == "name":
+            return self.name.casefold()
+        if key == "locations":
+            return self.location_count
+        if key == "engagement":
+            return self.sums.engagement
+        return getattr(self, key)
+
+    def as_dict(self, *, with_locations: bool = False) -> dict[str, Any]:
+        row = {"slug": self.slug, "name": self.name, "spellings": self.spellings, "merged": self.merged,
+               "location_count": self.location_count, **self.figures_dict()}
+        if with_locations:
+            row["locations"] = [loc.as_dict() for loc in self.ranked_locations()]
+        return row
+
+
+def campaigns_collect(*, locations: list[Location], start: date, end: date, only: str | None = None,
+                      zone_of=None) -> dict[str, Campaign]:
+    """Every campaign with posts in [start, end] over `locations`, keyed by slug; `only` keeps one campaign.
+
+    Days are the UTC days (an agency spans time zones; a location's own page uses its own). Three queries."""
+    from zoneinfo import ZoneInfo
+
+    window = Window(start, end, zone_of or ZoneInfo("UTC"))
+    by_pk = {loc.pk: loc for loc in locations}
+    groups = tag_platform_sums(locations=locations, window=window)
+    everything = location_platform_sums(locations=locations, window=window)
+    names = {(loc_pk, tag_id): name for loc_pk, tag_id, name in
+             Tag.objects.filter(location__in=locations).values_list("location_id", "tag_id", "name").order_by()}
+    aliases = campaign_aliases()
+    campaigns: dict[str, Campaign] = {}
+    for (loc_pk, tag_id), group in groups.items():
+        name = names.get((loc_pk, tag_id))
+        if name is None:
+            continue  # a tag id the tag list does not hold: no name to group by
+        own = campaign_slug(name)
+        slug = aliases.get(own, own)
+        if only is not None and slug != only:
+            continue
+        campaign = campaigns.setdefault(slug, Campaign(slug=slug))
+        campaign.names[name] += 1
+        if own != slug and own not in campaign.merged:
+            campaign.merged.append(own)
+        at = campaign.locations.setdefault(loc_pk, CampaignLocation(location=by_pk[loc_pk]))
+        at.tag_ids.append(tag_id)
+        at.names.append(name)
+        at.sums.add(group.total())
+        # A post carrying two spellings of one campaign in one location counts under each (rare: one
+        # location's tag list rarely holds both "Sale" and "sale").
+        for platform, sums in group.by_platform.items():
+            at.group.by_platform.setdefault(platform, Sums()).add(sums)
+    for campaign in campaigns.values():
+        for loc_pk, at in campaign.locations.items():
+            at.baseline = baseline_of(at.group, everything.get(loc_pk, {}))
+            campaign.add(Figures(sums=_copy(at.sums), baseline=_copy(at.baseline)))
+    return {slug: c for slug, c in campaigns.items() if c.sums.published or c.sums.failed or c.sums.scheduled}
+
+
+def _copy(sums: Sums) -> Sums:
+    fresh = Sums()
+    fresh.add(sums)
+    return fresh
+
+
+def _ordered(rows: list[Campaign], sort: str) -> list[Campaign]:
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    if key not in SORTS:
+        key, descending = DEFAULT_SORT.lstrip("-"), True
+    present = [r for r in rows if r.value(key) is not None]
+    missing = [r for r in rows if r.value(key) is None]
+    present.sort(key=lambda r: (r.value(key), r.name.casefold()), reverse=descending)
+    return present + sorted(missing, key=lambda r: r.name.casefold())
+
+
+def campaigns_list(*, locations: list[Location], start: date, end: date, q: str = "", sort: str = DEFAULT_SORT,
+                   min_locations: int = 1) -> list[Campaign]:
+    """Campaigns over `locations` with posts in the range, filtered by name (any spelling) and sorted."""
+    needle = re.sub(r"\s+", "", q.casefold())
+    rows = [c for c in campaigns_collect(locations=locations, start=start, end=end).values()
+            if c.location_count >= min_locations
+            and (not needle or any(needle in re.sub(r"\s+", "", n.casefold()) for n in c.names) or needle in c.slug)]
+    return _ordered(rows, sort)
+
+
+def campaign_get(*, locations: list[Location], slug: str, start: date, end: date) -> Campaign:
+    """One campaign, its locations ranked; an alias's slug answers its campaign. 404 when nothing carries it
+    in any visible location (whatever the range)."""
+    slug = campaign_aliases().get(slug, slug)
+    found = campaigns_collect(locations=locations, start=start, end=end, only=slug).get(slug)
+    if found is not None:
+        return found
+    spellings = [name for name in Tag.objects.filter(location__in=locations).values_list("name", flat=True)
+                 .distinct() if campaign_slug(name) == slug]
+    if not spellings:
+        raise Http404("No such campaign.")
+    return Campaign(slug=slug, names=Counter(spellings))
+
+
+def campaign_choices(*, locations: list[Location], exclude: str) -> list[tuple[str, str]]:
+    """(slug, a spelling) of every other campaign name over the locations, for the merge form."""
+    aliases = campaign_aliases()
+    seen: dict[str, str] = {}
+    for name in Tag.objects.filter(location__in=locations, removed_at__isnull=True).values_list(
+            "name", flat=True).distinct():
+        slug = campaign_slug(name)
+        if slug != exclude and aliases.get(slug) != exclude:
+            seen.setdefault(slug, name)
+    return sorted(seen.items(), key=lambda item: item[1].casefold())

@@ -1,0 +1,241 @@
+"""The sums every tag-performance figure is made of, aggregated in SQL (docs/architecture.md, "Tag performance").
+
+A post belongs to the local day (the location's time zone) of its `published_at`; a post that was never
+published (failed, scheduled) to the day of its `display_date`. Likes, comments, shares and engagement (their
+sum) count published posts only. Per-post figures divide by the published posts *with insights* ("covered"):
+HighLevel reports insights only for Facebook, Instagram, LinkedIn and YouTube, so a TikTok post counts as
+published but would otherwise drag every mean towards zero.
+
+One grouped query answers both the asked range and the previous period of the same length (conditional
+aggregates), so every page reads a constant number of queries whatever the number of tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from integrations.models import Location, Post, TagPost
+
+INSIGHT_PLATFORMS = ("facebook", "instagram", "linkedin", "youtube")
+INSIGHTS_NOTE = ("HighLevel reports likes, comments and shares only for Facebook, Instagram, LinkedIn and YouTube; "
+                 "posts on other platforms count as published but carry no engagement.")
+PUBLISHED, FAILED, SCHEDULED = "published", "failed", "scheduled"
+
+
+def location_zone(location: Location) -> ZoneInfo:
+    try:
+        return ZoneInfo(location.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The instant the local day begins (the first moment of `day` in `zone`)."""
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A range of local days [start, end] and the previous period of the same length, as instants."""
+
+    start: date
+    end: date
+    zone: ZoneInfo
+
+    @property
+    def length(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def lo(self) -> datetime:
+        return day_start(self.start, self.zone)
+
+    @property
+    def hi(self) -> datetime:
+        return day_start(self.end + timedelta(days=1), self.zone)
+
+    @property
+    def previous_lo(self) -> datetime:
+        return day_start(self.start - timedelta(days=self.length), self.zone)
+
+
+def between_q(prefix: str, lo: datetime, hi: datetime) -> Q:
+    """The post's day falls in [lo, hi): published_at, or display_date for a post never published."""
+    return (Q(**{f"{prefix}published_at__gte": lo, f"{prefix}published_at__lt": hi})
+            | Q(**{f"{prefix}published_at__isnull": True, f"{prefix}display_date__gte": lo,
+                   f"{prefix}display_date__lt": hi}))
+
+
+def covered_q(prefix: str) -> Q:
+    return Q(**{f"{prefix}status": PUBLISHED}) & (
+        Q(**{f"{prefix}likes__isnull": False}) | Q(**{f"{prefix}comments__isnull": False})
+        | Q(**{f"{prefix}shares__isnull": False}))
+
+
+def engagement_expression(prefix: str = ""):
+    zero = Value(0, output_field=IntegerField())
+    return (Coalesce(f"{prefix}likes", zero) + Coalesce(f"{prefix}comments", zero)
+            + Coalesce(f"{prefix}shares", zero))
+
+
+def posts_filtered(queryset: QuerySet, prefix: str, *, platform: str = "", account: str = "") -> QuerySet:
+    if platform:
+        queryset = queryset.filter(**{f"{prefix}platform": platform})
+    if account:
+        queryset = queryset.filter(**{f"{prefix}account_id": account})
+    return queryset
+
+
+def _aggregates(prefix: str, window: Window) -> dict:
+    now = between_q(prefix, window.lo, window.hi)
+    before = between_q(prefix, window.previous_lo, window.lo)
+    published = now & Q(**{f"{prefix}status": PUBLISHED})
+    zero = Value(0, output_field=IntegerField())
+    # Named "n_*": bare "likes" would shadow the post's own field inside the engagement expression.
+    aggregates = {
+        "published": Count("pk", filter=published),
+        "failed": Count("pk", filter=now & Q(**{f"{prefix}status": FAILED})),
+        "scheduled": Count("pk", filter=now & Q(**{f"{prefix}status": SCHEDULED})),
+        "covered": Count("pk", filter=now & covered_q(prefix)),
+        "likes": Coalesce(Sum(f"{prefix}likes", filter=published), zero),
+        "comments": Coalesce(Sum(f"{prefix}comments", filter=published), zero),
+        "shares": Coalesce(Sum(f"{prefix}shares", filter=published), zero),
+        "prev_covered": Count("pk", filter=before & covered_q(prefix)),
+        "prev_engagement": Coalesce(Sum(engagement_expression(prefix), filter=before & covered_q(prefix)), zero),
+    }
+    return {f"n_{name}": value for name, value in aggregates.items()}
+
+
+@dataclass
+class Sums:
+    """Additive counts and totals of a set of posts (a tag on a platform, a location on a platform, ...)."""
+
+    published: int = 0
+    failed: int = 0
+    scheduled: int = 0
+    covered: int = 0
+    likes: int = 0
+    comments: int = 0
+    shares: int = 0
+    prev_covered: int = 0
+    prev_engagement: int = 0
+
+    FIELDS = ("published", "failed", "scheduled", "covered", "likes", "comments", "shares", "prev_covered",
+              "prev_engagement")
+
+    @property
+    def engagement(self) -> int:
+        return self.likes + self.comments + self.shares
+
+    def add(self, other: Sums) -> None:
+        for name in self.FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def minus(self, other: Sums) -> Sums:
+        return Sums(**{name: getattr(self, name) - getattr(other, name) for name in self.FIELDS})
+
+    @classmethod
+    def of_row(cls, row: dict) -> Sums:
+        return cls(**{name: row[f"n_{name}"] or 0 for name in cls.FIELDS})
+
+
+@dataclass
+class Group:
+    """One tag's (or campaign's) sums, per platform: what lift needs to find "the same platforms"."""
+
+    by_platform: dict[str, Sums] = field(default_factory=dict)
+
+    def total(self) -> Sums:
+        total = Sums()
+        for sums in self.by_platform.values():
+            total.add(sums)
+        return total
+
+    def platforms_with_insights(self) -> list[str]:
+        return sorted(p for p, s in self.by_platform.items() if s.covered)
+
+
+def tag_platform_sums(*, locations: Iterable[Location], window: Window, platform: str = "",
+                      account: str = "") -> dict[tuple[int, str], Group]:
+    """{(location pk, tag id): Group} over the posts in the window or its previous period: one query."""
+    links = TagPost.objects.filter(location__in=list(locations))
+    links = posts_filtered(links.filter(between_q("post__", window.previous_lo, window.hi)), "post__",
+                           platform=platform, account=account)
+    rows = links.values("location_id", "tag_id", "post__platform").annotate(**_aggregates("post__", window))
+    groups: dict[tuple[int, str], Group] = {}
+    for row in rows.order_by():
+        key = (row["location_id"], row["tag_id"])
+        groups.setdefault(key, Group()).by_platform[row["post__platform"]] = Sums.of_row(row)
+    return groups
+
+
+def location_platform_sums(*, locations: Iterable[Location], window: Window, platform: str = "",
+                           account: str = "") -> dict[int, dict[str, Sums]]:
+    """{location pk: {platform: Sums}} over every post of the window (tagged or not): one query."""
+    posts = Post.objects.filter(location__in=list(locations))
+    posts = posts_filtered(posts.filter(between_q("", window.previous_lo, window.hi)), "", platform=platform,
+                           account=account)
+    found: dict[int, dict[str, Sums]] = {}
+    for row in posts.values("location_id", "platform").annotate(**_aggregates("", window)).order_by():
+        found.setdefault(row["location_id"], {})[row["platform"]] = Sums.of_row(row)
+    return found
+
+
+def baseline_of(group: Group, everything: dict[str, Sums]) -> Sums:
+    """The posts *without* the tag on the platforms where the tag's posts have insights: the location's
+    sums on those platforms less the tag's own."""
+    rest = Sums()
+    for platform in group.platforms_with_insights():
+        rest.add(everything.get(platform, Sums()).minus(group.by_platform[platform]))
+    return rest
+
+
+def per_post(total: float, posts: int) -> float | None:
+    return round(total / posts, 2) if posts else None
+
+
+def lift_pct(own: Sums, baseline: Sums) -> float | None:
+    """Engagement per post against the baseline's, in percent; None when either has no post with insights
+    or the baseline has no engagement at all."""
+    mine, theirs = per_post(own.engagement, own.covered), per_post(baseline.engagement, baseline.covered)
+    if mine is None or not theirs:
+        return None
+    return round((own.engagement / own.covered) / (baseline.engagement / baseline.covered) * 100 - 100, 1)
+
+
+def coverage(sums: Sums) -> float | None:
+    """The share (0 to 1) of published posts that carry insights."""
+    return round(sums.covered / sums.published, 3) if sums.published else None
+
+
+def median(values: list[int]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def engagement_values(*, location: Location, tag_ids: list[str], window: Window, platform: str = "",
+                      account: str = "") -> dict[str, dict[str, list[int]]]:
+    """{tag id: {"likes": [...], "comments": [...], "shares": [...], "engagement": [...]}} of the covered
+    posts in the window, for medians: one query, only for the tags asked (a page's)."""
+    links = TagPost.objects.filter(location=location, tag_id__in=tag_ids).filter(
+        between_q("post__", window.lo, window.hi) & covered_q("post__"))
+    links = posts_filtered(links, "post__", platform=platform, account=account)
+    found: dict[str, dict[str, list[int]]] = {}
+    for tag_id, likes, comments, shares in links.values_list("tag_id", "post__likes", "post__comments",
+                                                              "post__shares").order_by():
+        values = found.setdefault(tag_id, {"likes": [], "comments": [], "shares": [], "engagement": []})
+        likes, comments, shares = likes or 0, comments or 0, shares or 0
+        values["likes"].append(likes)
+        values["comments"].append(comments)
+        values["shares"].append(shares)
+        values["engagement"].append(likes + comments + shares)
+    return found

@@ -108,6 +108,14 @@ def pages_figures(bench: str, out: str) -> list[Figure]:
     return figures
 
 
+def performance_figures(bench: str, out: str) -> list[Figure]:
+    figures = pages_figures(bench, out)
+    if m := re.search(r"query counts constant: (\w+)", out):
+        figures.append(Figure(bench, "query counts constant (small vs big location)", m.group(1), "yes",
+                              m.group(1) == "yes"))
+    return figures
+
+
 def target_lines(bench: str, out: str) -> list[Figure]:
     """A benchmark this file does not know: its lines that mention a target, as they are."""
     return [Figure(bench, line.strip()[:90], "see line") for line in out.splitlines() if "target" in line]
@@ -141,6 +149,7 @@ KNOWN = {
                                     quick=["--clients", "4", "--requests", "20", "--locations", "4", "--tags", "500"])],
     "sync.py": [Bench("sync", [], sync_figures, quick=["--quick"])],
     "pages.py": [Bench("pages", [], pages_figures, quick=["--quick", "--runs", "5"])],
+    "performance.py": [Bench("performance", [], performance_figures, quick=["--quick", "--runs", "5"])],
 }
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0011_posts_insights'),
+        ('integrations', '0014_goals_health'),
     ]
 
     operations = [

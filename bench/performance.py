@@ -54,10 +54,10 @@ def plant(location, *, posts: int, tags: int, names: list[str], seed: int) -> No
                          account_id=f"{location.location_id}-{platform}", published_at=when if status == "published"
                          else None, display_date=when, likes=likes, comments=likes // 8 if likes else likes,
                          shares=likes // 20 if likes else likes, tag_ids=[f"t{t}" for t in carried],
-                         last_seen_at=now))
+                         last_seen_at=now, at=when))
         links.append([f"{location.location_id}-t{t}" for t in carried])
     made = Post.objects.bulk_create(rows, batch_size=2000)
-    TagPost.objects.bulk_create([TagPost(location=location, tag_id=tag_id, post=post)
+    TagPost.objects.bulk_create([TagPost.of(post, tag_id)
                                  for post, tag_ids in zip(made, links, strict=True) for tag_id in tag_ids],
                                 batch_size=5000)
 

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.http import Http404
@@ -39,6 +40,7 @@ SORTS = {"name": "Campaign", "locations": "Locations", "posts": "Published", "en
 DEFAULT_SORT = "-engagement"
 
 
+@lru_cache(maxsize=100_000)  # slugify costs ~10 µs, and an agency's campaign list slugs every tag name
 def campaign_slug(name: str) -> str:
     """The campaign a tag name belongs to (before aliases)."""
     squeezed = re.sub(r"\s+", "", name.casefold())
@@ -118,9 +120,9 @@ class Campaign(Figures):
     locations: dict[int, CampaignLocation] = field(default_factory=dict)
     merged: list[str] = field(default_factory=list)  # slugs an admin merged into this one
 
-    @property
+    @cached_property
     def name(self) -> str:
-        """The most used spelling (ties: the first in alphabetical order)."""
+        """The most used spelling (ties: the first in alphabetical order); read once the names are counted."""
         return min(self.names.items(), key=lambda item: (-item[1], item[0]))[0] if self.names else self.slug
 
     @property
@@ -185,22 +187,16 @@ def campaigns_collect(*, locations: list[Location], start: date, end: date, only
         at = campaign.locations.setdefault(loc_pk, CampaignLocation(location=by_pk[loc_pk]))
         at.tag_ids.append(tag_id)
         at.names.append(name)
-        at.sums.add(group.total())
         # A post carrying two spellings of one campaign in one location counts under each (rare: one
         # location's tag list rarely holds both "Sale" and "sale").
         for platform, sums in group.by_platform.items():
             at.group.by_platform.setdefault(platform, Sums()).add(sums)
     for campaign in campaigns.values():
         for loc_pk, at in campaign.locations.items():
+            at.sums = at.group.total()
             at.baseline = baseline_of(at.group, everything.get(loc_pk, {}))
-            campaign.add(Figures(sums=_copy(at.sums), baseline=_copy(at.baseline)))
+            campaign.add(at)
     return {slug: c for slug, c in campaigns.items() if c.sums.published or c.sums.failed or c.sums.scheduled}
-
-
-def _copy(sums: Sums) -> Sums:
-    fresh = Sums()
-    fresh.add(sums)
-    return fresh
 
 
 def _ordered(rows: list[Campaign], sort: str) -> list[Campaign]:

@@ -66,10 +66,9 @@ class Window:
 
 
 def between_q(prefix: str, lo: datetime, hi: datetime) -> Q:
-    """The post's day falls in [lo, hi): published_at, or display_date for a post never published."""
-    return (Q(**{f"{prefix}published_at__gte": lo, f"{prefix}published_at__lt": hi})
-            | Q(**{f"{prefix}published_at__isnull": True, f"{prefix}display_date__gte": lo,
-                   f"{prefix}display_date__lt": hi}))
+    """The post's day falls in [lo, hi): `at` is published_at, or display_date for a post never published
+    (Post.when, stored on the post and on its tag links)."""
+    return Q(**{f"{prefix}at__gte": lo, f"{prefix}at__lt": hi})
 
 
 def covered_q(prefix: str) -> Q:
@@ -92,27 +91,54 @@ def posts_filtered(queryset: QuerySet, prefix: str, *, platform: str = "", accou
     return queryset
 
 
-def _aggregates(prefix: str, window: Window) -> dict:
-    now = between_q(prefix, window.lo, window.hi)
-    before = between_q(prefix, window.previous_lo, window.lo)
-    published = now & Q(**{f"{prefix}status": PUBLISHED})
+def _current(prefix: str = "") -> dict:
+    """Plain aggregates per status over the asked range (the WHERE clause holds the range)."""
     zero = Value(0, output_field=IntegerField())
-    # Named "n_*": bare "likes" would shadow the post's own field inside the engagement expression.
-    aggregates = {
-        "published": Count("pk", filter=published),
-        "failed": Count("pk", filter=now & Q(**{f"{prefix}status": FAILED})),
-        "scheduled": Count("pk", filter=now & Q(**{f"{prefix}status": SCHEDULED})),
-        "covered": Count("pk", filter=now & covered_q(prefix)),
-        "likes": Coalesce(Sum(f"{prefix}likes", filter=published), zero),
-        "comments": Coalesce(Sum(f"{prefix}comments", filter=published), zero),
-        "shares": Coalesce(Sum(f"{prefix}shares", filter=published), zero),
-        "prev_covered": Count("pk", filter=before & covered_q(prefix)),
-        "prev_engagement": Coalesce(Sum(engagement_expression(prefix), filter=before & covered_q(prefix)), zero),
-    }
-    return {f"n_{name}": value for name, value in aggregates.items()}
+    return {"n": Count("pk"), "n_covered": Count("pk", filter=covered_q(prefix)),
+            "n_likes": Coalesce(Sum(f"{prefix}likes"), zero), "n_comments": Coalesce(Sum(f"{prefix}comments"), zero),
+            "n_shares": Coalesce(Sum(f"{prefix}shares"), zero)}
 
 
-@dataclass
+def _previous(prefix: str = "") -> dict:
+    zero = Value(0, output_field=IntegerField())
+    return {"n": Count("pk"), "n_engagement": Coalesce(Sum(engagement_expression(prefix)), zero)}
+
+
+def _into(sums: Sums, status: str, n: int, covered: int, likes: int, comments: int, shares: int) -> None:
+    """Add one (status) row of the current range's aggregates; only published posts count engagement."""
+    if status == PUBLISHED:
+        sums.published += n
+        sums.covered += covered
+        sums.likes += likes
+        sums.comments += comments
+        sums.shares += shares
+    elif status == FAILED:
+        sums.failed += n
+    elif status == SCHEDULED:
+        sums.scheduled += n
+
+
+def grouped_sums(rows: QuerySet, keys: tuple[str, ...], window: Window) -> dict[tuple, dict[str, Sums]]:
+    """{keys' values: {platform: Sums}} over `rows` (posts or tag links, already filtered by location,
+    platform and account): two grouped queries, the range and the previous period, each read through the
+    (location, at, ...) covering index with no per-row date test in the aggregates."""
+    found: dict[tuple, dict[str, Sums]] = {}
+    width = len(keys)
+    current = (rows.filter(between_q("", window.lo, window.hi)).values_list(*keys, "platform", "status")
+               .annotate(**_current()).order_by())
+    for row in current:
+        key, platform, status = row[:width], row[width], row[width + 1]
+        _into(found.setdefault(key, {}).setdefault(platform, Sums()), status, *row[width + 2:])
+    before = (rows.filter(between_q("", window.previous_lo, window.lo) & covered_q(""))
+              .values_list(*keys, "platform").annotate(**_previous()).order_by())
+    for row in before:
+        sums = found.setdefault(row[:width], {}).setdefault(row[width], Sums())
+        sums.prev_covered += row[width + 1]
+        sums.prev_engagement += row[width + 2]
+    return found
+
+
+@dataclass(slots=True)
 class Sums:
     """Additive counts and totals of a set of posts (a tag on a platform, a location on a platform, ...)."""
 
@@ -134,15 +160,22 @@ class Sums:
         return self.likes + self.comments + self.shares
 
     def add(self, other: Sums) -> None:
-        for name in self.FIELDS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        # Spelled out rather than looped over FIELDS: this runs once per tag and platform (thousands per page).
+        self.published += other.published
+        self.failed += other.failed
+        self.scheduled += other.scheduled
+        self.covered += other.covered
+        self.likes += other.likes
+        self.comments += other.comments
+        self.shares += other.shares
+        self.prev_covered += other.prev_covered
+        self.prev_engagement += other.prev_engagement
 
     def minus(self, other: Sums) -> Sums:
-        return Sums(**{name: getattr(self, name) - getattr(other, name) for name in self.FIELDS})
-
-    @classmethod
-    def of_row(cls, row: dict) -> Sums:
-        return cls(**{name: row[f"n_{name}"] or 0 for name in cls.FIELDS})
+        return Sums(self.published - other.published, self.failed - other.failed, self.scheduled - other.scheduled,
+                    self.covered - other.covered, self.likes - other.likes, self.comments - other.comments,
+                    self.shares - other.shares, self.prev_covered - other.prev_covered,
+                    self.prev_engagement - other.prev_engagement)
 
 
 @dataclass
@@ -163,28 +196,19 @@ class Group:
 
 def tag_platform_sums(*, locations: Iterable[Location], window: Window, platform: str = "",
                       account: str = "") -> dict[tuple[int, str], Group]:
-    """{(location pk, tag id): Group} over the posts in the window or its previous period: one query."""
-    links = TagPost.objects.filter(location__in=list(locations))
-    links = posts_filtered(links.filter(between_q("post__", window.previous_lo, window.hi)), "post__",
-                           platform=platform, account=account)
-    rows = links.values("location_id", "tag_id", "post__platform").annotate(**_aggregates("post__", window))
-    groups: dict[tuple[int, str], Group] = {}
-    for row in rows.order_by():
-        key = (row["location_id"], row["tag_id"])
-        groups.setdefault(key, Group()).by_platform[row["post__platform"]] = Sums.of_row(row)
-    return groups
+    """{(location pk, tag id): Group} over the posts in the window or its previous period: two queries over
+    the tag links' copies of their posts' fields (TagPost.COPIED), without joining the posts."""
+    links = posts_filtered(TagPost.objects.filter(location__in=list(locations)), "", platform=platform,
+                           account=account)
+    return {key: Group(by_platform=platforms)
+            for key, platforms in grouped_sums(links, ("location_id", "tag_id"), window).items()}
 
 
 def location_platform_sums(*, locations: Iterable[Location], window: Window, platform: str = "",
                            account: str = "") -> dict[int, dict[str, Sums]]:
-    """{location pk: {platform: Sums}} over every post of the window (tagged or not): one query."""
-    posts = Post.objects.filter(location__in=list(locations))
-    posts = posts_filtered(posts.filter(between_q("", window.previous_lo, window.hi)), "", platform=platform,
-                           account=account)
-    found: dict[int, dict[str, Sums]] = {}
-    for row in posts.values("location_id", "platform").annotate(**_aggregates("", window)).order_by():
-        found.setdefault(row["location_id"], {})[row["platform"]] = Sums.of_row(row)
-    return found
+    """{location pk: {platform: Sums}} over every post of the window (tagged or not): two queries."""
+    posts = posts_filtered(Post.objects.filter(location__in=list(locations)), "", platform=platform, account=account)
+    return {key[0]: platforms for key, platforms in grouped_sums(posts, ("location_id",), window).items()}
 
 
 def baseline_of(group: Group, everything: dict[str, Sums]) -> Sums:
@@ -227,11 +251,10 @@ def engagement_values(*, location: Location, tag_ids: list[str], window: Window,
     """{tag id: {"likes": [...], "comments": [...], "shares": [...], "engagement": [...]}} of the covered
     posts in the window, for medians: one query, only for the tags asked (a page's)."""
     links = TagPost.objects.filter(location=location, tag_id__in=tag_ids).filter(
-        between_q("post__", window.lo, window.hi) & covered_q("post__"))
-    links = posts_filtered(links, "post__", platform=platform, account=account)
+        between_q("", window.lo, window.hi) & covered_q(""))
+    links = posts_filtered(links, "", platform=platform, account=account)
     found: dict[str, dict[str, list[int]]] = {}
-    for tag_id, likes, comments, shares in links.values_list("tag_id", "post__likes", "post__comments",
-                                                              "post__shares").order_by():
+    for tag_id, likes, comments, shares in links.values_list("tag_id", "likes", "comments", "shares").order_by():
         values = found.setdefault(tag_id, {"likes": [], "comments": [], "shares": [], "engagement": []})
         likes, comments, shares = likes or 0, comments or 0, shares or 0
         values["likes"].append(likes)

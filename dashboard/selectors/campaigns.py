@@ -122,8 +122,10 @@ class Campaign(Figures):
 
     @cached_property
     def name(self) -> str:
-        """The most used spelling (ties: the first in alphabetical order); read once the names are counted."""
-        return min(self.names.items(), key=lambda item: (-item[1], item[0]))[0] if self.names else self.slug
+        """The most used spelling; ties go to a mixed-case one ("Summer Sale" over "SUMMER SALE"), then the
+        alphabet. Read once the names are counted."""
+        return (min(self.names.items(), key=lambda item: (-item[1], item[0].isupper() or item[0].islower(), item[0]))[0]
+                if self.names else self.slug)
 
     @property
     def spellings(self) -> list[str]:

@@ -57,6 +57,7 @@ class TagScore:
     sums: Sums
     baseline: Sums
     platforms: list[str]
+    lift_platforms: list[str]  # the platforms its lift compares on: where its posts have insights
     medians: dict[str, float | None] = field(default_factory=dict)
     known: bool = True  # False: posts name a tag id the tag list does not (yet) hold
 
@@ -191,6 +192,7 @@ def tag_scorecard(*, location: Location, start: date, end: date, platform: str =
         rows.append(TagScore(tag_id=tag_id, name=name, sums=total, baseline=baseline_of(group, everything),
                              platforms=sorted(p for p, s in group.by_platform.items()
                                               if s.published or s.failed or s.scheduled),
+                             lift_platforms=group.platforms_with_insights(),
                              known=tag_id in names))
     location_sums = Sums()
     for sums in everything.values():

@@ -139,7 +139,7 @@ def test_the_heatmap_shows_sample_sizes_and_greys_small_cells(marketer_http, age
         post_make(acme, f"tue-{n}", tag_ids=[], when=datetime(2026, 3, 10, 9, 5 * n, tzinfo=UTC), likes=30,
                   comments=0, shares=0)
     page = marketer_http.get(f"/locations/loc-a/best-time/?{RANGE}").content.decode()
-    assert "Tuesday 09:00–10:00" in page and "30.0 engagement per post over 3 posts" in page
+    assert "Tuesday 09:00\u201310:00" in page and "30.0 engagement per post over 3 posts" in page
     assert 'class="cell low"' in page and "fewer than 3, too few to rank" in page
     assert "n=3" in page
 

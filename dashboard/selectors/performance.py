@@ -162,7 +162,8 @@ def scorecard_medians(card: Scorecard, rows: list[TagScore], *, platform: str = 
 
 
 def tag_scorecard(*, location: Location, start: date, end: date, platform: str = "", account: str = "",
-                  q: str = "", sort: str = DEFAULT_SORT, medians: slice | None = slice(None)) -> Scorecard:
+                  q: str = "", sort: str = DEFAULT_SORT, medians: slice | None = slice(None),
+                  tag_ids: list[str] | None = None) -> Scorecard:
     """Every tag of `location` carried by a post in the local days [start, end], with its figures.
 
     - `platform` / `account` (HighLevel's account id) narrow the posts; `q` keeps tags whose name contains
@@ -171,12 +172,14 @@ def tag_scorecard(*, location: Location, start: date, end: date, platform: str =
       platforms (those where the tag's posts have insights), in the same range.
     - Medians are filled for `rows[medians]` only (one more query; `None` for none): a page asks for its own
       rows. Sorting by the median fills every row's.
-    - Tags without posts in the range are left out. Four queries at most, whatever the number of tags.
+    - `tag_ids` keeps only those tags (a tag's own page); their lift is the same as in the full card.
+    - Tags without posts in the range are left out. Six queries, whatever the number of tags.
     """
     window = Window(start, end, location_zone(location))
     groups: dict[str, Group] = {
         tag_id: group for (_, tag_id), group in
-        tag_platform_sums(locations=[location], window=window, platform=platform, account=account).items()}
+        tag_platform_sums(locations=[location], window=window, platform=platform, account=account,
+                          tag_ids=tag_ids).items()}
     everything = location_platform_sums(locations=[location], window=window, platform=platform,
                                         account=account).get(location.pk, {})
     names = dict(Tag.objects.filter(location=location, tag_id__in=list(groups)).values_list("tag_id", "name"))

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from dashboard.selectors.campaigns import campaign_aliases, campaign_slug
-from dashboard.selectors.performance import DEFAULT_SORT, SORTS, scorecard_medians, tag_scorecard
+from dashboard.selectors.performance import DEFAULT_SORT, SORTS, tag_scorecard
 from dashboard.selectors.performance_params import performance_query
 from dashboard.selectors.performance_sums import INSIGHTS_NOTE
 from dashboard.selectors.statistics_range import PRESETS
@@ -18,10 +18,8 @@ from integrations.models import Location, PostInsightSnapshot, Tag
 
 def tag_performance_context(request: HttpRequest, location: Location, tag: Tag) -> dict[str, Any]:
     query = performance_query(request.GET, location=location, sorts=SORTS, default_sort=DEFAULT_SORT, strict=False)
-    card = tag_scorecard(location=location, start=query.start, end=query.end, medians=None)
-    score = next((row for row in card.rows if row.tag_id == tag.tag_id), None)
-    if score is not None:
-        scorecard_medians(card, [score])
+    card = tag_scorecard(location=location, start=query.start, end=query.end, tag_ids=[tag.tag_id])
+    score = card.rows[0] if card.rows else None
     perf = tag_performance(location=location, tag_id=tag.tag_id, start=query.start, end=query.end)
     own = campaign_slug(tag.name)
     return {

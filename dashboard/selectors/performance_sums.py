@@ -195,11 +195,14 @@ class Group:
 
 
 def tag_platform_sums(*, locations: Iterable[Location], window: Window, platform: str = "",
-                      account: str = "") -> dict[tuple[int, str], Group]:
+                      account: str = "", tag_ids: list[str] | None = None) -> dict[tuple[int, str], Group]:
     """{(location pk, tag id): Group} over the posts in the window or its previous period: two queries over
-    the tag links' copies of their posts' fields (TagPost.COPIED), without joining the posts."""
+    the tag links' copies of their posts' fields (TagPost.COPIED), without joining the posts. `tag_ids`
+    narrows to those tags."""
     links = posts_filtered(TagPost.objects.filter(location__in=list(locations)), "", platform=platform,
                            account=account)
+    if tag_ids is not None:
+        links = links.filter(tag_id__in=tag_ids)
     return {key: Group(by_platform=platforms)
             for key, platforms in grouped_sums(links, ("location_id", "tag_id"), window).items()}
 

@@ -178,3 +178,25 @@ def test_query_counts_do_not_grow_with_locations_and_tags(marketer_http, agency)
             post_make(more, f"x{n}-{k}", tag_ids=[f"x{n}-{k}"], when=at(9), likes=k, comments=0, shares=0)
             post_make(agency[0], f"a-more-{n}-{k}", tag_ids=[f"a-more-{n}-{k}"], when=at(9), likes=k)
     assert [count(u) for u in urls] == before
+
+
+def test_kept_campaigns_follow_the_data_they_are_summed_from(marketer_http, agency):
+    from integrations.models import Post, TagPost
+
+    def engagement() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            answer = marketer_http.get(f"/api/v1/campaigns/summersale/?{RANGE}").json()
+        return answer["engagement"], len(ctx.captured_queries)
+
+    first, cold = engagement()
+    again, warm = engagement()
+    assert first == again == 70 and warm < cold
+    post = Post.objects.get(post_id="p0")  # as the posts sync does when insights move: new links, new ids
+    post.likes = 110
+    post.save()
+    TagPost.objects.filter(post=post).delete()
+    TagPost.objects.bulk_create([TagPost.of(post, t) for t in post.tag_ids])
+    assert engagement()[0] == 170
+    tag_make(agency[1], "Summer sale ", tag_id="b-sale-2")  # a new spelling in a location: a new tag
+    post_make(agency[1], "late", tag_ids=["b-sale-2"], when=at(20), likes=5, comments=0, shares=0)
+    assert engagement()[0] == 175

@@ -119,3 +119,24 @@ def test_every_tag_s_engagement_is_the_sum_of_highlevel_s_post_insights(world):
     best, worst = max(r.engagement_per_post or 0 for r in card.rows), min(
         r.engagement_per_post for r in card.rows if r.engagement_per_post)
     assert best > 1.5 * worst  # the demo's tags differ in appeal
+
+
+def test_tag_links_keep_their_posts_figures_as_insights_grow(world):
+    hl, location = world
+    from integrations.models import TagPost
+
+    def mismatched() -> list[str]:
+        return [link.post.post_id for link in TagPost.objects.filter(location=location).select_related("post")
+                if (link.at, link.status, link.platform, link.likes, link.comments, link.shares)
+                != (link.post.when, link.post.status, link.post.platform, link.post.likes, link.post.comments,
+                    link.post.shares)]
+
+    before = dict(TagPost.objects.filter(location=location).values_list("pk", "likes"))
+    assert before and mismatched() == []
+    hl.advance(2 * 86400)  # insights grow in the sandbox
+    sync(location)
+    assert mismatched() == []
+    after = dict(TagPost.objects.filter(location=location).values_list("pk", "likes"))
+    assert after != before  # some links were rewritten with grown insights
+    sync(location)  # nothing moved: nothing rewritten
+    assert dict(TagPost.objects.filter(location=location).values_list("pk", "likes")) == after

@@ -105,3 +105,10 @@ def test_query_count_does_not_grow_with_tags(planted):
         tag_make(planted, f"extra {n}", tag_id=f"x{n}")
         post_make(planted, f"extra-post-{n}", tag_ids=[f"x{n}"], when=at(10), likes=n)
     assert count() == before == 6  # range and previous period, for tags and for all posts; names; medians
+
+
+def test_one_tag_s_card_equals_its_row_in_the_full_card(planted):
+    full = rows(tag_scorecard(location=planted, start=START, end=END))["spring"]
+    (one,) = tag_scorecard(location=planted, start=START, end=END, tag_ids=["spring"]).rows
+    assert (one.sums, one.baseline, one.lift_pct, one.medians) == (full.sums, full.baseline, full.lift_pct,
+                                                                   full.medians)

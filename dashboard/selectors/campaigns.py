@@ -24,17 +24,14 @@ from django.utils.text import slugify
 
 from dashboard.models import CampaignAlias
 from dashboard.selectors.performance_sums import (
+    Figures,
     Group,
     Sums,
     Window,
     baseline_of,
-    coverage,
-    lift_pct,
     location_platform_sums,
-    per_post,
     tag_platform_sums,
 )
-from integrations.metrics import percent_change
 from integrations.models import Location, Tag, TagPost
 
 SORTS = {"name": "Campaign", "locations": "Locations", "posts": "Published", "engagement": "Engagement",
@@ -56,51 +53,7 @@ def campaign_aliases() -> dict[str, str]:
     return dict(CampaignAlias.objects.values_list("slug", "into_slug"))
 
 
-@dataclass
-class Figures:
-    """Sums and their baseline, with the shared per-post arithmetic."""
-
-    sums: Sums = field(default_factory=Sums)
-    baseline: Sums = field(default_factory=Sums)
-
-    def add(self, other: Figures) -> None:
-        self.sums.add(other.sums)
-        self.baseline.add(other.baseline)
-
-    @property
-    def posts(self) -> int:
-        return self.sums.published
-
-    @property
-    def engagement_per_post(self) -> float | None:
-        return per_post(self.sums.engagement, self.sums.covered)
-
-    @property
-    def previous_engagement_per_post(self) -> float | None:
-        return per_post(self.sums.prev_engagement, self.sums.prev_covered)
-
-    @property
-    def change_pct(self) -> float | None:
-        return percent_change(self.engagement_per_post, self.previous_engagement_per_post)
-
-    @property
-    def lift_pct(self) -> float | None:
-        return lift_pct(self.sums, self.baseline)
-
-    @property
-    def insight_coverage(self) -> float | None:
-        return coverage(self.sums)
-
-    def figures_dict(self) -> dict[str, Any]:
-        s = self.sums
-        return {"posts": s.published, "published": s.published, "failed": s.failed, "scheduled": s.scheduled,
-                "likes": s.likes, "comments": s.comments, "shares": s.shares, "engagement": s.engagement,
-                "engagement_per_post": self.engagement_per_post, "lift_pct": self.lift_pct,
-                "insight_coverage": self.insight_coverage,
-                "previous_engagement_per_post": self.previous_engagement_per_post, "change_pct": self.change_pct}
-
-
-@dataclass
+@dataclass(kw_only=True)
 class CampaignLocation(Figures):
     location: Location | None = None
     tag_ids: list[str] = field(default_factory=list)
@@ -116,7 +69,7 @@ class CampaignLocation(Figures):
                 "tag_ids": self.tag_ids, "tag_names": self.names, **self.figures_dict()}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Campaign(Figures):
     slug: str = ""
     names: Counter = field(default_factory=Counter)  # spelling: how many tags carry it

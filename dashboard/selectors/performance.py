@@ -11,20 +11,18 @@ from typing import Any
 
 from dashboard.selectors.performance_sums import (
     INSIGHT_PLATFORMS,
+    Figures,
     Group,
     Sums,
     Window,
     baseline_of,
-    coverage,
     engagement_values,
-    lift_pct,
     location_platform_sums,
     location_zone,
     median,
     per_post,
     tag_platform_sums,
 )
-from integrations.metrics import percent_change
 from integrations.models import Location, Tag
 
 SMALL_SAMPLE = 5  # fewer posts with insights than this: the per-post figures are flagged as unreliable
@@ -48,58 +46,17 @@ def sort_is_valid(sort: str) -> bool:
     return sort.lstrip("-") in SORTS
 
 
-@dataclass
-class TagScore:
-    """One tag's figures over the range. Per-post figures are over its published posts with insights."""
+@dataclass(kw_only=True)
+class TagScore(Figures):
+    """One tag's figures over the range (Figures: per-post figures are over its published posts with
+    insights, lift against the location's posts without it)."""
 
     tag_id: str
     name: str
-    sums: Sums
-    baseline: Sums
     platforms: list[str]
     lift_platforms: list[str]  # the platforms its lift compares on: where its posts have insights
     medians: dict[str, float | None] = field(default_factory=dict)
     known: bool = True  # False: posts name a tag id the tag list does not (yet) hold
-
-    @property
-    def posts(self) -> int:
-        return self.sums.published
-
-    @property
-    def engagement_per_post(self) -> float | None:
-        return per_post(self.sums.engagement, self.sums.covered)
-
-    @property
-    def likes_per_post(self) -> float | None:
-        return per_post(self.sums.likes, self.sums.covered)
-
-    @property
-    def comments_per_post(self) -> float | None:
-        return per_post(self.sums.comments, self.sums.covered)
-
-    @property
-    def shares_per_post(self) -> float | None:
-        return per_post(self.sums.shares, self.sums.covered)
-
-    @property
-    def previous_engagement_per_post(self) -> float | None:
-        return per_post(self.sums.prev_engagement, self.sums.prev_covered)
-
-    @property
-    def change_pct(self) -> float | None:
-        return percent_change(self.engagement_per_post, self.previous_engagement_per_post)
-
-    @property
-    def lift_pct(self) -> float | None:
-        return lift_pct(self.sums, self.baseline)
-
-    @property
-    def baseline_engagement_per_post(self) -> float | None:
-        return per_post(self.baseline.engagement, self.baseline.covered)
-
-    @property
-    def insight_coverage(self) -> float | None:
-        return coverage(self.sums)
 
     @property
     def small_sample(self) -> bool:

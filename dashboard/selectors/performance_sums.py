@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from integrations.metrics import percent_change
 from integrations.models import Location, Post, TagPost
 
 INSIGHT_PLATFORMS = ("facebook", "instagram", "linkedin", "youtube")
@@ -265,3 +267,64 @@ def engagement_values(*, location: Location, tag_ids: list[str], window: Window,
         values["shares"].append(shares)
         values["engagement"].append(likes + comments + shares)
     return found
+
+
+@dataclass(kw_only=True)
+class Figures:
+    """Sums and their baseline (the posts without the tag or campaign), with the per-post arithmetic that the
+    scorecard's rows and the campaigns share."""
+
+    sums: Sums = field(default_factory=Sums)
+    baseline: Sums = field(default_factory=Sums)
+
+    def add(self, other: Figures) -> None:
+        self.sums.add(other.sums)
+        self.baseline.add(other.baseline)
+
+    @property
+    def posts(self) -> int:
+        return self.sums.published
+
+    @property
+    def engagement_per_post(self) -> float | None:
+        return per_post(self.sums.engagement, self.sums.covered)
+
+    @property
+    def likes_per_post(self) -> float | None:
+        return per_post(self.sums.likes, self.sums.covered)
+
+    @property
+    def comments_per_post(self) -> float | None:
+        return per_post(self.sums.comments, self.sums.covered)
+
+    @property
+    def shares_per_post(self) -> float | None:
+        return per_post(self.sums.shares, self.sums.covered)
+
+    @property
+    def previous_engagement_per_post(self) -> float | None:
+        return per_post(self.sums.prev_engagement, self.sums.prev_covered)
+
+    @property
+    def change_pct(self) -> float | None:
+        return percent_change(self.engagement_per_post, self.previous_engagement_per_post)
+
+    @property
+    def lift_pct(self) -> float | None:
+        return lift_pct(self.sums, self.baseline)
+
+    @property
+    def baseline_engagement_per_post(self) -> float | None:
+        return per_post(self.baseline.engagement, self.baseline.covered)
+
+    @property
+    def insight_coverage(self) -> float | None:
+        return coverage(self.sums)
+
+    def figures_dict(self) -> dict[str, Any]:
+        s = self.sums
+        return {"posts": s.published, "published": s.published, "failed": s.failed, "scheduled": s.scheduled,
+                "likes": s.likes, "comments": s.comments, "shares": s.shares, "engagement": s.engagement,
+                "engagement_per_post": self.engagement_per_post, "lift_pct": self.lift_pct,
+                "insight_coverage": self.insight_coverage,
+                "previous_engagement_per_post": self.previous_engagement_per_post, "change_pct": self.change_pct}

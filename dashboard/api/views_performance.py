@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from dashboard import roles
-from dashboard.api.base import ApiError, api_view, page_params, paginated
+from dashboard.api.base import api_params, api_view, page_params, paginated
 from dashboard.api.views import wants_csv
 from dashboard.exports import csv_response
 from dashboard.selectors import campaigns as campaign_selectors
@@ -26,10 +26,7 @@ CAMPAIGN_LOCATION_KEYS = ("location_id", "location_name", "posts", "published", 
 
 
 def _query(request: HttpRequest, location, sorts: dict[str, str], default: str) -> PerformanceQuery:
-    try:
-        return performance_query(request.GET, location=location, sorts=sorts, default_sort=default, strict=True)
-    except ValueError as exc:
-        raise ApiError(400, "bad_request", str(exc)) from None
+    return performance_query(api_params(request), location=location, sorts=sorts, default_sort=default)
 
 
 def _csv_rows(keys: tuple[str, ...], dicts) -> Iterator[list[Any]]:

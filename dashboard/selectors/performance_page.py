@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from dashboard.params import Params
 from dashboard.selectors.campaigns import campaign_aliases, campaign_slug
 from dashboard.selectors.performance import DEFAULT_SORT, SORTS, tag_scorecard
 from dashboard.selectors.performance_params import performance_query
@@ -17,7 +18,8 @@ from integrations.models import Location, PostInsightSnapshot, Tag
 
 
 def tag_performance_context(request: HttpRequest, location: Location, tag: Tag) -> dict[str, Any]:
-    query = performance_query(request.GET, location=location, sorts=SORTS, default_sort=DEFAULT_SORT, strict=False)
+    query = performance_query(Params(request.GET, strict=False), location=location, sorts=SORTS,
+                              default_sort=DEFAULT_SORT)
     card = tag_scorecard(location=location, start=query.start, end=query.end, tag_ids=[tag.tag_id])
     score = card.rows[0] if card.rows else None
     perf = tag_performance(location=location, tag_id=tag.tag_id, start=query.start, end=query.end)

@@ -10,13 +10,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.campaign_aliases import AliasRefused, campaign_merge, campaign_split
 from dashboard.clientip import client_ip
+from dashboard.params import Params
 from dashboard.roles import BROWSE, MANAGE_CAMPAIGNS, has_permission, requires
 from dashboard.selectors.campaigns import DEFAULT_SORT, SORTS, campaign_choices, campaign_get, campaigns_list
 from dashboard.selectors.locations import locations_visible
 from dashboard.selectors.performance_params import performance_query
 from dashboard.selectors.performance_sums import INSIGHTS_NOTE
 from dashboard.selectors.statistics_range import PRESETS
-from dashboard.views.tags import _page_number
 from integrations.connections.audit import Actor
 
 PAGE_SIZE = 50
@@ -33,12 +33,14 @@ def _base(request: HttpRequest, query) -> dict:
 @requires(BROWSE)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     locations = list(locations_visible(request.user))
-    query = performance_query(request.GET, location=None, sorts=SORTS, default_sort=DEFAULT_SORT, strict=False)
-    shared_only = request.GET.get("shared") == "1"
+    params = Params(request.GET, strict=False)
+    query = performance_query(params, location=None, sorts=SORTS, default_sort=DEFAULT_SORT)
+    shared_only = params.choice("shared", ("1", "0"), default="0") == "1"
     rows = campaigns_list(locations=locations, start=query.start, end=query.end, q=query.q, sort=query.sort,
                           min_locations=2 if shared_only else 1)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(_page_number(request.GET.get("page")), pages)
+    page = min(params.page(), pages)
+    params.report(request)
     window = slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
     extra = {"shared": "1"} if shared_only else {}
     context = _base(request, query)
@@ -60,7 +62,9 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @requires(BROWSE)
 def campaign_show(request: HttpRequest, slug: str) -> HttpResponse:
     locations = list(locations_visible(request.user))
-    query = performance_query(request.GET, location=None, sorts={"": ""}, default_sort="", strict=False)
+    params = Params(request.GET, strict=False)
+    query = performance_query(params, location=None, sorts={"": ""}, default_sort="")
+    params.report(request)
     campaign = campaign_get(locations=locations, slug=slug, start=query.start, end=query.end)
     if campaign.slug != slug:
         return redirect(f"{reverse('campaign_detail', args=[campaign.slug])}?{query.as_query()}")

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from dashboard.params import Params
 from dashboard.roles import BROWSE, requires
 from dashboard.selectors.best_time import MIN_SAMPLE, best_time_heatmap
 from dashboard.selectors.locations import location_for
@@ -14,7 +15,6 @@ from dashboard.selectors.performance import DEFAULT_SORT, SMALL_SAMPLE, SORTS, s
 from dashboard.selectors.performance_params import performance_query
 from dashboard.selectors.performance_sums import INSIGHT_PLATFORMS, INSIGHTS_NOTE
 from dashboard.selectors.statistics_range import PRESETS, accounts_of
-from dashboard.views.tags import _page_number
 from integrations.models import Tag
 
 PAGE_SIZE = 50
@@ -46,11 +46,13 @@ def _controls(location, query) -> dict:
 @requires(BROWSE)
 def tag_performance_page(request: HttpRequest, location_id: str) -> HttpResponse:
     location = location_for(user=request.user, location_id=location_id)
-    query = performance_query(request.GET, location=location, sorts=SORTS, default_sort=DEFAULT_SORT, strict=False)
+    params = Params(request.GET, strict=False)
+    query = performance_query(params, location=location, sorts=SORTS, default_sort=DEFAULT_SORT)
     card = tag_scorecard(location=location, start=query.start, end=query.end, platform=query.stats.platform,
                          account=query.stats.account, q=query.q, sort=query.sort, medians=None)
     pages = max(1, -(-len(card.rows) // PAGE_SIZE))
-    page = min(_page_number(request.GET.get("page")), pages)
+    page = min(params.page(), pages)
+    params.report(request)
     window = slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
     scorecard_medians(card, card.rows[window], platform=query.stats.platform, account=query.stats.account)
     ranked = [r for r in card.rows if r.engagement_per_post is not None and not r.small_sample]
@@ -76,7 +78,9 @@ def tag_performance_page(request: HttpRequest, location_id: str) -> HttpResponse
 @requires(BROWSE)
 def best_time_page(request: HttpRequest, location_id: str) -> HttpResponse:
     location = location_for(user=request.user, location_id=location_id)
-    query = performance_query(request.GET, location=location, sorts={"": ""}, default_sort="", strict=False)
+    params = Params(request.GET, strict=False)
+    query = performance_query(params, location=location, sorts={"": ""}, default_sort="")
+    params.report(request)
     heatmap = best_time_heatmap(location=location, start=query.start, end=query.end, platform=query.stats.platform,
                                 account=query.stats.account, tag_id=query.tag_id)
     context = _controls(location, query)

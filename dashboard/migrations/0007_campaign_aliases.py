@@ -21,7 +21,7 @@ def grant_manage_campaigns(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0005_mfa_secrets_encrypted'),
+        ('dashboard', '0006_api_token_expiry'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

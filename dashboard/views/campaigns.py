@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -54,6 +56,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         "prev_query": query.as_query(page=str(page - 1), **extra) if page > 1 else None,
         "next_query": query.as_query(page=str(page + 1), **extra) if page < pages else None,
         "export_query": query.as_query(format="csv"), "location_total": len(locations),
+        "keep": parse_qsl(query.as_query()),  # the state the "shared" checkbox's form carries along
     })
     return render(request, "campaigns/list.html", context)
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from dashboard.api_tokens import api_token_issue
+from dashboard.selectors.campaigns import campaign_slug
 from integrations.delivery.services import destination_create
 from integrations.models import Alert, AlertRule, Delivery, PendingInstall, SyncRun
 from tests.dashboard.browsing_factories import accounts_make, location_make, statistics_make, tag_make
@@ -108,6 +109,7 @@ def rows(admin_user, marketer_user, receiver_free_settings):
     return {
         "location_id": location.location_id, "tag_id": tag.tag_id, "run_id": run.pk, "token_id": token.pk,
         "delivery_id": delivery.pk, "event_type": "tag.created", "by_pk_prefix": by_pk_prefix,
+        "slug": campaign_slug(tag.name),
     }
 
 

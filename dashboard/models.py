@@ -41,3 +41,9 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# Reports live in their own package; Django finds an app's models here.
+from dashboard.reports.models import Branding, Report, ReportDelivery, ShareLink  # noqa: E402
+
+__all__ = ["Access", "ApiToken", "Branding", "Report", "ReportDelivery", "ShareLink"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.api import views, views_statistics
+from dashboard.api import views, views_share, views_statistics
 
 urlpatterns = [
     path("locations/", views.locations_list, name="api_locations"),
@@ -9,5 +9,7 @@ urlpatterns = [
     path("locations/<str:location_id>/statistics/", views_statistics.location_statistics, name="api_statistics"),
     path("locations/<str:location_id>/refresh/", views.location_refresh, name="api_refresh"),
     path("statistics/", views_statistics.agency_statistics, name="api_agency_statistics"),
+    path("locations/<str:location_id>/share-links/", views_share.share_link_create_view, name="api_share_links"),
+    path("share-links/<int:link_id>/", views_share.share_link_delete_view, name="api_share_link"),
     path("runs/<int:run_id>/", views.run_detail, name="api_run"),
 ]

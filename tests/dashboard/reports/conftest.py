@@ -79,3 +79,19 @@ def report_make(location=None, *, campaign: str = "", **fields) -> Report:
 
 
 
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (300, 120), colour=(200, 40, 40)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format=fmt)
+    return out.getvalue()
+
+
+def upload(name: str, data: bytes, content_type: str = "image/png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type=content_type)

@@ -46,7 +46,7 @@ class ReportForm(forms.ModelForm):
         model = Report
         fields = ["name", "period", "custom_start", "custom_end", "note", "cadence", "weekday", "send_hour",
                   "recipients", "review_before_send"]
-        labels = {"custom_start": "From", "custom_end": "To", "cadence": "Send by email",
+        labels = {"note": "Note for your client", "custom_start": "From", "custom_end": "To", "cadence": "Send by email",
                   "review_before_send": "Hold each scheduled mailing until a marketer approves it"}
         widgets = {"custom_start": forms.DateInput(attrs={"type": "date"}),
                    "custom_end": forms.DateInput(attrs={"type": "date"}),
@@ -58,6 +58,7 @@ class ReportForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["location"].label_from_instance = lambda location: location.name
         if self.instance.pk:
             self.initial.setdefault("subject", "campaign" if self.instance.campaign else "location")
             self.initial["location"] = self.instance.location.location_id if self.instance.location else None

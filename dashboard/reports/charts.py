@@ -71,7 +71,8 @@ def line_chart(*, dates: list[str], lines: list[dict[str, Any]], title: str, acc
     if dates:
         ticks = sorted({0, count - 1, *range(0, count, max(1, count // 6))})
         for index in ticks:
-            out.append(f'<text x="{x(index):.1f}" y="{HEIGHT - 8}" text-anchor="middle" fill="#5a6272">'
+            anchor = "start" if index == 0 and count > 1 else "end" if index == count - 1 and count > 1 else "middle"
+            out.append(f'<text x="{x(index):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}" fill="#5a6272">'
                        f'{escape(dates[index][5:])}</text>')
     for position, line in enumerate(lines):
         colour = accent if line.get("total") else line.get("colour") or platform_colour(line["label"], position)

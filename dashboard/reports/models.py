@@ -17,7 +17,7 @@ SECTIONS = {
     "demographics": "Audience demographics",
     "posts": "Top and bottom posts",
     "scorecard": "Tag scorecard",
-    "note": "Note from your marketer",
+    "note": "A written note from you",
 }
 DEFAULT_SECTIONS = list(SECTIONS)
 

@@ -33,7 +33,8 @@ class ReportForm(forms.ModelForm):
                                 widget=forms.RadioSelect, initial="location")
     location = forms.ModelChoiceField(queryset=Location.objects.order_by("name"), required=False,
                                       to_field_name="location_id", empty_label="Choose a location")
-    campaign = forms.CharField(required=False, max_length=255, widget=forms.TextInput(attrs={"list": "campaign-names"}),
+    campaign = forms.CharField(required=False, max_length=255,
+                               widget=forms.TextInput(attrs={"list": "campaign-names"}),
                                help_text="A tag name; tags with the same name in "
                                "any location count, whatever their case or spaces.")
     sections = forms.MultipleChoiceField(choices=list(SECTIONS.items()), widget=forms.CheckboxSelectMultiple,

@@ -51,8 +51,9 @@ def _pdf_first_page_png(data: bytes, path) -> None:
 
 def test_a_marketer_builds_sends_and_shares_a_branded_report(page, browser, live_server, signed_in_page,
                                                              screenshots, admin_user):
-    location = _client_location()
-    branding_save(agency_name="Northwind Social", accent="#0f766e", footer="Northwind Social · hello@northwind.example",
+    _client_location()
+    branding_save(agency_name="Northwind Social", accent="#0f766e",
+                  footer="Northwind Social · hello@northwind.example",
                   logo=image_bytes("PNG", size=(360, 90), colour=(15, 118, 110)), remove_logo=False, user=admin_user)
     signed_in_page("marketer@example.com", "Marketer")
 

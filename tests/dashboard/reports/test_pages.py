@@ -26,7 +26,7 @@ def test_a_marketer_builds_a_scheduled_monthly_report(full_location, marketer_ht
     assert report.location == full_location and report.sections == ["kpis", "charts", "posts", "note"]
     assert report.next_send_at == datetime(2026, 4, 1, 12, tzinfo=UTC)  # 08:00 EDT on the 1st
     assert "Acme: monthly social report" in response.text and "Great month." in response.text
-    assert "1 Feb 2026 – 28 Feb 2026" in response.text
+    assert "1 Feb 2026 \u2013 28 Feb 2026" in response.text
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
@@ -52,7 +52,8 @@ def test_opening_a_report_its_pdf_and_csv_never_calls_highlevel(full_location, m
         csv = b"".join(marketer_http.get(f"/reports/{report.pk}/csv/").streaming_content)
         assert len(calls.calls) == 0
     assert page.status_code == 200 and "Key figures" in page.text and "data-print" in page.text
-    assert "'unsafe-inline'" in page["Content-Security-Policy"] and "script-src 'self'" in page["Content-Security-Policy"]
+    policy = page["Content-Security-Policy"]
+    assert "'unsafe-inline'" in policy and "script-src 'self'" in policy
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert csv.startswith(b"section,date,platform,name,metric,value,previous_value,change_pct")
 

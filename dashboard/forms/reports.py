@@ -47,7 +47,8 @@ class ReportForm(forms.ModelForm):
         model = Report
         fields = ["name", "period", "custom_start", "custom_end", "note", "cadence", "weekday", "send_hour",
                   "recipients", "review_before_send"]
-        labels = {"note": "Note for your client", "custom_start": "From", "custom_end": "To", "cadence": "Send by email",
+        labels = {"note": "Note for your client", "custom_start": "From", "custom_end": "To",
+                  "cadence": "Send by email",
                   "review_before_send": "Hold each scheduled mailing until a marketer approves it"}
         widgets = {"custom_start": forms.DateInput(attrs={"type": "date"}),
                    "custom_end": forms.DateInput(attrs={"type": "date"}),

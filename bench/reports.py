@@ -45,7 +45,8 @@ def populate(platforms: tuple[str, ...], per_platform: int, posts: int):
     demographics_make(location, end=today - timedelta(days=1))
     tags = [tag_make(location, f"Campaign {n}", tag_id=f"bench-tag-{n}") for n in range(40)]
     now = timezone.now()
-    rows = [Post(location=location, post_id=f"bench-post-{n}", status="published", platform=platforms[n % len(platforms)],
+    rows = [Post(location=location, post_id=f"bench-post-{n}", status="published",
+                 platform=platforms[n % len(platforms)],
                  summary=f"Bench post {n}", published_at=now - timedelta(hours=7 * n), last_seen_at=now,
                  likes=n % 97, comments=n % 13, shares=n % 7, tag_ids=[tags[n % 40].tag_id]) for n in range(posts)]
     Post.objects.bulk_create(rows, batch_size=1000)

@@ -108,6 +108,23 @@ def pages_figures(bench: str, out: str) -> list[Figure]:
     return figures
 
 
+def lifecycle_figures(bench: str, out: str) -> list[Figure]:
+    figures = []
+    if m := re.search(r"agency: (\d+) locations.*?; (\d+) days", out):
+        figures.append(Figure(bench, "simulated", f"{m.group(1)} locations, {m.group(2)} days"))
+    if m := re.search(r"tables bounded: (\d+) of (\d+)", out):
+        figures.append(Figure(bench, "tables that stopped growing", f"{m.group(1)} of {m.group(2)}",
+                              f"{m.group(2)} of {m.group(2)}", m.group(1) == m.group(2)))
+    if m := re.search(rf"nightly prune: {NUMBER} s at most over the last 7 nights.*?target < {NUMBER} s", out):
+        figures.append(Figure(bench, "nightly prune (SQLite, worst of the last 7 nights)", f"{m.group(1)} s",
+                              f"< {m.group(2)} s", num(m.group(1)) < num(m.group(2))))
+    if m := re.search(r"database size: (\S+ MB) after (\d+) days", out):
+        figures.append(Figure(bench, f"database size after {m.group(2)} days", m.group(1)))
+    if m := re.search(rf"table sizes \(dbstat\) measured in {NUMBER} s", out):
+        figures.append(Figure(bench, "measuring table sizes (dbstat)", f"{m.group(1)} s"))
+    return figures
+
+
 def target_lines(bench: str, out: str) -> list[Figure]:
     """A benchmark this file does not know: its lines that mention a target, as they are."""
     return [Figure(bench, line.strip()[:90], "see line") for line in out.splitlines() if "target" in line]
@@ -141,6 +158,7 @@ KNOWN = {
                                     quick=["--clients", "4", "--requests", "20", "--locations", "4", "--tags", "500"])],
     "sync.py": [Bench("sync", [], sync_figures, quick=["--quick"])],
     "pages.py": [Bench("pages", [], pages_figures, quick=["--quick", "--runs", "5"])],
+    "lifecycle.py": [Bench("lifecycle", [], lifecycle_figures, quick=["--quick"])],
 }
 
 

@@ -36,8 +36,8 @@ def measure(accounts: int, horizon: int) -> None:
     import time_machine
     from django.conf import settings
     from django.utils import timezone
-    from integrations.sync.demo import sandbox_agency_connect
 
+    from dashboard.devtools.demo import sandbox_agency_connect
     from integrations.models import Connection, Location, StatisticsPoint
     from integrations.sync.services import refresh_location_enqueue
     from sandbox.client import SandboxControl

@@ -248,7 +248,7 @@ print(json.dumps({{"outcome": outcome, "maxrss_kb": resource.getrusage(resource.
 def rss(args, database_url: str, redis_url: str) -> None:
     from dashboard.devtools.demo import sandbox_agency_connect
     from integrations.models import Location, SyncRun, Tag
-    from integrations.sync.services import location_plan
+    from integrations.sync.runs import location_plan
     from sandbox.client import SandboxControl
     from sandbox.config import SandboxConfig
     from sandbox.server import SandboxServer

@@ -40,8 +40,11 @@ def _number(name: str, default: T, cast: Callable[[str], T], what: str) -> T:
         raise ImproperlyConfigured(f"{name} must be {what}, not {raw!r}.") from None
 
 
-def env_int(name: str, *, default: int) -> int:
-    return _number(name, default, int, "a whole number")
+def env_int(name: str, *, default: int, minimum: int | None = None) -> int:
+    value = _number(name, default, int, "a whole number")
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
 
 
 def env_float(name: str, *, default: float) -> float:

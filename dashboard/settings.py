@@ -325,6 +325,14 @@ SYNC_STATISTICS_REFETCH_DAYS = env_int("SYNC_STATISTICS_REFETCH_DAYS", default=3
 SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = env_int("SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS",
                                                  default=SYNC_STATISTICS_HORIZON_DAYS)
 SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN = env_int("SYNC_STATISTICS_BREAKDOWN_DAYS_PER_RUN", default=0)
+# A refresh someone asked for (the page, the API, `manage.py refresh`, a retry from Operations) gives up
+# soon and says why: at most this many attempts, the first retry after this many seconds, doubling. With
+# the defaults a HighLevel that answers only 5xx turns a click into `failed` in about 1 to 2.5 minutes.
+# Scheduled refreshes keep their longer backoff (integrations/sync/runs.py).
+SYNC_ON_DEMAND_ATTEMPTS = env_int("SYNC_ON_DEMAND_ATTEMPTS", default=3)
+SYNC_ON_DEMAND_RETRY_SECONDS = env_int("SYNC_ON_DEMAND_RETRY_SECONDS", default=10)
+if SYNC_ON_DEMAND_ATTEMPTS < 1 or SYNC_ON_DEMAND_RETRY_SECONDS < 1:
+    raise ImproperlyConfigured("SYNC_ON_DEMAND_ATTEMPTS and SYNC_ON_DEMAND_RETRY_SECONDS must be at least 1.")
 # A connection moved to statistics Version 2021-07-28 tries v3 again after this many days
 # (integrations/connections/contract.py).
 SYNC_STATISTICS_V3_REPROBE_DAYS = env_int("SYNC_STATISTICS_V3_REPROBE_DAYS", default=7)
@@ -336,9 +344,33 @@ ALERT_PIT_ROTATE_DAYS = env_int("ALERT_PIT_ROTATE_DAYS", default=90)  # a Privat
 ALERT_PIT_WARNING_DAYS = env_int("ALERT_PIT_WARNING_DAYS", default=7)  # warn this long before it
 ALERT_QUOTA_PERCENT = env_float("ALERT_QUOTA_PERCENT", default=80.0)  # of HighLevel's daily quota used
 ALERT_RENOTIFY_HOURS = env_float("ALERT_RENOTIFY_HOURS", default=6.0)  # an open alert is mailed again after
+# Goals and health (integrations/attention/): the anomaly threshold admins start from (robust standard
+# deviations; Operations can change it), the least relative change that counts, when an account's expiry warns,
+# how far back a failed post counts, how far ahead the schedule is looked at, and where pacing turns "at risk".
+ANOMALY_THRESHOLD = env_float("ANOMALY_THRESHOLD", default=4.0)
+ANOMALY_MIN_CHANGE_PCT = env_float("ANOMALY_MIN_CHANGE_PCT", default=30.0)
+ACCOUNT_EXPIRY_WARNING_DAYS = env_int("ACCOUNT_EXPIRY_WARNING_DAYS", default=7)
+POST_FAILED_LOOKBACK_HOURS = env_int("POST_FAILED_LOOKBACK_HOURS", default=24)
+SCHEDULE_AHEAD_DAYS = env_int("SCHEDULE_AHEAD_DAYS", default=7)
+GOAL_AT_RISK_PCT = env_float("GOAL_AT_RISK_PCT", default=85.0)
 
-# --- Monitoring ---------------------------------------------------------------------------------------------
-API_CALL_RETENTION_DAYS = env_int("API_CALL_RETENTION_DAYS", default=14)  # ApiCall rows (one per HighLevel call)
+# --- Retention (integrations/retention/: the nightly `tagscope.prune`; docs/deploy.md, "Retention") -------
+# Days each kind of row is kept. The minimums keep what pages and alerts read: 7 days of runs and the last 3 of each
+# location and kind, 24 hours of raw calls (older days of calls come from the daily rollup, which is kept).
+RETENTION_API_CALLS_DAYS = env_int("RETENTION_API_CALLS_DAYS", default=14, minimum=2)
+RETENTION_SYNC_RUNS_DAYS = env_int("RETENTION_SYNC_RUNS_DAYS", default=90, minimum=8)
+RETENTION_SYNC_RUNS_KEEP = env_int("RETENTION_SYNC_RUNS_KEEP", default=20, minimum=3)  # per location and kind
+RETENTION_EVENTS_DAYS = env_int("RETENTION_EVENTS_DAYS", default=30, minimum=1)  # once the fan-out has read them
+RETENTION_DELIVERIES_DAYS = env_int("RETENTION_DELIVERIES_DAYS", default=30, minimum=1)  # attempts, finished ones
+RETENTION_INBOUND_WEBHOOKS_DAYS = env_int("RETENTION_INBOUND_WEBHOOKS_DAYS", default=30, minimum=1)
+RETENTION_AUDIT_DAYS = env_int("RETENTION_AUDIT_DAYS", default=400, minimum=30)
+RETENTION_ALERTS_DAYS = env_int("RETENTION_ALERTS_DAYS", default=180, minimum=8)  # resolved alerts
+RETENTION_FAILED_TASKS_DAYS = env_int("RETENTION_FAILED_TASKS_DAYS", default=30, minimum=1)  # django-q2 failures
+# Rows per DELETE: each batch is its own short transaction, so the sync's writers get in between.
+PRUNE_BATCH_SIZE = env_int("PRUNE_BATCH_SIZE", default=2000, minimum=100)
+PRUNE_HOUR_UTC = env_int("PRUNE_HOUR_UTC", default=3, minimum=0)
+if PRUNE_HOUR_UTC > 23:
+    raise ImproperlyConfigured(f"PRUNE_HOUR_UTC must be an hour from 0 to 23, not {PRUNE_HOUR_UTC}.")
 
 # --- Logging --------------------------------------------------------------------------------------------
 LOG_FORMAT = env_str("LOG_FORMAT", default="text")

@@ -6,6 +6,7 @@ from dashboard.devtools import views as devtools_views
 from dashboard.views import (
     connections,
     destinations,
+    goals,
     health,
     home,
     operations,
@@ -29,6 +30,8 @@ urlpatterns = [
     path("locations/<str:location_id>/tags/<str:tag_id>/", tags.tag_show, name="tag_detail"),
     path("locations/<str:location_id>/refresh/", tags.location_refresh, name="location_refresh"),
     path("locations/<str:location_id>/statistics/", statistics.location_statistics, name="location_statistics"),
+    path("locations/<str:location_id>/goals/", goals.location_goals, name="location_goals"),
+    path("locations/<str:location_id>/goals/edit/", goals.location_goals_edit, name="location_goals_edit"),
     path("statistics/", statistics.agency_statistics, name="statistics"),
     path("api/v1/", include("dashboard.api.urls")),
     path("reports/", reports.report_list, name="reports"),

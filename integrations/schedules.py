@@ -14,7 +14,20 @@ SYNC_SCHEDULES = "tagscope.sync-schedules"  # per-connection sync schedules foll
 SYNC_SWEEP = "tagscope.sync-sweep"  # units whose broker message was lost go out again
 ALERTS = "tagscope.alerts-evaluate"  # integrations/alerts/: raise, re-notify and resolve alerts
 WEEKLY_DIGEST = "tagscope.weekly-digest"  # the statistics digest mail, Mondays 07:00 UTC
+PRUNE = "tagscope.prune"  # integrations/retention/: rows past their window, nightly at PRUNE_HOUR_UTC
 PENDING_INSTALLS_PURGE = "tagscope.pending-installs-purge"  # unconfirmed marketplace installs, after 15 minutes
+
+
+def run_once_later(*, name: str, func: str, args: tuple, delay_seconds: float) -> None:
+    """Run `func(*args)` once, `delay_seconds` from now, without holding a worker meanwhile: a one-off
+    schedule, picked up at django-q2's next scheduler tick (it looks every 30 s)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.create(
+        name=f"{name}.{timezone.now().timestamp():.0f}"[:100], func=func, args=repr(args),
+        # repeats=-1: django-q2 deletes a ONCE schedule after its run (with 1 it would keep it, spent).
+        schedule_type=Schedule.ONCE, repeats=-1, next_run=timezone.now() + timedelta(seconds=delay_seconds),
+    )
 
 
 def wanted_schedules() -> list[dict[str, Any]]:
@@ -40,6 +53,8 @@ def wanted_schedules() -> list[dict[str, Any]]:
         # `next_run` only sets the first run of a new schedule (it is not compared afterwards).
         {"name": WEEKLY_DIGEST, "func": "integrations.tasks.weekly_digest_send",
          "schedule_type": Schedule.WEEKLY, "next_run": _next_monday_morning()},
+        {"name": PRUNE, "func": "integrations.tasks.prune", "schedule_type": Schedule.DAILY,
+         "next_run": _next_night()},
         *wanted_sync_schedules(),
     ]
 
@@ -48,6 +63,14 @@ def _next_monday_morning() -> datetime:
     now = timezone.now().astimezone(UTC)
     monday = (now + timedelta(days=(7 - now.weekday()) % 7)).replace(hour=7, minute=0, second=0, microsecond=0)
     return monday if monday > now else monday + timedelta(days=7)
+
+
+def _next_night() -> datetime:
+    from django.conf import settings
+
+    now = timezone.now().astimezone(UTC)
+    night = now.replace(hour=int(settings.PRUNE_HOUR_UTC), minute=30, second=0, microsecond=0)
+    return night if night > now else night + timedelta(days=1)
 
 
 def ensure_schedules(**_: Any) -> None:

@@ -75,10 +75,12 @@ def sync_units(run_ids: list[int]) -> dict[str, int]:
     return units_execute(run_ids=run_ids)
 
 
-def alerts_evaluate() -> dict:
+def alerts_evaluate(kinds: list[str] | None = None) -> dict:
+    """Every alert check, or only `kinds` (a failed refresh someone asked for is checked at once)."""
+    from integrations.alerts.conditions import CHECKS
     from integrations.alerts.engine import alerts_evaluate as evaluate
 
-    return evaluate()
+    return evaluate(checks={kind: CHECKS[kind] for kind in kinds} if kinds else None)
 
 
 def weekly_digest_send() -> int:
@@ -97,3 +99,11 @@ def sync_runs_sweep() -> dict:
     from integrations.sync.sweep import sync_runs_sweep as sweep
 
     return sweep()
+
+
+def prune() -> dict:
+    """The nightly `tagscope.prune`: rows past their retention window (integrations/retention/)."""
+    from integrations.retention.prune import prune_run
+
+    record = prune_run(trigger="schedule")
+    return {"deleted": record.deleted, "seconds": record.seconds}

@@ -39,6 +39,12 @@ Control API (JSON, no auth; tests and demos only), all under /_sandbox/:
   GET  stats; POST stats/reset             requests (total, by_endpoint), resources (count, max_burst,
                                            rate_limited), rate_limited, token_grants, refresh_token_reuse,
                                            location_tokens_minted, faults_injected
+  POST locations/{id}/accounts/{accountId} {"isExpired": bool, "expire_in_days"?: N}
+                                           expire an account, or move its expiry (false renews it)
+  POST|DELETE locations/{id}/posts/failed  plant a post failed an hour ago {"error"?} / publish the planted ones
+  POST|DELETE locations/{id}/schedule/empty  take the scheduled posts off / put them back
+  POST|DELETE locations/{id}/statistics/drops  {"metric", "factor" (0.5), "from" (YYYY-MM-DD, yesterday),
+                                           "platform" ("" = all)}: multiply a metric from that day / remove all
   GET  media/{postId}.svg                  a post's thumbnail (posts' `thumbnail` and `media` URLs point here)
   POST webhooks/send                       {"url", "type": INSTALL|UNINSTALL, "company_id", "location_id"?,
                                            "signature": ed25519|rsa|both|none|bad, "timestamp"?, "webhook_id"?}

@@ -63,6 +63,39 @@ class SandboxControl:
     def delete_tag(self, location_id: str, tag_id: str, *, hard: bool = False) -> dict:
         return self._call("DELETE", f"locations/{location_id}/tags/{tag_id}", params={"hard": "1"} if hard else None)
 
+    # --- planted faults (goals and health) ---------------------------------------------------------------
+    def accounts(self, location_id: str) -> list[dict]:
+        """The location's social accounts as the API lists them (through its Private Integration token)."""
+        answer = self.api("GET", f"/social-media-posting/{location_id}/accounts", self.pit(location_id))
+        return answer.json()["results"]["accounts"]
+
+    def expire_account(self, location_id: str, account_id: str, *, expired: bool = True,
+                       expire_in_days: float | None = None) -> dict:
+        body: dict[str, Any] = {"isExpired": expired}
+        if expire_in_days is not None:
+            body["expire_in_days"] = expire_in_days
+        return self._call("POST", f"locations/{location_id}/accounts/{account_id}", body)["account"]
+
+    def fail_post(self, location_id: str, error: str | None = None) -> dict:
+        return self._call("POST", f"locations/{location_id}/posts/failed", {"error": error} if error else {})["post"]
+
+    def publish_failed_posts(self, location_id: str) -> list[str]:
+        return self._call("DELETE", f"locations/{location_id}/posts/failed")["published"]
+
+    def empty_schedule(self, location_id: str) -> int:
+        return self._call("POST", f"locations/{location_id}/schedule/empty")["removed"]
+
+    def restore_schedule(self, location_id: str) -> int:
+        return self._call("DELETE", f"locations/{location_id}/schedule/empty")["restored"]
+
+    def drop_metric(self, location_id: str, metric: str, *, factor: float = 0.5, start: str | None = None,
+                    platform: str = "") -> dict:
+        body = {"metric": metric, "factor": factor, "platform": platform, **({"from": start} if start else {})}
+        return self._call("POST", f"locations/{location_id}/statistics/drops", body)["drop"]
+
+    def clear_drops(self, location_id: str) -> int:
+        return self._call("DELETE", f"locations/{location_id}/statistics/drops")["removed"]
+
     def expire_tokens(self, **selector: Any) -> int:
         return self._call("POST", "tokens/expire", selector)["expired"]
 

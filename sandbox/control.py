@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from . import data, keys, posts, webhooks
 from .http import BadBody, Request, Response, json_response
@@ -175,6 +175,101 @@ def media(sb: Sandbox, req: Request, body: dict, post_id: str) -> Response:
                                                         "Cache-Control": "public, max-age=86400"})
 
 
+# --- planted faults (goals and health): an expired account, a failed post, an empty schedule, a drop ------------
+def account_health(sb: Sandbox, req: Request, body: dict, location_id: str, account_id: str) -> Response:
+    """POST {"isExpired": true} expires an account, {"expire_in_days": N} moves its expiry, {"isExpired": false}
+    with a later expiry renews it."""
+    with sb.lock:
+        made = sb.location(location_id)
+        account = next((a for a in (made.accounts if made else []) if a["id"] == account_id), None)
+        if account is None:
+            return _bad("unknown location or account", 404)
+        if "isExpired" in body:
+            if not isinstance(body["isExpired"], bool):
+                return _bad("isExpired must be true or false")
+            account["isExpired"] = body["isExpired"]
+            if not body["isExpired"] and "expire_in_days" not in body:
+                account["expire"] = data.iso(sb.now() + timedelta(days=60))
+        if "expire_in_days" in body:
+            try:
+                days = float(body["expire_in_days"])
+            except (TypeError, ValueError):
+                return _bad("expire_in_days must be a number")
+            account["expire"] = data.iso(sb.now() + timedelta(days=days))
+        return json_response(200, {"account": account})
+
+
+def post_fail(sb: Sandbox, req: Request, body: dict, location_id: str) -> Response:
+    """POST: a post of the location's first account failed an hour ago, with `error` (HighLevel's text);
+    DELETE: every planted failed post went out after all (published)."""
+    with sb.lock:
+        made = sb.location(location_id)
+        if made is None or not made.accounts:
+            return _bad("unknown location", 404)
+        items = sb.posts(location_id)
+        if req.method == "DELETE":
+            fixed = [p for p in items if p.get("_planted") and p["status"] == "failed"]
+            for post in fixed:
+                post.update(status="published", error=None, publishedAt=data.iso(sb.now()),
+                            updatedAt=data.iso(sb.now()))
+            return json_response(200, {"published": [p["_id"] for p in fixed]})
+        account = made.accounts[0]
+        when = sb.now() - timedelta(hours=1)
+        post_id = object_id(_ids, when.timestamp())
+        error = str(body.get("error") or posts.ERRORS.get(account["platform"], ["Publishing failed."])[0])
+        post = {"_id": post_id, "locationId": location_id, "source": "composer", "platform": account["platform"],
+                "accountId": account["id"], "accountIds": [account["id"]], "postType": "post", "type": "post",
+                "status": "failed", "error": error, "summary": "A planted failure", "media": [], "thumbnail": None,
+                "tags": [], "createdBy": sb.skeleton.locations[location_id].user_ids[0],
+                "scheduleDate": data.iso(when), "displayDate": data.iso(when), "publishedAt": None,
+                "createdAt": data.iso(when - timedelta(days=1)), "updatedAt": data.iso(when), "_planted": True}
+        items.insert(0, post)
+        return json_response(201, {"post": {k: v for k, v in post.items() if k != "_planted"}})
+
+
+def schedule(sb: Sandbox, req: Request, body: dict, location_id: str) -> Response:
+    """POST: the location's scheduled posts are taken off (nothing planned); DELETE: they come back."""
+    with sb.lock:
+        made = sb.location(location_id)
+        if made is None:
+            return _bad("unknown location", 404)
+        items = sb.posts(location_id)
+        if req.method == "DELETE":
+            back = sb.unscheduled.pop(location_id, [])
+            items.extend(back)
+            items.sort(key=lambda p: p["scheduleDate"], reverse=True)
+            return json_response(200, {"restored": len(back)})
+        now = data.iso(sb.now())
+        taken = [p for p in items if p["status"] == "scheduled" and p["scheduleDate"] > now]
+        items[:] = [p for p in items if p not in taken]
+        sb.unscheduled.setdefault(location_id, []).extend(taken)
+        return json_response(200, {"removed": len(taken)})
+
+
+def metric_drop(sb: Sandbox, req: Request, body: dict, location_id: str) -> Response:
+    """POST {"metric": "impressions", "factor": 0.5, "from": "YYYY-MM-DD" (default yesterday), "platform": ""}
+    multiplies the metric from that day on (every account, or one platform's); DELETE removes every drop."""
+    with sb.lock:
+        if sb.location(location_id) is None:
+            return _bad("unknown location", 404)
+        if req.method == "DELETE":
+            return json_response(200, {"removed": len(sb.drops.pop(location_id, []))})
+        metric = str(body.get("metric", ""))
+        if metric not in ("impressions", "reach", "likes", "comments", "shares", "followers", "posts",
+                          "engagement"):
+            return _bad("metric must be a statistics metric")
+        try:
+            factor = float(body.get("factor", 0.5))
+            start = date.fromisoformat(str(body["from"])) if body.get("from") else (
+                sb.now().date() - timedelta(days=1))
+        except (TypeError, ValueError):
+            return _bad("factor must be a number and from a YYYY-MM-DD date")
+        drop = {"metric": metric, "factor": factor, "from": start.isoformat(),
+                "platform": str(body.get("platform") or "")}
+        sb.drops.setdefault(location_id, []).append(drop)
+        return json_response(201, {"drop": drop})
+
+
 _ROUTES = [
     ("GET", r"/_sandbox/state", state),
     ("POST", r"/_sandbox/reset", reset),
@@ -189,6 +284,10 @@ _ROUTES = [
     ("GET", r"/_sandbox/stats", stats),
     ("POST", r"/_sandbox/stats/reset", stats),
     ("POST", r"/_sandbox/webhooks/send", webhook_send),
+    ("POST", r"/_sandbox/locations/(?P<location_id>[^/]+)/accounts/(?P<account_id>[^/]+)", account_health),
+    ("POST|DELETE", r"/_sandbox/locations/(?P<location_id>[^/]+)/posts/failed", post_fail),
+    ("POST|DELETE", r"/_sandbox/locations/(?P<location_id>[^/]+)/schedule/empty", schedule),
+    ("POST|DELETE", r"/_sandbox/locations/(?P<location_id>[^/]+)/statistics/drops", metric_drop),
     ("GET", r"/_sandbox/media/(?P<post_id>[0-9a-f]{1,64})\.svg", media),
 ]
 _COMPILED = [(set(m.split("|")), re.compile(p + r"/?\Z"), h) for m, p, h in _ROUTES]

@@ -12,6 +12,7 @@ from .config import SandboxConfig
 from .ids import hl_id, object_id, rng_for, uuid_like
 
 POST_HORIZON_DAYS = 14  # scheduled posts reach this far past the anchor day
+RECENT_CLEAN_DAYS = 7  # failed posts happen only before the last week of history (a normal day alarms nothing)
 
 
 def iso(moment: datetime) -> str:
@@ -143,8 +144,9 @@ def make_accounts(config: SandboxConfig, location: Location, anchor: datetime) -
         oauth_id = object_id(rng, anchor.timestamp() - rng.randint(30, 400) * 86400)
         profile_id = str(rng.randint(10**14, 10**15 - 1))
         account_type = names.ACCOUNT_TYPES[platform]
-        expired = index > 0 and rng.random() < 0.08
-        expire = anchor + timedelta(days=-rng.randint(1, 20) if expired else rng.randint(20, 90))
+        # A normal day has no expired account: the control API expires one (control.py, account_health).
+        expired = False
+        expire = anchor + timedelta(days=rng.randint(20, 90))
         accounts.append({
             "id": f"{oauth_id}_{location.id}_{profile_id}_{account_type}",
             "oauthId": oauth_id, "profileId": profile_id,
@@ -176,6 +178,8 @@ def day_posts(seed: int, profile_id: str, day: int) -> list[tuple[str, int, int,
         else:
             roll = rng.random()
             status = "published" if roll < 0.88 else "failed" if roll < 0.95 else "draft"
+            if status == "failed" and day >= -RECENT_CLEAN_DAYS:
+                status = "published"  # a normal recent week has no failure: the control API plants one
         post_type = rng.choice(("post", "post", "post", "reel", "story"))
         posts.append((status, rng.randint(7, 20), rng.choice((0, 15, 30, 45)), post_type))
     return posts

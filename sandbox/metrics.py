@@ -24,9 +24,12 @@ def profile_traits(seed: int, profile_id: str) -> dict:
     ages = [rng.random() ** 2 for _ in AGE_BUCKETS]
     ages[2] += 0.6
     ages[3] += 0.4
+    followers = math.exp(rng.uniform(math.log(250), math.log(5_000)))
     return {
-        "followers": math.exp(rng.uniform(math.log(250), math.log(5_000))),
-        "growth": rng.uniform(0.6, 4.0),  # new followers a day, on average
+        "followers": followers,
+        # New followers a day, on average: 0.05% to 0.25% of the audience (2% to 8% a month), 0.6 to 4 a day,
+        # so a baseline of four weeks is not outgrown by the time it is compared.
+        "growth": min(4.0, max(0.6, followers * rng.uniform(0.0005, 0.0025))),
         "phase": rng.uniform(0, 2 * math.pi),
         "reach_per_follower": rng.uniform(0.08, 0.35),
         "engagement": rng.uniform(0.015, 0.05),  # likes as a share of reach
@@ -47,13 +50,15 @@ def day_metrics(seed: int, profile_id: str, platform: str, days: int, day: int, 
         rng = rng_for(seed, "day", profile_id, day)
         age = day + days
         followers = _followers(traits, age)
-        posts = 0
-        if day <= POST_HORIZON_DAYS:
-            posts = sum(1 for p in day_posts(seed, profile_id, day) if p[0] == "published")
-        season = _WEEKLY[weekday] * rng.uniform(0.78, 1.22)
-        impressions = int(followers * traits["reach_per_follower"] * season * (1 + 0.5 * posts)) + rng.randint(0, 5)
-        reach = int(impressions * rng.uniform(0.55, 0.82))
-        likes = int(reach * traits["engagement"] * rng.uniform(0.8, 1.2))
+        posts = _published(seed, profile_id, day)
+        # A post is seen over several days, and an established page is seen without new posts too: the day's
+        # posts lift it, yesterday's and the day before's a little less. Day-to-day noise is about +-8%.
+        lift = (0.06 * posts + 0.03 * _published(seed, profile_id, day - 1)
+                + 0.015 * _published(seed, profile_id, day - 2))
+        season = _WEEKLY[weekday] * rng.uniform(0.92, 1.08)
+        impressions = int(followers * traits["reach_per_follower"] * season * (1 + lift)) + rng.randint(0, 5)
+        reach = int(impressions * rng.uniform(0.62, 0.74))
+        likes = int(reach * traits["engagement"] * rng.uniform(0.9, 1.1))
         values = {
             "posts": posts, "impressions": impressions, "reach": reach, "likes": likes,
             # One comment per 5 to 12 likes, one share per 8 to 25, drawn like/by/like (likes are a few dozen).
@@ -64,6 +69,12 @@ def day_metrics(seed: int, profile_id: str, platform: str, days: int, day: int, 
     for metric in UNREPORTED.get(platform, ()):
         values.pop(metric, None)
     return values
+
+
+def _published(seed: int, profile_id: str, day: int) -> int:
+    if day > POST_HORIZON_DAYS:
+        return 0
+    return sum(1 for p in day_posts(seed, profile_id, day) if p[0] == "published")
 
 
 def _followers(traits: dict, age: int) -> int:

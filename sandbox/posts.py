@@ -59,7 +59,8 @@ def _post(rng, config: SandboxConfig, location: Location, account: dict, day: da
     post_id = object_id(rng, created.timestamp())
     platform = account["platform"]
     has_media = post_type != "post" or rng.random() < 0.85
-    published = when + timedelta(seconds=rng.randint(2, 90)) if status == "published" else None
+    delay = rng.randint(2, 90)  # drawn for every post, so a post's status does not shift the next posts' draws
+    published = when + timedelta(seconds=delay) if status == "published" else None
     summary = config.name_prefix + rng.choice(names.POST_LINES)
     return {
         "_id": post_id, "locationId": location.id, "source": "composer",
@@ -99,7 +100,7 @@ def insights(seed: int, post: dict, profile_id: str, now: datetime) -> dict | No
 def for_answer(seed: int, post: dict, profile_id: str, now: datetime, *, version: str | None,
                base_url: str) -> dict:
     """A stored post as one answer shows it: absolute media URLs; insights only under v3."""
-    shown = dict(post)
+    shown = {k: v for k, v in post.items() if k != "_planted"}  # the control API's mark
     if shown.get("thumbnail"):
         shown["thumbnail"] = base_url + shown["thumbnail"]
     shown["media"] = [{**m, "url": base_url + m["url"]} for m in post["media"]]

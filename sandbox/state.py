@@ -82,6 +82,9 @@ class Sandbox:
             self.company_installed = dict.fromkeys(self.skeleton.agencies, installed_at)
             self.faults = Faults(config.seed)
             self.refuse_v3 = False  # a HighLevel that does not serve Version v3 (versions.py)
+            # Planted faults (control.py): metric drops per location, scheduled posts taken off per location.
+            self.drops: dict[str, list[dict]] = {}
+            self.unscheduled: dict[str, list[dict]] = {}
             self.limiter = RateLimiter(config.burst_limit, config.burst_window_ms, config.daily_limit)
             self.reset_stats()
 

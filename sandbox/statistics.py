@@ -123,9 +123,26 @@ def _series(sb: Sandbox, accounts: list[dict], days: list[date]) -> dict[str, di
                                  (known - anchor).days, known.weekday())
             if day > today:  # nothing has happened yet: flows are zero, the follower count stands still
                 values = {m: (v if m == "followers" else 0) for m, v in values.items()}
+            values = _dropped(sb, account, day, values)
             for metric, value in values.items():
                 platform.setdefault(metric, [0] * len(days))[index] += value
     return out
+
+
+def _dropped(sb: Sandbox, account: dict, day: date, values: dict[str, int]) -> dict[str, int]:
+    """Planted drops (control.py) on this account's location, platform and day."""
+    location_id = account["id"].split("_")[1] if account["id"].count("_") >= 3 else ""
+    drops = [d for d in sb.drops.get(location_id, ())
+             if day.isoformat() >= d["from"] and d["platform"] in ("", account["platform"])]
+    if not drops:
+        return values
+    values = dict(values)
+    for drop in drops:
+        metrics = ("likes", "comments", "shares") if drop["metric"] == "engagement" else (drop["metric"],)
+        for metric in metrics:
+            if metric in values:
+                values[metric] = int(values[metric] * drop["factor"])
+    return values
 
 
 def _total(metric: str, series: list[int]) -> int:

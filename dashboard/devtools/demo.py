@@ -3,7 +3,7 @@ discovery): used by `make run` (devstack), the sync tests and bench/sync.py."""
 
 from __future__ import annotations
 
-from integrations.connections.errors import Actor
+from integrations.connections.audit import Actor
 from integrations.connections.locations import agency_locations_discover
 from integrations.connections.oauth_install import connection_complete_oauth
 from integrations.models import Connection

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from integrations.connections.scopes import ScopeReport, scope_report
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION
@@ -19,10 +18,6 @@ class ConnectionRow:
     location_count: int
     scopes: ScopeReport
     expires_at: datetime | None
-
-    @property
-    def expires_soon(self) -> bool:
-        return self.expires_at is not None and self.expires_at < timezone.now() + timedelta(hours=1)
 
 
 def _report(connection: Connection) -> ScopeReport:

@@ -12,10 +12,10 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from dashboard.selectors.goals import attention_items, goals_pacing
 from dashboard.selectors.operations import freshness
 from integrations.models import Location, SyncRun, Tag
 
-LIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING, SyncRun.Status.WAITING)
 DEFAULT_EVERY_MINUTES = 60
 
 
@@ -35,7 +35,7 @@ def location_freshness(location: Location, now: datetime | None = None) -> dict[
 
 def live_runs(location_pks: list[int]) -> dict[int, int]:
     """{location pk: the newest queued or running top-level run id}."""
-    rows = (SyncRun.objects.filter(location_id__in=location_pks, status__in=LIVE, parent__isnull=True)
+    rows = (SyncRun.objects.filter(location_id__in=location_pks, status__in=SyncRun.LIVE, parent__isnull=True)
             .order_by("location_id", "-id").values_list("location_id", "id"))
     found: dict[int, int] = {}
     for location_pk, run_id in rows:
@@ -50,8 +50,9 @@ def sync_status(location: Location, live_run: int | None) -> str:
 
 
 def locations_with_counts(*, user: Any, q: str = "", now: datetime | None = None) -> list[Location]:
-    """Visible locations with `tag_count` (active) and `new_tag_count`, `live_run`, `status` and `fresh` set;
-    four queries however many locations and tags."""
+    """Visible locations with `tag_count` (active) and `new_tag_count`, `live_run`, `status`, `fresh`,
+    `attention` (open "needs attention" items) and `pacing` (goals) set; those needing attention first (most
+    items first), then by name."""
     now = now or timezone.now()
     rows = locations_visible(user).select_related("connection")
     if q:
@@ -62,11 +63,16 @@ def locations_with_counts(*, user: Any, q: str = "", now: datetime | None = None
     active = _counts(Tag.objects.filter(location_id__in=pks, removed_at__isnull=True))
     new = _counts(Tag.objects.new(now).filter(location_id__in=pks))
     live = live_runs(pks)
+    attention = attention_items(location_pks=pks)
+    pacing = goals_pacing(location_pks=pks, now=now)
     for location in locations:
+        location.attention = attention.get(location.pk, [])
+        location.pacing = pacing.get(location.pk, [])
         location.tag_count, location.new_tag_count = active.get(location.pk, 0), new.get(location.pk, 0)
         location.live_run = live.get(location.pk)
         location.status = sync_status(location, location.live_run)
         location.fresh = location_freshness(location, now)
+    locations.sort(key=lambda loc: -len(loc.attention))  # stable: by name within the same count
     return locations
 
 
@@ -82,4 +88,7 @@ def location_as_dict(location: Location) -> dict[str, Any]:
         "new_tag_count": location.new_tag_count,
         "last_synced_at": location.last_synced_at.isoformat() if location.last_synced_at else None,
         "sync_status": location.status,
+        "needs_attention": [{"kind": i.kind, "reason": i.reason, "since": i.since.isoformat()}
+                            for i in location.attention],
+        "goals": [p.as_dict() for p in location.pacing],
     }

@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from dashboard.selectors.operations_metrics import call_stats, daily_calls, day_index, day_start, roll_up
+from dashboard.selectors.operations_storage import storage_overview
 from integrations.alerts.quota import Quota, quota_for_day
 from integrations.health import health_report
 from integrations.models import Alert, Connection, Location, RateLimitDay, SyncRun
@@ -167,4 +168,5 @@ def operations_overview(*, now: datetime | None = None) -> dict[str, Any]:
         "behind": sum(row["freshness"] in ("stale", "never") for row in locations),
         "schedules": _schedules(now),
         "charts": _charts(now),
+        "storage": storage_overview(),
     }

@@ -1,93 +1,27 @@
 """HighLevel call metrics for the operations page, in a fixed number of queries whatever the row count.
 
-Latency percentiles come from a histogram the database builds (GROUP BY a bucket of latency_ms: exact
-below 100 ms, then 10 ms, 100 ms and 1 s wide), so a percentile is the bucket it falls in: within 10%,
-the same on SQLite and PostgreSQL, and never a fetch of every row.
+The counting and the latency histogram live in integrations/callstats.py; days whose raw calls were rolled
+up (integrations/retention/rollup.py) are read from the rollup, so the charts outlive the ApiCall window.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
+from integrations.callstats import COUNTS, grouped, percentile, roll_up
 from integrations.models import ApiCall
+from integrations.retention.rollup import rolled_up_days
 
-Histogram = Counter  # bucket (ms) -> calls
-
-
-def latency_bucket() -> Case:
-    return Case(
-        When(latency_ms__lt=100, then=F("latency_ms")),
-        When(latency_ms__lt=1000, then=F("latency_ms") / 10 * 10),
-        When(latency_ms__lt=10000, then=F("latency_ms") / 100 * 100),
-        default=F("latency_ms") / 1000 * 1000,
-        output_field=IntegerField(),
-    )
-
-
-def percentile(histogram: Histogram, p: float) -> int | None:
-    """The bucket holding the p-th percentile (nearest rank); None without calls."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    rank = max(1, math.ceil(p / 100 * total))
-    seen = 0
-    for bucket in sorted(histogram):
-        seen += histogram[bucket]
-        if seen >= rank:
-            return bucket
-    return None
-
-
-COUNTS = {
-    "calls": Q(),
-    "throttled": Q(status=429),
-    "retries": Q(attempt__gt=1),
-    "errors": Q(status__isnull=True) | Q(status__gte=500),
-}
-
-
-def grouped(calls: Any, *keys: str) -> dict[tuple, dict[str, Any]]:
-    """{(key values...): {"calls", "throttled", "retries", "errors", "histogram"}} in ONE query: grouped by
-    `keys` and the latency bucket, so the counts are sums over the buckets."""
-    rows = calls.annotate(bucket=latency_bucket()).values(*keys, "bucket").annotate(
-        **{name: Count("id", filter=condition) for name, condition in COUNTS.items()}).order_by()
-    found: dict[tuple, dict[str, Any]] = {}
-    for row in rows:
-        group = found.setdefault(tuple(row[k] for k in keys), {**dict.fromkeys(COUNTS, 0), "histogram": Counter()})
-        for name in COUNTS:
-            group[name] += row[name]
-        group["histogram"][row["bucket"]] += row["calls"]
-    for group in found.values():
-        group.update(p50=percentile(group["histogram"], 50), p95=percentile(group["histogram"], 95))
-    return found
-
-
-def merge(parts: Iterable[Histogram]) -> Histogram:
-    total: Histogram = Counter()
-    for part in parts:
-        total.update(part)
-    return total
+__all__ = ["call_stats", "daily_calls", "day_index", "day_start", "percentile", "roll_up"]
 
 
 def call_stats(*, since: datetime) -> dict[tuple, dict[str, Any]]:
     """{(connection_id, resource_id): {"calls", "throttled", "retries", "errors", "p50", "p95"}} since `since`."""
     return grouped(ApiCall.objects.filter(at__gte=since), "connection_id", "resource_id")
-
-
-def roll_up(stats: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Several rows of call_stats as one (a connection's locations, or everything)."""
-    rows = list(stats)
-    histogram = merge(r.get("histogram", Counter()) for r in rows)
-    out: dict[str, Any] = {k: sum(r.get(k, 0) for r in rows) for k in COUNTS}
-    out.update(p50=percentile(histogram, 50), p95=percentile(histogram, 95))
-    return out
 
 
 def day_index(field: str, days: list[date]) -> Case:
@@ -104,8 +38,14 @@ def day_start(day: date) -> datetime:
 
 
 def daily_calls(*, days: list[date]) -> dict[date, dict[str, Any]]:
-    """{day: {"calls", "throttled", "retries", "errors", "p95", ...}} for each of `days` (one query)."""
-    calls = ApiCall.objects.filter(at__gte=day_start(days[0])).annotate(day=day_index("at", days))
-    found = grouped(calls, "day")
+    """{day: {"calls", "throttled", "retries", "errors", "p95", ...}} for each of `days`: the rolled-up days
+    from their rollup, the others (today, and days the nightly prune has not reached) from ApiCall; two
+    queries."""
+    found = rolled_up_days(days=days)
+    raw = [d for d in days if d not in found]
+    if raw:
+        calls = ApiCall.objects.filter(at__gte=day_start(raw[0])).annotate(day=day_index("at", days))
+        by_index = grouped(calls, "day")
+        found.update({day: by_index[(n,)] for n, day in enumerate(days) if day in raw and (n,) in by_index})
     empty = {**dict.fromkeys(COUNTS, 0), "p50": None, "p95": None}
-    return {day: found.get((n,), empty) for n, day in enumerate(days)}
+    return {day: found.get(day, empty) for day in days}

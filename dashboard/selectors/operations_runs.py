@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.models import ApiCall, SyncRun
+from integrations.sync.runs import CANCELLABLE
 
 PER_PAGE = 50
 CALLS_SHOWN = 200
@@ -46,7 +48,11 @@ def took(run: SyncRun) -> str:
     """How long a finished run took, readably ("4 s", "3 min 20 s", "2 h 5 min"); "" if unfinished."""
     if not (run.finished_at and run.started_at):
         return ""
-    seconds = max(0, round((run.finished_at - run.started_at).total_seconds()))
+    return readable_seconds((run.finished_at - run.started_at).total_seconds())
+
+
+def readable_seconds(seconds: float) -> str:
+    seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
@@ -72,5 +78,11 @@ def run_timeline(run: SyncRun) -> dict[str, Any]:
         "retries": list(SyncRun.objects.filter(retry_of=run).order_by("id")),
         "calls": calls,
         "call_count": ApiCall.objects.filter(run_id=run.pk).count() if len(calls) == CALLS_SHOWN else len(calls),
-        "can_cancel": run.status in (SyncRun.Status.QUEUED, SyncRun.Status.WAITING),
+        "can_cancel": run.status in CANCELLABLE,
+        "next_attempt_in": readable_seconds((run.next_attempt_at - timezone.now()).total_seconds())
+                           if run.next_attempt_at else "",
+        "on_demand_attempts": settings.SYNC_ON_DEMAND_ATTEMPTS,
+        # Older runs' calls were pruned (their daily totals stay on the Operations page).
+        "calls_kept_days": settings.RETENTION_API_CALLS_DAYS,
+        "calls_pruned": run.created_at < timezone.now() - timedelta(days=settings.RETENTION_API_CALLS_DAYS),
     }

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import CharField, Max, Min, Q, Sum
@@ -174,8 +174,10 @@ def statistics_for(*, location_pks: list[int], query: StatsQuery) -> dict[str, A
 
 def demographics_for(*, location_pks: list[int], query: StatsQuery) -> dict[str, Any] | None:
     """Gender and age of the audience, the latest answer up to the range's end, summed over locations."""
+    # Answers are keyed by their UTC day and ranges end on the location's day, which west of UTC is a day
+    # behind for part of every day: without the day's slack a range ending "today" found no demographics then.
     latest = (Demographics.objects.filter(location_id__in=location_pks, profile_id=query.profile_id,
-                                          range_end__lte=query.end)
+                                          range_end__lte=query.end + timedelta(days=1))
               .values("location_id").annotate(last=Max("range_end")).order_by())
     wanted = Q()
     for row in latest:

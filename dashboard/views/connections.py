@@ -19,8 +19,9 @@ from dashboard.roles import MANAGE_CONNECTIONS, requires
 from dashboard.selectors.connections import connection_detail, connection_rows
 from integrations.clients import highlevel_config
 from integrations.connections import installs, services
+from integrations.connections.audit import Actor
 from integrations.connections.contract import connection_try_v3_again
-from integrations.connections.errors import Actor, ConnectionActionError
+from integrations.connections.errors import ConnectionActionError
 from integrations.connections.oauth_install import connection_complete_oauth
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION, authorize_url
 from integrations.models import Connection

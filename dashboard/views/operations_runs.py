@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,8 @@ from dashboard.forms.operations import RunFilterForm
 from dashboard.roles import MANAGE_OPERATIONS, VIEW_OPERATIONS, has_permission, requires
 from dashboard.selectors.operations_runs import run_timeline, runs_filtered, runs_page
 from integrations.models import SyncRun
-from integrations.operations.runs import run_cancel, run_retry_failed_unit, runs_retry_failed, runs_retryable_count
+from integrations.operations.runs import run_retry_failed_unit, runs_retry_failed, runs_retryable_count
+from integrations.sync.runs import run_cancel
 
 FILTER_FIELDS = ("status", "kind", "location", "connection", "since", "until")
 
@@ -34,6 +36,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "form": form, "page": runs_page(runs, request.GET.get("page")), "query": query,
         "retryable": runs_retryable_count(runs),
         "can_manage": has_permission(request.user, MANAGE_OPERATIONS),
+        "kept_days": settings.RETENTION_SYNC_RUNS_DAYS, "kept_last": settings.RETENTION_SYNC_RUNS_KEEP,
     })
 
 

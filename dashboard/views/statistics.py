@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from dashboard.roles import BROWSE, requires
+from dashboard.selectors.goals import attention_items, goals_pacing
 from dashboard.selectors.locations import location_for, locations_visible
 from dashboard.selectors.statistics import (
     GAUGES,
@@ -60,7 +61,9 @@ def location_statistics(request: HttpRequest, location_id: str) -> HttpResponse:
     context = _context(request, payload, query, reverse("api_statistics", args=[location.location_id]),
                        _platforms(accounts, payload))
     context.update({"location": location, "accounts": list(accounts.values()),
-                    "history": statistics_history(location=location)})
+                    "history": statistics_history(location=location),
+                    "pacing": goals_pacing(location_pks=[location.pk]).get(location.pk, []),
+                    "attention": attention_items(location_pks=[location.pk]).get(location.pk, [])})
     return render(request, "statistics/location.html", context)
 
 

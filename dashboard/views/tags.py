@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -88,6 +89,7 @@ def tag_show(request: HttpRequest, location_id: str, tag_id: str) -> HttpRespons
         "location": location, "tag": tag, "is_new": tag.is_new(), "details": details,
         "fields": detail_fields(details), "listing_fields": detail_fields(tag.raw),
         "history": tag_history(location=location, tag=tag), "posts": tag_posts(location=location, tag=tag),
+        "history_days": settings.RETENTION_EVENTS_DAYS,
         "posts_limit": POSTS_LIMIT,
         "back_query": request.GET.get("back", ""),
         "raw_details": json.dumps(details, indent=2, sort_keys=True, default=str),

@@ -6,6 +6,9 @@ same trouble seen every minute stays one alert. Kinds and keys:
   ALERT_CONSECUTIVE_FAILURES runs. A run fails only after its own retries are spent (transient errors
   and 429s come back later as `waiting`), and a success in between starts the count again, so a blip
   stays silent.
+- `refresh.failed` `refresh.failed:<locationId>`: a refresh someone asked for (page, API, command, retry)
+  failed; raised as it fails (sync/runs.py asks for this check at once), with no count of failures in a
+  row: they asked and are waiting for the answer. Clears when a later refresh of that kind succeeds.
 - `connection.needs_reconnect` `connection.needs_reconnect:<pk>`: HighLevel refused the credentials.
 - `token.expiring` `token.expiring:<pk>`: an OAuth token near its expiry that the scheduled refresh did
   not renew, or a Private Integration token older than ALERT_PIT_ROTATE_DAYS less ALERT_PIT_WARNING_DAYS.
@@ -52,6 +55,8 @@ class Condition:
     location_id: int | None = None  # Location pk
     rule_id: int | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    # Raised once with the alert: an Event of this type whose payload is context["event"] (goals and health).
+    event_type: str = ""
 
 
 def location_failing(now: datetime) -> list[Condition]:
@@ -75,14 +80,46 @@ def location_failing(now: datetime) -> list[Condition]:
         if failing:
             last = next(iter(failing.values()))
             traces = sorted({t for run in failing.values() for t in run["trace_ids"]})[:5]
-            found.append(Condition(
-                kind="location.failing", key=f"location.failing:{location.location_id}", severity=CRITICAL,
-                title=f"{location.name}: {', '.join(failing)} refresh failed {threshold} times in a row",
-                detail=f"Last error (run #{last['pk']}): {last['error'][:400]}"
-                       + (f"\nHighLevel traceId: {', '.join(traces)}" if traces else ""),
-                connection_id=location.connection_id, location_id=location.pk,
-                context={"kinds": sorted(failing), "runs": [r["pk"] for r in failing.values()], "trace_ids": traces},
-            ))
+            found.append(_runs_failed(
+                "location.failing", location, f"{', '.join(failing)} refresh failed {threshold} times in a row",
+                last_pk=last["pk"], last_error=last["error"], traces=traces,
+                context={"kinds": sorted(failing), "runs": [r["pk"] for r in failing.values()]}))
+    return found
+
+
+def _runs_failed(kind: str, location: Location, what: str, *, last_pk: int, last_error: str, traces: list[str],
+                 context: dict[str, Any]) -> Condition:
+    """A location's refresh failing: the last error and HighLevel's traceIds, so nobody has to dig."""
+    return Condition(
+        kind=kind, key=f"{kind}:{location.location_id}", severity=CRITICAL, title=f"{location.name}: {what}",
+        detail=f"Last error (run #{last_pk}): {last_error[:400]}"
+               + (f"\nHighLevel traceId: {', '.join(traces)}" if traces else ""),
+        connection_id=location.connection_id, location_id=location.pk, context={**context, "trace_ids": traces},
+    )
+
+
+def refresh_failed(now: datetime) -> list[Condition]:
+    failed = (SyncRun.objects.filter(status=SyncRun.Status.FAILED, kind__in=SyncRun.UNIT_KINDS,
+                                     trigger__in=SyncRun.ON_DEMAND_TRIGGERS, finished_at__gte=now - timedelta(days=7))
+              .select_related("location", "requested_by").order_by("-id"))
+    newest: dict[tuple[int, str], SyncRun] = {}
+    for run in failed[:500]:
+        newest.setdefault((run.location_id, run.kind), run)
+    by_location: dict[int, list[SyncRun]] = {}
+    for (location_pk, kind), run in newest.items():
+        later = SyncRun.objects.filter(location_id=location_pk, kind=kind, pk__gt=run.pk,
+                                       status=SyncRun.Status.SUCCEEDED)
+        if run.location.is_installed and not later.exists():
+            by_location.setdefault(location_pk, []).append(run)
+    found = []
+    for runs in by_location.values():
+        runs.sort(key=lambda r: r.pk)
+        last, location = runs[-1], runs[-1].location
+        who = f" by {last.requested_by.email}" if last.requested_by_id else ""
+        traces = sorted({t for run in runs for t in run.trace_ids})[:5]
+        found.append(_runs_failed(
+            "refresh.failed", location, f"the refresh asked for{who} failed ({', '.join(r.kind for r in runs)})",
+            last_pk=last.pk, last_error=last.error, traces=traces, context={"runs": [r.pk for r in runs]}))
     return found
 
 
@@ -207,6 +244,7 @@ def statistics_rules(now: datetime) -> list[Condition]:
 
 CHECKS: dict[str, Callable[[datetime], list[Condition]]] = {
     "location.failing": location_failing,
+    "refresh.failed": refresh_failed,
     "connection.needs_reconnect": connection_needs_reconnect,
     "token.expiring": token_expiring,
     "quota.high": quota_high,
@@ -217,6 +255,7 @@ CHECKS: dict[str, Callable[[datetime], list[Condition]]] = {
 
 RESOLUTION_NOTES = {
     "location.failing": "The location's refresh succeeded again.",
+    "refresh.failed": "A later refresh of the location succeeded.",
     "connection.needs_reconnect": "The connection works again (reconnected, rotated or removed).",
     "token.expiring": "The token was renewed or replaced.",
     "quota.high": "The daily quota use fell below the threshold (a new UTC day, or fewer calls).",

@@ -13,9 +13,10 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from integrations.alerts.attention import KINDS as ATTENTION_KINDS
 from integrations.alerts.notify import base_url, render_text
 from integrations.alerts.weekly import Weeks, weekly_changes, weeks_before
-from integrations.models import Location, NotificationPreference, Tag, TagPost
+from integrations.models import Alert, Location, NotificationPreference, Tag, TagPost
 
 log = logging.getLogger(__name__)
 # Summable daily numbers of all platforms ('followers' is a running count, so it is left out).
@@ -61,7 +62,19 @@ def digest_context(*, now: datetime | None = None) -> dict[str, Any]:
             "location": location, "metrics": metrics, "top_tags": top.get(location.pk, []),
             "charts_url": f"{site}/locations/{location.location_id}/statistics/",
         })
-    return {"weeks": weeks, "locations": rows, "base_url": site, "generated_at": now}
+    return {"weeks": weeks, "locations": rows, "base_url": site, "generated_at": now,
+            "attention": _attention(locations, site)}
+
+
+def _attention(locations: list[Location], site: str) -> list[dict[str, Any]]:
+    """The locations with open "needs attention" items (goals and health alerts), with their reasons."""
+    open_items: dict[int, list[str]] = {}
+    alerts = Alert.objects.filter(kind__in=ATTENTION_KINDS, state__in=Alert.ACTIVE,
+                                  location_id__in=[loc.pk for loc in locations]).order_by("first_seen_at", "pk")
+    for location_pk, context, title in alerts.values_list("location_id", "context", "title"):
+        open_items.setdefault(location_pk, []).append((context or {}).get("reason") or title)
+    return [{"location": loc, "reasons": open_items[loc.pk],
+             "url": f"{site}/locations/{loc.location_id}/goals/"} for loc in locations if loc.pk in open_items]
 
 
 def digest_render(context: dict[str, Any]) -> tuple[str, str, str]:

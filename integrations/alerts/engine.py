@@ -12,8 +12,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.alerts import notify
+from integrations.alerts.attention import ATTENTION_CHECKS, ATTENTION_NOTES, RESOLVED_EVENTS
 from integrations.alerts.conditions import CHECKS, RESOLUTION_NOTES, Condition
-from integrations.models import Alert
+from integrations.models import Alert, Event
+
+ALL_CHECKS = {**CHECKS, **ATTENTION_CHECKS}
+ALL_NOTES = {**RESOLUTION_NOTES, **ATTENTION_NOTES}
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +36,7 @@ def alerts_evaluate(*, now: datetime | None = None,
     now = now or timezone.now()
     firing: dict[str, Condition] = {}
     checked: set[str] = set()
-    for kind, check in (checks or CHECKS).items():
+    for kind, check in (checks or ALL_CHECKS).items():
         try:
             conditions = check(now)
         except Exception:
@@ -55,7 +59,7 @@ def alerts_evaluate(*, now: datetime | None = None,
             if alert.state == Alert.State.OPEN and due and notify.alert_notify(alert, now=now, first=False):
                 outcome["renotified"] += 1
     for key, alert in active.items():
-        note = RESOLUTION_NOTES.get(alert.kind, "The condition cleared.")
+        note = ALL_NOTES.get(alert.kind, "The condition cleared.")
         if key not in firing and alert.kind in checked and alert_resolve(alert, note=note, now=now):
             outcome["resolved"] += 1
     outcome["open"] = Alert.objects.filter(state__in=Alert.ACTIVE).count()
@@ -96,10 +100,21 @@ def _raise(condition: Condition, now: datetime) -> Alert | None:
         with transaction.atomic():
             alert = Alert.objects.create(kind=condition.kind, dedupe_key=condition.key, first_seen_at=now,
                                          last_seen_at=now, **_fields(condition))
+        if condition.event_type:
+            _typed_event(alert, condition.event_type, now)
     except IntegrityError:
         return None  # another evaluator raised it a moment ago (one active alert per key)
     log.warning("alert raised: %s: %s", condition.key, condition.title)
     return alert
+
+
+def _typed_event(alert: Alert, event_type: str, now: datetime, **changes: Any) -> None:
+    """The event of a goals-and-health alert (`account.expired`, ...), once, in the raise's transaction."""
+    payload = {"type": event_type, "occurred_at": now.isoformat(), **(alert.context.get("event") or {}),
+               "alert_id": alert.pk, **changes}
+    Event.objects.create(type=event_type, occurred_at=now, connection_id=alert.connection_id,
+                         location_id=alert.location_id, subject_id=alert.dedupe_key.rsplit(":", 1)[-1][:64],
+                         payload=payload)
 
 
 def _seen(alert: Alert, condition: Condition, now: datetime) -> None:
@@ -117,6 +132,8 @@ def alert_resolve(alert: Alert, *, note: str, now: datetime | None = None) -> bo
     if not done:
         return False
     alert.refresh_from_db()
+    if alert.kind in RESOLVED_EVENTS:
+        _typed_event(alert, RESOLVED_EVENTS[alert.kind], now, state="on_track")
     log.info("alert resolved: %s: %s", alert.dedupe_key, note)
     notify.alert_notify_resolved(alert, now=now)
     return True

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from integrations.db import idle
 from integrations.highlevel.ratelimit import BaseRateLimiter
 
 
@@ -77,6 +78,7 @@ class DatabaseRateLimiter(BaseRateLimiter):
     """
 
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("sleep", idle)  # a thread waiting for a slot holds no pooled connection
         super().__init__(**kwargs)
         self._ready: set[str] = set()
         self._ready_lock = threading.Lock()

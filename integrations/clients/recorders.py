@@ -8,9 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.db import DatabaseError
 
 from integrations.bulk import rows_insert
@@ -62,21 +60,3 @@ class BufferedRecorder(DatabaseRecorder):
         if calls:
             self._write(calls)
         return len(calls)
-
-
-def prune_api_calls(now: datetime | None = None, days: int | None = None, *, batch_size: int = 5000) -> int:
-    """Delete ApiCall rows older than the retention (settings.API_CALL_RETENTION_DAYS); answers the count.
-
-    Deletes in batches so no single transaction holds the write lock for long.
-    """
-    if days is None:
-        days = settings.API_CALL_RETENTION_DAYS
-    now = now or datetime.now(tz=UTC)
-    cutoff = now - timedelta(days=days)
-    deleted = 0
-    while True:
-        ids = list(ApiCall.objects.filter(at__lt=cutoff).order_by("id").values_list("id", flat=True)[:batch_size])
-        if not ids:
-            return deleted
-        count, _ = ApiCall.objects.filter(id__in=ids).delete()
-        deleted += count

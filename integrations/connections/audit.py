@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -10,6 +11,14 @@ from integrations.models import AuditEntry, Connection
 from integrations.redact import redact
 
 SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted (a signed-in user, or nobody: the system) and from where, for the audit trail."""
+
+    user: Any = None
+    ip_address: str | None = None
 
 
 def audit_record(

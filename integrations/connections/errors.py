@@ -1,9 +1,6 @@
-"""What an admin's action on a connection raises, who did it, and the plain words for a HighLevel failure."""
+"""What an admin's action on a connection raises, and the plain words for a HighLevel failure."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any
 
 from integrations.highlevel.errors import (
     AuthenticationError,
@@ -16,12 +13,6 @@ from integrations.highlevel.errors import (
 
 class ConnectionActionError(Exception):
     """An admin action failed; the message says why in plain words."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    user: Any = None
-    ip_address: str | None = None
 
 
 def explain(exc: Exception) -> str:

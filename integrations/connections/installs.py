@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from integrations import crypto
 from integrations.clients import highlevel_client
-from integrations.connections.audit import audit_record
-from integrations.connections.errors import Actor, ConnectionActionError
+from integrations.connections.audit import Actor, audit_record
+from integrations.connections.errors import ConnectionActionError
 from integrations.connections.oauth_install import connection_connect_grant, oauth_code_exchange
 from integrations.connections.scopes import ScopeReport
 from integrations.highlevel.client import HighLevelClient

@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.clients import highlevel_client
-from integrations.connections.audit import audit_record
-from integrations.connections.errors import Actor, ConnectionActionError, explain
+from integrations.connections.audit import Actor, audit_record
+from integrations.connections.errors import ConnectionActionError, explain
 from integrations.connections.locations import location_upsert, schedules_follow
 from integrations.connections.scopes import ScopeReport, scope_report
 from integrations.connections.tokens import save_grant

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from integrations import crypto
 from integrations.clients import highlevel_client
-from integrations.connections.audit import audit_record
-from integrations.connections.errors import Actor, ConnectionActionError, explain
+from integrations.connections.audit import Actor, audit_record
+from integrations.connections.errors import ConnectionActionError, explain
 from integrations.connections.locations import location_details_refresh, location_upsert, schedules_follow
 from integrations.connections.tokens import (
     ConnectionUnusable,

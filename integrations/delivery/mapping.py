@@ -23,7 +23,6 @@ _PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 _TARGET = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*$")
 _DATE_DIRECTIVE = re.compile(r"%(.)")
 _DATE_DIRECTIVES = set("YymdHIMSfpzZjbBaAGVu%")
-_MISSING = object()
 
 
 # --- Source documents -------------------------------------------------------------------------------------------

@@ -22,14 +22,19 @@ from django_q.tasks import async_task
 
 from integrations import crypto
 from integrations.delivery import mapping, network, signing
+from integrations.highlevel.retry import UP, Backoff
 from integrations.models import Event
 from integrations.models.delivery import Delivery, DeliveryAttempt, DeliveryCursor, Destination
+from integrations.schedules import run_once_later
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
-                timedelta(hours=2), timedelta(hours=6), timedelta(hours=12)]
-MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# The Standard Webhooks schedule (standardwebhooks.com, as Svix sends): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+# 10 h after the failed attempt before it, each up to a fifth later (jitter spreads a destination's
+# backlog, and is never early), then the delivery is dead: 8 attempts over about 28 hours.
+RETRY_BACKOFF = Backoff(retries=7, delays=(5, 300, 1800, 7200, 18000, 36000, 36000), jitter=UP, spread=0.2)
+MAX_ATTEMPTS = RETRY_BACKOFF.retries + 1
+SWEEP_EVERY = timedelta(minutes=1)  # the deliveries sweep's schedule (integrations/schedules.py)
 LEASE = timedelta(seconds=60)  # longer than connect + read timeouts
 REENQUEUE_AFTER = timedelta(minutes=2)  # a message not acted on by then is taken as lost
 FANOUT_BATCH = 500
@@ -169,7 +174,8 @@ def _record(delivery: Delivery, result: network.PostResult) -> str:
     elif delivery.is_test or attempts >= MAX_ATTEMPTS:
         changes.update(status=Delivery.Status.DEAD)
     else:
-        changes.update(next_attempt_at=now + RETRY_DELAYS[attempts - 1])
+        delay = timedelta(seconds=RETRY_BACKOFF.delay(attempts - 1))
+        changes.update(next_attempt_at=now + delay)
     with transaction.atomic():
         DeliveryAttempt.objects.create(
             delivery=delivery, number=delivery.attempt_log.count() + 1, at=now, status_code=result.status_code,
@@ -183,6 +189,10 @@ def _record(delivery: Delivery, result: network.PostResult) -> str:
     outcome = changes.get("status", "retrying")
     log.info("delivery %s attempt %s: %s %s", delivery.message_id, attempts, outcome,
              result.error or result.status_code)
+    if outcome == "retrying" and delay < SWEEP_EVERY:
+        # Sooner than the sweep would look again: a one-off schedule sends it (at the scheduler's next tick).
+        run_once_later(name=f"tagscope.delivery.retry.{delivery.pk}", func="integrations.tasks.delivery_send",
+                       args=(delivery.pk,), delay_seconds=delay.total_seconds())
     if delivery.is_test or outcome == "retrying":
         return outcome
     if outcome == Delivery.Status.DEAD:

@@ -151,7 +151,7 @@ class HighLevelClient(Transport):
             problems.extend(page.problems)
         if problems:
             raise BadResponse(f"{len(problems)} malformed tag details", problems=problems, partial=tags,
-                              endpoint=TAG_DETAILS)
+                              endpoint=TAG_DETAILS, retryable=True)
         return tags
 
     def list_accounts(self, location_id: str) -> AccountListing:
@@ -334,7 +334,7 @@ class HighLevelClient(Transport):
                 )
                 raise BadResponse(
                     f"{what}: the page at skip={skip} brings no new id ({reason}); the listing cannot be completed",
-                    problems=problems,
+                    problems=problems, retryable=True,
                 )
             for item in new:
                 seen.add(item.id)
@@ -343,9 +343,12 @@ class HighLevelClient(Transport):
                 break
             skip += page_size
         else:
-            raise BadResponse(f"{what}: more than {max_pages} pages; listing stopped", problems=problems)
+            raise BadResponse(f"{what}: more than {max_pages} pages; listing stopped", problems=problems,
+                              retryable=True)
         if problems:
-            raise BadResponse(f"{what}: listing incomplete, {len(problems)} malformed item(s)", problems=problems)
+            # An unclean listing may read clean later (the job tries the whole listing again).
+            raise BadResponse(f"{what}: listing incomplete, {len(problems)} malformed item(s)", problems=problems,
+                              retryable=True)
 
 
 def _page_parser(parse_page: Callable[[Any], tuple[list[Any], list[str], int]]) -> Callable[[Any], _Page]:

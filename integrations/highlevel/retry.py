@@ -1,4 +1,11 @@
-"""The one retry policy for HighLevel calls (after stripe-python's `_should_retry` / `_sleep_time_seconds`).
+"""The one retry module: `Backoff` (how long to wait before each retry, with jitter) and the rule for
+HighLevel calls (after stripe-python's `_should_retry` / `_sleep_time_seconds`).
+
+`Backoff` is used by every retrying loop in Tagscope, each with its own numbers: a HighLevel call here
+(`retry_delay`: capped exponential, full jitter), a sync unit (integrations/sync/runs.py: exponential,
+longer for scheduled runs than for on-demand ones) and a webhook delivery (integrations/delivery/sending.py:
+the Standard Webhooks schedule). Whether an error may be retried at all is the error's own `retryable`
+(errors.py), read by all of them.
 
 Retry 429, 5xx, transport errors and unreadable 2xx bodies of idempotent requests, with capped
 exponential backoff and full jitter; honour `Retry-After` (seconds or an HTTP date) and, when
@@ -11,6 +18,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
@@ -21,6 +29,38 @@ MAX_DELAY = 20.0
 # A server asking for a longer pause than this is not waited out inside one call: the error goes up
 # with its `wait` so a job can be rescheduled instead of holding a worker.
 MAX_WAIT = 60.0
+FULL, UP = "full", "up"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How long to wait before retry number `retries_done + 1`, or None when `retries` are spent.
+
+    The nominal delay is `delays[n]` when a schedule is given (its last entry repeats), else
+    `base * 2**n` capped at `cap`. Jitter FULL draws anywhere from 0 to the nominal delay (it spreads a
+    herd of clients best); UP adds up to `spread` of it and never retries early (a receiver told "5 s"
+    gets at least 5 s).
+    """
+
+    retries: int
+    base: float = 0.0
+    cap: float = float("inf")
+    delays: tuple[float, ...] = ()
+    jitter: str = FULL
+    spread: float = 0.0
+
+    def nominal(self, retries_done: int) -> float:
+        if self.delays:
+            return self.delays[min(retries_done, len(self.delays) - 1)]
+        return min(self.cap, self.base * (2**retries_done))
+
+    def delay(self, retries_done: int, *, rng: random.Random | None = None) -> float | None:
+        if retries_done >= self.retries:
+            return None
+        nominal = self.nominal(retries_done)
+        if self.jitter == FULL:
+            return (rng or random).uniform(0.0, nominal)
+        return nominal * (rng or random).uniform(1.0, 1.0 + self.spread)
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:
@@ -78,13 +118,15 @@ def retry_delay(
 
     `retries_done` counts the retries already made (0 before the first retry).
     """
-    if retries_done >= max_retries or not error.retryable:
+    if not error.retryable:
         return None
     if not idempotent and not _never_reached_server(error):
         return None
     if isinstance(error, BadResponse) and not idempotent:
         return None
-    jitter = (rng or random).uniform(0.0, min(cap, base * (2**retries_done)))
+    jitter = Backoff(retries=max_retries, base=base, cap=cap).delay(retries_done, rng=rng)
+    if jitter is None:
+        return None
     learned = error.wait if isinstance(error, RateLimited) else None
     if learned is not None:
         if learned > max_wait:

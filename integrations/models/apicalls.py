@@ -7,7 +7,7 @@ class ApiCall(models.Model):
     """One HighLevel request's outcome, for monitoring (latency, errors, 429s, quota).
 
     Never holds a token, a request body or a response body. Rows are pruned after
-    `settings.API_CALL_RETENTION_DAYS`.
+    `settings.RETENTION_API_CALLS_DAYS` (whole days, rolled up first into ApiCallDay: integrations/retention/).
     """
 
     at = models.DateTimeField(db_index=True)

@@ -17,6 +17,14 @@ class Event(models.Model):
         DESTINATION_PAUSED = "destination.paused"  # a webhook destination kept failing and was paused
         ALERT_RAISED = "alert.raised"  # integrations/alerts/ raised an operations alert
         ALERT_RESOLVED = "alert.resolved"  # ... and its condition cleared
+        # Goals and health (integrations/attention/): each raised once per "needs attention" item.
+        GOAL_OFF_TRACK = "goal.off_track"
+        GOAL_ON_TRACK = "goal.on_track"
+        STATISTICS_ANOMALY = "statistics.anomaly"
+        ACCOUNT_EXPIRED = "account.expired"
+        ACCOUNT_EXPIRING = "account.expiring"
+        POST_FAILED = "post.failed"
+        SCHEDULE_EMPTY = "schedule.empty"
 
     type = models.CharField(max_length=50, db_index=True)
     occurred_at = models.DateTimeField(db_index=True)

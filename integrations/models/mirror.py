@@ -28,7 +28,8 @@ class SocialAccount(models.Model):
     platform = models.CharField(max_length=20)
     name = models.CharField(max_length=255)
     type = models.CharField(max_length=30, blank=True)
-    expired = models.BooleanField(default=False)
+    expired = models.BooleanField(default=False)  # HighLevel's isExpired
+    expires_at = models.DateTimeField(null=True, blank=True)  # HighLevel's expire
     raw = models.JSONField(default=dict)
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()

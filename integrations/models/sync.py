@@ -27,13 +27,16 @@ class SyncRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
-        WAITING = "waiting", "Waiting for the rate limit"
+        WAITING = "waiting", "Waiting to try again"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
 
     UNIT_KINDS = (Kind.TAGS, Kind.ACCOUNTS, Kind.STATISTICS)
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.SKIPPED)
+    LIVE = (Status.QUEUED, Status.RUNNING, Status.WAITING)
+    # Someone asked for these and is waiting for the answer: they retry briefly (integrations/sync/runs.py).
+    ON_DEMAND_TRIGGERS = ("manual", "command", "retry")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -68,6 +71,8 @@ class SyncRun(models.Model):
         indexes = [
             models.Index(fields=["location", "kind", "-id"], name="syncrun_loc_kind"),
             models.Index(fields=["status", "-id"], name="syncrun_status"),
+            # The nightly prune finds runs past their window by it (integrations/retention/rules.py).
+            models.Index(fields=["created_at"], name="syncrun_created"),
         ]
 
     def __str__(self) -> str:
@@ -77,13 +82,21 @@ class SyncRun(models.Model):
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
 
+    @property
+    def is_on_demand(self) -> bool:
+        return self.trigger in self.ON_DEMAND_TRIGGERS
+
     def as_api_dict(self) -> dict[str, Any]:
-        """What `GET /api/v1/runs/<id>/` answers (README.md, "Browsing and the JSON API")."""
+        """What `GET /api/v1/runs/<id>/` answers (README.md, "Browsing and the JSON API"). While a run waits
+        to try again, `attempt` is the attempt that failed, `next_attempt_at` when the next one starts and
+        `error` why; a parent carries those of its unit that comes back first."""
         return {
             "id": self.pk,
             "kind": self.kind,
             "status": self.status,
             "progress": {"done": self.progress_done, "total": self.progress_total},
+            "attempt": self.attempts,
+            "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at else None,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "counts": dict(self.counts),

@@ -1,2 +1,2 @@
-"""What admins do from the operations pages that writes: retry failed runs (one or all in a filter) and
-cancel queued ones. Built on integrations/sync/'s run bookkeeping (run_create, run_finish, enqueue_unit)."""
+"""What admins do from the operations pages that writes: retry failed runs (one or all in a filter).
+Cancelling and every other change of a run's status belong to integrations/sync/runs.py."""

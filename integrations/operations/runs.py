@@ -1,4 +1,4 @@
-"""Retry and cancel sync runs from the run history."""
+"""Which failed runs the run history may retry, and retrying them (cancel and the run's states: sync/runs.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 
 from integrations.models import SyncRun
-from integrations.sync.runs import run_create, run_finish
+from integrations.sync.runs import failed_units_retry_plan
 from integrations.sync.scheduling import enqueue_units
 from integrations.sync.services import run_retry
 
 log = logging.getLogger(__name__)
 MAX_BULK_RETRY = 1000
-CANCELLABLE = (SyncRun.Status.QUEUED, SyncRun.Status.WAITING)
 
 
 def run_retry_failed_unit(*, run: SyncRun, actor: Any) -> SyncRun | None:
@@ -45,30 +44,8 @@ def runs_retry_failed(*, runs: QuerySet[SyncRun], actor: Any) -> SyncRun | None:
         newest.setdefault((run.location_id, run.kind), run)
     if not newest:
         return None
-    bulk = run_create(kind=SyncRun.Kind.ALL, trigger="retry", actor=actor)
-    SyncRun.objects.filter(pk=bulk.pk).update(progress_total=len(newest))
-    units = [run_create(kind=f.kind, location=f.location, parent=bulk, trigger="retry", actor=actor, retry_of=f)
-             for f in newest.values()]
+    bulk, units = failed_units_retry_plan(list(newest.values()), actor=actor)
     log.info("bulk retry run %s: %d failed units again", bulk.pk, len(units))
     enqueue_units([unit.pk for unit in units])
     bulk.refresh_from_db()
     return bulk
-
-
-def run_cancel(*, run: SyncRun, actor: Any) -> int:
-    """Cancel a queued (or waiting) unit, or the queued units of a bulk run: they finish as `skipped` with
-    who cancelled them, so the worker that picks the task up later finds nothing to do. Answers how many.
-
-    A unit a worker starts in the instant between the check and the finish ends up marked cancelled too;
-    its work still lands, as any sync writes idempotently."""
-    who = getattr(actor, "email", "") or "an admin"
-    if run.kind in SyncRun.UNIT_KINDS:
-        targets = [run]
-    else:
-        targets = list(SyncRun.objects.filter(parent__in=[run, *run.children.all()], kind__in=SyncRun.UNIT_KINDS))
-    cancelled = 0
-    for target in targets:
-        if SyncRun.objects.filter(pk=target.pk, status__in=CANCELLABLE).exists():
-            run_finish(target, status=SyncRun.Status.SKIPPED, error=f"Cancelled by {who}")
-            cancelled += 1
-    return cancelled

@@ -16,7 +16,7 @@ def _fields(account: ApiAccount) -> dict[str, Any]:
     return {
         "profile_id": (account.profile_id or "")[:128], "platform": account.platform[:20],
         "name": account.name[:255], "type": (account.type or "")[:30], "expired": account.is_expired,
-        "raw": account.raw,
+        "expires_at": account.expire, "raw": account.raw,
     }
 
 

@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import timedelta
 from typing import Any
-
-from django.utils import timezone
 
 log = logging.getLogger(__name__)
 PREFIX = "tagscope.sync."
@@ -76,17 +73,14 @@ def enqueue_units(run_ids: list[int]) -> None:
 
 def enqueue_unit(run_id: int, *, delay_seconds: float | None = None) -> None:
     """Hand a unit to a worker now, or after a delay (a one-off schedule: the worker is not held meanwhile)."""
-    from django_q.models import Schedule
     from django_q.tasks import async_task
+
+    from integrations.schedules import run_once_later
 
     if not delay_seconds:
         async_task(UNIT_TASK, run_id, task_name=f"sync-run-{run_id}", group="sync")
         return
-    Schedule.objects.create(
-        name=f"{PREFIX}retry.run-{run_id}.{timezone.now().timestamp():.0f}"[:100], func=UNIT_TASK, args=repr((run_id,)),
-        # repeats=-1: django-q2 deletes a ONCE schedule after its run (with 1 it would keep it, spent).
-        schedule_type=Schedule.ONCE, repeats=-1, next_run=timezone.now() + timedelta(seconds=delay_seconds),
-    )
+    run_once_later(name=f"{PREFIX}retry.run-{run_id}", func=UNIT_TASK, args=(run_id,), delay_seconds=delay_seconds)
 
 
 def wanted_sync_schedules() -> list[dict[str, Any]]:

@@ -37,7 +37,10 @@ def tags_by_id(location: Location, tag_ids: list[str]) -> QuerySet[Tag]:
 
 
 class IncompleteListing(Exception):
-    """The listing could not be read completely; what was read is stored, nothing was marked removed."""
+    """The listing could not be read completely; what was read is stored, nothing was marked removed.
+    Worth another try later, as the unclean answer that caused it (integrations/sync/runs.py reads this)."""
+
+    retryable = True
 
     def __init__(self, message: str, trace_id: str | None = None):
         super().__init__(message)

@@ -10,8 +10,16 @@
   var box = document.getElementById("refresh-status");
   var text = document.getElementById("refresh-text");
   var bar = document.getElementById("refresh-progress");
-  var LABELS = { queued: "Queued", running: "Refreshing", waiting: "Waiting for HighLevel's rate limit",
+  var LABELS = { queued: "Queued", running: "Refreshing", waiting: "Waiting to try again",
                  succeeded: "Done", failed: "Failed", skipped: "Another refresh was already running" };
+
+  // "attempt 1 failed; next attempt at 14:03:10: <the error>" while a run waits to try again.
+  function retrying(run) {
+    if (run.status !== "waiting" || !run.next_attempt_at) return "";
+    var at = new Date(run.next_attempt_at).toLocaleTimeString();
+    var error = (run.error || "").replace("will try again: ", "");  // the line says so already
+    return " · attempt " + run.attempt + " failed; next attempt at " + at + (error ? ": " + error : "");
+  }
 
   function show(message) {
     box.hidden = false;
@@ -27,7 +35,8 @@
         var total = run.progress.total || 1;
         bar.max = total;
         bar.value = Math.min(run.progress.done, total);
-        show((LABELS[run.status] || run.status) + " · " + run.progress.done + " of " + run.progress.total + " (run #" + run.id + ")");
+        show((LABELS[run.status] || run.status) + " · " + run.progress.done + " of " + run.progress.total +
+             " (run #" + run.id + ")" + retrying(run));
         if (run.status === "succeeded" || run.status === "skipped") {
           show("Refreshed. Reloading the list…");
           window.location.reload();

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +78,7 @@ def test_operations_healthy_then_failing(page, live_server, signed_in_page, scre
     signed_in_page("admin@example.com", "Admin")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("link", name="Operations").click()
-    page.wait_for_function("document.querySelectorAll('canvas').length === 4 && !!window.Chart")
+    page.wait_for_function("() => document.querySelectorAll('canvas').length === 4 && !!window.Chart")
     assert page.get_by_test_id("health").get_by_text("Healthy").is_visible()
     assert page.get_by_text("All quiet").count() == 0 and page.get_by_test_id("open-alerts").count() == 0
     assert page.get_by_test_id("locations").get_by_text("Downtown Bakery").is_visible()
@@ -86,7 +87,7 @@ def test_operations_healthy_then_failing(page, live_server, signed_in_page, scre
     outcome = _break(locations[0])
     assert outcome["raised"] == 1 and len(mail.outbox) == 1
     page.reload()
-    page.wait_for_function("!!window.Chart")
+    page.wait_for_function("() => !!window.Chart")
     alerts = page.get_by_test_id("open-alerts")
     assert alerts.get_by_text("Downtown Bakery: tags refresh failed 3 times in a row").is_visible()
     assert page.get_by_test_id("locations").get_by_text("HighLevel answered 503").is_visible()
@@ -94,15 +95,15 @@ def test_operations_healthy_then_failing(page, live_server, signed_in_page, scre
 
     page.get_by_role("link", name="Alerts", exact=True).click()
     page.get_by_role("button", name="Acknowledge").click()
-    assert page.get_by_text("no more reminders").is_visible()
+    expect(page.get_by_text("no more reminders")).to_be_visible()  # after the form's redirect, not before
     page.get_by_role("link", name="Run history").click()
     page.get_by_label("Status").select_option("failed")
     page.get_by_role("button", name="Filter", exact=True).click()
-    assert page.get_by_role("button", name="Retry all failed in this filter").is_visible()
+    expect(page.get_by_role("button", name="Retry all failed in this filter")).to_be_visible()
     screenshots(page, "operations-03-runs-failed")
 
     page.get_by_role("link", name="Digest preview").click()
     frame = page.frame_locator("iframe[data-testid=digest-html]")
-    assert frame.get_by_text("Your week in statistics").is_visible()  # framed on our origin, styles inline
+    expect(frame.get_by_text("Your week in statistics")).to_be_visible()  # framed on our origin, styles inline
     assert frame.get_by_role("link", name="See the charts of Downtown Bakery").is_visible()
     screenshots(page, "operations-04-digest-preview")

@@ -135,6 +135,12 @@ def test_demographics_take_the_latest_answer_up_to_the_end(acme):
     assert demographics_for(location_pks=[acme.pk], query=query(end=END - timedelta(days=20))) is None
 
 
+def test_demographics_answered_on_the_next_utc_day_count_for_a_range_ending_on_the_locations_today(acme):
+    demographics_make(acme, end=END + timedelta(days=1))
+    latest = demographics_for(location_pks=[acme.pk], query=query())
+    assert latest["as_of"] == (END + timedelta(days=1)).isoformat() and latest["gender"]["female"] == 55
+
+
 def test_agency_sums_locations_and_ranks_them(acme):
     other = location_make("loc-b", "Bistro")
     statistics_make(other, end=END, days=10, accounts=accounts_make(other, platforms=("google",)), value=50.0)

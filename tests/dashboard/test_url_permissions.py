@@ -32,6 +32,8 @@ EXPECTED: dict[str, tuple[dict, str, dict[str, str]]] = {
     "location_refresh": (NO_LOCATION, "post", ADMIN_ONLY),
     "location_statistics": (NO_LOCATION, "get", SIGNED_IN),
     "statistics": ({}, "get", SIGNED_IN),
+    "location_goals": (NO_LOCATION, "get", SIGNED_IN),
+    "location_goals_edit": (NO_LOCATION, "post", ADMIN_ONLY),
     "api_locations": ({}, "get", API_SIGNED_IN),
     "api_tags": (NO_LOCATION, "get", API_SIGNED_IN),
     "api_tag": (NO_TAG, "get", API_SIGNED_IN),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 from sandbox.config import SandboxConfig
 from sandbox.state import Sandbox
@@ -92,22 +91,23 @@ def test_posts_carry_tag_ids_and_statuses():
     assert tagged and all(set(p["tags"]) <= tag_ids for p in tagged)
 
 
-def test_generation_is_lazy_and_fast():
-    started = time.perf_counter()
+def test_generation_is_lazy():
+    """A world of many locations costs nothing until a location is asked for, and each is made once
+    (how fast that is, bench/sandbox_throughput.py measures)."""
     sb = world(locations=20, tags=2000)
-    assert time.perf_counter() - started < 0.5
-    for location_id in sb.skeleton.locations:
-        started = time.perf_counter()
-        assert len(sb.location(location_id).tags) == 2000
-        assert time.perf_counter() - started < 0.5
+    assert sb._locations == {}
+    first = next(iter(sb.skeleton.locations))
+    made = sb.location(first)
+    assert len(made.tags) == 2000
+    assert list(sb._locations) == [first]
+    assert sb.location(first) is made
 
 
 def test_fifty_thousand_tags_in_one_location_work():
     sb = world(locations=1, tags=50_000)
-    started = time.perf_counter()
     tags = sb.location(next(iter(sb.skeleton.locations))).tags
     assert len(tags) == 50_000
-    assert time.perf_counter() - started < 5
+    assert {tag["_id"] for tag in tags.values()} == set(tags)
 
 
 def test_the_served_world_is_the_seeded_world(sandbox):

@@ -49,7 +49,11 @@ def test_under_v3_most_published_posts_of_the_four_platforms_carry_insights_and_
 
 def test_insights_grow_as_the_sandbox_clock_moves_and_never_shrink(sandbox):
     anchor = datetime.fromisoformat(sandbox.clock()["anchor"].replace("Z", "+00:00"))
-    sandbox.set_now((anchor - timedelta(hours=12)).isoformat())  # noon yesterday: this morning's posts are young
+    # The newest post before the anchor that gets insights at all, looked at 20 minutes after it went out.
+    sandbox.set_now((anchor + timedelta(days=3)).isoformat())
+    settled = [p for p in every_post(sandbox, "v3") if p.get("insights") and p["publishedAt"] < anchor.isoformat()]
+    newest = max(datetime.fromisoformat(p["publishedAt"].replace("Z", "+00:00")) for p in settled)
+    sandbox.set_now((newest + timedelta(minutes=20)).isoformat())
     before = {p["_id"]: p.get("insights") for p in every_post(sandbox, "v3")}
     sandbox.advance(3 * 86400)
     after = {p["_id"]: p.get("insights") for p in every_post(sandbox, "v3")}

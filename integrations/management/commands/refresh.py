@@ -6,9 +6,11 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
+from django.utils import timezone
 
+from integrations.db import idle
 from integrations.models import Connection, Location, SyncRun
-from integrations.sync import services
+from integrations.sync import runs, services
 from integrations.sync.scheduling import enqueue_units
 
 BAR_WIDTH = 30
@@ -38,6 +40,16 @@ class Command(BaseCommand):
         ids = [unit.pk for unit in units]
         # The units side by side, as a worker runs a batch; the bar counts their requests as they go.
         services.units_execute(run_ids=ids, watch=lambda: self._progress(ids))
+        # A unit that failed but may try again comes back here when its time comes (on-demand retries are
+        # short: SYNC_ON_DEMAND_ATTEMPTS), so the command ends with every unit's final word.
+        while waiting := list(SyncRun.objects.filter(pk__in=ids, status=SyncRun.Status.WAITING)
+                              .order_by("next_attempt_at")):
+            soonest = waiting[0]
+            sys.stdout.write(f"\nrun {soonest.pk} {soonest.kind}: attempt {soonest.attempts} failed; next attempt at "
+                             f"{soonest.next_attempt_at:%H:%M:%S} UTC: {soonest.error[:200]}")
+            idle(max(0.0, (soonest.next_attempt_at - timezone.now()).total_seconds()))
+            due = [run.pk for run in waiting if run.next_attempt_at <= timezone.now()]
+            services.units_execute(run_ids=due, watch=lambda: self._progress(ids))
         sys.stdout.write("\n")
         failed = 0
         for unit in SyncRun.objects.filter(pk__in=[u.pk for u in units]).select_related("location"):
@@ -50,13 +62,13 @@ class Command(BaseCommand):
 
     def _plan(self, location_ids, connection_id, everything, kinds):
         if everything:
-            _, shown, units = services.bulk_plan(services.locations_interleaved(), kind=SyncRun.Kind.ALL,
+            _, shown, units = runs.bulk_plan(services.locations_interleaved(), kind=SyncRun.Kind.ALL,
                                                  kinds=kinds, trigger="command")
             return shown, units
         if connection_id:
             if not Connection.objects.filter(pk=connection_id).exists():
                 raise CommandError(f"No connection {connection_id}.")
-            _, shown, units = services.bulk_plan(services.locations_interleaved([connection_id]),
+            _, shown, units = runs.bulk_plan(services.locations_interleaved([connection_id]),
                                                  kind=SyncRun.Kind.CONNECTION, connection_id=connection_id,
                                                  kinds=kinds, trigger="command")
             return shown, units
@@ -66,7 +78,7 @@ class Command(BaseCommand):
             found = Location.objects.filter(match).first()
             if found is None:
                 raise CommandError(f"No location {ident}.")
-            top, its_units = services.location_plan(found, kinds=kinds, trigger="command")
+            top, its_units = runs.location_plan(found, kinds=kinds, trigger="command")
             shown.append(top)
             units.extend(its_units)
         return shown, units

@@ -38,7 +38,7 @@ def test_locations_list_shape(marketer_http, acme):
     assert body["count"] == 1 and body["next"] is None and body["previous"] is None
     assert body["results"] == [{"id": "loc-a", "name": "Acme", "connection_id": acme.connection_id, "tag_count": 2,
                                 "new_tag_count": 1, "last_synced_at": acme.last_synced_at.isoformat(),
-                                "sync_status": "succeeded"}]
+                                "sync_status": "succeeded", "needs_attention": [], "goals": []}]
 
 
 def test_tags_list_shape_filters_and_is_new(marketer_http, acme):
@@ -121,8 +121,10 @@ def test_refresh_is_for_admins_and_answers_202_with_the_run(admin_user, marketer
     answer = client.post("/api/v1/locations/loc-a/refresh/", HTTP_AUTHORIZATION=f"Bearer {admin}")
     assert answer.status_code == 202
     run = answer.json()
-    assert set(run) == {"id", "kind", "status", "progress", "started_at", "finished_at", "counts", "error"}
+    assert set(run) == {"id", "kind", "status", "progress", "attempt", "next_attempt_at", "started_at",
+                        "finished_at", "counts", "error"}
     assert run["status"] == "queued" and run["progress"] == {"done": 0, "total": 3}
+    assert run["attempt"] == 0 and run["next_attempt_at"] is None
     polled = client.get(f"/api/v1/runs/{run['id']}/", HTTP_AUTHORIZATION=f"Bearer {marketer}").json()
     assert polled == run
     assert client.get("/api/v1/locations/loc-a/refresh/", HTTP_AUTHORIZATION=f"Bearer {admin}").status_code == 405
@@ -143,7 +145,7 @@ def test_api_reads_run_a_fixed_number_of_queries(marketer_http, django_assert_ma
     tags_bulk(location_make("loc-a", "Acme"), 700)
     with django_assert_max_num_queries(8):
         marketer_http.get("/api/v1/locations/loc-a/tags/?page=5&sort=-updated_at&q=a")
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):
         marketer_http.get("/api/v1/locations/")
     with django_assert_max_num_queries(10):
         marketer_http.get("/api/v1/locations/loc-a/statistics/?compare=previous")

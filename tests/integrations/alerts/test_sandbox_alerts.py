@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from dashboard.devtools.demo import sandbox_agency_connect
 from integrations.alerts.engine import alerts_evaluate
+from integrations.highlevel.retry import UP, Backoff
 from integrations.models import Alert, Connection, Location, SyncRun
 from integrations.sync.services import refresh_location_enqueue, sync_unit_execute
 from integrations.tasks import heartbeat
@@ -24,13 +25,15 @@ def agency(hl, db, settings, monkeypatch, admin_user):
     settings.HIGHLEVEL_MAX_RETRIES = 0
     settings.HIGHLEVEL_RATE_LIMIT_MAX_WAIT_SECONDS = 0
     settings.ALERT_CONSECUTIVE_FAILURES = 3
-    monkeypatch.setattr("integrations.sync.services.MAX_ATTEMPTS", 2)  # two tries per run keep the test short
+    # Two tries per run keep the test short.
+    monkeypatch.setattr("integrations.sync.runs.SCHEDULED_BACKOFF", Backoff(retries=1, base=30, jitter=UP, spread=0.25))
     return sandbox_agency_connect(hl, redirect_uri=REDIRECT)
 
 
 def _refresh_until_finished(location: Location) -> tuple[SyncRun, int]:
-    """One tags refresh, brought back from each wait as its one-off schedule would. (run, times it waited)"""
-    run = refresh_location_enqueue(location, kinds=["tags"])
+    """One scheduled tags refresh, brought back from each wait as its one-off schedule would.
+    (run, times it waited)"""
+    run = refresh_location_enqueue(location, kinds=["tags"], trigger="schedule")
     run.refresh_from_db()
     waits = 0
     while run.status == SyncRun.Status.WAITING:

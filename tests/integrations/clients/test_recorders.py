@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import requests
 import responses
 
-from integrations.clients.recorders import BufferedRecorder, DatabaseRecorder, prune_api_calls
+from integrations.clients.recorders import BufferedRecorder, DatabaseRecorder
 from integrations.highlevel.client import HighLevelClient
 from integrations.highlevel.config import ClientConfig
 from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
@@ -94,16 +94,6 @@ def test_the_buffered_recorder_writes_nothing_until_flushed_then_everything_in_o
     assert insert.startswith(("INSERT", "COPY"))
     assert sorted(ApiCall.objects.values_list("resource_id", flat=True)) == [f"loc{n}" for n in range(5)]
     assert recorder.flush() == 0 and ApiCall.objects.count() == 5
-
-
-def test_prune_deletes_only_rows_older_than_the_retention(db, settings):
-    now = datetime(2025, 3, 20, tzinfo=UTC)
-    for age in (1, 13, 15, 40):
-        DatabaseRecorder().record(record(at=now - timedelta(days=age), resource_id=f"age{age}"))
-    assert prune_api_calls(now=now, days=14, batch_size=1) == 2
-    assert sorted(ApiCall.objects.values_list("resource_id", flat=True)) == ["age1", "age13"]
-    settings.API_CALL_RETENTION_DAYS = 5
-    assert prune_api_calls(now=now) == 1
 
 
 @pytest.mark.parametrize("status", [200, 404])

@@ -43,14 +43,20 @@ def test_events_before_a_destination_existed_are_not_sent(make_destination, make
     assert not Delivery.objects.exists()
 
 
-def test_a_failing_destination_is_retried_with_backoff_then_dead_and_paused(make_destination, make_event, receiver):
+def test_a_failing_destination_is_retried_on_the_standard_webhooks_schedule_then_dead_and_paused(
+        make_destination, make_event, receiver):
+    from django_q.models import Schedule
+
     destination = make_destination("/status/503")
     with time_machine.travel(timezone.now(), tick=False) as clock:
         make_event("tag.created")
         sweep()
         delivery = Delivery.objects.get()
+        # The 5-second retry comes sooner than the every-minute sweep: a one-off schedule sends it.
+        soon = Schedule.objects.get(name__startswith=f"tagscope.delivery.retry.{delivery.pk}.")
+        assert soon.func == "integrations.tasks.delivery_send" and soon.args == repr((delivery.pk,))
         waits = []
-        for _ in range(6):
+        for _ in range(7):
             delivery.refresh_from_db()
             waits.append(delivery.next_attempt_at - timezone.now())
             clock.shift(waits[-1] - timedelta(seconds=1))
@@ -58,12 +64,16 @@ def test_a_failing_destination_is_retried_with_backoff_then_dead_and_paused(make
             clock.shift(timedelta(seconds=1))
             sweep()
         delivery.refresh_from_db()
-    assert waits == [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-                     timedelta(hours=6), timedelta(hours=12)]
-    assert delivery.status == Delivery.Status.DEAD and delivery.attempts == 7
-    assert len(got(receiver)) == 7
+    schedule = [timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+                timedelta(hours=5), timedelta(hours=10), timedelta(hours=10)]
+    # Jittered up to a fifth later, never earlier.
+    assert all(nominal <= wait <= nominal * 1.2 for wait, nominal in zip(waits, schedule, strict=True)), waits
+    assert len(set(w / n for w, n in zip(waits, schedule, strict=True))) > 1  # not one fixed factor
+    assert Schedule.objects.filter(name__startswith="tagscope.delivery.retry.").count() == 1  # the 5 s one only
+    assert delivery.status == Delivery.Status.DEAD and delivery.attempts == 8
+    assert len(got(receiver)) == 8
     assert len({m["webhook_id"] for m in got(receiver)}) == 1  # one stable id for every attempt
-    assert [a.status_code for a in delivery.attempt_log.all()] == [503] * 7
+    assert [a.status_code for a in delivery.attempt_log.all()] == [503] * 8
     destination.refresh_from_db()
     assert not destination.is_active and "Paused automatically" in destination.paused_reason
     paused = Event.objects.get(type=Event.Type.DESTINATION_PAUSED)
@@ -75,12 +85,13 @@ def test_a_success_in_between_keeps_the_destination_active(make_destination, mak
     with time_machine.travel(timezone.now(), tick=False) as clock:
         make_event("tag.created", tag_id="a")
         sweep()
-        for delay in sending.RETRY_DELAYS[:3]:
+        latest = [timedelta(seconds=sending.RETRY_BACKOFF.nominal(n) * 1.2) for n in range(4)]  # jitter's top
+        for delay in latest[:3]:
             clock.shift(delay)
             sweep()
         destination.url = destination.url.replace("/status/503", "/")
         destination.save()
-        clock.shift(sending.RETRY_DELAYS[3])
+        clock.shift(latest[3])
         sweep()
     destination.refresh_from_db()
     assert Delivery.objects.get().status == Delivery.Status.DELIVERED

@@ -17,7 +17,8 @@ from django_q.tasks import async_task
 
 from integrations.models import SyncRun, Tag, TagDetail
 from integrations.sync.locks import LEASE
-from integrations.sync.services import location_plan, sync_unit_execute
+from integrations.sync.runs import location_plan
+from integrations.sync.services import sync_unit_execute
 from integrations.sync.sweep import WAIT_GRACE, sync_runs_sweep
 from tests.faults.checks import duplicates, mirror_differences
 from tests.support.polling import wait_for

@@ -14,11 +14,9 @@ from integrations.highlevel.errors import RateLimited
 from integrations.models import Connection, Event, Location, SyncLease, SyncRun, Tag
 from integrations.schedules import ensure_schedules
 from integrations.sync.locks import LEASE, lease_claim, lease_owner
-from integrations.sync.runs import run_start
+from integrations.sync.runs import bulk_plan, location_plan, run_start
 from integrations.sync.scheduling import batches_plan, connection_sync_frequency_set, schedule_name
 from integrations.sync.services import (
-    bulk_plan,
-    location_plan,
     locations_interleaved,
     refresh_all_enqueue,
     refresh_location_enqueue,
@@ -67,19 +65,22 @@ def test_a_rate_limited_unit_waits_in_a_one_off_schedule_instead_of_holding_a_wo
     from integrations.highlevel.client import HighLevelClient
 
     monkeypatch.setattr(HighLevelClient, "iter_tags", limited)
+    before = timezone.now()
     run = refresh_location_enqueue(location, kinds=["tags"])
+    after = timezone.now()
     run.refresh_from_db()
     assert run.status == SyncRun.Status.WAITING
-    assert 42 <= (run.next_attempt_at - timezone.now()).total_seconds() <= 60
+    # Bounded by the clock read on either side of the call, not by a second reading after it.
+    assert before + timedelta(seconds=42) <= run.next_attempt_at <= after + timedelta(seconds=60)
     retry = Schedule.objects.get(name__startswith=f"tagscope.sync.retry.run-{run.pk}.")
     assert retry.schedule_type == Schedule.ONCE and retry.func == "integrations.tasks.sync_unit"
     assert not SyncLease.objects.filter(location=location, kind="tags").exclude(owner="").exists()
 
 
-def test_transient_failures_back_off_then_fail_and_raise_sync_failed(hl, location, settings):
+def test_a_scheduled_run_backs_off_five_attempts_then_fails_and_raises_sync_failed(hl, location, settings):
     settings.HIGHLEVEL_MAX_RETRIES = 0
     hl.add_fault(path="/accounts$", error_rate=1.0, error_status=502)
-    run = refresh_location_enqueue(location, kinds=["accounts"])
+    run = refresh_location_enqueue(location, kinds=["accounts"], trigger="schedule")
     delays = []
     for _ in range(10):
         run.refresh_from_db()
@@ -113,7 +114,8 @@ def test_a_bulk_refresh_interleaves_connections_and_reports_like_the_api(hl, age
     assert len(runs) == len(hl.location_ids())
     run = SyncRun.objects.get(pk=runs[0].pk)
     shape = run.as_api_dict()
-    assert set(shape) == {"id", "kind", "status", "progress", "started_at", "finished_at", "counts", "error"}
+    assert set(shape) == {"id", "kind", "status", "progress", "attempt", "next_attempt_at", "started_at",
+                          "finished_at", "counts", "error"}
     assert shape["status"] == "succeeded" and shape["progress"] == {"done": 3, "total": 3}
     assert shape["counts"]["created"] > 0
     bulk = run.parent

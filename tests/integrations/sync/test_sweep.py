@@ -13,8 +13,7 @@ from django_q.models import Schedule
 
 from integrations.models import SyncRun, Tag
 from integrations.sync.locks import lease_claim
-from integrations.sync.runs import run_start
-from integrations.sync.services import location_plan
+from integrations.sync.runs import location_plan, run_start
 from integrations.sync.sweep import lost_unit_ids, sync_runs_sweep
 
 

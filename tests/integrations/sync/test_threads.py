@@ -15,7 +15,8 @@ from integrations import logcontext
 from integrations.clients.limiters import reset_rate_limiter
 from integrations.models import ApiCall, Location, StatisticsPoint, SyncRun
 from integrations.sync.lanes import READ_AHEAD, in_lanes
-from integrations.sync.services import location_plan, units_execute
+from integrations.sync.runs import location_plan
+from integrations.sync.services import units_execute
 from tests.faults.checks import mirror_differences
 
 pytestmark = pytest.mark.django_db(transaction=True)

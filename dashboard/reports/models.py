@@ -17,6 +17,7 @@ SECTIONS = {
     "demographics": "Audience demographics",
     "posts": "Top and bottom posts",
     "scorecard": "Tag scorecard",
+    "goals": "Goals and their pacing (when set)",
     "note": "A written note from you",
 }
 DEFAULT_SECTIONS = list(SECTIONS)

@@ -11,6 +11,7 @@ from dashboard.reports import sources
 from dashboard.reports.campaigns import Campaign, campaign_for, campaign_locations
 from dashboard.reports.models import DEFAULT_SECTIONS, SECTIONS, Report
 from dashboard.reports.periods import local_today, period_query, period_range
+from dashboard.selectors.goals import goals_pacing
 from dashboard.selectors.statistics import METRIC_LABELS, demographics_for, statistics_for
 from integrations.metrics import METRICS
 from integrations.models import Location
@@ -28,6 +29,14 @@ def _kpis(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"metric": m, "label": METRIC_LABELS.get(m, m.capitalize()), "total": metrics[m]["total"],
              "previous_total": metrics[m]["previous_total"], "change_pct": metrics[m]["change_pct"]}
             for m in KPI_METRICS if m in metrics]
+
+
+def _goals(locations: list[Location], now: datetime) -> list[dict[str, Any]]:
+    """Each goal's pacing as of the snapshot (goals run over their own week or month, not the report's period)."""
+    names = {loc.pk: loc.name for loc in locations}
+    pacing = goals_pacing(location_pks=list(names), now=now)
+    return [{**p.as_dict(), "location": names[pk], "state_label": p.state_label}
+            for pk in names for p in pacing.get(pk, [])]
 
 
 def _ordered(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -65,12 +74,14 @@ def snapshot_build(*, title: str, location: Location | None, campaign: Campaign 
         "sections": wanted, "generated_at": now.isoformat(), "metric_labels": METRIC_LABELS,
         "metrics": _ordered(data["metrics"]), "platforms": data["platforms"],
         "kpis": _kpis(data["metrics"]),
-        "demographics": None, "posts": None, "scorecard": None, "note": note.strip() if "note" in wanted else "",
+        "demographics": None, "posts": None, "scorecard": None, "goals": [], "note": note.strip() if "note" in wanted else "",
     }
     if "demographics" in wanted:
         snapshot["demographics"] = demographics_for(location_pks=[loc.pk for loc in locations], query=query)
     if "posts" in wanted:
         snapshot["posts"] = sources.top_and_bottom_posts(locations=locations, query=query, tag_ids=tag_ids)
+    if "goals" in wanted:
+        snapshot["goals"] = _goals(locations, now)
     if "scorecard" in wanted:
         snapshot["scorecard"] = sources.tag_scorecard(locations=locations, query=query, tag_ids=tag_ids)
     return snapshot

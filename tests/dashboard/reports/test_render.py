@@ -87,3 +87,18 @@ def test_the_csv_carries_the_data_behind_the_report(full_location):
     assert len(daily) == 28
     kpi = next(r for r in rows if r[0] == "kpi" and r[4] == "impressions")
     assert kpi[5] == sum(r[5] for r in daily)
+
+
+def test_goals_show_with_their_pacing_when_set_and_not_at_all_when_not(full_location, empty_location):
+    from integrations.models.goals import Goal
+
+    Goal.objects.create(location=full_location, kind=Goal.Kind.IMPRESSIONS, target=31_000)
+    Goal.objects.create(location=full_location, kind=Goal.Kind.POSTS_PER_WEEK, platform="instagram", target=3)
+    with_goals = report_snapshot(report_make(full_location, sections=["goals"]), now=NOW)
+    assert {g["kind"] for g in with_goals["goals"]} == {"impressions_per_month", "posts_per_week"}
+    html = report_html(with_goals)
+    assert "Goals" in html and "Impressions per month" in html and "31,000" in html and "Instagram" in html
+    assert "Pacing on 10 Mar 2026" in html
+    assert "Goals" in pdf_text(report_pdf(with_goals))
+    without = report_snapshot(report_make(empty_location, sections=["kpis", "goals"]), now=NOW)
+    assert without["goals"] == [] and 'id="s-goals"' not in report_html(without)

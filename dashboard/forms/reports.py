@@ -38,7 +38,8 @@ class ReportForm(forms.ModelForm):
                                help_text="A tag name; tags with the same name in "
                                "any location count, whatever their case or spaces.")
     sections = forms.MultipleChoiceField(choices=list(SECTIONS.items()), widget=forms.CheckboxSelectMultiple,
-                                         initial=list(SECTIONS), help_text="Goals show only for locations that have goals set.")
+                                         initial=list(SECTIONS),
+                                         help_text="Goals show only for locations that have goals set.")
     weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int, initial=0, label="Day (weekly)")
     send_hour = forms.TypedChoiceField(choices=[(h, f"{h:02d}:00") for h in range(24)], coerce=int, initial=8,
                                        label="Time", help_text="In the location's own time zone.")

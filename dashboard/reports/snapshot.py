@@ -74,7 +74,8 @@ def snapshot_build(*, title: str, location: Location | None, campaign: Campaign 
         "sections": wanted, "generated_at": now.isoformat(), "metric_labels": METRIC_LABELS,
         "metrics": _ordered(data["metrics"]), "platforms": data["platforms"],
         "kpis": _kpis(data["metrics"]),
-        "demographics": None, "posts": None, "scorecard": None, "goals": [], "note": note.strip() if "note" in wanted else "",
+        "demographics": None, "posts": None, "scorecard": None,
+        "goals": [], "note": note.strip() if "note" in wanted else "",
     }
     if "demographics" in wanted:
         snapshot["demographics"] = demographics_for(location_pks=[loc.pk for loc in locations], query=query)

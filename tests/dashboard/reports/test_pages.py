@@ -113,3 +113,10 @@ def test_anonymous_users_are_sent_to_sign_in(client, full_location):
     report = report_make(full_location)
     for url in (f"/reports/{report.pk}/", f"/reports/{report.pk}/pdf/", "/reports/links/"):
         assert "/accounts/login/" in client.get(url)["Location"]
+
+
+def test_the_statistics_page_leads_to_a_report_for_its_location(full_location, marketer_http):
+    page = marketer_http.get(f"/locations/{full_location.location_id}/statistics/")
+    assert f"/reports/new/?location={full_location.location_id}" in page.text
+    form = marketer_http.get(f"/reports/new/?location={full_location.location_id}").context["form"]
+    assert f'value="{full_location.location_id}" selected' in str(form["location"])

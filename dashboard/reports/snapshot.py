@@ -78,7 +78,11 @@ def snapshot_build(*, title: str, location: Location | None, campaign: Campaign 
         "goals": [], "note": note.strip() if "note" in wanted else "",
     }
     if "demographics" in wanted:
-        snapshot["demographics"] = demographics_for(location_pks=[loc.pk for loc in locations], query=query)
+        pks = [loc.pk for loc in locations]
+        # HighLevel answers demographics for the window asked at sync time; when none ends within the period,
+        # the latest answer stands in (the section says which day it is as of).
+        snapshot["demographics"] = demographics_for(location_pks=pks, query=query) or demographics_for(
+            location_pks=pks, query=period_query(start, local_today(timezone_name, now)))
     if "posts" in wanted:
         snapshot["posts"] = sources.top_and_bottom_posts(locations=locations, query=query, tag_ids=tag_ids)
     if "goals" in wanted:

@@ -102,3 +102,14 @@ def test_goals_show_with_their_pacing_when_set_and_not_at_all_when_not(full_loca
     assert "Goals" in pdf_text(report_pdf(with_goals))
     without = report_snapshot(report_make(empty_location, sections=["kpis", "goals"]), now=NOW)
     assert without["goals"] == [] and 'id="s-goals"' not in report_html(without)
+
+
+def test_demographics_answered_after_the_period_stand_in_with_their_date(partial_location):
+    from datetime import date
+
+    from tests.dashboard.browsing_factories import demographics_make
+
+    demographics_make(partial_location, end=date(2026, 3, 9))  # after February: the only answer there is
+    snapshot = report_snapshot(report_make(partial_location, sections=["demographics"]), now=NOW)
+    assert snapshot["demographics"]["as_of"] == "2026-03-09"
+    assert "As reported by HighLevel up to 9 Mar 2026." in report_html(snapshot)

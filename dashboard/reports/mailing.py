@@ -18,12 +18,11 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils.text import slugify
 
 from dashboard.reports.branding import branding_context
 from dashboard.reports.models import Branding, Report, ReportDelivery
 from dashboard.reports.periods import next_send_at
-from dashboard.reports.render import report_pdf
+from dashboard.reports.render import report_filename, report_pdf
 from dashboard.reports.snapshot import ReportSubjectGone, report_snapshot
 from integrations.alerts.conditions import Condition
 from integrations.alerts.engine import alert_raise_now, alert_resolve_key
@@ -109,8 +108,7 @@ def _message(delivery: ReportDelivery) -> EmailMultiAlternatives:
         logo.add_header("Content-ID", "<logo>")
         logo.add_header("Content-Disposition", "inline", filename="logo.png")
         message.attach(logo)
-    name = slugify(snapshot["title"]) or "report"
-    message.attach(f"{name}-{snapshot['period']['start']}.pdf", report_pdf(snapshot, branding=branding),
+    message.attach(report_filename(snapshot, "pdf"), report_pdf(snapshot, branding=branding),
                    "application/pdf")
     return message
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.text import slugify
 
 from dashboard.reports.branding import branding_context
 from dashboard.reports.charts import metric_chart
@@ -40,6 +41,10 @@ def report_html(snapshot: dict[str, Any], *, branding: Branding | None = None, s
                 extra: dict[str, Any] | None = None) -> str:
     template = "reports/document.html" if standalone else "reports/_body.html"
     return render_to_string(template, {**report_context(snapshot, branding), **(extra or {})})
+
+
+def report_filename(snapshot: dict[str, Any], extension: str) -> str:
+    return f"{slugify(snapshot['title']) or 'report'}-{snapshot['period']['start']}.{extension}"
 
 
 def _no_fetching(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.exports import csv_response
@@ -14,7 +13,7 @@ from dashboard.forms.reports import ReportForm, SendForm, ShareForm
 from dashboard.reports.access import report_for, reports_visible, with_report_headers
 from dashboard.reports.campaigns import campaign_names
 from dashboard.reports.mailing import report_deliver, report_schedule_update
-from dashboard.reports.render import report_context, report_csv_rows, report_pdf
+from dashboard.reports.render import report_context, report_csv_rows, report_filename, report_pdf
 from dashboard.reports.snapshot import ReportSubjectGone, report_snapshot
 from dashboard.roles import BROWSE, EXPORT, requires
 
@@ -72,10 +71,6 @@ def report_show(request: HttpRequest, pk: int) -> HttpResponse:
     return with_report_headers(render(request, "reports/show.html", context))
 
 
-def _filename(snapshot, extension: str) -> str:
-    return f"{slugify(snapshot['title']) or 'report'}-{snapshot['period']['start']}.{extension}"
-
-
 @require_GET
 @requires(BROWSE)
 def report_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -84,7 +79,7 @@ def report_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     if snapshot is None:
         return redirect("report_detail", pk=pk)
     response = HttpResponse(report_pdf(snapshot), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{_filename(snapshot, "pdf")}"'
+    response["Content-Disposition"] = f'inline; filename="{report_filename(snapshot, "pdf")}"'
     return response
 
 
@@ -95,7 +90,7 @@ def report_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
     snapshot = _snapshot_or_message(request, report)
     if snapshot is None:
         return redirect("report_detail", pk=pk)
-    return csv_response(report_csv_rows(snapshot), filename=_filename(snapshot, "csv"))
+    return csv_response(report_csv_rows(snapshot), filename=report_filename(snapshot, "csv"))
 
 
 @require_POST

@@ -108,6 +108,14 @@ def pages_figures(bench: str, out: str) -> list[Figure]:
     return figures
 
 
+def performance_figures(bench: str, out: str) -> list[Figure]:
+    figures = pages_figures(bench, out)
+    if m := re.search(r"query counts constant: (\w+)", out):
+        figures.append(Figure(bench, "query counts constant (small vs big location)", m.group(1), "yes",
+                              m.group(1) == "yes"))
+    return figures
+
+
 def lifecycle_figures(bench: str, out: str) -> list[Figure]:
     figures = []
     if m := re.search(r"agency: (\d+) locations.*?; (\d+) days", out):
@@ -158,6 +166,7 @@ KNOWN = {
                                     quick=["--clients", "4", "--requests", "20", "--locations", "4", "--tags", "500"])],
     "sync.py": [Bench("sync", [], sync_figures, quick=["--quick"])],
     "pages.py": [Bench("pages", [], pages_figures, quick=["--quick", "--runs", "5"])],
+    "performance.py": [Bench("performance", [], performance_figures, quick=["--quick", "--runs", "5"])],
     "lifecycle.py": [Bench("lifecycle", [], lifecycle_figures, quick=["--quick"])],
 }
 

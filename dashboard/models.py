@@ -19,6 +19,7 @@ class Access(models.Model):
             ("view_operations", "See sync runs, health and alerts"),
             ("manage_operations", "Retry and cancel runs, acknowledge alerts, edit schedules"),
             ("manage_users", "Create and invite users"),
+            ("manage_campaigns", "Merge differently spelled tag names into one campaign, and split them"),
         ]
 
     def __str__(self) -> str:
@@ -50,7 +51,23 @@ class ApiToken(models.Model):
         return self.expires_at <= timezone.now()
 
 
+class CampaignAlias(models.Model):
+    """An admin's merge: tags whose campaign slug is `slug` count as the campaign `into_slug`
+    (dashboard/selectors/campaigns.py). Deleting the row splits them again."""
+
+    slug = models.CharField(max_length=300, unique=True)
+    into_slug = models.CharField(max_length=300, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["into_slug", "slug"]
+
+    def __str__(self) -> str:
+        return f"{self.slug} -> {self.into_slug}"
+
+
 # Reports live in their own package; Django finds an app's models here.
 from dashboard.reports.models import Branding, Report, ReportDelivery, ShareLink  # noqa: E402
 
-__all__ = ["Access", "ApiToken", "Branding", "Report", "ReportDelivery", "ShareLink"]
+__all__ = ["Access", "ApiToken", "Branding", "CampaignAlias", "Report", "ReportDelivery", "ShareLink"]

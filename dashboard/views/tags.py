@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard.params import Params
 from dashboard.roles import BROWSE, REFRESH, requires
 from dashboard.selectors.locations import live_runs, location_for, location_freshness
+from dashboard.selectors.performance_page import tag_performance_context
 from dashboard.selectors.tags import (
     POSTS_LIMIT,
     SORT_LABELS,
@@ -83,6 +84,7 @@ def tag_show(request: HttpRequest, location_id: str, tag_id: str) -> HttpRespons
     tag = tag_get(location=location, tag_id=tag_id)
     details = tag_details(tag)
     return render(request, "tags/detail.html", {
+        **tag_performance_context(request, location, tag),
         "location": location, "tag": tag, "is_new": tag.is_new(), "details": details,
         "fields": detail_fields(details), "listing_fields": detail_fields(tag.raw),
         "history": tag_history(location=location, tag=tag), "posts": tag_posts(location=location, tag=tag),

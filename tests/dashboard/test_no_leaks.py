@@ -36,6 +36,7 @@ from dashboard.reports.branding import branding_save
 from dashboard.reports.mailing import report_deliver
 from dashboard.reports.models import Report
 from dashboard.reports.share import share_link_create
+from dashboard.selectors.campaigns import campaign_slug
 from integrations import crypto
 from integrations.alerts.digest import digest_preference_set, weekly_digest_send
 from integrations.alerts.engine import alerts_evaluate
@@ -243,6 +244,7 @@ def test_a_full_sandbox_run_leaks_no_secret_and_no_unescaped_markup(hl, client, 
         "alert": Alert.objects.order_by("pk").first().pk if Alert.objects.exists() else 0,
         "token_id": _row.pk, "pending": pending.pk,
         "report": report.pk, "mailing": mailing.pk, "share": share.pk, "token": share_token,
+        "slug": campaign_slug(Tag.objects.filter(location=location, name__startswith=MARKUP).first().name),
     }
     secrets = _secrets(hl, api_token=api_token, totp_secret=totp_secret)
     assert {"client secret", "API token", "TOTP secret", "recovery seed"} <= set(secrets)
@@ -291,7 +293,7 @@ def test_the_planted_markup_is_what_the_issue_names():
 
 def test_every_pk_url_gets_a_real_id():
     ids = dict.fromkeys(("location_id", "tag_id", "event_type", "delivery_id", "run_id", "token_id", "connection",
-                         "destination", "run", "rule", "alert", "pending", "report", "mailing", "share"), 1)
-    ids["location_id"] = ids["tag_id"] = ids["event_type"] = ids["token"] = "x"
+                         "destination", "run", "rule", "alert", "pending", "slug", "report", "mailing", "share"), 1)
+    ids["location_id"] = ids["tag_id"] = ids["event_type"] = ids["slug"] = ids["token"] = "x"
     assert len(_our_urls(ids)) > 40
 

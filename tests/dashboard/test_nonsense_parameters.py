@@ -24,6 +24,7 @@ from dashboard.api_tokens import api_token_issue
 from dashboard.reports.mailing import report_deliver
 from dashboard.reports.models import Report
 from dashboard.reports.share import share_link_create
+from dashboard.selectors.campaigns import campaign_slug
 from integrations.delivery.services import destination_create
 from integrations.models import Alert, AlertRule, Delivery, PendingInstall, SyncRun
 from tests.dashboard.browsing_factories import accounts_make, location_make, statistics_make, tag_make
@@ -118,6 +119,7 @@ def rows(admin_user, marketer_user, receiver_free_settings):
         "location_id": location.location_id, "tag_id": tag.tag_id, "run_id": run.pk, "token_id": token.pk,
         "delivery_id": delivery.pk, "event_type": "tag.created", "by_pk_prefix": by_pk_prefix,
         "link_id": share.pk, "token": share_token,
+        "slug": campaign_slug(tag.name),
     }
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dashboard', '0006_api_token_expiry'),
+        ('dashboard', '0007_campaign_aliases'),
         ('integrations', '0011_posts_insights'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -2,9 +2,8 @@
 posts (a campaign's), its best and worst posts, and the tag scorecard.
 
 A post belongs to the day of its `published_at` in its location's time zone; likes, comments and shares are
-HighLevel's post insights, None ("not available") when HighLevel has not given them. The scorecard here is
-a small stand-in with the same figures as issue 20's tag performance selector (posts, engagement,
-engagement per post against the previous period); reports switch to that selector when it lands."""
+HighLevel's post insights, None ("not available") when HighLevel has not given them. A location's
+scorecard is issue 20's tag performance selector; a campaign's (one row per location) is counted here."""
 
 from __future__ import annotations
 
@@ -13,10 +12,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from dashboard.reports.periods import zone
+from dashboard.selectors.performance import tag_scorecard as performance_scorecard
 from dashboard.selectors.statistics import metric_summary
 from dashboard.selectors.statistics_range import StatsQuery
 from integrations.metrics import percent_change
-from integrations.models import Location, Post, Tag, TagPost
+from integrations.models import Location, Post, TagPost
 
 POST_METRICS = ("posts", "engagement", "likes", "comments", "shares")
 PUBLISHED = "published"
@@ -99,34 +99,31 @@ def _scores(rows: dict[Any, dict[str, int]], key: Any) -> dict[str, Any]:
             "change_pct": percent_change(per_post, before_per_post)}
 
 
+SCORECARD_KEYS = ("name", "posts", "engagement", "engagement_per_post", "previous_engagement_per_post",
+                  "change_pct", "lift_pct")
+
+
+def _location_scorecard(location: Location, query: StatsQuery) -> dict[str, Any]:
+    """Issue 20's tag scorecard (dashboard/selectors/performance.py), the figures the tag performance page
+    shows, best engagement per post first."""
+    card = performance_scorecard(location=location, start=query.start, end=query.end, medians=None)
+    rows = [{key: row[key] for key in SCORECARD_KEYS} for row in (score.as_dict() for score in card.rows)]
+    return {"by": "tag", "rows": rows}
+
+
 def tag_scorecard(*, locations: list[Location], query: StatsQuery,
                   tag_ids: dict[int, list[str]] | None) -> dict[str, Any]:
-    """A location report: one row per tag of the location. A campaign report: one row per location (the
-    campaign's tags there). Posts, engagement, engagement per measured post and its change."""
-    campaign = tag_ids is not None
+    """A location report: one row per tag of the location (issue 20's scorecard). A campaign report: one row
+    per location (the campaign's tags there). Posts, engagement, engagement per measured post and its change."""
+    if tag_ids is None:
+        return _location_scorecard(locations[0], query)
     rows: dict[Any, dict[str, int]] = defaultdict(lambda: {"posts": 0, "engagement": 0, "measured": 0})
-    links: dict[int, list[str]] = defaultdict(list)
-    first = query.previous[0]
-    if not campaign:
-        for post_pk, tag_id in TagPost.objects.filter(location_id__in=[loc.pk for loc in locations]).values_list(
-                "post_id", "tag_id"):
-            links[post_pk].append(tag_id)
-    for post, day in _published_posts(locations, first, query.end, tag_ids):
-        when = "now" if day >= query.start else "before"
-        keys = [post.location_id] if campaign else links.get(post.pk, [])
-        for key in keys:
-            row = rows[(when, key)]
-            row["posts"] += 1
-            if post.engagement is not None:
-                row["engagement"] += post.engagement
-                row["measured"] += 1
-    if campaign:
-        out = [{"name": loc.name, **_scores(rows, loc.pk)} for loc in locations]
-    else:
-        names = dict(Tag.objects.filter(location_id__in=[loc.pk for loc in locations])
-                     .values_list("tag_id", "name"))
-        seen = {key for _, key in rows}
-        out = [{"name": names.get(tag_id, tag_id), **_scores(rows, tag_id)} for tag_id in seen]
-        out = [row for row in out if row["posts"]]
+    for post, day in _published_posts(locations, query.previous[0], query.end, tag_ids):
+        row = rows[("now" if day >= query.start else "before", post.location_id)]
+        row["posts"] += 1
+        if post.engagement is not None:
+            row["engagement"] += post.engagement
+            row["measured"] += 1
+    out = [{"name": loc.name, **_scores(rows, loc.pk)} for loc in locations]
     out.sort(key=lambda r: (r["engagement"] is None, -(r["engagement"] or 0), -r["posts"], r["name"].casefold()))
-    return {"by": "location" if campaign else "tag", "rows": out}
+    return {"by": "location", "rows": out}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from dashboard.selectors.statistics_range import location_today
 from integrations.models import SyncRun
@@ -50,7 +51,8 @@ def test_a_user_searches_opens_refreshes_charts_and_exports(page, live_server, s
     _world()
     signed_in_page("admin@example.com", "Admin")
     page.goto(f"{live_server.url}/")
-    assert page.get_by_role("link", name="Acme Bakery").is_visible() and page.get_by_text("Stale").is_visible()
+    expect(page.get_by_role("link", name="Acme Bakery")).to_be_visible()
+    expect(page.get_by_text("Stale")).to_be_visible()
     screenshots(page, "browsing-01-overview")
 
     page.get_by_role("link", name="Acme Bakery").click()
@@ -81,10 +83,10 @@ def test_a_user_searches_opens_refreshes_charts_and_exports(page, live_server, s
     assert page.url.endswith("/tags/?q=promo&sort=-first_seen_at")
 
     page.get_by_role("link", name="promo-spring-launch").click()
-    assert page.get_by_text("Spring menu is here").is_visible()
-    assert page.get_by_test_id("detail-fields").get_by_text("Ann", exact=True).is_visible()
+    expect(page.get_by_text("Spring menu is here")).to_be_visible()
+    expect(page.get_by_test_id("detail-fields").get_by_text("Ann", exact=True)).to_be_visible()
     page.get_by_text("Raw JSON").click()
-    assert page.get_by_test_id("raw-details").is_visible()
+    expect(page.get_by_test_id("raw-details")).to_be_visible()
     screenshots(page, "browsing-04-tag-detail")
     page.get_by_role("link", name="Back to tags").click()
     page.wait_for_url("**/tags/?q=promo&sort=-first_seen_at")
@@ -92,7 +94,7 @@ def test_a_user_searches_opens_refreshes_charts_and_exports(page, live_server, s
     page.goto(f"{live_server.url}/locations/loc-acme/statistics/")
     page.wait_for_function("() => window.Chart && document.querySelector('#chart-impressions').offsetHeight > 0")
     thirty = _total(page, "impressions")
-    assert page.get_by_text("America/New_York").first.is_visible()
+    expect(page.get_by_text("America/New_York").first).to_be_visible()
     # Followers are an audience size: lines, not stacked bars; the card is the all-platform line's last point.
     followers = page.evaluate("""() => { const chart = window.Chart.getChart('chart-followers');
         const all = chart.data.datasets.find(d => d.label === 'All platforms');
@@ -127,6 +129,6 @@ def test_a_user_searches_opens_refreshes_charts_and_exports(page, live_server, s
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
     screenshots(page, "browsing-07-statistics-phone")
     page.goto(f"{live_server.url}/statistics/")
-    assert page.get_by_test_id("ranking").get_by_role("link", name="Acme Bakery").is_visible()
+    expect(page.get_by_test_id("ranking").get_by_role("link", name="Acme Bakery")).to_be_visible()
     page.set_viewport_size({"width": 1280, "height": 900})
     screenshots(page, "browsing-08-agency-statistics")

@@ -4,6 +4,7 @@ sends a test event and sees it in the delivery log; the receiver checks the sign
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.integrations.delivery import conftest as delivery_fixtures
 
@@ -18,7 +19,7 @@ def test_an_admin_adds_a_destination_maps_fields_and_sends_a_test_event(page, li
                                                                         screenshots, receiver):
     signed_in_page("admin@example.com", "Admin")
     page.get_by_role("link", name="Destinations").click()
-    assert page.get_by_text("No destination yet").is_visible()
+    expect(page.get_by_text("No destination yet")).to_be_visible()
     screenshots(page, "delivery-01-empty")
 
     page.get_by_role("link", name="Add a destination").first.click()
@@ -51,13 +52,14 @@ def test_an_admin_adds_a_destination_maps_fields_and_sends_a_test_event(page, li
     screenshots(page, "delivery-04-mapping-preview-and-error")
     page.get_by_label("Row 3 Format / separator").fill("%d/%m/%Y")
     page.get_by_role("button", name="Save mapping").click()
-    assert page.get_by_text("Mapping for tag.created saved (3 fields)").is_visible()
+    expect(page.get_by_text("Mapping for tag.created saved (3 fields)")).to_be_visible()
 
     page.get_by_label("Event type").select_option("tag.created")
     page.get_by_role("button", name="Send test event").click()
-    assert page.get_by_text("Test tag.created delivered (HTTP 200)").is_visible()
+    expect(page.get_by_text("Test tag.created delivered (HTTP 200)")).to_be_visible()
     log = page.locator("table.delivery-log")
-    assert log.get_by_text("Delivered").is_visible() and log.get_by_text("test").is_visible()
+    expect(log.get_by_text("Delivered")).to_be_visible()
+    expect(log.get_by_text("test")).to_be_visible()
     log.locator("details.attempt summary").first.click()
     screenshots(page, "delivery-05-delivery-log")
 
@@ -65,5 +67,5 @@ def test_an_admin_adds_a_destination_maps_fields_and_sends_a_test_event(page, li
     assert message["valid"] is True and message["test"] is True
     assert message["body"]["data"] == {"tagName": "VIP CUSTOMER", "origin": "tagscope", "when": "16/01/2025"}
     page.goto(receiver.url)
-    assert page.get_by_text("signature valid").is_visible()
+    expect(page.get_by_text("signature valid")).to_be_visible()
     screenshots(page, "delivery-06-receiver")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from integrations.models import Alert, AnomalyMute, Goal
 from tests.dashboard.browsing_factories import location_make
@@ -26,17 +27,17 @@ def test_an_admin_sets_a_goal_and_the_overview_shows_pacing_and_attention(page, 
     page.get_by_label("Goal:").select_option("posts_per_week")
     page.get_by_label("Target:").fill("5")
     page.get_by_role("button", name="Save goal").click()
-    assert page.get_by_text("Goal saved: Posts per week 5.").is_visible()
-    assert page.get_by_test_id("pacing").get_by_text("Off track").is_visible()
+    expect(page.get_by_text("Goal saved: Posts per week 5.")).to_be_visible()
+    expect(page.get_by_test_id("pacing").get_by_text("Off track")).to_be_visible()
     page.get_by_label("Reach").check()
     page.get_by_role("button", name="Save anomaly settings").click()
-    assert page.get_by_text("Anomaly settings saved").is_visible()
+    expect(page.get_by_text("Anomaly settings saved")).to_be_visible()
     assert Goal.objects.get().target == 5 and AnomalyMute.objects.get().metric == "reach"
     screenshots(page, "goals-01-editor")
 
     page.goto(f"{live_server.url}/")
     rows = page.locator("table[data-testid=locations] tbody tr")
     assert rows.first.get_attribute("data-location") == "loc-bistro"
-    assert rows.first.get_by_test_id("attention").get_by_text("Post failed", exact=True).is_visible()
-    assert rows.nth(1).get_by_test_id("goals").get_by_text("Off track", exact=True).is_visible()
+    expect(rows.first.get_by_test_id("attention").get_by_text("Post failed", exact=True)).to_be_visible()
+    expect(rows.nth(1).get_by_test_id("goals").get_by_text("Off track", exact=True)).to_be_visible()
     screenshots(page, "goals-02-overview")

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 
@@ -34,7 +35,7 @@ def test_a_user_without_mfa_must_set_it_up_before_anything_else(page, live_serve
     page.get_by_label("Authenticator code").fill(totp_now(secret))
     page.get_by_role("button", name="Activate").click()
     page.goto(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="Locations").is_visible()
+    expect(page.get_by_role("heading", name="Locations")).to_be_visible()
     screenshots(page, "foundation-05-after-mfa")
 
 
@@ -66,12 +67,12 @@ def test_sign_in_with_totp_and_with_a_recovery_code_reads_the_encrypted_secrets(
     page.get_by_label("Code").fill(totp_now(secret))
     page.get_by_role("button", name="Sign In").click()
     page.goto(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="Locations").is_visible()
+    expect(page.get_by_role("heading", name="Locations")).to_be_visible()
 
     page.context.clear_cookies()
     _sign_in(page, live_server, "mfa@example.com")
     page.get_by_label("Code").fill(codes[0])
     page.get_by_role("button", name="Sign In").click()
     page.goto(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="Locations").is_visible()
+    expect(page.get_by_role("heading", name="Locations")).to_be_visible()
     screenshots(page, "i17-mfa-recovery-code-signed-in")

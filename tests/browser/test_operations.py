@@ -79,9 +79,9 @@ def test_operations_healthy_then_failing(page, live_server, signed_in_page, scre
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("link", name="Operations").click()
     page.wait_for_function("() => document.querySelectorAll('canvas').length === 4 && !!window.Chart")
-    assert page.get_by_test_id("health").get_by_text("Healthy").is_visible()
+    expect(page.get_by_test_id("health").get_by_text("Healthy")).to_be_visible()
     assert page.get_by_text("All quiet").count() == 0 and page.get_by_test_id("open-alerts").count() == 0
-    assert page.get_by_test_id("locations").get_by_text("Downtown Bakery").is_visible()
+    expect(page.get_by_test_id("locations").get_by_text("Downtown Bakery")).to_be_visible()
     screenshots(page, "operations-01-healthy")
 
     outcome = _break(locations[0])
@@ -89,8 +89,8 @@ def test_operations_healthy_then_failing(page, live_server, signed_in_page, scre
     page.reload()
     page.wait_for_function("() => !!window.Chart")
     alerts = page.get_by_test_id("open-alerts")
-    assert alerts.get_by_text("Downtown Bakery: tags refresh failed 3 times in a row").is_visible()
-    assert page.get_by_test_id("locations").get_by_text("HighLevel answered 503").is_visible()
+    expect(alerts.get_by_text("Downtown Bakery: tags refresh failed 3 times in a row")).to_be_visible()
+    expect(page.get_by_test_id("locations").get_by_text("HighLevel answered 503")).to_be_visible()
     screenshots(page, "operations-02-failing")
 
     page.get_by_role("link", name="Alerts", exact=True).click()
@@ -105,5 +105,5 @@ def test_operations_healthy_then_failing(page, live_server, signed_in_page, scre
     page.get_by_role("link", name="Digest preview").click()
     frame = page.frame_locator("iframe[data-testid=digest-html]")
     expect(frame.get_by_text("Your week in statistics")).to_be_visible()  # framed on our origin, styles inline
-    assert frame.get_by_role("link", name="See the charts of Downtown Bakery").is_visible()
+    expect(frame.get_by_role("link", name="See the charts of Downtown Bakery")).to_be_visible()
     screenshots(page, "operations-04-digest-preview")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from dashboard.reports.branding import branding_save
 from dashboard.reports.models import Report, ReportDelivery, ShareLink
@@ -59,7 +60,7 @@ def test_a_marketer_builds_sends_and_shares_a_branded_report(page, browser, live
 
     page.goto(f"{live_server.url}/")
     page.get_by_role("link", name="Reports", exact=True).click()
-    assert page.get_by_text("No report yet").is_visible()
+    expect(page.get_by_text("No report yet")).to_be_visible()
     page.get_by_role("link", name="Build your first report").click()
     page.locator("#id_name").fill("Acme Bakery: monthly social report")
     page.locator("#id_location").select_option(label="Acme Bakery")
@@ -70,9 +71,9 @@ def test_a_marketer_builds_sends_and_shares_a_branded_report(page, browser, live
     page.get_by_role("textbox", name="Recipients").fill("owner@acme.example")
     page.get_by_role("button", name="Create report").click()
 
-    assert page.get_by_text("Report saved. It will be mailed on schedule.").is_visible()
-    assert page.get_by_role("heading", name="Key figures").is_visible()
-    assert page.get_by_role("heading", name="Tag scorecard").is_visible()
+    expect(page.get_by_text("Report saved. It will be mailed on schedule.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Key figures")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tag scorecard")).to_be_visible()
     report = Report.objects.get()
     assert report.cadence == "monthly" and report.next_send_at > timezone.now()
     screenshots(page, "reports-01-report")
@@ -83,7 +84,7 @@ def test_a_marketer_builds_sends_and_shares_a_branded_report(page, browser, live
 
     page.get_by_role("textbox", name="Recipients").fill("owner@acme.example")
     page.get_by_role("button", name="Send", exact=True).click()
-    assert page.get_by_text("Sent to owner@acme.example.").is_visible()
+    expect(page.get_by_text("Sent to owner@acme.example.")).to_be_visible()
     assert ReportDelivery.objects.get().status == "sent" and mail.outbox[-1].to == ["owner@acme.example"]
 
     page.get_by_label("Link works for (days)").fill("30")
@@ -96,8 +97,8 @@ def test_a_marketer_builds_sends_and_shares_a_branded_report(page, browser, live
     client_page = stranger.new_page()
     response = client_page.goto(url.replace("http://localhost:8000", live_server.url))
     assert response.status == 200 and response.headers["x-robots-tag"].startswith("noindex")
-    assert client_page.get_by_role("heading", name="Acme Bakery: monthly social report").is_visible()
-    assert client_page.get_by_text("A read-only report shared with you by Northwind Social").is_visible()
+    expect(client_page.get_by_role("heading", name="Acme Bakery: monthly social report")).to_be_visible()
+    expect(client_page.get_by_text("A read-only report shared with you by Northwind Social")).to_be_visible()
     assert client_page.get_by_role("link", name="Reports").count() == 0  # none of the app
     screenshots(client_page, "reports-04-share-page")
     stranger.close()

@@ -63,7 +63,7 @@ class TagFilter:
 def tags_for_location(*, location: Location, filters: TagFilter, now: datetime | None = None) -> QuerySet[Tag]:
     tags = Tag.objects.filter(location=location)
     if filters.q:
-        tags = tags.filter(sort_name__contains=filters.q.casefold())
+        tags = tags.search(filters.q)
     if filters.status == "active":
         tags = tags.filter(removed_at__isnull=True)
     elif filters.status == "removed":

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import models
+from django.db import connections, models
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
+
+from integrations import tag_search
 
 # A tag stays "new" for this many days after Tagscope first saw it (the overview's count, the status=new
 # filter, the badge, the API's is_new).
@@ -49,6 +52,17 @@ class TagQuerySet(models.QuerySet):
     def new(self, now: datetime | None = None) -> TagQuerySet:
         """The tags `Tag.is_new` holds for, in SQL."""
         return self.filter(removed_at__isnull=True, is_baseline=False, first_seen_at__gte=new_since(now))
+
+    def search(self, q: str) -> TagQuerySet:
+        """Tags whose name contains `q`, ignoring case; `%` and `_` are literal. The same rows with or
+        without the trigram index (integrations/tag_search.py): the index only narrows the candidates."""
+        needle = q.casefold()
+        found = self.filter(sort_name__contains=needle)
+        if len(needle) < tag_search.MIN_LENGTH or connections[self.db].vendor != "sqlite":
+            return found  # PostgreSQL's planner picks the pg_trgm index for LIKE by itself
+        if not tag_search.sqlite_candidates(connections[self.db], needle):
+            return found
+        return found.filter(pk__in=RawSQL(tag_search.sqlite_candidate_sql(), [tag_search.fts_phrase(needle)]))
 
 
 class Tag(models.Model):

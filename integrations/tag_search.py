@@ -1,0 +1,88 @@
+"""The substring index behind tag search: an FTS5 trigram table on SQLite, a pg_trgm GIN index on PostgreSQL.
+
+Both index `Tag.sort_name` (the case-folded name), so a search keeps today's meaning: case-insensitive
+substring, `%` and `_` literal. Trigrams only serve needles of 3 or more characters; shorter ones (and any
+other backend) use the plain scan, which the tag list caps (docs/performance.md).
+
+Kept in step by the database itself, not by the sync: on SQLite, triggers on the tag table update the FTS5
+table inside the same statement (so the upsert's bulk raw SQL, ORM saves, renames and cascade deletes all
+count, and nothing can drift); on PostgreSQL, the GIN index is an ordinary index of the table.
+
+Caution (SQLite): Django rebuilds a table to alter some columns (copy, drop, rename), which drops its
+triggers. A migration that alters `integrations_tag` on SQLite must call `sqlite_install(...)` again;
+tests/integrations/test_tag_search.py fails if the triggers are missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TABLE = "integrations_tag_search"
+MIN_LENGTH = 3  # a trigram needs three characters
+
+SQLITE_INSTALL = [
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(sort_name, content='integrations_tag', "
+    "content_rowid='id', tokenize='trigram case_sensitive 1')",
+    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_insert AFTER INSERT ON integrations_tag BEGIN "
+    f"INSERT INTO {TABLE}(rowid, sort_name) VALUES (new.id, new.sort_name); END",
+    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_delete AFTER DELETE ON integrations_tag BEGIN "
+    f"INSERT INTO {TABLE}({TABLE}, rowid, sort_name) VALUES ('delete', old.id, old.sort_name); END",
+    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_rename AFTER UPDATE OF sort_name ON integrations_tag "
+    f"WHEN old.sort_name IS NOT new.sort_name BEGIN "
+    f"INSERT INTO {TABLE}({TABLE}, rowid, sort_name) VALUES ('delete', old.id, old.sort_name); "
+    f"INSERT INTO {TABLE}(rowid, sort_name) VALUES (new.id, new.sort_name); END",
+    f"INSERT INTO {TABLE}({TABLE}) VALUES ('rebuild')",  # existing rows
+]
+SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {TABLE}_{name}" for name in ("insert", "delete", "rename")] + [
+    f"DROP TABLE IF EXISTS {TABLE}"]
+# pg_trgm is a trusted extension from PostgreSQL 13: the database owner (CREATE on the database) may add it.
+POSTGRES_INSTALL = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS tag_sort_name_trgm ON integrations_tag USING gin (sort_name gin_trgm_ops)",
+]
+POSTGRES_REMOVE = ["DROP INDEX IF EXISTS tag_sort_name_trgm"]
+
+
+def _run(schema_editor: Any, statements: list[str]) -> None:
+    for sql in statements:
+        schema_editor.execute(sql)
+
+
+def install(apps: Any, schema_editor: Any) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        _run(schema_editor, SQLITE_INSTALL)
+    elif vendor == "postgresql":
+        _run(schema_editor, POSTGRES_INSTALL)
+
+
+def remove(apps: Any, schema_editor: Any) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        _run(schema_editor, SQLITE_REMOVE)
+    elif vendor == "postgresql":
+        _run(schema_editor, POSTGRES_REMOVE)
+
+
+def fts_phrase(needle: str) -> str:
+    """An FTS5 query matching `needle` as one substring: a quoted string, its quotes doubled."""
+    return '"' + needle.replace('"', '""') + '"'
+
+
+# The FTS5 table holds every location's tags, and a needle common across them (say "sale") can match
+# hundreds of thousands: handing those ids to the tag query would cost more than walking the location's
+# sorted index, which finds a page of a common needle quickly. So the index narrows only needles it
+# proves rare: at most CANDIDATE_LIMIT rows.
+CANDIDATE_LIMIT = 5000
+
+
+def sqlite_candidates(connection: Any, needle: str) -> bool:
+    """Whether the FTS5 table finds at most CANDIDATE_LIMIT rows containing `needle` (one cheap probe)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s LIMIT %s)",
+                       [fts_phrase(needle), CANDIDATE_LIMIT + 1])
+        return cursor.fetchone()[0] <= CANDIDATE_LIMIT
+
+
+def sqlite_candidate_sql() -> str:
+    return f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s"

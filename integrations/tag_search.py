@@ -21,20 +21,27 @@ TABLE = "integrations_tag_search"
 MIN_LENGTH = 3  # a trigram needs three characters
 
 SQLITE_INSTALL = [
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(sort_name, content='integrations_tag', "
+    "CREATE VIRTUAL TABLE IF NOT EXISTS integrations_tag_search USING fts5(sort_name, content='integrations_tag', "
     "content_rowid='id', tokenize='trigram case_sensitive 1')",
-    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_insert AFTER INSERT ON integrations_tag BEGIN "
-    f"INSERT INTO {TABLE}(rowid, sort_name) VALUES (new.id, new.sort_name); END",
-    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_delete AFTER DELETE ON integrations_tag BEGIN "
-    f"INSERT INTO {TABLE}({TABLE}, rowid, sort_name) VALUES ('delete', old.id, old.sort_name); END",
-    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_rename AFTER UPDATE OF sort_name ON integrations_tag "
-    f"WHEN old.sort_name IS NOT new.sort_name BEGIN "
-    f"INSERT INTO {TABLE}({TABLE}, rowid, sort_name) VALUES ('delete', old.id, old.sort_name); "
-    f"INSERT INTO {TABLE}(rowid, sort_name) VALUES (new.id, new.sort_name); END",
-    f"INSERT INTO {TABLE}({TABLE}) VALUES ('rebuild')",  # existing rows
+    "CREATE TRIGGER IF NOT EXISTS integrations_tag_search_insert AFTER INSERT ON integrations_tag BEGIN "
+    "INSERT INTO integrations_tag_search(rowid, sort_name) VALUES (new.id, new.sort_name); END",
+    "CREATE TRIGGER IF NOT EXISTS integrations_tag_search_delete AFTER DELETE ON integrations_tag BEGIN "
+    "INSERT INTO integrations_tag_search(integrations_tag_search, rowid, sort_name) "
+    "VALUES ('delete', old.id, old.sort_name); END",
+    # A refresh that changes nothing fires nothing: the WHEN keeps same-name updates out of the index.
+    "CREATE TRIGGER IF NOT EXISTS integrations_tag_search_rename AFTER UPDATE OF sort_name ON integrations_tag "
+    "WHEN old.sort_name IS NOT new.sort_name BEGIN "
+    "INSERT INTO integrations_tag_search(integrations_tag_search, rowid, sort_name) "
+    "VALUES ('delete', old.id, old.sort_name); "
+    "INSERT INTO integrations_tag_search(rowid, sort_name) VALUES (new.id, new.sort_name); END",
+    "INSERT INTO integrations_tag_search(integrations_tag_search) VALUES ('rebuild')",  # existing rows
 ]
-SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {TABLE}_{name}" for name in ("insert", "delete", "rename")] + [
-    f"DROP TABLE IF EXISTS {TABLE}"]
+SQLITE_REMOVE = [
+    "DROP TRIGGER IF EXISTS integrations_tag_search_insert",
+    "DROP TRIGGER IF EXISTS integrations_tag_search_delete",
+    "DROP TRIGGER IF EXISTS integrations_tag_search_rename",
+    "DROP TABLE IF EXISTS integrations_tag_search",
+]
 # pg_trgm is a trusted extension from PostgreSQL 13: the database owner (CREATE on the database) may add it.
 POSTGRES_INSTALL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
@@ -79,10 +86,10 @@ CANDIDATE_LIMIT = 5000
 def sqlite_candidates(connection: Any, needle: str) -> bool:
     """Whether the FTS5 table finds at most CANDIDATE_LIMIT rows containing `needle` (one cheap probe)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s LIMIT %s)",
-                       [fts_phrase(needle), CANDIDATE_LIMIT + 1])
+        cursor.execute("SELECT count(*) FROM (SELECT rowid FROM integrations_tag_search "
+                       "WHERE integrations_tag_search MATCH %s LIMIT %s)", [fts_phrase(needle), CANDIDATE_LIMIT + 1])
         return cursor.fetchone()[0] <= CANDIDATE_LIMIT
 
 
 def sqlite_candidate_sql() -> str:
-    return f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s"
+    return "SELECT rowid FROM integrations_tag_search WHERE integrations_tag_search MATCH %s"

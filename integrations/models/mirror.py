@@ -8,9 +8,12 @@ own ids are kept as strings (`tag_id`, `account_id`, `post_id`); our own bookkee
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connections, models
+from django.db.models import F
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations import tag_search
@@ -63,7 +66,19 @@ class TagQuerySet(models.QuerySet):
         if not tag_search.sqlite_candidates(connections[self.db], needle):
             return found
         candidates = RawSQL(tag_search.sqlite_candidate_sql(), [tag_search.fts_phrase(needle)])  # noqa: S611 (constant SQL)
-        return found.filter(pk__in=candidates)
+        return found.filter(pk__in=candidates).order_by(*_unindexed(found.query.order_by))
+
+
+def _unindexed(ordering: tuple[Any, ...]) -> list[Any]:
+    """The same order, its leading column wrapped in COALESCE(x, x): SQLite then reads the few candidates
+    and sorts them, instead of walking the location's whole sort index (its planner, without statistics,
+    takes a location's index for a few rows)."""
+    if not ordering or not isinstance(ordering[0], str) or ordering[0].lstrip("-") in ("id", "pk"):
+        return list(ordering)
+    first = ordering[0]
+    name = first.lstrip("-")
+    key = Coalesce(F(name), F(name))
+    return [key.desc() if first.startswith("-") else key.asc(), *ordering[1:]]
 
 
 class Tag(models.Model):

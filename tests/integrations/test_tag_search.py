@@ -90,3 +90,18 @@ def test_the_index_follows_creates_renames_and_deletes_by_every_writer(tagged):
     Location.objects.filter(pk=tagged.pk).delete()  # cascade
     assert_index_in_step()
     assert not Tag.objects.search("clearance").exists()
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "updated_at", "-updated_at", "first_seen_at", "-first_seen_at"])
+@pytest.mark.parametrize("status", ["", "active", "new", "removed"])
+def test_the_list_keeps_its_order_and_filters_when_the_index_narrows(tagged, sort, status):
+    from dashboard.selectors.tags import SORTS, TagFilter, tags_for_location
+
+    Tag.objects.filter(location=tagged, name__in=["spring-sale-2026", "Café Crème"]).update(removed_at=tagged.created_at)
+    listed = list(tags_for_location(location=tagged, filters=TagFilter(q="ale", sort=sort, status=status))
+                  .values_list("name", flat=True))
+    unfiltered = tags_for_location(location=tagged, filters=TagFilter(sort=sort, status=status))
+    expected = [t.name for t in unfiltered if "ale" in t.sort_name]
+    assert listed == expected
+    if status in ("", "active"):
+        assert listed, SORTS[sort]

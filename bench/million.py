@@ -71,6 +71,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--scale-out", action="store_true", help="PostgreSQL on 127.0.0.1")
     parser.add_argument("--database", default="tagscope_million", help="with --scale-out: made empty first")
+    parser.add_argument("--refresh", action="store_true",
+                        help="also sync a sandbox location of --tags tags in a worker process, then again unchanged")
+    parser.add_argument("--refresh-only", action="store_true", help="only that")
     args = parser.parse_args()
     load = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,6 +85,7 @@ def main() -> None:
                 conn.execute(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
                 conn.execute(f"CREATE DATABASE {args.database}")
             database_url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
+        database_url = database_url or f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
         setup_django(os.path.join(tmp, "bench.sqlite3"), database_url=database_url)
         from django.conf import settings
         from django.contrib.auth import get_user_model
@@ -90,6 +94,8 @@ def main() -> None:
         settings.ALLOWED_HOSTS, settings.MFA_REQUIRED, settings.DEBUG = ["*"], False, False
         print(f"database: {'PostgreSQL' if args.scale_out else 'SQLite'}; load average before: "
               f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+        if args.refresh_only:
+            return refresh(args, database_url)
         location = populate(args.tags)
         client = Client()
         client.force_login(get_user_model().objects.create_superuser("bench", "b@example.com", "bench-pass-123"))
@@ -114,6 +120,18 @@ def main() -> None:
             show("  " + url.replace(base, "?").split("?", 1)[1][:40], measure(client, [url], max(3, args.runs // 2)))
         load = os.getloadavg()
         print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        if args.refresh:
+            refresh(args, database_url)
+
+
+def refresh(args, database_url: str) -> None:
+    """bench/sync.py's worker-RSS case at this size, run twice: the second refresh must write nothing."""
+    from sync import rss
+
+    print(f"\nRefresh: a sandbox location of {args.tags:,} tags synced by a worker process, then again")
+    rss(args, database_url, "", tags=args.tags, again=True)
+    load = os.getloadavg()
+    print(f"load average after the refresh: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":

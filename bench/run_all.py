@@ -108,6 +108,18 @@ def pages_figures(bench: str, out: str) -> list[Figure]:
     return figures
 
 
+def million_figures(bench: str, out: str) -> list[Figure]:
+    """bench/million.py: the page lines as pages.py prints them, the index build and the load average."""
+    figures = pages_figures(bench, out)
+    if m := re.search(rf"search index built for {NUMBER} existing tags .*? in {NUMBER} s", out):
+        figures.insert(0, Figure(bench, f"search index built for {m.group(1)} existing tags", f"{m.group(2)} s"))
+    if m := re.search(rf"1-2 character search \(capped scan\) page\s+p50\s+{NUMBER} ms\s+p95\s+{NUMBER} ms", out):
+        figures.append(Figure(bench, "1-2 character search (capped scan) p95", f"{m.group(2)} ms"))
+    if m := re.search(rf"load average before: {NUMBER} .*?on (\d+) cores", out):
+        figures.append(Figure(bench, f"load average at the start ({m.group(2)} cores)", m.group(1)))
+    return figures
+
+
 def lifecycle_figures(bench: str, out: str) -> list[Figure]:
     figures = []
     if m := re.search(r"agency: (\d+) locations.*?; (\d+) days", out):
@@ -159,6 +171,11 @@ KNOWN = {
     "sync.py": [Bench("sync", [], sync_figures, quick=["--quick"])],
     "pages.py": [Bench("pages", [], pages_figures, quick=["--quick", "--runs", "5"])],
     "lifecycle.py": [Bench("lifecycle", [], lifecycle_figures, quick=["--quick"])],
+    "million.py": [
+        Bench("million (SQLite)", [], million_figures, quick=["--tags", "100000", "--runs", "3"]),
+        Bench("million (PostgreSQL)", ["--scale-out"], million_figures,
+              quick=["--scale-out", "--tags", "100000", "--runs", "3"]),
+    ],
 }
 
 

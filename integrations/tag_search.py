@@ -77,14 +77,18 @@ def fts_phrase(needle: str) -> str:
 
 
 # The FTS5 table holds every location's tags, and a needle common across them (say "sale") can match
-# hundreds of thousands: handing those ids to the tag query would cost more than walking the location's
-# sorted index, which finds a page of a common needle quickly. So the index narrows only needles it
-# proves rare: at most CANDIDATE_LIMIT rows.
-CANDIDATE_LIMIT = 5000
+# hundreds of thousands: reading and sorting those would cost more than walking the location's sorted
+# index, where a page of a common needle comes quickly. So the index narrows only needles it proves
+# rarer: at most CANDIDATE_LIMIT rows (bench/million.py: ~8,000 candidates sorted in ~30 ms).
+CANDIDATE_LIMIT = 20_000
 
 
-def sqlite_candidates(connection: Any, needle: str) -> bool:
-    """Whether the FTS5 table finds at most CANDIDATE_LIMIT rows containing `needle` (one cheap probe)."""
+def narrows(connection: Any, needle: str) -> bool:
+    """Whether the trigram index should pick the candidates itself: on SQLite, for a needle of 3 or more
+    characters that the FTS5 table finds at most CANDIDATE_LIMIT times (one cheap probe). PostgreSQL's
+    planner makes that choice for the pg_trgm index by itself."""
+    if connection.vendor != "sqlite" or len(needle) < MIN_LENGTH:
+        return False
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM (SELECT rowid FROM integrations_tag_search "
                        "WHERE integrations_tag_search MATCH %s LIMIT %s)", [fts_phrase(needle), CANDIDATE_LIMIT + 1])

@@ -61,7 +61,7 @@ class TagFilter:
 
 
 def tags_for_location(*, location: Location, filters: TagFilter, now: datetime | None = None) -> QuerySet[Tag]:
-    tags = Tag.objects.filter(location=location)
+    tags = Tag.objects.all()
     ordering: tuple[Any, ...] = SORTS[filters.sort]
     if filters.status == "active":
         tags = tags.filter(removed_at__isnull=True)
@@ -76,7 +76,9 @@ def tags_for_location(*, location: Location, filters: TagFilter, now: datetime |
             tags = tags.annotate(_name=Lower("sort_name"))
             ordering = (f"{direction}_name", f"{direction}id")
     tags = tags.order_by(*ordering)
-    return tags.search(filters.q) if filters.q else tags
+    if filters.q:
+        return tags.search(filters.q, location_pk=location.pk)
+    return tags.filter(location=location)
 
 
 class TagPage:

@@ -56,17 +56,21 @@ class TagQuerySet(models.QuerySet):
         """The tags `Tag.is_new` holds for, in SQL."""
         return self.filter(removed_at__isnull=True, is_baseline=False, first_seen_at__gte=new_since(now))
 
-    def search(self, q: str) -> TagQuerySet:
-        """Tags whose name contains `q`, ignoring case; `%` and `_` are literal. The same rows with or
-        without the trigram index (integrations/tag_search.py): the index only narrows the candidates."""
+    def search(self, q: str, *, location_pk: int | None = None) -> TagQuerySet:
+        """Tags whose name contains `q`, ignoring case; `%` and `_` are literal; of one location when given.
+        The same rows with or without the trigram index (integrations/tag_search.py): the index only
+        narrows the candidates. Keep the queryset's ordering: a narrowed search re-sorts the few it finds."""
         needle = q.casefold()
         found = self.filter(sort_name__contains=needle)
-        if len(needle) < tag_search.MIN_LENGTH or connections[self.db].vendor != "sqlite":
-            return found  # PostgreSQL's planner picks the pg_trgm index for LIKE by itself
-        if not tag_search.sqlite_candidates(connections[self.db], needle):
-            return found
+        if not tag_search.narrows(connections[self.db], needle):
+            return found if location_pk is None else found.filter(location_id=location_pk)
         candidates = RawSQL(tag_search.sqlite_candidate_sql(), [tag_search.fts_phrase(needle)])  # noqa: S611 (constant SQL)
-        return found.filter(pk__in=candidates).order_by(*_unindexed(found.query.order_by))
+        found = found.filter(pk__in=candidates).order_by(*_unindexed(found.query.order_by))
+        if location_pk is not None:
+            # `+` keeps SQLite from reading the location's whole index (it guesses a location holds ~10
+            # rows) instead of looking up the candidates by id.
+            found = found.extra(where=["+integrations_tag.location_id = %s"], params=[location_pk])
+        return found
 
 
 def _unindexed(ordering: tuple[Any, ...]) -> list[Any]:

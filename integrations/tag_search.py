@@ -50,25 +50,20 @@ POSTGRES_INSTALL = [
 POSTGRES_REMOVE = ["DROP INDEX IF EXISTS tag_sort_name_trgm"]
 
 
-def _run(schema_editor: Any, statements: list[str]) -> None:
-    for sql in statements:
+STATEMENTS = {"sqlite": (SQLITE_INSTALL, SQLITE_REMOVE), "postgresql": (POSTGRES_INSTALL, POSTGRES_REMOVE)}
+
+
+def _run(schema_editor: Any, which: int) -> None:
+    for sql in STATEMENTS.get(schema_editor.connection.vendor, ([], []))[which]:
         schema_editor.execute(sql)
 
 
 def install(apps: Any, schema_editor: Any) -> None:
-    vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        _run(schema_editor, SQLITE_INSTALL)
-    elif vendor == "postgresql":
-        _run(schema_editor, POSTGRES_INSTALL)
+    _run(schema_editor, 0)
 
 
 def remove(apps: Any, schema_editor: Any) -> None:
-    vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        _run(schema_editor, SQLITE_REMOVE)
-    elif vendor == "postgresql":
-        _run(schema_editor, POSTGRES_REMOVE)
+    _run(schema_editor, 1)
 
 
 def fts_phrase(needle: str) -> str:

@@ -7,4 +7,4 @@ COPY . .
 RUN pip install . && useradd --system --home /app tagscope && mkdir -p staticfiles && chown tagscope staticfiles
 USER tagscope
 EXPOSE 8000
-CMD ["gunicorn", "dashboard.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
+CMD ["gunicorn", "-c", "python:dashboard.gunicorn_conf", "dashboard.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]

@@ -120,6 +120,14 @@ def million_figures(bench: str, out: str) -> list[Figure]:
     return figures
 
 
+def performance_figures(bench: str, out: str) -> list[Figure]:
+    figures = pages_figures(bench, out)
+    if m := re.search(r"query counts constant: (\w+)", out):
+        figures.append(Figure(bench, "query counts constant (small vs big location)", m.group(1), "yes",
+                              m.group(1) == "yes"))
+    return figures
+
+
 def lifecycle_figures(bench: str, out: str) -> list[Figure]:
     figures = []
     if m := re.search(r"agency: (\d+) locations.*?; (\d+) days", out):
@@ -170,6 +178,7 @@ KNOWN = {
                                     quick=["--clients", "4", "--requests", "20", "--locations", "4", "--tags", "500"])],
     "sync.py": [Bench("sync", [], sync_figures, quick=["--quick"])],
     "pages.py": [Bench("pages", [], pages_figures, quick=["--quick", "--runs", "5"])],
+    "performance.py": [Bench("performance", [], performance_figures, quick=["--quick", "--runs", "5"])],
     "lifecycle.py": [Bench("lifecycle", [], lifecycle_figures, quick=["--quick"])],
     "million.py": [
         Bench("million (SQLite)", [], million_figures, quick=["--tags", "100000", "--runs", "3"]),

@@ -1,4 +1,4 @@
-"""Request id, security headers and the MFA requirement."""
+"""Request id, security headers, unreadable query strings and the MFA requirement."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 
+from dashboard.params import BadParameter, bad_request, query_problem
 from integrations import logcontext
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -107,3 +108,22 @@ class MFARequiredMiddleware:
                 messages.info(request, "Your organisation requires two-factor authentication: set it up to continue.")
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class BadQueryMiddleware:
+    """Refuses, before any view, a query string that no view can read safely (see params.query_problem), and
+    turns a BadParameter that a page let through into a 400 that says which value was wrong."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        problem = query_problem(request.GET, request.path)
+        if problem:
+            return bad_request(request, problem)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, BadParameter):
+            return bad_request(request, exception.message)
+        return None

@@ -19,6 +19,7 @@ class Access(models.Model):
             ("view_operations", "See sync runs, health and alerts"),
             ("manage_operations", "Retry and cancel runs, acknowledge alerts, edit schedules"),
             ("manage_users", "Create and invite users"),
+            ("manage_campaigns", "Merge differently spelled tag names into one campaign, and split them"),
         ]
 
     def __str__(self) -> str:
@@ -34,6 +35,7 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -41,3 +43,25 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at <= timezone.now()
+
+
+class CampaignAlias(models.Model):
+    """An admin's merge: tags whose campaign slug is `slug` count as the campaign `into_slug`
+    (dashboard/selectors/campaigns.py). Deleting the row splits them again."""
+
+    slug = models.CharField(max_length=300, unique=True)
+    into_slug = models.CharField(max_length=300, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["into_slug", "slug"]
+
+    def __str__(self) -> str:
+        return f"{self.slug} -> {self.into_slug}"

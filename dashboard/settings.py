@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "dashboard.middleware.SecurityHeadersMiddleware",
+    "dashboard.middleware.BadQueryMiddleware",
     "dashboard.middleware.MFARequiredMiddleware",
 ]
 
@@ -265,6 +266,13 @@ if DEBUG:
 
 # --- HighLevel ------------------------------------------------------------------------------------------
 HIGHLEVEL_SANDBOX = env_bool("HIGHLEVEL_SANDBOX", default=False)
+if HIGHLEVEL_SANDBOX and not DEBUG:
+    # The sandbox signs app webhooks with a key derived from a seed anyone can read in the source: with it on,
+    # anyone could forge an INSTALL or UNINSTALL.
+    raise ImproperlyConfigured(
+        "HIGHLEVEL_SANDBOX is on while DEBUG is off. The sandbox is a development tool whose webhook key comes "
+        "from a public seed; unset HIGHLEVEL_SANDBOX in production."
+    )
 HIGHLEVEL_SANDBOX_URL = env_str("HIGHLEVEL_SANDBOX_URL", default="http://127.0.0.1:8765")
 HIGHLEVEL_API_BASE_URL = env_str("HIGHLEVEL_API_BASE_URL", default="https://services.leadconnectorhq.com")
 HIGHLEVEL_AUTHORIZE_URL = env_str(
@@ -302,6 +310,9 @@ HIGHLEVEL_BURST_MARGIN_SECONDS = env_float("HIGHLEVEL_BURST_MARGIN_SECONDS", def
 HIGHLEVEL_DAILY_LIMIT = env_int("HIGHLEVEL_DAILY_LIMIT", default=200_000)
 HIGHLEVEL_RATE_LIMIT_MAX_WAIT_SECONDS = env_float("HIGHLEVEL_RATE_LIMIT_MAX_WAIT_SECONDS", default=120.0)
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", default="http://localhost:8000")
+# `Authorization: Bearer <HEALTHZ_TOKEN>` shows /healthz's detail to a monitor that is not signed in; unset:
+# only admins see it.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", default="")
 # The OAuth redirect URI registered with the HighLevel app; unset: built from the request.
 HIGHLEVEL_REDIRECT_URI = env_str("HIGHLEVEL_REDIRECT_URI", default="")
 
@@ -387,16 +398,25 @@ LOGGING = {
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "dashboard.logging.JsonFormatter"},
+        "server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
             "filters": ["context", "redact"],
-        }
+        },
+        # runserver's access log: Django's own handler for it has no filter, and a callback's URL holds the
+        # OAuth code.
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server" if LOG_FORMAT == "text" else LOG_FORMAT,
+            "filters": ["context", "redact"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
     },

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from dashboard.devtools import views as devtools_views
 from dashboard.views import (
+    campaigns,
     connections,
     destinations,
     goals,
@@ -12,6 +13,7 @@ from dashboard.views import (
     operations,
     operations_alerts,
     operations_runs,
+    performance,
     profile,
     schedules,
     statistics,
@@ -25,12 +27,18 @@ admin.site.site_header = "Tagscope administration"
 urlpatterns = [
     path("", home.locations_overview, name="home"),
     path("locations/<str:location_id>/tags/", tags.tag_list, name="location_tags"),
+    path("locations/<str:location_id>/tags/performance/", performance.tag_performance_page, name="tag_performance"),
+    path("locations/<str:location_id>/best-time/", performance.best_time_page, name="best_time"),
     path("locations/<str:location_id>/tags/<str:tag_id>/", tags.tag_show, name="tag_detail"),
     path("locations/<str:location_id>/refresh/", tags.location_refresh, name="location_refresh"),
     path("locations/<str:location_id>/statistics/", statistics.location_statistics, name="location_statistics"),
     path("locations/<str:location_id>/goals/", goals.location_goals, name="location_goals"),
     path("locations/<str:location_id>/goals/edit/", goals.location_goals_edit, name="location_goals_edit"),
     path("statistics/", statistics.agency_statistics, name="statistics"),
+    path("campaigns/", campaigns.campaign_list, name="campaigns"),
+    path("campaigns/<str:slug>/", campaigns.campaign_show, name="campaign_detail"),
+    path("campaigns/<str:slug>/merge/", campaigns.campaign_merge_view, name="campaign_merge"),
+    path("campaigns/<str:slug>/split/", campaigns.campaign_split_view, name="campaign_split"),
     path("api/v1/", include("dashboard.api.urls")),
     path("connections/", connections.connection_list, name="connections"),
     path("connections/oauth/start/", connections.oauth_start, name="oauth_start"),

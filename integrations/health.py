@@ -32,6 +32,11 @@ class HealthReport:
     def as_dict(self) -> dict[str, Any]:
         return {"status": "ok" if self.ok else "unhealthy", "checks": self.checks, **self.info}
 
+    def as_summary(self) -> dict[str, Any]:
+        """Only ok or not per check: what an unauthenticated caller may know."""
+        return {"status": "ok" if self.ok else "unhealthy",
+                "checks": {name: {"ok": bool(check["ok"])} for name, check in self.checks.items()}}
+
 
 def _timed(fn: Any) -> dict[str, Any]:
     started = time.perf_counter()

@@ -42,6 +42,8 @@ Control API (JSON, no auth; tests and demos only), all under /_sandbox/:
   POST locations/{id}/accounts/{accountId} {"isExpired": bool, "expire_in_days"?: N}
                                            expire an account, or move its expiry (false renews it)
   POST|DELETE locations/{id}/posts/failed  plant a post failed an hour ago {"error"?} / publish the planted ones
+  POST locations/{id}/posts                plant posts as given {"posts": [{"id", "platform", "status",
+                                           "publishedAt", "tags", "insights": {like, share, comment}}]}
   POST|DELETE locations/{id}/schedule/empty  take the scheduled posts off / put them back
   POST|DELETE locations/{id}/statistics/drops  {"metric", "factor" (0.5), "from" (YYYY-MM-DD, yesterday),
                                            "platform" ("" = all)}: multiply a metric from that day / remove all

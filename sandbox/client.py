@@ -96,6 +96,10 @@ class SandboxControl:
     def clear_drops(self, location_id: str) -> int:
         return self._call("DELETE", f"locations/{location_id}/statistics/drops")["removed"]
 
+    def plant_posts(self, location_id: str, posts: list[dict]) -> list[str]:
+        """Posts exactly as given (id, platform, status, publishedAt, tags, insights {like, share, comment})."""
+        return self._call("POST", f"locations/{location_id}/posts", {"posts": posts})["planted"]
+
     def expire_tokens(self, **selector: Any) -> int:
         return self._call("POST", "tokens/expire", selector)["expired"]
 

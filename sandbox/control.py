@@ -119,6 +119,30 @@ def tags(sb: Sandbox, req: Request, body: dict, location_id: str, tag_id: str | 
         return json_response(200, {"tag": tag})
 
 
+def posts_plant(sb: Sandbox, req: Request, body: dict, location_id: str) -> Response:
+    """Add posts as given (`{"posts": [{"id", "platform", "status", "publishedAt", "tags", "insights"}]}`),
+    each on the location's first account of its platform; a post with an existing id replaces it."""
+    specs = body.get("posts")
+    if not isinstance(specs, list) or not all(isinstance(p, dict) and p.get("id") for p in specs):
+        return _bad("posts must be a list of objects, each with an id")
+    with sb.lock:
+        made = sb.location(location_id)
+        if made is None:
+            return _bad("unknown location", 404)
+        stored = sb.posts(location_id)
+        planted = []
+        for spec in specs:
+            account = next((a for a in made.accounts if a["platform"] == spec.get("platform")), None)
+            if account is None:
+                return _bad(f"the location has no {spec.get('platform')!r} account")
+            post = posts.plant(location_id, account, spec, sb.now())
+            stored[:] = [p for p in stored if p["_id"] != post["_id"]]
+            stored.append(post)
+            planted.append(post["_id"])
+        stored.sort(key=lambda p: p["scheduleDate"], reverse=True)
+    return json_response(201, {"planted": planted})
+
+
 def tokens(sb: Sandbox, req: Request, body: dict, action: str) -> Response:
     with sb.lock:
         try:
@@ -279,6 +303,7 @@ _ROUTES = [
     ("GET|POST", r"/_sandbox/versions", versions),
     ("GET|POST", r"/_sandbox/locations/(?P<location_id>[^/]+)/tags", tags),
     ("PATCH|DELETE", r"/_sandbox/locations/(?P<location_id>[^/]+)/tags/(?P<tag_id>[^/]+)", tags),
+    ("POST", r"/_sandbox/locations/(?P<location_id>[^/]+)/posts", posts_plant),
     ("POST", r"/_sandbox/tokens/(?P<action>expire|revoke)", tokens),
     ("POST", r"/_sandbox/apps/(?P<resource_id>[^/]+)/(?P<action>install|uninstall)", apps),
     ("GET", r"/_sandbox/stats", stats),

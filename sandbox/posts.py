@@ -88,7 +88,8 @@ def insights(seed: int, post: dict, profile_id: str, now: datetime) -> dict | No
         return None
     traits = profile_traits(seed, profile_id)
     audience = traits["followers"] * traits["reach_per_follower"] * TYPE_REACH.get(post["postType"], 1.0)
-    final_likes = audience * traits["engagement"] * rng.uniform(0.4, 1.8)
+    appeal = max((tag_appeal(seed, tag_id) for tag_id in post.get("tags") or ()), default=1.0)
+    final_likes = audience * traits["engagement"] * rng.uniform(0.4, 1.8) * appeal * hour_appeal(post)
     comment_rate, share_rate = rng.uniform(0.04, 0.16), rng.uniform(0.02, 0.1)
     # Most engagement comes in the first day or two, then a slow tail for a few weeks.
     settled = 1 - math.exp(-hours / rng.uniform(10, 40))
@@ -97,15 +98,46 @@ def insights(seed: int, post: dict, profile_id: str, now: datetime) -> dict | No
     return {"like": int(likes), "share": int(likes * share_rate), "comment": int(likes * comment_rate)}
 
 
+def tag_appeal(seed: int, tag_id: str) -> float:
+    """How well a tag's posts do, from 0.35x to 2.6x: some campaigns work and some do not, so the demo's tag
+    performance pages have winners and losers to show."""
+    return rng_for(seed, "tag-appeal", tag_id).choice((0.35, 0.6, 0.8, 1.0, 1.0, 1.2, 1.5, 2.0, 2.6))
+
+
+def hour_appeal(post: dict) -> float:
+    """Posts going out mid-morning and early evening (UTC) do better: the demo's best time to post."""
+    hour = datetime.fromisoformat(post["scheduleDate"].replace("Z", "+00:00")).hour
+    return {9: 1.4, 10: 1.6, 11: 1.3, 17: 1.3, 18: 1.5, 19: 1.2}.get(hour, 0.9)
+
+
+def plant(location_id: str, account: dict, spec: dict, now: datetime) -> dict:
+    """A post with the given id, platform, status, time, tags and (v3) insights, for tests: the same body
+    as generated posts, with `_insights` answered as they are (never grown, never withheld)."""
+    published = spec.get("publishedAt")
+    when = spec.get("scheduleDate") or published or iso(now)
+    post = {
+        "_id": str(spec["id"]), "locationId": location_id, "source": "composer", "platform": account["platform"],
+        "accountId": account["id"], "accountIds": [account["id"]], "postType": spec.get("postType", "post"),
+        "type": spec.get("postType", "post"), "status": spec.get("status", "published"),
+        "error": spec.get("error"), "summary": spec.get("summary", f"Planted post {spec['id']}"), "media": [],
+        "thumbnail": None, "tags": list(spec.get("tags", [])), "createdBy": spec.get("createdBy", "planted"),
+        "scheduleDate": when, "displayDate": when, "publishedAt": published, "createdAt": when, "updatedAt": when,
+        "_planted": True,
+    }
+    if spec.get("insights") is not None:
+        post["_insights"] = dict(spec["insights"])
+    return post
+
+
 def for_answer(seed: int, post: dict, profile_id: str, now: datetime, *, version: str | None,
                base_url: str) -> dict:
     """A stored post as one answer shows it: absolute media URLs; insights only under v3."""
-    shown = {k: v for k, v in post.items() if k != "_planted"}  # the control API's mark
+    shown = {k: v for k, v in post.items() if k not in ("_planted", "_insights")}  # the control API's marks
     if shown.get("thumbnail"):
         shown["thumbnail"] = base_url + shown["thumbnail"]
     shown["media"] = [{**m, "url": base_url + m["url"]} for m in post["media"]]
     if version == V3:
-        found = insights(seed, post, profile_id, now)
+        found = post["_insights"] if "_insights" in post else insights(seed, post, profile_id, now)
         if found is not None:
             shown["insights"] = found
     return shown

@@ -24,6 +24,7 @@ def _restore_roles() -> None:
     from django.apps import apps
 
     importlib.import_module("dashboard.migrations.0002_roles").create_roles(apps, None)
+    importlib.import_module("dashboard.migrations.0007_campaign_aliases").grant_manage_campaigns(apps, None)
 
 
 @pytest.fixture(scope="session")

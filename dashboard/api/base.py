@@ -15,7 +15,8 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from dashboard import roles
-from dashboard.api_tokens import api_token_user
+from dashboard.api_tokens import TokenRefused, api_token_user
+from dashboard.params import BadParameter, Params
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
@@ -38,7 +39,10 @@ def _authenticate(request: HttpRequest) -> tuple[Any, bool]:
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise ApiError(401, "unauthenticated", "Use 'Authorization: Bearer <token>'.")
-        user = api_token_user(raw.strip())
+        try:
+            user = api_token_user(raw.strip())
+        except TokenRefused as exc:
+            raise ApiError(exc.status, exc.code, exc.message) from None
         if user is None:
             raise ApiError(401, "unauthenticated", "The API token is unknown or revoked.")
         return user, True
@@ -73,6 +77,8 @@ def api_view(*permissions: str, methods: tuple[str, ...] = ("GET",)) -> Callable
                 return view(request, *args, **kwargs)
             except ApiError as exc:
                 return json_error(exc.status, exc.code, exc.message)
+            except BadParameter as exc:
+                return json_error(400, "bad_request", exc.message)
             except Http404 as exc:
                 return json_error(404, "not_found", str(exc) or "Not found.")
             except PermissionDenied:
@@ -84,15 +90,14 @@ def api_view(*permissions: str, methods: tuple[str, ...] = ("GET",)) -> Callable
     return decorator
 
 
+def api_params(request: HttpRequest) -> Params:
+    """The request's query, read strictly: a bad value is a 400 (see dashboard/params.py)."""
+    return Params(request.GET, strict=True)
+
+
 def page_params(request: HttpRequest) -> tuple[int, int]:
-    try:
-        page = int(request.GET.get("page", "1"))
-        size = int(request.GET.get("page_size", str(DEFAULT_PAGE_SIZE)))
-    except ValueError:
-        raise ApiError(400, "bad_request", "page and page_size must be whole numbers.") from None
-    if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
-        raise ApiError(400, "bad_request", f"page must be 1 or more; page_size between 1 and {MAX_PAGE_SIZE}.")
-    return page, size
+    params = api_params(request)
+    return params.page(), params.integer("page_size", default=DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
 
 
 def paginated(request: HttpRequest, queryset, serialize: Callable[[Any], dict], *, count: int | None = None) -> dict:

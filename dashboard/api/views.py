@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from dashboard import roles
-from dashboard.api.base import ApiError, api_view, paginated
+from dashboard.api.base import ApiError, api_params, api_view, paginated
 from dashboard.exports import csv_response
 from dashboard.selectors.locations import location_as_dict, location_for, locations_with_counts
 from dashboard.selectors.tags import (
@@ -29,9 +29,7 @@ TAG_COLUMNS = ("id", "name", "created_at", "updated_at", "first_seen_at", "remov
 
 def wants_csv(request: HttpRequest) -> bool:
     """`?format=csv`: the same rows as CSV, for those who may export."""
-    if request.GET.get("format", "json") not in ("json", "csv"):
-        raise ApiError(400, "bad_request", "format must be json or csv.")
-    if request.GET.get("format") != "csv":
+    if api_params(request).choice("format", ("json", "csv"), default="json") != "csv":
         return False
     if not roles.has_permission(request.user, roles.EXPORT):
         raise ApiError(403, "forbidden", "Your role does not allow exports.")
@@ -40,17 +38,14 @@ def wants_csv(request: HttpRequest) -> bool:
 
 @api_view(roles.BROWSE)
 def locations_list(request: HttpRequest) -> JsonResponse:
-    rows = locations_with_counts(user=request.user, q=request.GET.get("q", "").strip())
+    rows = locations_with_counts(user=request.user, q=api_params(request).text("q"))
     return JsonResponse(paginated(request, rows, location_as_dict, count=len(rows)))
 
 
 @api_view(roles.BROWSE)
 def tags_list(request: HttpRequest, location_id: str) -> HttpResponse:
     location = location_for(user=request.user, location_id=location_id)
-    try:
-        filters = TagFilter.from_query(request.GET, strict=True)
-    except ValueError as exc:
-        raise ApiError(400, "bad_request", str(exc)) from None
+    filters = TagFilter.from_query(api_params(request))
     now = timezone.now()
     tags = tags_for_location(location=location, filters=filters, now=now)
     if wants_csv(request):
@@ -81,10 +76,23 @@ def tag_detail(request: HttpRequest, location_id: str, tag_id: str) -> JsonRespo
     return JsonResponse({**tag_as_dict(tag), "details": tag_details(tag)})
 
 
+MARKETER_RUN_FIELDS = ("id", "status", "progress", "attempt", "next_attempt_at")
+
+
+def run_as_dict_for(user, run: SyncRun) -> dict:
+    """The whole run for those who see Operations; others (marketers) get its status and progress only (and,
+    while it waits to try again, which attempt and when): its error text and counts are internal (HighLevel's
+    answers, URLs, trace ids)."""
+    answer = run.as_api_dict()
+    if roles.has_permission(user, roles.VIEW_OPERATIONS):
+        return answer
+    return {key: answer[key] for key in MARKETER_RUN_FIELDS}
+
+
 @api_view(roles.BROWSE)
 def run_detail(request: HttpRequest, run_id: int) -> JsonResponse:
     run = get_object_or_404(SyncRun, pk=run_id)
-    return JsonResponse(run.as_api_dict())
+    return JsonResponse(run_as_dict_for(request.user, run))
 
 
 @api_view(roles.REFRESH, methods=("POST",))

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from dashboard import roles
-from dashboard.api.base import ApiError, api_view
+from dashboard.api.base import api_params, api_view
 from dashboard.api.views import wants_csv
 from dashboard.exports import csv_response
 from dashboard.selectors.locations import location_for, locations_visible
@@ -20,11 +20,7 @@ from integrations.models import Location
 
 
 def _query(request: HttpRequest, locations: list[Location], today) -> StatsQuery:
-    try:
-        return stats_query_from(request.GET, today=today, accounts=accounts_of([loc.pk for loc in locations]),
-                                strict=True)
-    except ValueError as exc:
-        raise ApiError(400, "bad_request", str(exc)) from None
+    return stats_query_from(api_params(request), today=today, accounts=accounts_of([loc.pk for loc in locations]))
 
 
 def _answer(request: HttpRequest, payload: dict[str, Any], filename: str) -> HttpResponse:
@@ -47,10 +43,8 @@ def agency_statistics(request: HttpRequest) -> HttpResponse:
     locations = list(locations_visible(request.user).order_by("name", "pk"))
     query = _query(request, locations, location_today(None))
     payload = statistics_payload(locations=locations, query=query, timezone_name=agency_timezone(locations))
-    metric = request.GET.get("rank", "")
+    metric = api_params(request).choice("rank", METRICS, default="")
     if metric:
-        if metric not in METRICS:
-            raise ApiError(400, "bad_request", f"rank must be one of {', '.join(METRICS)}.")
         payload["ranking"] = ranking_dicts(locations, query, metric)
     return _answer(request, payload, f"statistics-all-{query.start}-{query.end}.csv")
 

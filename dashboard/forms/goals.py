@@ -24,7 +24,16 @@ class MonitoringForm(forms.Form):
         required=False, min_value=1.0, max_value=50.0, label="Anomaly threshold",
         help_text="How many robust standard deviations from its usual value a day must be to alert. "
                   "Empty: the default for every location.")
+    as_default = forms.BooleanField(
+        required=False, label="Make this threshold the default for every location",
+        help_text="Locations with a threshold of their own keep it.")
     muted = forms.MultipleChoiceField(
         required=False, label="Muted metrics", widget=forms.CheckboxSelectMultiple,
         choices=[(m, m.capitalize()) for m in WATCHED_METRICS],
         help_text="No anomaly alert for these metrics at this location.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("as_default") and cleaned.get("threshold") is None:
+            self.add_error("threshold", "Give the threshold to make the default.")
+        return cleaned

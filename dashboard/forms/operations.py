@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from dashboard.params import DayField
 from integrations.metrics import METRICS
 from integrations.models import AlertRule, Connection, Location, SyncRun
 
@@ -15,8 +16,8 @@ class RunFilterForm(forms.Form):
                                       to_field_name="location_id", empty_label="Any location")
     connection = forms.ModelChoiceField(required=False, queryset=Connection.objects.order_by("name"),
                                         empty_label="Any connection")
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    since = DayField(required=False, label="From")
+    until = DayField(required=False, label="To")
 
     def clean(self):
         cleaned = super().clean()

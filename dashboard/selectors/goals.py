@@ -19,7 +19,7 @@ from integrations.models import Alert
 # How a "needs attention" item reads on a badge.
 ATTENTION_LABELS = {
     "account.expired": "Account expired", "account.expiring": "Account expiring", "post.failed": "Post failed",
-    "schedule.empty": "Nothing scheduled", "statistics.anomaly": "Anomaly", "goal.off_track": "Goal off track",
+    "schedule.empty": "Schedule empty", "statistics.anomaly": "Anomaly", "goal.off_track": "Goal off track",
 }
 STATE_ORDER = {"off_track": 0, "at_risk": 1, "no_data": 2, "on_track": 3}
 

@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.http import QueryDict
 from django.utils import timezone
 
+from dashboard.params import Params
 from integrations.models import Location, SocialAccount
 
 PRESETS = {"7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", "mtd": "Month to date",
@@ -69,49 +69,52 @@ class StatsQuery:
         return query
 
 
-def _date(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a date as YYYY-MM-DD.") from None
+COMPARE_CHOICES = ("previous", "off")
 
 
-def stats_query_from(params: QueryDict, *, today: date, accounts: dict[str, SocialAccount], strict: bool,
+def _custom_range(params: Params) -> tuple[date, date] | None:
+    """start and end, readable and forming a range of at most MAX_DAYS; None (after params.fail) otherwise."""
+    known = len(params.problems)
+    start, end = params.day("start"), params.day("end")
+    if start is None or end is None:
+        if len(params.problems) == known:  # one is missing rather than unreadable
+            missing = "end" if start else "start"
+            params.fail(missing, f"{missing} must be a date as YYYY-MM-DD: start and end go together.")
+        return None
+    if start > end:
+        params.fail("start", "start must not be after end.")
+        return None
+    if (end - start).days + 1 > MAX_DAYS:
+        params.fail("end", f"a range spans at most {MAX_DAYS} days.")
+        return None
+    return start, end
+
+
+def stats_query_from(params: Params, *, today: date, accounts: dict[str, SocialAccount],
                      compare_default: bool = False) -> StatsQuery:
-    """start/end win over range=; unknown values raise ValueError when strict (the API), else fall back."""
-    preset = params.get("range") or DEFAULT_PRESET
-    extra: dict[str, Any] = {}
-    try:
-        if params.get("start") or params.get("end"):
-            start = _date(params.get("start") or "", "start")
-            end = _date(params.get("end") or "", "end")
-            if start > end:
-                raise ValueError("start must not be after end.")
-            if (end - start).days + 1 > MAX_DAYS:
-                raise ValueError(f"a range spans at most {MAX_DAYS} days.")
-            preset = "custom"
-        else:
-            if preset not in PRESETS or preset == "custom":
-                raise ValueError(f"range must be one of {', '.join(p for p in PRESETS if p != 'custom')}.")
-            start, end = preset_range(preset, today)
-    except ValueError:
-        if strict:
-            raise
-        preset = DEFAULT_PRESET
+    """start/end win over range=; a bad value fails as `params` says (400 on the API; on pages, the default
+    30 days, or all accounts, with the reason shown)."""
+    presets = [p for p in PRESETS if p != "custom"]
+    if params.raw("start") or params.raw("end"):
+        custom = _custom_range(params)
+        preset = "custom" if custom else DEFAULT_PRESET
+        start, end = custom or preset_range(DEFAULT_PRESET, today)
+    else:
+        preset = params.choice("range", presets, default=DEFAULT_PRESET)
         start, end = preset_range(preset, today)
-    account = params.get("account", "")
+    extra: dict[str, Any] = {}
+    account = params.text("account", max_length=64)
     if account:
         row = accounts.get(account)
         if row is None:
-            if strict:
-                raise ValueError("account is not a social account of this location.")
+            params.fail("account", "account is not a social account of this location.")
         else:
             extra = {"account": account, "profile_id": row.profile_id or "-", "platform": row.platform}
-    compare = params.get("compare")
+    compare = params.choice("compare", COMPARE_CHOICES, default="previous" if compare_default else "off")
     return StatsQuery(start=start, end=end, preset=preset,
-                      platform=extra.get("platform", params.get("platform", "").strip()[:20]),
+                      platform=extra.get("platform", params.text("platform", max_length=20)),
                       account=extra.get("account", ""), profile_id=extra.get("profile_id", ""),
-                      compare=compare_default if compare is None else compare == "previous")
+                      compare=compare == "previous")
 
 
 def accounts_of(location_pks: list[int]) -> dict[str, SocialAccount]:

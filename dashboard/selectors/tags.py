@@ -15,9 +15,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
-from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 
+from dashboard.params import Params
 from integrations.models import Event, Location, Tag, TagPost
 
 SORTS: dict[str, tuple[str, str]] = {
@@ -40,19 +40,10 @@ class TagFilter:
     status: str = ""
 
     @classmethod
-    def from_query(cls, params: QueryDict, *, strict: bool = False) -> TagFilter:
-        """Read q, sort and status; unknown values raise ValueError when strict (the API), else fall back."""
-        q = params.get("q", "").strip()[:100]
-        sort, status = params.get("sort") or "name", params.get("status") or ""
-        if sort not in SORTS:
-            if strict:
-                raise ValueError(f"sort must be one of {', '.join(SORTS)}.")
-            sort = "name"
-        if status not in STATUSES:
-            if strict:
-                raise ValueError("status must be active, new or removed.")
-            status = ""
-        return cls(q=q, sort=sort, status=status)
+    def from_query(cls, params: Params) -> TagFilter:
+        """Read q, sort and status; unknown values fail as `params` says (400 on the API, ignored on pages)."""
+        return cls(q=params.text("q"), sort=params.choice("sort", SORTS, default="name"),
+                   status=params.choice("status", STATUSES, default=""))
 
     def as_query(self) -> dict[str, str]:
         """The non-default values, for links that keep the state."""

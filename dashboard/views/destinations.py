@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dashboard.devtools.receiver import DEMO_RECEIVER_URL
 from dashboard.forms import destinations as forms
+from dashboard.params import Params
 from dashboard.roles import MANAGE_DESTINATIONS, requires
 from dashboard.secret_once import secret_once_keep, secret_once_take
 from dashboard.selectors.destinations import destination_detail, destination_rows
@@ -58,7 +59,9 @@ def destination_add(request: HttpRequest) -> HttpResponse:
 def destination_show(request: HttpRequest, pk: int) -> HttpResponse:
     destination = get_object_or_404(Destination, pk=pk)
     new_secret = secret_once_take(request, purpose=SECRET_PURPOSE, pk=destination.pk)
-    context = destination_detail(destination, status=request.GET.get("status", ""))
+    params = Params(request.GET, strict=False)
+    context = destination_detail(destination, status=params.choice("status", Delivery.Status.values, default=""))
+    params.report(request)
     context["new_secret"] = new_secret
     context["test_form"] = forms.TestEventForm(initial={"event_type": (destination.event_types or [""])[0]})
     context["event_types"] = Event.Type.values

@@ -63,8 +63,11 @@ def location_goals_edit(request: HttpRequest, location_id: str) -> HttpResponse:
         form = MonitoringForm(request.POST)
         if not form.is_valid():
             return _page(request, location, GoalForm(), form, status=400)
-        services.anomaly_threshold_set(location=location, threshold=form.cleaned_data["threshold"],
-                                       actor=request.user)
+        threshold = form.cleaned_data["threshold"]
+        if form.cleaned_data["as_default"]:
+            services.anomaly_threshold_set(location=None, threshold=threshold, actor=request.user)
+            threshold = None  # this location follows the default it just set
+        services.anomaly_threshold_set(location=location, threshold=threshold, actor=request.user)
         wanted = set(form.cleaned_data["muted"])
         for metric in {*wanted, *_monitoring_initial(location)["muted"]}:
             services.anomaly_mute_set(location=location, metric=metric, muted=metric in wanted, actor=request.user)

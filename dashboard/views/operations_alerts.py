@@ -8,8 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.forms.operations import AlertRuleForm
+from dashboard.params import Params
 from dashboard.roles import MANAGE_OPERATIONS, VIEW_OPERATIONS, has_permission, requires
-from dashboard.selectors.operations_alerts import alert_counts, alert_rules, alerts_page
+from dashboard.selectors.operations_alerts import VIEWS, alert_counts, alert_rules, alerts_page
 from integrations.alerts.engine import alert_acknowledge
 from integrations.models import Alert, AlertRule
 
@@ -17,9 +18,11 @@ from integrations.models import Alert, AlertRule
 @require_GET
 @requires(VIEW_OPERATIONS)
 def alert_list(request: HttpRequest) -> HttpResponse:
-    show = request.GET.get("show", "active")
+    params = Params(request.GET, strict=False)
+    show, page = params.choice("show", VIEWS, default="active"), params.page()
+    params.report(request)
     return render(request, "operations/alerts.html", {
-        "page": alerts_page(show=show, page=request.GET.get("page")), "show": show, "counts": alert_counts(),
+        "page": alerts_page(show=show, page=page), "show": show, "counts": alert_counts(),
         "can_manage": has_permission(request.user, MANAGE_OPERATIONS),
     })
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard.forms.operations import RunFilterForm
+from dashboard.params import Params
 from dashboard.roles import MANAGE_OPERATIONS, VIEW_OPERATIONS, has_permission, requires
 from dashboard.selectors.operations_runs import run_timeline, runs_filtered, runs_page
 from integrations.models import SyncRun
@@ -22,18 +23,23 @@ FILTER_FIELDS = ("status", "kind", "location", "connection", "since", "until")
 
 
 def _filters(data) -> tuple[RunFilterForm, dict]:
+    """The form, and its valid filters: a bad one is left out (and its error shown beside it), not all."""
     form = RunFilterForm(data)
-    return form, (form.cleaned_data if form.is_valid() else {})
+    form.is_valid()
+    return form, form.cleaned_data
 
 
 @require_GET
 @requires(VIEW_OPERATIONS)
 def run_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request.GET)
+    params = Params(request.GET, strict=False)
+    page = params.page()
+    params.report(request)
     runs = runs_filtered(filters)
     query = urlencode({k: v for k, v in request.GET.items() if k in FILTER_FIELDS and v})
     return render(request, "operations/runs.html", {
-        "form": form, "page": runs_page(runs, request.GET.get("page")), "query": query,
+        "form": form, "page": runs_page(runs, page), "query": query,
         "retryable": runs_retryable_count(runs),
         "can_manage": has_permission(request.user, MANAGE_OPERATIONS),
         "kept_days": settings.RETENTION_SYNC_RUNS_DAYS, "kept_last": settings.RETENTION_SYNC_RUNS_KEEP,

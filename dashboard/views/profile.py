@@ -9,13 +9,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dashboard.api_tokens import api_token_issue, api_token_revoke
+from dashboard.api_tokens import DEFAULT_DAYS, MAX_DAYS, api_token_issue, api_token_revoke
 from dashboard.roles import BROWSE, requires
 from integrations.alerts.digest import digest_preference, digest_preference_set
 
 
 class TokenForm(forms.Form):
     name = forms.CharField(label="Token name", max_length=100, help_text="Where you will use it, e.g. 'Looker'.")
+    days = forms.IntegerField(label="Expires after (days)", min_value=1, max_value=MAX_DAYS, initial=DEFAULT_DAYS,
+                              required=False, help_text=f"1 to {MAX_DAYS} days; empty: {DEFAULT_DAYS}.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -23,12 +25,13 @@ class TokenForm(forms.Form):
 @never_cache  # a new API token is shown on it, once
 def profile(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
-    new_token = None
+    new_token = new_row = None
     if request.method == "POST" and form.is_valid():
-        _row, new_token = api_token_issue(user=request.user, name=form.cleaned_data["name"])
+        new_row, new_token = api_token_issue(user=request.user, name=form.cleaned_data["name"],
+                                             days=form.cleaned_data["days"] or DEFAULT_DAYS)
         form = TokenForm()
     return render(request, "dashboard/profile.html", {
-        "form": form, "new_token": new_token, "tokens": request.user.api_tokens.all(),
+        "form": form, "new_token": new_token, "new_row": new_row, "tokens": request.user.api_tokens.all(),
         "weekly_digest": digest_preference(request.user),
     })
 

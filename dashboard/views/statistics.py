@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from dashboard.params import Params
 from dashboard.roles import BROWSE, requires
 from dashboard.selectors.goals import attention_items, goals_pacing
 from dashboard.selectors.locations import location_for, locations_visible
@@ -28,12 +29,13 @@ from integrations.metrics import METRICS
 from integrations.models import Location
 
 
-def _context(request: HttpRequest, payload: dict[str, Any], query: StatsQuery, api_url: str,
-             platforms: list[str]) -> dict[str, Any]:
-    view = "table" if request.GET.get("view") == "table" else "chart"
+def _context(request: HttpRequest, params: Params, payload: dict[str, Any], query: StatsQuery, api_url: str,
+             platforms: list[str], rank: str = "") -> dict[str, Any]:
+    view = params.choice("view", ("chart", "table"), default="chart")
+    params.report(request)
     state = query.as_query()
-    if request.GET.get("rank") in METRICS:
-        state["rank"] = request.GET["rank"]
+    if rank:
+        state["rank"] = rank
     toggled = {**state, "view": "table"} if view == "chart" else state
     return {
         "payload": payload, "query": query, "presets": PRESETS, "metric_labels": METRIC_LABELS,
@@ -55,10 +57,10 @@ def _platforms(accounts: dict, payload: dict[str, Any]) -> list[str]:
 def location_statistics(request: HttpRequest, location_id: str) -> HttpResponse:
     location = location_for(user=request.user, location_id=location_id)
     accounts = accounts_of([location.pk])
-    query = stats_query_from(request.GET, today=location_today(location), accounts=accounts, strict=False,
-                             compare_default=True)
+    params = Params(request.GET, strict=False)
+    query = stats_query_from(params, today=location_today(location), accounts=accounts, compare_default=True)
     payload = statistics_payload(locations=[location], query=query, timezone_name=location.timezone)
-    context = _context(request, payload, query, reverse("api_statistics", args=[location.location_id]),
+    context = _context(request, params, payload, query, reverse("api_statistics", args=[location.location_id]),
                        _platforms(accounts, payload))
     context.update({"location": location, "accounts": list(accounts.values()),
                     "history": statistics_history(location=location),
@@ -71,13 +73,14 @@ def location_statistics(request: HttpRequest, location_id: str) -> HttpResponse:
 @requires(BROWSE)
 def agency_statistics(request: HttpRequest) -> HttpResponse:
     locations: list[Location] = list(locations_visible(request.user).order_by("name", "pk"))
-    query = stats_query_from(request.GET, today=location_today(None), accounts={}, strict=False,
-                             compare_default=True)
-    rank = request.GET.get("rank") if request.GET.get("rank") in METRICS else "impressions"
+    params = Params(request.GET, strict=False)
+    query = stats_query_from(params, today=location_today(None), accounts={}, compare_default=True)
+    rank = params.choice("rank", METRICS, default="impressions")
     payload = statistics_payload(locations=locations, query=query, timezone_name=agency_timezone(locations))
     payload["ranking"] = ranking_dicts(locations, query, rank)
-    context = _context(request, payload, query, reverse("api_agency_statistics"),
-                       _platforms(accounts_of([loc.pk for loc in locations]), payload))
+    context = _context(request, params, payload, query, reverse("api_agency_statistics"),
+                       _platforms(accounts_of([loc.pk for loc in locations]), payload),
+                       rank=rank if params.raw("rank") else "")
     context.update({"locations": locations, "rank": rank, "metrics": METRICS,
                     "seven_days": locations_on_seven_days(locations=locations),
                     "last_synced": max((loc.last_synced_at for loc in locations if loc.last_synced_at), default=None)})

@@ -14,8 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from dashboard.params import Params
 from dashboard.roles import BROWSE, REFRESH, requires
 from dashboard.selectors.locations import live_runs, location_for, location_freshness
+from dashboard.selectors.performance_page import tag_performance_context
 from dashboard.selectors.tags import (
     POSTS_LIMIT,
     SORT_LABELS,
@@ -37,21 +39,16 @@ from integrations.sync.manual import RefreshRefused, refresh_location_request
 PAGE_SIZE = 50
 
 
-def _page_number(value: str | None) -> int:
-    try:
-        return max(1, int(value or "1"))
-    except ValueError:
-        return 1
-
-
 @require_GET
 @requires(BROWSE)
 def tag_list(request: HttpRequest, location_id: str) -> HttpResponse:
     location = location_for(user=request.user, location_id=location_id)
-    filters = TagFilter.from_query(request.GET)
+    params = Params(request.GET, strict=False)
+    filters = TagFilter.from_query(params)
+    partial = params.choice("partial", ("1", "0"), default="0") == "1"
     now = timezone.now()
     tags = tags_for_location(location=location, filters=filters, now=now)
-    wanted = _page_number(request.GET.get("page"))
+    wanted = params.page()
     count, exact = tags_count(tags, searching=bool(filters.q), at_least=wanted * PAGE_SIZE)
     pages = max(1, -(-count // PAGE_SIZE))
     page = min(wanted, pages)
@@ -67,8 +64,9 @@ def tag_list(request: HttpRequest, location_id: str) -> HttpResponse:
         "tag_base": reverse("location_tags", args=[location.location_id]),
         "back": f"?{urlencode({'back': urlencode(state)})}" if state else "",
     }
-    if request.GET.get("partial") == "1":
+    if partial:  # the page's script asks for this with the values it set: nothing to report
         return render(request, "tags/_results.html", context)
+    params.report(request)
     run_id = live_runs([location.pk]).get(location.pk)
     context.update({
         "sorts": SORT_LABELS, "statuses": STATUSES, "fresh": location_freshness(location, now),
@@ -86,12 +84,13 @@ def tag_show(request: HttpRequest, location_id: str, tag_id: str) -> HttpRespons
     tag = tag_get(location=location, tag_id=tag_id)
     details = tag_details(tag)
     return render(request, "tags/detail.html", {
+        **tag_performance_context(request, location, tag),
         "location": location, "tag": tag, "is_new": tag.is_new(), "details": details,
         "fields": detail_fields(details), "listing_fields": detail_fields(tag.raw),
         "history": tag_history(location=location, tag=tag), "posts": tag_posts(location=location, tag=tag),
         "history_days": settings.RETENTION_EVENTS_DAYS,
         "posts_limit": POSTS_LIMIT,
-        "back_query": request.GET.get("back", ""),
+        "back_query": Params(request.GET, strict=False).text("back", max_length=500),
         "raw_details": json.dumps(details, indent=2, sort_keys=True, default=str),
         "raw_listing": json.dumps(tag.raw, indent=2, sort_keys=True, default=str),
     })

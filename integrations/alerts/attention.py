@@ -72,7 +72,7 @@ def posts_failed(now: datetime) -> list[Condition]:
                    "platform": post.platform, "error": post.error, "status": post.status,
                    "scheduled_at": when.isoformat() if when else None, "summary": post.summary[:200]}
         found.append(_condition("post.failed", f"post.failed:{location.location_id}:{post.post_id}", location,
-                                f"a {post.platform_label} post failed", post.error or "HighLevel gave no reason.",
+                                f"post failed on {post.platform_label}", post.error or "HighLevel gave no reason.",
                                 payload))
     return found
 

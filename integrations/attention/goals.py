@@ -102,17 +102,16 @@ def _measure(goal: Goal, location: Location, start: date, end: date, today: date
         total = points.filter(metric="impressions", day__range=(start, last)).aggregate(s=Sum("value"))["s"]
         if total is None:
             return None, None
-        return total, round(total / complete_days * days_in_period, 1)
+        return total, float(round(total / complete_days * days_in_period))
     if goal.kind == Goal.Kind.FOLLOWER_GROWTH:
-        counts = dict(points.filter(metric="followers", value__isnull=False,
-                                    day__range=(start - timedelta(days=1), last)).values_list("day", "value"))
+        counts = _followers(location, goal.platform, start - timedelta(days=1), last)
         first = counts.get(start - timedelta(days=1), counts.get(start))
         latest_day = max(counts, default=None)
         if first is None or latest_day is None:
             return None, None
         gained = counts[latest_day] - first
         elapsed = max((latest_day - start).days + 1, 1)
-        return gained, round(gained / elapsed * days_in_period, 1)
+        return gained, float(round(gained / elapsed * days_in_period))
     sums = points.filter(day__range=(start, last)).aggregate(
         engagement=Sum("value", filter=Q(metric__in=("likes", "comments", "shares"))),
         posts=Sum("value", filter=Q(metric="posts")))
@@ -120,6 +119,17 @@ def _measure(goal: Goal, location: Location, start: date, end: date, today: date
         return None, None
     ratio = round(sums["engagement"] / sums["posts"], 1)
     return ratio, ratio
+
+
+def _followers(location: Location, platform: str, first: date, last: date) -> dict[date, float]:
+    """{day: audience}: one platform's count, or (platform '') the sum of every platform's, since HighLevel
+    reports followers per platform only."""
+    rows = StatisticsPoint.objects.filter(location=location, profile_id=StatisticsPoint.ALL_ACCOUNTS,
+                                          metric="followers", value__isnull=False, day__range=(first, last))
+    if platform:
+        return dict(rows.filter(platform=platform).values_list("day", "value"))
+    summed = rows.exclude(platform="").values("day").annotate(total=Sum("value")).order_by()
+    return {row["day"]: row["total"] for row in summed}
 
 
 def _posts(goal: Goal, location: Location, start: date, end: date, now: datetime) -> tuple[float, float]:

@@ -13,7 +13,7 @@ from integrations.connections.locations import location_upsert, schedules_follow
 from integrations.connections.scopes import ScopeReport, scope_report
 from integrations.connections.tokens import save_grant
 from integrations.highlevel.client import HighLevelClient
-from integrations.highlevel.errors import HighLevelError
+from integrations.highlevel.errors import HighLevelError, NotConfigured
 from integrations.highlevel.oauth import USER_TYPE_COMPANY
 from integrations.highlevel.types import TokenGrant
 from integrations.models import AuditEntry, Connection
@@ -35,6 +35,9 @@ def oauth_code_exchange(
         return (client or highlevel_client()).exchange_code(code, redirect_uri, user_type)
     except HighLevelError as exc:
         raise ConnectionActionError(explain(exc)) from None
+    except NotConfigured:
+        raise ConnectionActionError("No HighLevel app is configured here (HIGHLEVEL_CLIENT_ID and "
+                                    "HIGHLEVEL_CLIENT_SECRET), so the code cannot be exchanged.") from None
 
 
 def connection_connect_grant(

@@ -1,15 +1,15 @@
 """Inbound HighLevel app webhooks (INSTALL / UNINSTALL): verified, de-duplicated, then applied.
 
-Verification order: signature (Ed25519 `X-GHL-Signature`; the legacy RSA `X-WH-Signature` only when the
-Ed25519 header is absent and a legacy key is configured), then the body, then the timestamp window and
-the `webhookId` replay check. A request failing any of them changes nothing.
+Verification order: the signature (Ed25519 `X-GHL-Signature`; the legacy RSA `X-WH-Signature` only when
+the Ed25519 header is absent and a legacy key is configured), an app configured (HIGHLEVEL_CLIENT_ID), the
+body (`type`, `appId`, `webhookId` and `timestamp` required), the timestamp window, the app id, and the
+`webhookId` replay check. A request failing any of them changes nothing.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -73,51 +73,64 @@ def _signature_valid(body: bytes, headers: Mapping[str, str]) -> bool:
 
 
 def _parse_timestamp(value: Any) -> datetime | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 10**11 else value  # epoch milliseconds or seconds
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    if isinstance(value, str) and value:
-        try:
+    """An aware datetime, or None for anything unreadable: NaN, infinities, numbers past year 9999, booleans."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = value / 1000 if value > 10**11 else value  # epoch milliseconds or seconds
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        if isinstance(value, str) and value:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC)  # year 1 at +14:00 (or 9999 at -12:00) does not fit: refused here
+    except (ValueError, OverflowError, OSError):
+        return None
     return None
 
 
+def _required_string(payload: Mapping[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise WebhookRejected(400, f"{key} missing")
+    return value
+
+
 def webhook_verify(body: bytes, headers: Mapping[str, str], *, now: datetime | None = None) -> dict[str, Any]:
-    """The payload of a genuine, fresh, first-seen webhook, or WebhookRejected."""
+    """The payload of a genuine, fresh webhook for our app, or WebhookRejected.
+
+    Every type must carry `appId`, `timestamp` and `webhookId`: HighLevel signs every app's webhooks with the
+    same key, so only the app id ties one to us, and only the window and the id stop a captured one (an
+    UNINSTALL too) from being replayed later."""
     if not _signature_valid(body, headers):
         raise WebhookRejected(401, "invalid or missing signature")
+    if not app_id_from_client_id(settings.HIGHLEVEL_CLIENT_ID):
+        raise WebhookRejected(403, "no HighLevel app is configured (HIGHLEVEL_CLIENT_ID); webhooks are refused")
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise WebhookRejected(400, "body is not JSON") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
         raise WebhookRejected(400, "body is not a webhook object with a type")
+    for key in ("appId", "webhookId"):
+        _required_string(payload, key)
+    if "timestamp" not in payload:
+        raise WebhookRejected(400, "timestamp missing")
+    sent_at = _parse_timestamp(payload["timestamp"])
+    if sent_at is None:
+        raise WebhookRejected(400, "timestamp unreadable")
     now = now or timezone.now()
-    # UNINSTALL bodies may carry no timestamp (*unverified*); INSTALL always does.
-    if "timestamp" in payload or payload["type"] == "INSTALL":
-        sent_at = _parse_timestamp(payload.get("timestamp"))
-        if sent_at is None:
-            raise WebhookRejected(400, "timestamp missing or unreadable")
-        if abs(now - sent_at) > MAX_SKEW:
-            raise WebhookRejected(401, "timestamp outside the 5-minute window")
+    if abs(now - sent_at) > MAX_SKEW:
+        raise WebhookRejected(401, "timestamp outside the 5-minute window")
     return payload
 
 
-def _webhook_id(payload: Mapping[str, Any], body: bytes) -> str:
-    given = payload.get("webhookId")
-    if isinstance(given, str) and given:
-        return given[:100]
-    return "sha256:" + hashlib.sha256(body).hexdigest()  # no id given: the body itself identifies it
+def _webhook_id(payload: Mapping[str, Any]) -> str:
+    return payload["webhookId"][:100]
 
 
 def webhook_receive(body: bytes, headers: Mapping[str, str], *, now: datetime | None = None) -> str:
     """Verify and apply one webhook; returns what was done. Raises WebhookRejected."""
     payload = webhook_verify(body, headers, now=now)
-    ours = app_id_from_client_id(settings.HIGHLEVEL_CLIENT_ID)
-    if payload.get("appId") and ours and payload["appId"] != ours:
+    if payload["appId"] != app_id_from_client_id(settings.HIGHLEVEL_CLIENT_ID):
         return "ignored: another app's event"
     kind = payload["type"]
     company_id = str(payload.get("companyId") or "")
@@ -125,7 +138,7 @@ def webhook_receive(body: bytes, headers: Mapping[str, str], *, now: datetime | 
     try:
         with transaction.atomic():
             receipt = InboundWebhook.objects.create(
-                webhook_id=_webhook_id(payload, body), type=kind[:50], received_at=now or timezone.now(),
+                webhook_id=_webhook_id(payload), type=kind[:50], received_at=now or timezone.now(),
                 company_id=company_id[:64], location_id=location_id[:64],
             )
             if kind == "INSTALL":

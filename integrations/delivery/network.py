@@ -65,12 +65,39 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0].split("%", 1)[0] for info in infos))
 
 
-def is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+# IPv6 ranges whose last 32 bits are an IPv4 address that the network (or the host's own stack) reaches:
+# IPv4-compatible (::a.b.c.d), IPv4-translated (RFC 2765) and NAT64's well-known prefix (RFC 6052).
+_LOW_32_EMBEDS = tuple(ipaddress.IPv6Network(n) for n in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96"))
+# NAT64's local-use prefix (RFC 8215) maps into a network of the operator's choosing: never a public target.
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: mapped, compatible, translated, NAT64, 6to4, Teredo."""
+    found = [v4 for v4 in (ip.ipv4_mapped, ip.sixtofour) if v4 is not None]
+    if ip.teredo:
+        found.extend(ip.teredo)  # (server, client); the client's bits are already un-inverted
+    if any(ip in net for net in _LOW_32_EMBEDS):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def _global(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     # is_global excludes loopback, RFC 1918, link-local (169.254.169.254 metadata), CGNAT, ULA, reserved.
     return ip.is_global and not ip.is_multicast
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _global(ip)
+    if ip in _NAT64_LOCAL:
+        return False
+    inner = _embedded_ipv4(ip)
+    if ip.ipv4_mapped:  # ::ffff:a.b.c.d is the IPv4 address itself, whatever its IPv6 range is called
+        return _global(ip.ipv4_mapped)
+    # Both must be public: the IPv6 address (Teredo's 2001::/32 is not) and every IPv4 one inside it.
+    return _global(ip) and all(_global(v4) for v4 in inner)
 
 
 def _allowed_hosts() -> set[str]:

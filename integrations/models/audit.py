@@ -26,6 +26,8 @@ class AuditEntry(models.Model):
         INSTALL_CONFIRMED = "install_confirmed", "Marketplace install confirmed"
         INSTALL_DISCARDED = "install_discarded", "Marketplace install discarded"
         INSTALL_EXPIRED = "install_expired", "Marketplace install expired unconfirmed"
+        CAMPAIGN_MERGED = "campaign_merged", "Campaign names merged"
+        CAMPAIGN_SPLIT = "campaign_split", "Campaign names split"
 
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

@@ -182,14 +182,24 @@ class Post(models.Model):
     insights_at = models.DateTimeField(null=True, blank=True)
     raw = models.JSONField(default=dict)
     last_seen_at = models.DateTimeField()
+    # `when`, stored: the instant that dates the post in tag performance (docs/architecture.md). save() and
+    # the sync's writes (integrations/sync/posts.py) keep it; ranges read it through one index, without an OR.
+    at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-display_date", "-id"]
         constraints = [models.UniqueConstraint(fields=["location", "post_id"], name="post_location_unique")]
-        indexes = [models.Index(fields=["location", "published_at"], name="post_loc_published")]
+        indexes = [models.Index(fields=["location", "published_at"], name="post_loc_published"),
+                   # Covering: tag performance's sums read nothing else (dashboard/selectors/performance_sums.py).
+                   models.Index(fields=["location", "at", "platform", "status", "likes", "comments", "shares"],
+                                name="post_loc_at")]
 
     def __str__(self) -> str:
         return self.post_id
+
+    def save(self, *args, **kwargs):
+        self.at = self.when
+        super().save(*args, **kwargs)
 
     @property
     def has_insights(self) -> bool:
@@ -240,18 +250,45 @@ class PostInsightSnapshot(models.Model):
 
 
 class TagPost(models.Model):
-    """A post carrying a tag, by HighLevel tag id (a post may name a tag not listed yet)."""
+    """A post carrying a tag, by HighLevel tag id (a post may name a tag not listed yet).
+
+    It also carries a copy of the post's figures (COPIED): tag performance sums them per tag over a range
+    without joining the posts (docs/architecture.md, "Tag performance"). The posts sync rewrites a post's
+    links whenever one of those fields changes, so the copy stays in step; `TagPost.of(post, tag_id)` makes one.
+    """
+
+    COPIED = ("at", "status", "platform", "account_id", "likes", "comments", "shares")
 
     location = models.ForeignKey("integrations.Location", on_delete=models.CASCADE, related_name="+")
     tag_id = models.CharField(max_length=64)
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="tag_links")
+    at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=30, blank=True)
+    platform = models.CharField(max_length=20, blank=True)
+    account_id = models.CharField(max_length=255, blank=True)
+    likes = models.PositiveIntegerField(null=True, blank=True)
+    comments = models.PositiveIntegerField(null=True, blank=True)
+    shares = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["post", "tag_id"], name="tagpost_unique")]
-        indexes = [models.Index(fields=["location", "tag_id", "post"], name="tagpost_loc_tag")]
+        indexes = [models.Index(fields=["location", "tag_id", "post"], name="tagpost_loc_tag"),
+                   # Covering: tag performance's sums read nothing else (dashboard/selectors/performance_sums.py).
+                   models.Index(fields=["location", "at", "tag_id", "platform", "status", "likes", "comments",
+                                        "shares"], name="tagpost_loc_at")]
 
     def __str__(self) -> str:
         return f"{self.tag_id} <- {self.post_id}"
+
+    def save(self, *args, **kwargs):
+        for name in self.COPIED:
+            setattr(self, name, self.post.when if name == "at" else getattr(self.post, name))
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def of(cls, post: Post, tag_id: str) -> TagPost:
+        return cls(location_id=post.location_id, tag_id=tag_id, post=post,
+                   **{name: post.when if name == "at" else getattr(post, name) for name in cls.COPIED})
 
 
 class StatisticsPoint(models.Model):

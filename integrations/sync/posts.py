@@ -114,6 +114,9 @@ def _delete_gone(ctx: RunContext, seen: set[str], start: date, end: date) -> Non
         ctx.wrote(deleted)
 
 
+RELINK_FIELDS = frozenset(TagPost.COPIED)
+
+
 def _fields(post: ApiPost) -> dict[str, Any]:
     return {
         "status": (post.status or "")[:30], "error": post.error or "", "platform": (post.platform or "")[:20],
@@ -122,6 +125,7 @@ def _fields(post: ApiPost) -> dict[str, Any]:
         "post_type": (post.post_type or "")[:30], "published_at": post.published_at,
         "scheduled_at": post.scheduled_at, "display_date": post.display_date or post.scheduled_at,
         "created_at": post.created_at, "updated_at": post.updated_at, "raw": post.raw,
+        "at": post.published_at or post.display_date or post.scheduled_at,  # Post.when, stored
     }
 
 
@@ -161,8 +165,8 @@ def _save(ctx: RunContext, batch: list[ApiPost], now: datetime) -> None:
             if changed:
                 row.last_seen_at = now
                 writes.update(row, [*changed, "last_seen_at"])
-                if "tag_ids" in changed:
-                    relink.append(row)
+                if "tag_ids" in changed or RELINK_FIELDS.intersection(changed):
+                    relink.append(row)  # the links carry a copy of these fields (TagPost.COPIED)
                 if "published_at" in changed:
                     moved.append(row)
         rows.append(row)
@@ -170,7 +174,7 @@ def _save(ctx: RunContext, batch: list[ApiPost], now: datetime) -> None:
     if relink:
         with transaction.atomic():
             TagPost.objects.filter(post__in=[p for p in relink if p.pk and p.post_id in existing]).delete()
-            links = [TagPost(location=location, tag_id=tag_id, post=p) for p in relink for tag_id in set(p.tag_ids)]
+            links = [TagPost.of(p, tag_id) for p in relink for tag_id in set(p.tag_ids)]
             TagPost.objects.bulk_create(links, batch_size=BATCH, ignore_conflicts=True)
         written += len(links)
     written += _snapshot(rows, moved, now)

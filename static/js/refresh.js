@@ -41,7 +41,7 @@
           show("Refreshed. Reloading the list…");
           window.location.reload();
         } else if (run.status === "failed") {
-          show("The refresh failed: " + (run.error || "see Operations") + ".");
+          show(run.error ? "The refresh failed: " + run.error + "." : "The refresh failed; an admin can see why on Operations.");
           if (button) button.disabled = false;
         } else {
           window.setTimeout(function () { poll(runId); }, 1000);

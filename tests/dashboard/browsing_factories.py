@@ -111,7 +111,7 @@ def post_make(location: Location, post_id: str, *, tag_ids: list[str], status: s
     fields = {"platform": "facebook", "display_date": when or now, "published_at": when or now, **fields}
     post = Post.objects.create(location=location, post_id=post_id, status=status, tag_ids=tag_ids, summary=summary,
                                last_seen_at=now, **fields)
-    TagPost.objects.bulk_create([TagPost(location=location, tag_id=t, post=post) for t in tag_ids])
+    TagPost.objects.bulk_create([TagPost.of(post, t) for t in tag_ids])
     return post
 
 

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Permission
 
-from dashboard.exports import csv_cell
+from dashboard.exports import csv_cell, csv_response
 from tests.dashboard.browsing_factories import accounts_make, location_make, statistics_make, tag_make
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +27,18 @@ def read(response) -> list[list[str]]:
 ])
 def test_formula_cells_are_escaped(value, expected):
     assert csv_cell(value) == expected
+
+
+@pytest.mark.parametrize("value", [
+    "\t=1+1", "\r=1+1", "\uff1dSUM(A1)", "\uff0b1", "\uff0dcmd", "\uff20SUM(A1)", "\ufe66x", "\ufe62x", "\ufe63x",
+])
+def test_cells_starting_with_tab_return_or_a_full_width_formula_sign_are_escaped(value):
+    assert csv_cell(value) == "'" + value
+
+
+def test_every_exported_cell_is_quoted_as_owasp_advises():
+    response = csv_response([["a", 'say "hi"', 3]], filename="x.csv")
+    assert b"".join(response.streaming_content) == b'"a","say ""hi""","3"\r\n'
 
 
 def test_the_tag_export_follows_the_filters_and_escapes(marketer_http):

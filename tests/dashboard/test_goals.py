@@ -34,8 +34,8 @@ def test_an_admin_sets_a_goal_and_everyone_sees_its_pacing(admin_http, client, m
     client.force_login(marketer_user)
     page = client.get("/locations/loc-a/goals/").content.decode()
     assert "Posts per week" in page and "Off track" in page and "Save goal" not in page
-    overview = client.get("/").content.decode()
-    assert "Posts per week: Off track" in overview
+    cell = client.get("/").content.decode().split('data-testid="goals"')[1].split("</td>")[0]
+    assert "Off track" in cell and "Posts per week" in cell
     assert "Off track" in client.get("/locations/loc-a/statistics/").content.decode()
 
 
@@ -80,7 +80,7 @@ def test_the_overview_shows_each_needs_attention_reason_and_sorts_by_it(marketer
     location_make("loc-a", "Acme")
     bistro = location_make("loc-b", "Bistro")
     open_item(bistro)
-    open_item(bistro, "post.failed", "a Instagram post failed")
+    open_item(bistro, "post.failed", "post failed on Instagram")
     answer = marketer_http.get("/")
     assert [loc.location_id for loc in answer.context["locations"]] == ["loc-b", "loc-a"]
     html = answer.content.decode()
@@ -95,3 +95,14 @@ def test_a_resolved_item_leaves_the_overview(marketer_http):
     alert = open_item(acme)
     Alert.objects.filter(pk=alert.pk).update(state="resolved", resolved_at=timezone.now() + timedelta(seconds=1))
     assert "Account expired" not in marketer_http.get("/").content.decode()
+
+
+def test_an_admin_makes_a_threshold_the_default_for_every_location(admin_http):
+    acme = location_make("loc-a", "Acme")
+    admin_http.post("/locations/loc-a/goals/edit/", {"action": "monitoring", "threshold": "6"})
+    admin_http.post("/locations/loc-a/goals/edit/", {"action": "monitoring", "threshold": "5", "as_default": "on"})
+    assert AnomalyThreshold.objects.get(location__isnull=True).threshold == 5
+    assert not AnomalyThreshold.objects.filter(location=acme).exists()
+    assert "The default threshold is 5" in admin_http.get("/locations/loc-a/goals/").content.decode()
+    answer = admin_http.post("/locations/loc-a/goals/edit/", {"action": "monitoring", "as_default": "on"})
+    assert answer.status_code == 400 and "Give the threshold" in answer.content.decode()

@@ -8,10 +8,19 @@ from django.utils import timezone
 from integrations.models import WorkerHeartbeat
 from integrations.tasks import heartbeat
 
+HEALTH_TOKEN = "h" * 40
+
+
+@pytest.fixture
+def detail(client, settings):
+    """GET /healthz with the health token, which shows the detail."""
+    settings.HEALTHZ_TOKEN = HEALTH_TOKEN
+    return lambda: client.get("/healthz", HTTP_AUTHORIZATION=f"Bearer {HEALTH_TOKEN}")
+
 
 @pytest.mark.django_db
-def test_it_is_unhealthy_until_a_worker_reports(client):
-    response = client.get("/healthz")
+def test_it_is_unhealthy_until_a_worker_reports(detail):
+    response = detail()
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unhealthy"
@@ -22,9 +31,9 @@ def test_it_is_unhealthy_until_a_worker_reports(client):
 
 
 @pytest.mark.django_db
-def test_it_is_healthy_after_a_heartbeat(client):
+def test_it_is_healthy_after_a_heartbeat(detail):
     heartbeat()
-    response = client.get("/healthz")
+    response = detail()
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["status"] == "ok"
@@ -58,3 +67,40 @@ def test_healthcheck_command_fails_when_unhealthy_and_passes_when_healthy():
         call_command("healthcheck")
     heartbeat()
     call_command("healthcheck")
+
+
+@pytest.mark.django_db
+def test_anonymous_callers_get_only_ok_or_unhealthy_per_check(client, settings):
+    from integrations.models import Alert
+
+    settings.HEALTHZ_TOKEN = HEALTH_TOKEN
+    Alert.objects.create(kind="x", dedupe_key="x", title="Something", severity=Alert.Severity.CRITICAL,
+                         first_seen_at=timezone.now(), last_seen_at=timezone.now())
+    heartbeat()
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong-token"}, {"HTTP_AUTHORIZATION": "Bearer "}):
+        response = client.get("/healthz", **headers)
+        body = response.json()
+        assert body == {"status": "ok", "checks": {name: {"ok": True} for name in
+                                                   ("database", "broker", "cache", "worker", "schedules")}}
+        assert b"sqlite" not in response.content and b"alerts" not in response.content
+
+
+@pytest.mark.django_db
+def test_without_a_health_token_setting_no_bearer_value_shows_the_detail(client, settings):
+    settings.HEALTHZ_TOKEN = ""
+    assert "ms" not in client.get("/healthz", HTTP_AUTHORIZATION="Bearer ").json()["checks"]["database"]
+
+
+@pytest.mark.django_db
+def test_an_admin_or_the_health_token_gets_the_detail(admin_user, marketer_user, detail):
+    from django.test import Client
+
+    heartbeat()
+    assert "alerts" in detail().json() and detail().json()["checks"]["database"]["engine"]
+    admin = Client()
+    admin.force_login(admin_user)
+    body = admin.get("/healthz").json()
+    assert body["checks"]["database"]["engine"] and "alerts" in body and "ms" in body["checks"]["cache"]
+    marketer = Client()
+    marketer.force_login(marketer_user)
+    assert "alerts" not in marketer.get("/healthz").json()

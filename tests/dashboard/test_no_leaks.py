@@ -31,6 +31,7 @@ from django.urls import get_resolver, reverse
 from dashboard.api_tokens import api_token_issue
 from dashboard.devtools.receiver import ReceiverServer
 from dashboard.logging import ContextFilter, RedactSecretsFilter
+from dashboard.selectors.campaigns import campaign_slug
 from integrations import crypto
 from integrations.alerts.digest import digest_preference_set, weekly_digest_send
 from integrations.alerts.engine import alerts_evaluate
@@ -229,6 +230,7 @@ def test_a_full_sandbox_run_leaks_no_secret_and_no_unescaped_markup(hl, client, 
         "rule": AlertRule.objects.order_by("pk").first().pk,
         "alert": Alert.objects.order_by("pk").first().pk if Alert.objects.exists() else 0,
         "token_id": _row.pk, "pending": pending.pk,
+        "slug": campaign_slug(Tag.objects.filter(location=location, name__startswith=MARKUP).first().name),
     }
     secrets = _secrets(hl, api_token=api_token, totp_secret=totp_secret)
     assert {"client secret", "API token", "TOTP secret", "recovery seed"} <= set(secrets)
@@ -277,7 +279,7 @@ def test_the_planted_markup_is_what_the_issue_names():
 
 def test_every_pk_url_gets_a_real_id():
     ids = dict.fromkeys(("location_id", "tag_id", "event_type", "delivery_id", "run_id", "token_id", "connection",
-                         "destination", "run", "rule", "alert", "pending"), 1)
-    ids["location_id"] = ids["tag_id"] = ids["event_type"] = "x"
+                         "destination", "run", "rule", "alert", "pending", "slug"), 1)
+    ids["location_id"] = ids["tag_id"] = ids["event_type"] = ids["slug"] = "x"
     assert len(_our_urls(ids)) > 40
 

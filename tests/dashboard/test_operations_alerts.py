@@ -129,11 +129,11 @@ def test_a_sync_task_logs_with_its_run_id_and_no_secret(monkeypatch):
     assert "[redacted]" in payload["message"]
 
 
-def test_healthz_counts_open_alerts_without_failing_on_them(client, alert):
+def test_healthz_counts_open_alerts_without_failing_on_them(admin_http, alert):
     from integrations.tasks import heartbeat
 
     heartbeat()
-    response = client.get("/healthz")
+    response = admin_http.get("/healthz")
     body = response.json()
     assert response.status_code == 200 and body["status"] == "ok"
     assert body["alerts"] == {"open": 1, "critical": 1}

@@ -112,6 +112,13 @@ def test_env_helpers_read_values_and_defaults(monkeypatch):
         env_int("NUM", default=1)
 
 
+def test_production_refuses_the_sandbox_whose_webhook_key_comes_from_a_public_seed():
+    env = {**PROD_ENV, "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "HIGHLEVEL_SANDBOX": "true"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "HIGHLEVEL_SANDBOX is on while DEBUG is off" in result.stderr
+
+
 def test_no_variable_loosens_the_production_secret_check():
     """The suite's own switch of old (TAGSCOPE_TESTING) no longer lets production start without a secret."""
     env = {**PROD_ENV, "TAGSCOPE_TESTING": "1"}

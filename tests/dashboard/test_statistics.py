@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.http import QueryDict
 
+from dashboard.params import Params
 from dashboard.selectors.statistics import demographics_for, locations_ranked, statistics_for
 from dashboard.selectors.statistics_range import StatsQuery, location_today, preset_range, stats_query_from
 from integrations.models import StatisticsPoint
@@ -54,9 +55,11 @@ def test_today_is_the_locations_own_day():
 ])
 def test_bad_queries_are_refused_when_strict_and_defaulted_otherwise(params, error):
     with pytest.raises(ValueError, match=error):
-        stats_query_from(QueryDict(params), today=END, accounts={}, strict=True)
-    lenient = stats_query_from(QueryDict(params), today=END, accounts={}, strict=False)
-    assert lenient.preset in ("30d", "custom") and lenient.end >= lenient.start
+        stats_query_from(Params(QueryDict(params), strict=True), today=END, accounts={})
+    lenient = Params(QueryDict(params), strict=False)
+    query = stats_query_from(lenient, today=END, accounts={})
+    assert query.preset in ("30d", "custom") and query.end >= query.start
+    assert any(error in problem for problem in lenient.problems)
 
 
 def test_days_without_numbers_are_gaps_and_totals_skip_them(acme):
@@ -119,8 +122,8 @@ def test_platform_and_account_filters(acme):
     only = statistics_for(location_pks=[acme.pk], query=query(platform="instagram"))
     assert only["platforms"] == ["instagram"] and only["metrics"]["impressions"]["total"] == 60
     account = acme.social_accounts.get(platform="facebook")
-    parsed = stats_query_from(QueryDict(f"account={account.account_id}&range=7d"), today=END,
-                              accounts={account.account_id: account}, strict=True)
+    parsed = stats_query_from(Params(QueryDict(f"account={account.account_id}&range=7d"), strict=True), today=END,
+                              accounts={account.account_id: account})
     assert parsed.profile_id == account.profile_id and parsed.platform == "facebook"
     data = statistics_for(location_pks=[acme.pk], query=parsed)
     assert data["platforms"] == ["facebook"] and data["metrics"]["likes"]["total"] == 60

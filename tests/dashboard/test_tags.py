@@ -180,3 +180,19 @@ def test_a_search_count_stops_at_the_cap_and_says_more_than(marketer_http, monke
     deep = marketer_http.get(URL, {"q": "-", "page": "3"})  # the cap grows with the page asked for
     assert deep.context["page"] == 3 and len(deep.context["rows"]) == 50
     assert marketer_http.get(URL).context["exact"] is True
+
+
+def test_a_failed_refresh_shows_its_internal_error_to_admins_only(marketer_http, admin_user):
+    from django.test import Client
+
+    from integrations.models import Location
+    from tests.dashboard.browsing_factories import location_make
+
+    location_make("loc-err", "Errand", status="failed")
+    Location.objects.filter(location_id="loc-err").update(last_sync_error="HighLevelError: 500 traceId=t-9z8y7x")
+    for url in ("/", "/locations/loc-err/tags/"):
+        assert b"t-9z8y7x" not in marketer_http.get(url).content
+    admin = Client()
+    admin.force_login(admin_user)
+    assert b"t-9z8y7x" in admin.get("/locations/loc-err/tags/").content
+    assert b"t-9z8y7x" in admin.get("/").content

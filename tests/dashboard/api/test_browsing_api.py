@@ -125,7 +125,7 @@ def test_refresh_is_for_admins_and_answers_202_with_the_run(admin_user, marketer
                         "finished_at", "counts", "error"}
     assert run["status"] == "queued" and run["progress"] == {"done": 0, "total": 3}
     assert run["attempt"] == 0 and run["next_attempt_at"] is None
-    polled = client.get(f"/api/v1/runs/{run['id']}/", HTTP_AUTHORIZATION=f"Bearer {marketer}").json()
+    polled = client.get(f"/api/v1/runs/{run['id']}/", HTTP_AUTHORIZATION=f"Bearer {admin}").json()
     assert polled == run
     assert client.get("/api/v1/locations/loc-a/refresh/", HTTP_AUTHORIZATION=f"Bearer {admin}").status_code == 405
     Connection.objects.update(status=Connection.Status.NEEDS_RECONNECT)
@@ -149,3 +149,16 @@ def test_api_reads_run_a_fixed_number_of_queries(marketer_http, django_assert_ma
         marketer_http.get("/api/v1/locations/")
     with django_assert_max_num_queries(10):
         marketer_http.get("/api/v1/locations/loc-a/statistics/?compare=previous")
+
+
+def test_a_marketer_sees_only_a_runs_status_and_progress_never_its_error(admin_user, marketer_user, acme, client):
+    run = SyncRun.objects.create(kind=SyncRun.Kind.TAGS, status=SyncRun.Status.FAILED, progress_done=1,
+                                 progress_total=3, counts={"created": 4},
+                                 error="HighLevelError: 500 from https://services.example/internal?traceId=abc")
+    _, marketer = api_token_issue(user=marketer_user, name="m")
+    _, admin = api_token_issue(user=admin_user, name="a")
+    seen = client.get(f"/api/v1/runs/{run.pk}/", HTTP_AUTHORIZATION=f"Bearer {marketer}").json()
+    assert seen == {"id": run.pk, "status": "failed", "progress": {"done": 1, "total": 3}, "attempt": 0,
+                    "next_attempt_at": None}
+    full = client.get(f"/api/v1/runs/{run.pk}/", HTTP_AUTHORIZATION=f"Bearer {admin}").json()
+    assert full["error"].startswith("HighLevelError") and full["counts"] == {"created": 4}

@@ -221,3 +221,16 @@ def test_todays_partial_number_is_never_judged(location):
     afternoon = NOW - timedelta(days=1) + timedelta(hours=4)  # YESTERDAY at 16:00
     statistics_run(location, started=afternoon - timedelta(hours=1))
     assert alerts_evaluate(now=afternoon, checks=ATTENTION_CHECKS)["raised"] == 0
+
+
+def test_an_admins_threshold_decides_what_is_an_anomaly(location):
+    from integrations.models import AnomalyThreshold
+
+    history(location, yesterday_factor=0.5)
+    statistics_run(location)
+    AnomalyThreshold.objects.create(location=None, threshold=2.0)
+    AnomalyThreshold.objects.create(location=location, threshold=40.0)  # this location's own wins
+    assert evaluate()["raised"] == 0
+    AnomalyThreshold.objects.filter(location=location).delete()
+    assert evaluate()["raised"] == 1
+    assert Event.objects.get(type="statistics.anomaly").payload["threshold"] == 2.0

@@ -102,7 +102,7 @@ def test_each_planted_fault_shows_after_one_refresh_and_reaches_a_destination_si
     rows = overview.context["locations"]
     assert {rows[0].location_id, rows[1].location_id} == {first.location_id, second.location_id}
     html = overview.content.decode()
-    for label in ("Account expired", "Post failed", "Anomaly", "Nothing scheduled", "Goal off track"):
+    for label in ("Account expired", "Post failed", "Anomaly", "Schedule empty", "Goal off track"):
         assert label in html
 
     sending.deliveries_sweep()

@@ -81,3 +81,24 @@ def test_the_schedule_is_weekly_and_idempotent(db):
     assert first.next_run.weekday() == 0 and first.next_run.hour == 7
     assert Schedule.objects.get(name=ALERTS).minutes == 1
     assert Schedule.objects.filter(name__in=[ALERTS, WEEKLY_DIGEST]).count() == 2
+
+
+def test_the_digest_opens_with_what_needs_attention(make_user, location, now, settings):
+    settings.PUBLIC_BASE_URL = "https://tagscope.example.com"
+    from integrations.models import Alert
+
+    digest_preference_set(user=make_user("fan@example.com", "Marketer"), weekly_digest=True)
+    for kind, reason, state in (("post.failed", "post failed on Instagram", "open"),
+                                ("account.expiring", "facebook account Bakery expires in 3 days", "acknowledged"),
+                                ("schedule.empty", "nothing scheduled in the next 7 days", "resolved"),
+                                ("location.failing", "tags refresh failed 3 times in a row", "open")):
+        Alert.objects.create(kind=kind, dedupe_key=f"{kind}:x", state=state, title=reason, context={"reason": reason},
+                             location=location, first_seen_at=now, last_seen_at=now)
+    assert weekly_digest_send(now=now) == 1
+    message = mail.outbox[0]
+    text, html = message.body, message.alternatives[0][0]
+    section = text.split("== Needs attention ==")[1].split("== Downtown Bakery ==")[0]
+    assert "post failed on Instagram" in section and "expires in 3 days" in section
+    assert "nothing scheduled" not in section and "tags refresh failed" not in section  # resolved; not goals/health
+    assert "https://tagscope.example.com/locations/LOCfailing01/goals/" in section
+    assert "Needs attention" in html and "post failed on Instagram" in html

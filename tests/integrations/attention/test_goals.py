@@ -92,9 +92,16 @@ def test_impressions_per_month_extend_the_daily_rate_of_the_complete_days(locati
 @time_machine.travel(NOW, tick=False)
 def test_follower_growth_per_month_is_the_gain_since_the_month_began(location):
     goal = Goal.objects.create(location=location, kind=Goal.Kind.FOLLOWER_GROWTH, target=100)
-    points(location, "followers", {date(2026, 2, 28): 2000} | {date(2026, 3, d): 2000 + 3 * d for d in range(1, 11)})
+    # HighLevel counts followers per platform: the goal on all platforms adds them up.
+    points(location, "followers", {date(2026, 2, 28): 1500} | {date(2026, 3, d): 1500 + 2 * d for d in range(1, 11)},
+           platform="facebook")
+    points(location, "followers", {date(2026, 2, 28): 500} | {date(2026, 3, d): 500 + d for d in range(1, 11)},
+           platform="instagram")
     pacing = goal_pacing(goal, now=NOW)
     assert pacing.done == 30 and pacing.projection == 93.0 and pacing.state == AT_RISK
+    instagram = Goal.objects.create(location=location, kind=Goal.Kind.FOLLOWER_GROWTH, platform="instagram",
+                                    target=31)
+    assert goal_pacing(instagram, now=NOW).projection == 31 and goal_pacing(instagram, now=NOW).state == ON_TRACK
 
 
 @time_machine.travel(NOW, tick=False)

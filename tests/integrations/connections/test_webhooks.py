@@ -140,3 +140,56 @@ def test_the_sandbox_sends_a_real_signed_webhook_over_http(live_server, hl):
     forged = hl.send_webhook(f"{live_server.url}{URL}", "UNINSTALL", company_id=company_id,
                              location_id=connection.location_id, signature="bad")
     assert forged["status"] == 401
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"type": "UNINSTALL", "appId": "tagscope", "locationId": "LOC1", "webhookId": "w-nan", "timestamp": NaN}',
+        b'{"type": "UNINSTALL", "appId": "tagscope", "locationId": "LOC1", "webhookId": "w-inf",'
+        b' "timestamp": Infinity}',
+        b'{"type": "UNINSTALL", "appId": "tagscope", "locationId": "LOC1", "webhookId": "w-big", "timestamp": 1e300}',
+        b'{"type": "UNINSTALL", "appId": "tagscope", "locationId": "LOC1", "webhookId": "w-int",'
+        b' "timestamp": 100000000000000000000000000000}',
+        b'{"type": "UNINSTALL", "appId": "tagscope", "locationId": "LOC1", "webhookId": "w-neg", "timestamp": -1e20}',
+        b'{"type": "UNINSTALL", "appId": "tagscope", "locationId": "LOC1", "webhookId": "w-old",'
+        b' "timestamp": "0001-01-01T00:00:00+14:00"}',
+        b'{"type": "UNINSTALL", "appId": "tagscope", "locationId": "LOC1", "webhookId": "w-far",'
+        b' "timestamp": "9999-12-31T23:59:59-12:00"}',
+        b'{"type": "UNINSTALL", "appId": "tagscope", "locationId": "LOC1", "webhookId": "w-bool", "timestamp": true}',
+    ],
+    ids=["nan", "infinity", "huge-float", "huge-int", "huge-negative", "year-1", "year-9999", "bool"],
+)
+def test_a_signed_webhook_with_an_absurd_timestamp_is_refused_not_a_500(client, keys, location_connection, raw):
+    response = post(client, raw)
+    assert response.status_code in (400, 401), response.content
+    assert response.json()["error"]["code"] == "rejected"
+    location_connection.refresh_from_db()
+    assert location_connection.status == Connection.Status.ACTIVE
+
+
+@pytest.mark.parametrize("missing", ["timestamp", "webhookId", "appId"])
+def test_an_uninstall_must_carry_a_timestamp_a_webhook_id_and_our_app_id(client, keys, location_connection, missing):
+    response = post(client, body(**{missing: None}))
+    assert response.status_code == 400, response.content
+    assert missing in response.json()["error"]["message"]
+    location_connection.refresh_from_db()
+    assert location_connection.status == Connection.Status.ACTIVE
+    assert InboundWebhook.objects.count() == 0
+
+
+def test_an_uninstall_is_deduplicated_by_its_webhook_id_even_with_another_body(client, keys, location_connection):
+    assert post(client, body(webhookId="same-id")).status_code == 200
+    Connection.objects.filter(pk=location_connection.pk).update(status=Connection.Status.ACTIVE)
+    again = post(client, body(webhookId="same-id", companyId="COMP1", extra="x"))
+    assert again.status_code == 401 and b"replay" in again.content
+    assert Connection.objects.get(pk=location_connection.pk).status == Connection.Status.ACTIVE
+
+
+def test_every_webhook_is_refused_when_no_client_id_is_configured(client, keys, location_connection):
+    keys.HIGHLEVEL_CLIENT_ID = ""
+    response = post(client, body())
+    assert response.status_code == 403
+    assert "HIGHLEVEL_CLIENT_ID" in response.json()["error"]["message"]
+    location_connection.refresh_from_db()
+    assert location_connection.status == Connection.Status.ACTIVE

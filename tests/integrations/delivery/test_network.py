@@ -134,3 +134,34 @@ def test_a_closed_port_is_a_connection_error(settings):
         port = probe.getsockname()[1]
     result = network.post(f"http://127.0.0.1:{port}/", b"{}", {})
     assert result.status_code is None and "refused" in result.error
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::127.0.0.1",  # IPv4-compatible (deprecated, still routed by some stacks)
+        "::10.0.0.1",
+        "::ffff:169.254.169.254",  # IPv4-mapped
+        "::ffff:0:10.1.2.3",  # IPv4-translated (RFC 2765)
+        "64:ff9b::127.0.0.1",  # NAT64 well-known prefix
+        "64:ff9b::169.254.169.254",
+        "64:ff9b:1::a00:1",  # NAT64 local-use prefix (RFC 8215): never a public destination
+        "2002:7f00:1::1",  # 6to4 carrying 127.0.0.1
+        "2002:a9fe:a9fe::",  # 6to4 carrying 169.254.169.254
+        "2002:c0a8:10a::1",  # 6to4 carrying 192.168.1.10
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo: client 127.0.0.1 (bits inverted)
+        "2001:0:a00:1:8000:63bf:f5ff:fffe",  # Teredo: server 10.0.0.1, client 10.0.0.1
+    ],
+)
+def test_ipv6_forms_carrying_an_inside_ipv4_address_are_refused(monkeypatch, address):
+    monkeypatch.setattr(network, "resolve", lambda host, port: [address])
+    assert not network.is_public(address)
+    with pytest.raises(network.DestinationRefused, match="loopback, private, link-local or metadata"):
+        network.target_check("https://hooks.example.com/in")
+    with pytest.raises(network.DestinationRefused):
+        network.target_check(f"https://[{address}]/in")
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::93.184.216.34", "2002:5db8:d822::1", "2606:4700::1111"])
+def test_ipv6_forms_carrying_a_public_ipv4_address_pass(address):
+    assert network.is_public(address)

@@ -7,6 +7,6 @@ from integrations import tag_search
 
 
 class Migration(migrations.Migration):
-    dependencies = [("integrations", "0014_goals_health")]
+    dependencies = [("integrations", "0016_tag_performance_copies")]
 
     operations = [migrations.RunPython(tag_search.install, tag_search.remove, elidable=False)]

@@ -1,0 +1,235 @@
+"""Campaigns: tags of one name across locations, compared case- and space-insensitively ("Summer Sale",
+"summer sale" and "SummerSale" are one campaign), plus the aliases an admin merged into another campaign.
+
+A campaign's slug is its key: the name case-folded, without spaces, slugified. Its figures are the sums of
+its tags' (performance_sums.py); lift compares, per location, the campaign's posts with that location's
+posts without it on the same platforms, and the campaign's lift sums those baselines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property, lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Max
+from django.http import Http404
+from django.utils.text import slugify
+
+from dashboard.models import CampaignAlias
+from dashboard.selectors.performance_sums import (
+    Figures,
+    Group,
+    Sums,
+    Window,
+    baseline_of,
+    location_platform_sums,
+    tag_platform_sums,
+)
+from integrations.models import Location, Tag, TagPost
+
+SORTS = {"name": "Campaign", "locations": "Locations", "posts": "Published", "engagement": "Engagement",
+         "engagement_per_post": "Engagement per post", "lift_pct": "Lift", "change_pct": "Change",
+         "insight_coverage": "Insight coverage"}
+DEFAULT_SORT = "-engagement"
+
+
+@lru_cache(maxsize=100_000)  # slugify costs ~10 µs, and an agency's campaign list slugs every tag name
+def campaign_slug(name: str) -> str:
+    """The campaign a tag name belongs to (before aliases)."""
+    squeezed = re.sub(r"\s+", "", name.casefold())
+    slug = slugify(squeezed, allow_unicode=True)
+    return slug or "tag-" + hashlib.sha256(squeezed.encode()).hexdigest()[:10]
+
+
+def campaign_aliases() -> dict[str, str]:
+    """{merged slug: the campaign's slug}."""
+    return dict(CampaignAlias.objects.values_list("slug", "into_slug"))
+
+
+@dataclass(kw_only=True)
+class CampaignLocation(Figures):
+    location: Location | None = None
+    tag_ids: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    group: Group = field(default_factory=Group)  # the campaign's tags here, per platform, for the baseline
+
+    @property
+    def tags(self) -> list[tuple[str, str]]:
+        return list(zip(self.tag_ids, self.names, strict=True))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"location_id": self.location.location_id, "location_name": self.location.name,
+                "tag_ids": self.tag_ids, "tag_names": self.names, **self.figures_dict()}
+
+
+@dataclass(kw_only=True)
+class Campaign(Figures):
+    slug: str = ""
+    names: Counter = field(default_factory=Counter)  # spelling: how many tags carry it
+    locations: dict[int, CampaignLocation] = field(default_factory=dict)
+    merged: list[str] = field(default_factory=list)  # slugs an admin merged into this one
+
+    @cached_property
+    def name(self) -> str:
+        """The most used spelling; ties go to a mixed-case one ("Summer Sale" over "SUMMER SALE"), then the
+        alphabet. Read once the names are counted."""
+        return (min(self.names.items(), key=lambda item: (-item[1], item[0].isupper() or item[0].islower(), item[0]))[0]
+                if self.names else self.slug)
+
+    @property
+    def spellings(self) -> list[str]:
+        return sorted(self.names)
+
+    @property
+    def location_count(self) -> int:
+        return len(self.locations)
+
+    def ranked_locations(self) -> list[CampaignLocation]:
+        """By engagement per post, best first; locations without insights last."""
+        rows = list(self.locations.values())
+        return (sorted((r for r in rows if r.engagement_per_post is not None),
+                       key=lambda r: (-r.engagement_per_post, r.location.name))
+                + sorted((r for r in rows if r.engagement_per_post is None), key=lambda r: r.location.name))
+
+    def value(self, key: str) -> Any:
+        if key == "name":
+            return self.name.casefold()
+        if key == "locations":
+            return self.location_count
+        if key == "engagement":
+            return self.sums.engagement
+        return getattr(self, key)
+
+    def as_dict(self, *, with_locations: bool = False) -> dict[str, Any]:
+        row = {"slug": self.slug, "name": self.name, "spellings": self.spellings, "merged": self.merged,
+               "location_count": self.location_count, **self.figures_dict()}
+        if with_locations:
+            row["locations"] = [loc.as_dict() for loc in self.ranked_locations()]
+        return row
+
+
+_MEMO: OrderedDict[tuple, dict[str, Campaign]] = OrderedDict()
+_MEMO_SIZE = 32
+_MEMO_LOCK = threading.Lock()
+
+
+def _data_version(locations: list[Location]) -> tuple:
+    """What the campaigns of these locations are computed from, in two cheap aggregates: tag links change
+    ids whenever the posts sync rewrites them (a post's date, status or insights moved; TagPost.COPIED),
+    and tags their count or `updated_at` when created, renamed or removed."""
+    links = TagPost.objects.filter(location__in=locations).aggregate(n=Count("pk"), top=Max("pk"))
+    tags = Tag.objects.filter(location__in=locations).aggregate(n=Count("pk"), top=Max("pk"),
+                                                                changed=Max("updated_at"), seen=Max("last_seen_at"))
+    return tuple(links.values()) + tuple(tags.values())
+
+
+def campaigns_collect(*, locations: list[Location], start: date, end: date, only: str | None = None
+                      ) -> dict[str, Campaign]:
+    """Every campaign with posts in [start, end] over `locations`, keyed by slug; `only` keeps one campaign.
+
+    Days are the UTC days (an agency spans time zones; a location's own page uses its own). An agency's
+    campaigns are summed from every tag of every location, so the result is kept per process for the same
+    locations, range and aliases while the data version (`_data_version`) stays the same: the next sync that
+    writes anything changes it. Four queries when kept, nine otherwise."""
+    aliases = campaign_aliases()
+    key = (tuple(sorted(loc.pk for loc in locations)), start, end, only, tuple(sorted(aliases.items())),
+           _data_version(locations))
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    found = _campaigns_compute(locations=locations, start=start, end=end, only=only, aliases=aliases)
+    with _MEMO_LOCK:
+        _MEMO[key] = found
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return found
+
+
+def _campaigns_compute(*, locations: list[Location], start: date, end: date, only: str | None,
+                       aliases: dict[str, str]) -> dict[str, Campaign]:
+    window = Window(start, end, ZoneInfo("UTC"))
+    by_pk = {loc.pk: loc for loc in locations}
+    groups = tag_platform_sums(locations=locations, window=window)
+    everything = location_platform_sums(locations=locations, window=window)
+    names = {(loc_pk, tag_id): name for loc_pk, tag_id, name in
+             Tag.objects.filter(location__in=locations).values_list("location_id", "tag_id", "name").order_by()}
+    campaigns: dict[str, Campaign] = {}
+    for (loc_pk, tag_id), group in groups.items():
+        name = names.get((loc_pk, tag_id))
+        if name is None:
+            continue  # a tag id the tag list does not hold: no name to group by
+        own = campaign_slug(name)
+        slug = aliases.get(own, own)
+        if only is not None and slug != only:
+            continue
+        campaign = campaigns.setdefault(slug, Campaign(slug=slug))
+        campaign.names[name] += 1
+        if own != slug and own not in campaign.merged:
+            campaign.merged.append(own)
+        at = campaign.locations.setdefault(loc_pk, CampaignLocation(location=by_pk[loc_pk]))
+        at.tag_ids.append(tag_id)
+        at.names.append(name)
+        # A post carrying two spellings of one campaign in one location counts under each (rare: one
+        # location's tag list rarely holds both "Sale" and "sale").
+        for platform, sums in group.by_platform.items():
+            at.group.by_platform.setdefault(platform, Sums()).add(sums)
+    for campaign in campaigns.values():
+        for loc_pk, at in campaign.locations.items():
+            at.sums = at.group.total()
+            at.baseline = baseline_of(at.group, everything.get(loc_pk, {}))
+            campaign.add(at)
+    return {slug: c for slug, c in campaigns.items() if c.sums.published or c.sums.failed or c.sums.scheduled}
+
+
+def _ordered(rows: list[Campaign], sort: str) -> list[Campaign]:
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    if key not in SORTS:
+        key, descending = DEFAULT_SORT.lstrip("-"), True
+    present = [r for r in rows if r.value(key) is not None]
+    missing = [r for r in rows if r.value(key) is None]
+    present.sort(key=lambda r: (r.value(key), r.name.casefold()), reverse=descending)
+    return present + sorted(missing, key=lambda r: r.name.casefold())
+
+
+def campaigns_list(*, locations: list[Location], start: date, end: date, q: str = "", sort: str = DEFAULT_SORT,
+                   min_locations: int = 1) -> list[Campaign]:
+    """Campaigns over `locations` with posts in the range, filtered by name (any spelling) and sorted."""
+    needle = re.sub(r"\s+", "", q.casefold())
+    rows = [c for c in campaigns_collect(locations=locations, start=start, end=end).values()
+            if c.location_count >= min_locations
+            and (not needle or any(needle in re.sub(r"\s+", "", n.casefold()) for n in c.names) or needle in c.slug)]
+    return _ordered(rows, sort)
+
+
+def campaign_get(*, locations: list[Location], slug: str, start: date, end: date) -> Campaign:
+    """One campaign, its locations ranked; an alias's slug answers its campaign. 404 when nothing carries it
+    in any visible location (whatever the range)."""
+    slug = campaign_aliases().get(slug, slug)
+    found = campaigns_collect(locations=locations, start=start, end=end, only=slug).get(slug)
+    if found is not None:
+        return found
+    spellings = [name for name in Tag.objects.filter(location__in=locations).values_list("name", flat=True)
+                 .distinct() if campaign_slug(name) == slug]
+    if not spellings:
+        raise Http404("No such campaign.")
+    return Campaign(slug=slug, names=Counter(spellings))
+
+
+def campaign_choices(*, locations: list[Location], exclude: str) -> list[tuple[str, str]]:
+    """(slug, a spelling) of every other campaign name over the locations, for the merge form."""
+    aliases = campaign_aliases()
+    seen: dict[str, str] = {}
+    for name in Tag.objects.filter(location__in=locations, removed_at__isnull=True).values_list(
+            "name", flat=True).distinct():
+        slug = campaign_slug(name)
+        if slug != exclude and aliases.get(slug) != exclude:
+            seen.setdefault(slug, name)
+    return sorted(seen.items(), key=lambda item: item[1].casefold())

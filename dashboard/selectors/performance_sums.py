@@ -1,0 +1,330 @@
+"""The sums every tag-performance figure is made of, aggregated in SQL (docs/architecture.md, "Tag performance").
+
+A post belongs to the local day (the location's time zone) of its `published_at`; a post that was never
+published (failed, scheduled) to the day of its `display_date`. Likes, comments, shares and engagement (their
+sum) count published posts only. Per-post figures divide by the published posts *with insights* ("covered"):
+HighLevel reports insights only for Facebook, Instagram, LinkedIn and YouTube, so a TikTok post counts as
+published but would otherwise drag every mean towards zero.
+
+One grouped query answers both the asked range and the previous period of the same length (conditional
+aggregates), so every page reads a constant number of queries whatever the number of tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from integrations.metrics import percent_change
+from integrations.models import Location, Post, TagPost
+
+INSIGHT_PLATFORMS = ("facebook", "instagram", "linkedin", "youtube")
+INSIGHTS_NOTE = ("HighLevel reports likes, comments and shares only for Facebook, Instagram, LinkedIn and YouTube; "
+                 "posts on other platforms count as published but carry no engagement.")
+PUBLISHED, FAILED, SCHEDULED = "published", "failed", "scheduled"
+
+
+def location_zone(location: Location) -> ZoneInfo:
+    try:
+        return ZoneInfo(location.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The instant the local day begins (the first moment of `day` in `zone`)."""
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A range of local days [start, end] and the previous period of the same length, as instants."""
+
+    start: date
+    end: date
+    zone: ZoneInfo
+
+    @property
+    def length(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def lo(self) -> datetime:
+        return day_start(self.start, self.zone)
+
+    @property
+    def hi(self) -> datetime:
+        return day_start(self.end + timedelta(days=1), self.zone)
+
+    @property
+    def previous_lo(self) -> datetime:
+        return day_start(self.start - timedelta(days=self.length), self.zone)
+
+
+def between_q(prefix: str, lo: datetime, hi: datetime) -> Q:
+    """The post's day falls in [lo, hi): `at` is published_at, or display_date for a post never published
+    (Post.when, stored on the post and on its tag links)."""
+    return Q(**{f"{prefix}at__gte": lo, f"{prefix}at__lt": hi})
+
+
+def covered_q(prefix: str) -> Q:
+    return Q(**{f"{prefix}status": PUBLISHED}) & (
+        Q(**{f"{prefix}likes__isnull": False}) | Q(**{f"{prefix}comments__isnull": False})
+        | Q(**{f"{prefix}shares__isnull": False}))
+
+
+def engagement_expression(prefix: str = ""):
+    zero = Value(0, output_field=IntegerField())
+    return (Coalesce(f"{prefix}likes", zero) + Coalesce(f"{prefix}comments", zero)
+            + Coalesce(f"{prefix}shares", zero))
+
+
+def posts_filtered(queryset: QuerySet, prefix: str, *, platform: str = "", account: str = "") -> QuerySet:
+    if platform:
+        queryset = queryset.filter(**{f"{prefix}platform": platform})
+    if account:
+        queryset = queryset.filter(**{f"{prefix}account_id": account})
+    return queryset
+
+
+def _current(prefix: str = "") -> dict:
+    """Plain aggregates per status over the asked range (the WHERE clause holds the range)."""
+    zero = Value(0, output_field=IntegerField())
+    return {"n": Count("pk"), "n_covered": Count("pk", filter=covered_q(prefix)),
+            "n_likes": Coalesce(Sum(f"{prefix}likes"), zero), "n_comments": Coalesce(Sum(f"{prefix}comments"), zero),
+            "n_shares": Coalesce(Sum(f"{prefix}shares"), zero)}
+
+
+def _previous(prefix: str = "") -> dict:
+    zero = Value(0, output_field=IntegerField())
+    return {"n": Count("pk"), "n_engagement": Coalesce(Sum(engagement_expression(prefix)), zero)}
+
+
+def _into(sums: Sums, status: str, n: int, covered: int, likes: int, comments: int, shares: int) -> None:
+    """Add one (status) row of the current range's aggregates; only published posts count engagement."""
+    if status == PUBLISHED:
+        sums.published += n
+        sums.covered += covered
+        sums.likes += likes
+        sums.comments += comments
+        sums.shares += shares
+    elif status == FAILED:
+        sums.failed += n
+    elif status == SCHEDULED:
+        sums.scheduled += n
+
+
+def grouped_sums(rows: QuerySet, keys: tuple[str, ...], window: Window) -> dict[tuple, dict[str, Sums]]:
+    """{keys' values: {platform: Sums}} over `rows` (posts or tag links, already filtered by location,
+    platform and account): two grouped queries, the range and the previous period, each read through the
+    (location, at, ...) covering index with no per-row date test in the aggregates."""
+    found: dict[tuple, dict[str, Sums]] = {}
+    width = len(keys)
+    current = (rows.filter(between_q("", window.lo, window.hi)).values_list(*keys, "platform", "status")
+               .annotate(**_current()).order_by())
+    for row in current:
+        key, platform, status = row[:width], row[width], row[width + 1]
+        _into(found.setdefault(key, {}).setdefault(platform, Sums()), status, *row[width + 2:])
+    before = (rows.filter(between_q("", window.previous_lo, window.lo) & covered_q(""))
+              .values_list(*keys, "platform").annotate(**_previous()).order_by())
+    for row in before:
+        sums = found.setdefault(row[:width], {}).setdefault(row[width], Sums())
+        sums.prev_covered += row[width + 1]
+        sums.prev_engagement += row[width + 2]
+    return found
+
+
+@dataclass(slots=True)
+class Sums:
+    """Additive counts and totals of a set of posts (a tag on a platform, a location on a platform, ...)."""
+
+    published: int = 0
+    failed: int = 0
+    scheduled: int = 0
+    covered: int = 0
+    likes: int = 0
+    comments: int = 0
+    shares: int = 0
+    prev_covered: int = 0
+    prev_engagement: int = 0
+
+    FIELDS = ("published", "failed", "scheduled", "covered", "likes", "comments", "shares", "prev_covered",
+              "prev_engagement")
+
+    @property
+    def engagement(self) -> int:
+        return self.likes + self.comments + self.shares
+
+    def add(self, other: Sums) -> None:
+        # Spelled out rather than looped over FIELDS: this runs once per tag and platform (thousands per page).
+        self.published += other.published
+        self.failed += other.failed
+        self.scheduled += other.scheduled
+        self.covered += other.covered
+        self.likes += other.likes
+        self.comments += other.comments
+        self.shares += other.shares
+        self.prev_covered += other.prev_covered
+        self.prev_engagement += other.prev_engagement
+
+    def minus(self, other: Sums) -> Sums:
+        return Sums(self.published - other.published, self.failed - other.failed, self.scheduled - other.scheduled,
+                    self.covered - other.covered, self.likes - other.likes, self.comments - other.comments,
+                    self.shares - other.shares, self.prev_covered - other.prev_covered,
+                    self.prev_engagement - other.prev_engagement)
+
+
+@dataclass
+class Group:
+    """One tag's (or campaign's) sums, per platform: what lift needs to find "the same platforms"."""
+
+    by_platform: dict[str, Sums] = field(default_factory=dict)
+
+    def total(self) -> Sums:
+        total = Sums()
+        for sums in self.by_platform.values():
+            total.add(sums)
+        return total
+
+    def platforms_with_insights(self) -> list[str]:
+        return sorted(p for p, s in self.by_platform.items() if s.covered)
+
+
+def tag_platform_sums(*, locations: Iterable[Location], window: Window, platform: str = "",
+                      account: str = "", tag_ids: list[str] | None = None) -> dict[tuple[int, str], Group]:
+    """{(location pk, tag id): Group} over the posts in the window or its previous period: two queries over
+    the tag links' copies of their posts' fields (TagPost.COPIED), without joining the posts. `tag_ids`
+    narrows to those tags."""
+    links = posts_filtered(TagPost.objects.filter(location__in=list(locations)), "", platform=platform,
+                           account=account)
+    if tag_ids is not None:
+        links = links.filter(tag_id__in=tag_ids)
+    return {key: Group(by_platform=platforms)
+            for key, platforms in grouped_sums(links, ("location_id", "tag_id"), window).items()}
+
+
+def location_platform_sums(*, locations: Iterable[Location], window: Window, platform: str = "",
+                           account: str = "") -> dict[int, dict[str, Sums]]:
+    """{location pk: {platform: Sums}} over every post of the window (tagged or not): two queries."""
+    posts = posts_filtered(Post.objects.filter(location__in=list(locations)), "", platform=platform, account=account)
+    return {key[0]: platforms for key, platforms in grouped_sums(posts, ("location_id",), window).items()}
+
+
+def baseline_of(group: Group, everything: dict[str, Sums]) -> Sums:
+    """The posts *without* the tag on the platforms where the tag's posts have insights: the location's
+    sums on those platforms less the tag's own."""
+    rest = Sums()
+    for platform in group.platforms_with_insights():
+        rest.add(everything.get(platform, Sums()).minus(group.by_platform[platform]))
+    return rest
+
+
+def per_post(total: float, posts: int) -> float | None:
+    return round(total / posts, 2) if posts else None
+
+
+def lift_pct(own: Sums, baseline: Sums) -> float | None:
+    """Engagement per post against the baseline's, in percent; None when either has no post with insights
+    or the baseline has no engagement at all."""
+    mine, theirs = per_post(own.engagement, own.covered), per_post(baseline.engagement, baseline.covered)
+    if mine is None or not theirs:
+        return None
+    return round((own.engagement / own.covered) / (baseline.engagement / baseline.covered) * 100 - 100, 1)
+
+
+def coverage(sums: Sums) -> float | None:
+    """The share (0 to 1) of published posts that carry insights."""
+    return round(sums.covered / sums.published, 3) if sums.published else None
+
+
+def median(values: list[int]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def engagement_values(*, location: Location, tag_ids: list[str], window: Window, platform: str = "",
+                      account: str = "") -> dict[str, dict[str, list[int]]]:
+    """{tag id: {"likes": [...], "comments": [...], "shares": [...], "engagement": [...]}} of the covered
+    posts in the window, for medians: one query, only for the tags asked (a page's)."""
+    links = TagPost.objects.filter(location=location, tag_id__in=tag_ids).filter(
+        between_q("", window.lo, window.hi) & covered_q(""))
+    links = posts_filtered(links, "", platform=platform, account=account)
+    found: dict[str, dict[str, list[int]]] = {}
+    for tag_id, likes, comments, shares in links.values_list("tag_id", "likes", "comments", "shares").order_by():
+        values = found.setdefault(tag_id, {"likes": [], "comments": [], "shares": [], "engagement": []})
+        likes, comments, shares = likes or 0, comments or 0, shares or 0
+        values["likes"].append(likes)
+        values["comments"].append(comments)
+        values["shares"].append(shares)
+        values["engagement"].append(likes + comments + shares)
+    return found
+
+
+@dataclass(kw_only=True)
+class Figures:
+    """Sums and their baseline (the posts without the tag or campaign), with the per-post arithmetic that the
+    scorecard's rows and the campaigns share."""
+
+    sums: Sums = field(default_factory=Sums)
+    baseline: Sums = field(default_factory=Sums)
+
+    def add(self, other: Figures) -> None:
+        self.sums.add(other.sums)
+        self.baseline.add(other.baseline)
+
+    @property
+    def posts(self) -> int:
+        return self.sums.published
+
+    @property
+    def engagement_per_post(self) -> float | None:
+        return per_post(self.sums.engagement, self.sums.covered)
+
+    @property
+    def likes_per_post(self) -> float | None:
+        return per_post(self.sums.likes, self.sums.covered)
+
+    @property
+    def comments_per_post(self) -> float | None:
+        return per_post(self.sums.comments, self.sums.covered)
+
+    @property
+    def shares_per_post(self) -> float | None:
+        return per_post(self.sums.shares, self.sums.covered)
+
+    @property
+    def previous_engagement_per_post(self) -> float | None:
+        return per_post(self.sums.prev_engagement, self.sums.prev_covered)
+
+    @property
+    def change_pct(self) -> float | None:
+        return percent_change(self.engagement_per_post, self.previous_engagement_per_post)
+
+    @property
+    def lift_pct(self) -> float | None:
+        return lift_pct(self.sums, self.baseline)
+
+    @property
+    def baseline_engagement_per_post(self) -> float | None:
+        return per_post(self.baseline.engagement, self.baseline.covered)
+
+    @property
+    def insight_coverage(self) -> float | None:
+        return coverage(self.sums)
+
+    def figures_dict(self) -> dict[str, Any]:
+        s = self.sums
+        return {"posts": s.published, "published": s.published, "failed": s.failed, "scheduled": s.scheduled,
+                "likes": s.likes, "comments": s.comments, "shares": s.shares, "engagement": s.engagement,
+                "engagement_per_post": self.engagement_per_post, "lift_pct": self.lift_pct,
+                "insight_coverage": self.insight_coverage,
+                "previous_engagement_per_post": self.previous_engagement_per_post, "change_pct": self.change_pct}

@@ -4,6 +4,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY . .
+# WeasyPrint (report PDFs) needs Pango and a font.
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    libharfbuzz-subset0 fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 RUN pip install . && useradd --system --home /app tagscope && mkdir -p staticfiles && chown tagscope staticfiles
 USER tagscope
 EXPOSE 8000

@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 RUN_ENV := DEBUG=true HIGHLEVEL_SANDBOX=true HIGHLEVEL_CLIENT_ID=tagscope-sandbox \
 	HIGHLEVEL_CLIENT_SECRET=sandbox-secret DESTINATION_ALLOWED_HOSTS=127.0.0.1,localhost
 
-.PHONY: install run test test-suite bench lint faults chromium clean
+.PHONY: install run test test-suite bench lint faults chromium pango clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,20 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) pango
+
+# Report PDFs are made by WeasyPrint, which needs Pango (and a font) from Debian; install them when missing
+# and we may (root), the way chromium is installed below.
+PANGO_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pango:
+	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! ldconfig -p | grep -q 'libharfbuzz-subset.so.0' \
+		|| ! fc-list 2>/dev/null | grep -qi dejavu; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+			echo "Installing Pango and a font from Debian for report PDFs..."; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PANGO_PACKAGES) >/dev/null) \
+				|| echo "NOTE: could not install Pango; report PDFs (and their tests) will fail."; \
+		else echo "NOTE: Pango missing and not root: install $(PANGO_PACKAGES) for report PDFs."; fi; \
+	fi
 
 # Browser tests use Debian's Chromium; install it when missing and we may (root), else they are skipped.
 chromium:

@@ -122,6 +122,9 @@ def million_figures(bench: str, out: str) -> list[Figure]:
 
 def performance_figures(bench: str, out: str) -> list[Figure]:
     figures = pages_figures(bench, out)
+    if m := re.search(rf"campaign list right after a sync \(summed again\): p50 {NUMBER} ms, max {NUMBER} ms", out):
+        figures.append(Figure(bench, "campaign list right after a sync (not kept)", f"p50 {m.group(1)} ms, "
+                              f"max {m.group(2)} ms"))
     if m := re.search(r"query counts constant: (\w+)", out):
         figures.append(Figure(bench, "query counts constant (small vs big location)", m.group(1), "yes",
                               m.group(1) == "yes"))

@@ -65,3 +65,9 @@ class CampaignAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slug} -> {self.into_slug}"
+
+
+# Reports live in their own package; Django finds an app's models here.
+from dashboard.reports.models import Branding, Report, ReportDelivery, ShareLink  # noqa: E402
+
+__all__ = ["Access", "ApiToken", "Branding", "CampaignAlias", "Report", "ReportDelivery", "ShareLink"]

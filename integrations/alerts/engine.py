@@ -69,6 +69,26 @@ def alerts_evaluate(*, now: datetime | None = None,
     return outcome
 
 
+def alert_raise_now(condition: Condition, *, now: datetime | None = None) -> Alert | None:
+    """Raise and mail an alert for trouble met outside the evaluator's checks (a report mailing that failed),
+    or see its active alert again. Its kind is in no check, so the evaluator never resolves it: whoever
+    raised it resolves it (`alert_resolve`) when the trouble is over."""
+    now = now or timezone.now()
+    alert = Alert.objects.filter(dedupe_key=condition.key, state__in=Alert.ACTIVE).first()
+    if alert is not None:
+        _seen(alert, condition, now)
+        return alert
+    alert = _raise(condition, now)
+    if alert is not None:
+        notify.alert_notify(alert, now=now, first=True)
+    return alert
+
+
+def alert_resolve_key(key: str, *, note: str, now: datetime | None = None) -> bool:
+    alert = Alert.objects.filter(dedupe_key=key, state__in=Alert.ACTIVE).first()
+    return alert_resolve(alert, note=note, now=now) if alert is not None else False
+
+
 def _fields(condition: Condition) -> dict[str, Any]:
     return {"title": condition.title[:300], "detail": condition.detail, "severity": condition.severity,
             "context": condition.context, "connection_id": condition.connection_id,

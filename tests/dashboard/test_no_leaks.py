@@ -27,10 +27,15 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.db import connection as db
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
 from dashboard.api_tokens import api_token_issue
 from dashboard.devtools.receiver import ReceiverServer
 from dashboard.logging import ContextFilter, RedactSecretsFilter
+from dashboard.reports.branding import branding_save
+from dashboard.reports.mailing import report_deliver
+from dashboard.reports.models import Report
+from dashboard.reports.share import share_link_create
 from dashboard.selectors.campaigns import campaign_slug
 from integrations import crypto
 from integrations.alerts.digest import digest_preference_set, weekly_digest_send
@@ -98,7 +103,8 @@ def logs():
 def _pk_for(name: str, ids: dict[str, int]) -> int:
     for prefix, key in (("pending_install", "pending"), ("connection", "connection"), ("destination", "destination"),
                         ("mapping", "destination"), ("deliver", "destination"), ("operations_run", "run"),
-                        ("operations_rule", "rule"), ("operations_alert", "alert")):
+                        ("operations_rule", "rule"), ("operations_alert", "alert"), ("report_deliver", "mailing"),
+                        ("report", "report"), ("share_link", "share")):
         if name.startswith(prefix):
             return ids[key]
     raise AssertionError(f"no real id known for the pk of {name}: add it to _pk_for")
@@ -111,7 +117,7 @@ def _our_urls(ids: dict) -> list[str]:
             continue
         kwargs = {}
         for key in pattern.pattern.converters:
-            kwargs[key] = _pk_for(pattern.name, ids) if key == "pk" else ids[key]
+            kwargs[key] = _pk_for(pattern.name, ids) if key == "pk" else ids["share" if key == "link_id" else key]
         urls.append(reverse(pattern.name, kwargs=kwargs))
     return urls
 
@@ -221,6 +227,13 @@ def test_a_full_sandbox_run_leaks_no_secret_and_no_unescaped_markup(hl, client, 
 
     assert Tag.objects.filter(name__startswith=MARKUP).exists()
     assert Delivery.objects.filter(destination=destination).exists()
+    # A branded report on the location, mailed and shared, everything carrying the markup.
+    branding_save(agency_name=MARKUP, accent="#123456", footer=MARKUP, logo=None, remove_logo=False, user=admin_user)
+    report = Report.objects.create(name=MARKUP + "report", location=location, period="30d", note=MARKUP,
+                                   sections=["kpis", "charts", "demographics", "posts", "scorecard", "goals", "note"],
+                                   recipients="client@example.com")
+    mailing = report_deliver(report, now=timezone.now(), trigger="manual")
+    share, share_token = share_link_create(user=admin_user, now=timezone.now(), days=3, report=report)
     ids = {
         "location_id": location.location_id,
         "tag_id": Tag.objects.filter(location=location, name__startswith=MARKUP).first().tag_id,
@@ -230,6 +243,7 @@ def test_a_full_sandbox_run_leaks_no_secret_and_no_unescaped_markup(hl, client, 
         "rule": AlertRule.objects.order_by("pk").first().pk,
         "alert": Alert.objects.order_by("pk").first().pk if Alert.objects.exists() else 0,
         "token_id": _row.pk, "pending": pending.pk,
+        "report": report.pk, "mailing": mailing.pk, "share": share.pk, "token": share_token,
         "slug": campaign_slug(Tag.objects.filter(location=location, name__startswith=MARKUP).first().name),
     }
     secrets = _secrets(hl, api_token=api_token, totp_secret=totp_secret)
@@ -279,7 +293,7 @@ def test_the_planted_markup_is_what_the_issue_names():
 
 def test_every_pk_url_gets_a_real_id():
     ids = dict.fromkeys(("location_id", "tag_id", "event_type", "delivery_id", "run_id", "token_id", "connection",
-                         "destination", "run", "rule", "alert", "pending", "slug"), 1)
-    ids["location_id"] = ids["tag_id"] = ids["event_type"] = ids["slug"] = "x"
+                         "destination", "run", "rule", "alert", "pending", "slug", "report", "mailing", "share"), 1)
+    ids["location_id"] = ids["tag_id"] = ids["event_type"] = ids["slug"] = ids["token"] = "x"
     assert len(_our_urls(ids)) > 40
 

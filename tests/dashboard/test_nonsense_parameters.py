@@ -21,6 +21,9 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from dashboard.api_tokens import api_token_issue
+from dashboard.reports.mailing import report_deliver
+from dashboard.reports.models import Report
+from dashboard.reports.share import share_link_create
 from dashboard.selectors.campaigns import campaign_slug
 from integrations.delivery.services import destination_create
 from integrations.models import Alert, AlertRule, Delivery, PendingInstall, SyncRun
@@ -101,14 +104,21 @@ def rows(admin_user, marketer_user, receiver_free_settings):
     install = PendingInstall.objects.create(user_type="Location", location_id="loc-new", name="New place",
                                             expires_at=now + timedelta(minutes=15))
     connection = location.connection
+    report = Report.objects.create(name="Walk report", location=location, period="30d", review_before_send=True,
+                                   sections=["kpis", "charts", "demographics", "posts", "scorecard", "goals", "note"],
+                                   recipients="client@example.com")
+    held = report_deliver(report, now=now, trigger="schedule")
+    share, share_token = share_link_create(user=marketer_user, now=now, days=3, report=report)
     by_pk_prefix = {
         "connection": connection.pk, "destination": destination.pk, "mapping": destination.pk,
         "delivery": destination.pk, "deliveries": destination.pk, "operations_run": run.pk,
         "operations_alert": alert.pk, "operations_rule": rule.pk, "pending_install": install.pk,
+        "report": report.pk, "report_deliver": held.pk, "share_link": share.pk,
     }
     return {
         "location_id": location.location_id, "tag_id": tag.tag_id, "run_id": run.pk, "token_id": token.pk,
         "delivery_id": delivery.pk, "event_type": "tag.created", "by_pk_prefix": by_pk_prefix,
+        "link_id": share.pk, "token": share_token,
         "slug": campaign_slug(tag.name),
     }
 

@@ -1,0 +1,178 @@
+"""Report mail: a delivery row per mailing, held for review or sent, with the PDF attached.
+
+The row is the truth: it keeps the snapshot, so a held report is approved exactly as it was reviewed and a
+resend sends what was sent. Sending claims the row with a conditional UPDATE (held or failed -> sending), so
+two clicks or two workers send once. Bounces: a recipient the mail server refuses while taking the message
+(SMTP's RecipientsRefused) is recorded as bounced; a bounce that arrives later as a mail (a DSN) is not read.
+A failure raises a `report.failed` alert to the admins through integrations/alerts; the report's next
+successful mailing resolves it."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime
+from email.mime.image import MIMEImage
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from dashboard.reports.branding import branding_context
+from dashboard.reports.models import Branding, Report, ReportDelivery
+from dashboard.reports.periods import next_send_at
+from dashboard.reports.render import report_filename, report_pdf
+from dashboard.reports.snapshot import ReportSubjectGone, report_snapshot
+from integrations.alerts.conditions import Condition
+from integrations.alerts.engine import alert_raise_now, alert_resolve_key
+from integrations.alerts.notify import render_text
+
+log = logging.getLogger(__name__)
+Status = ReportDelivery.Status
+SENDABLE = (Status.HELD, Status.FAILED)
+
+
+class DeliveryRefused(Exception):
+    """A delivery action that does not apply (already sent, not held, no recipients)."""
+
+
+def _alert_key(report_pk: int) -> str:
+    return f"report.failed:{report_pk}"
+
+
+def report_deliver(report: Report, *, now: datetime, trigger: str, user: Any = None,
+                   recipients: list[str] | None = None) -> ReportDelivery:
+    """Take the report's snapshot now and mail it, or hold it when the report asks for review first (only
+    scheduled mailings are held: a person who presses Send has reviewed it)."""
+    to = recipients if recipients is not None else report.recipient_list
+    base = {"report": report, "trigger": trigger, "recipients": to, "created_at": now,
+            "requested_by": user if getattr(user, "pk", None) else None}
+    try:
+        snapshot = report_snapshot(report, now=now)
+    except ReportSubjectGone as exc:
+        delivery = ReportDelivery.objects.create(**base, status=Status.FAILED, error=str(exc),
+                                                 period_start=now.date(), period_end=now.date())
+        _failed(delivery, now)
+        return delivery
+    held = trigger == "schedule" and report.review_before_send
+    delivery = ReportDelivery.objects.create(
+        **base, status=Status.HELD if held else Status.SENDING, snapshot=snapshot,
+        period_start=snapshot["period"]["start"], period_end=snapshot["period"]["end"])
+    if not held:
+        _send(delivery, now)
+    return delivery
+
+
+def delivery_approve(delivery: ReportDelivery, *, user: Any, now: datetime) -> ReportDelivery:
+    if not ReportDelivery.objects.filter(pk=delivery.pk, status=Status.HELD).update(
+            status=Status.SENDING, approved_by=user):
+        raise DeliveryRefused("This report is no longer waiting for review.")
+    delivery.refresh_from_db()
+    _send(delivery, now)
+    return delivery
+
+
+def delivery_discard(delivery: ReportDelivery, *, user: Any) -> None:
+    if not ReportDelivery.objects.filter(pk=delivery.pk, status=Status.HELD).update(
+            status=Status.DISCARDED, approved_by=user):
+        raise DeliveryRefused("This report is no longer waiting for review.")
+
+
+def delivery_resend(delivery: ReportDelivery, *, user: Any, now: datetime) -> ReportDelivery:
+    """Send the same snapshot again as a new delivery (a failed or bounced one, or a copy of a sent one)."""
+    if delivery.status in (Status.HELD, Status.SENDING) or not delivery.snapshot:
+        raise DeliveryRefused("Only a sent, failed or bounced mailing can be sent again.")
+    again = ReportDelivery.objects.create(
+        report=delivery.report, status=Status.SENDING, trigger="resend", recipients=delivery.report.recipient_list
+        or delivery.recipients, period_start=delivery.period_start, period_end=delivery.period_end,
+        snapshot=delivery.snapshot, created_at=now, requested_by=user if getattr(user, "pk", None) else None)
+    _send(again, now)
+    return again
+
+
+def _message(delivery: ReportDelivery) -> EmailMultiAlternatives:
+    snapshot, branding = delivery.snapshot, Branding.current()
+    brand = branding_context(branding)
+    context = {"r": snapshot, "brand": {**brand, "logo_src": "cid:logo" if brand["logo_src"] else None},
+               "delivery": delivery}
+    sender = brand["agency_name"] or "Tagscope"
+    message = EmailMultiAlternatives(
+        subject=f"{snapshot['title']}: {snapshot['period']['start']} to {snapshot['period']['end']}"[:200],
+        body=render_text("email/report.txt", context), to=delivery.recipients,
+        from_email=f"{sender} <{_address(settings.DEFAULT_FROM_EMAIL)}>")
+    message.attach_alternative(render_to_string("email/report.html", context), "text/html")
+    message.mixed_subtype = "related"
+    if brand["logo_src"]:
+        logo = MIMEImage(bytes(branding.logo_png), "png")
+        logo.add_header("Content-ID", "<logo>")
+        logo.add_header("Content-Disposition", "inline", filename="logo.png")
+        message.attach(logo)
+    message.attach(report_filename(snapshot, "pdf"), report_pdf(snapshot, branding=branding),
+                   "application/pdf")
+    return message
+
+
+def _address(from_email: str) -> str:
+    return from_email.rsplit("<", 1)[-1].rstrip(">").strip()
+
+
+def _send(delivery: ReportDelivery, now: datetime) -> None:
+    if not delivery.recipients:
+        _record(delivery, Status.FAILED, now, error="The report has no recipients.")
+        return
+    try:
+        _message(delivery).send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused = sorted(exc.recipients)
+        _record(delivery, Status.BOUNCED, now, bounced=refused,
+                error=f"The mail server refused {', '.join(refused)}.")
+        return
+    except Exception as exc:  # the mail server is down, refuses us, or the PDF could not be made
+        log.exception("report %s: mailing %s failed", delivery.report_id, delivery.pk)
+        _record(delivery, Status.FAILED, now, error=f"{type(exc).__name__}: {exc}"[:500])
+        return
+    _record(delivery, Status.SENT, now)
+
+
+def _record(delivery: ReportDelivery, status: str, now: datetime, *, error: str = "",
+            bounced: list[str] | None = None) -> None:
+    ReportDelivery.objects.filter(pk=delivery.pk).update(
+        status=status, error=error, bounced=bounced or [], sent_at=now if status == Status.SENT else None)
+    delivery.refresh_from_db()
+    if status == Status.SENT:
+        alert_resolve_key(_alert_key(delivery.report_id), note="The report was mailed.", now=now)
+    else:
+        _failed(delivery, now)
+
+
+def _failed(delivery: ReportDelivery, now: datetime) -> None:
+    report = delivery.report
+    alert_raise_now(Condition(
+        kind="report.failed", key=_alert_key(report.pk), title=f"Report “{report.name}” could not be mailed",
+        detail=f"{delivery.get_status_display()}: {delivery.error}", location_id=report.location_id,
+        context={"report_id": report.pk, "delivery_id": delivery.pk}), now=now)
+
+
+def reports_send_due(*, now: datetime) -> int:
+    """Mail every scheduled report whose time has come; each is claimed by moving its `next_send_at` on
+    with a conditional UPDATE, so two schedulers mail it once. Answers how many were claimed."""
+    claimed = 0
+    for report in Report.objects.filter(next_send_at__lte=now).exclude(cadence="").select_related("location"):
+        following = next_send_at(cadence=report.cadence, weekday=report.weekday, hour=report.send_hour,
+                                 timezone_name=report.timezone_name, after=now)
+        if not Report.objects.filter(pk=report.pk, next_send_at=report.next_send_at).update(next_send_at=following):
+            continue
+        claimed += 1
+        try:
+            report_deliver(report, now=now, trigger="schedule")
+        except Exception:
+            log.exception("report %s: scheduled mailing failed", report.pk)
+    return claimed
+
+
+def report_schedule_update(report: Report, *, now: datetime) -> None:
+    """Recompute the next send time after the report's schedule (or its location's zone) changed."""
+    report.next_send_at = next_send_at(cadence=report.cadence, weekday=report.weekday, hour=report.send_hour,
+                                       timezone_name=report.timezone_name, after=now)
+    Report.objects.filter(pk=report.pk).update(next_send_at=report.next_send_at)

@@ -1,0 +1,91 @@
+"""A snapshot rendered: the HTML document (page, print, share page), the PDF (WeasyPrint, from the same
+template, no browser), and the CSV of the data behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils.text import slugify
+
+from dashboard.reports.branding import branding_context
+from dashboard.reports.charts import metric_chart
+from dashboard.reports.models import SECTIONS, Branding
+
+AGE_ORDER = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+
+
+def _shares(values: dict[str, Any], order: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    keys = [k for k in order if k in values] + sorted(k for k in values if k not in order)
+    total = sum(v or 0 for v in values.values())
+    return [{"label": k, "value": values[k], "pct": round((values[k] or 0) * 100 / total, 1) if total else 0}
+            for k in keys]
+
+
+def report_context(snapshot: dict[str, Any], branding: Branding | None = None) -> dict[str, Any]:
+    brand = branding_context(branding or Branding.current())
+    sections = snapshot.get("sections", [])
+    labels = snapshot.get("metric_labels", {})
+    charts = [metric_chart(m, data, labels.get(m, m.capitalize()), brand["accent"])
+              for m, data in snapshot.get("metrics", {}).items()] if "charts" in sections else []
+    demographics = snapshot.get("demographics")
+    return {
+        "r": snapshot, "brand": brand, "sections": sections, "section_labels": SECTIONS, "charts": charts,
+        "gender": _shares(demographics.get("gender") or {}) if demographics else [],
+        "age": _shares(demographics.get("age") or {}, AGE_ORDER) if demographics else [],
+    }
+
+
+def report_html(snapshot: dict[str, Any], *, branding: Branding | None = None, standalone: bool = True,
+                extra: dict[str, Any] | None = None) -> str:
+    template = "reports/document.html" if standalone else "reports/_body.html"
+    return render_to_string(template, {**report_context(snapshot, branding), **(extra or {})})
+
+
+def report_filename(snapshot: dict[str, Any], extension: str) -> str:
+    return f"{slugify(snapshot['title']) or 'report'}-{snapshot['period']['start']}.{extension}"
+
+
+def _no_fetching(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """WeasyPrint may read the data: URIs the document embeds (the logo) and nothing else: a report never
+    makes the server fetch a URL."""
+    if url.startswith("data:"):
+        from weasyprint.urls import default_url_fetcher
+
+        return default_url_fetcher(url, *args, **kwargs)
+    raise ValueError("reports load nothing from URLs")
+
+
+def report_pdf(snapshot: dict[str, Any], *, branding: Branding | None = None) -> bytes:
+    from weasyprint import HTML  # imported on use: Pango loads with it
+
+    html = report_html(snapshot, branding=branding, extra={"for_pdf": True})
+    return HTML(string=html, url_fetcher=_no_fetching).write_pdf()
+
+
+def report_csv_rows(snapshot: dict[str, Any]) -> Iterator[list[Any]]:
+    """One table for every section's data: section, date, platform, name, metric, value, previous, change."""
+    yield ["section", "date", "platform", "name", "metric", "value", "previous_value", "change_pct"]
+    period = f"{snapshot['period']['start']}..{snapshot['period']['end']}"
+    for kpi in snapshot.get("kpis", []):
+        yield ["kpi", period, "all", "", kpi["metric"], kpi["total"], kpi["previous_total"], kpi["change_pct"]]
+    for metric, data in snapshot.get("metrics", {}).items():
+        for point in data["series"]:
+            yield ["daily", point["date"], "all", "", metric, point["value"], None, None]
+        for platform, series in data["by_platform"].items():
+            for point in series["series"]:
+                yield ["daily", point["date"], platform, "", metric, point["value"], None, None]
+    posts = snapshot.get("posts") or {}
+    for rank in ("top", "bottom"):
+        for post in posts.get(rank, []):
+            yield [f"{rank}_post", (post["published_at"] or "")[:10], post["platform"], post["summary"],
+                   "engagement", post["engagement"], None, None]
+    scorecard = snapshot.get("scorecard") or {}
+    for row in scorecard.get("rows", []):
+        yield [f"scorecard_{scorecard.get('by', 'tag')}", period, "all", row["name"], "engagement_per_post",
+               row["engagement_per_post"], row["previous_engagement_per_post"], row["change_pct"]]
+    demographics = snapshot.get("demographics") or {}
+    for group in ("gender", "age"):
+        for key, value in (demographics.get(group) or {}).items():
+            yield ["demographics", demographics.get("as_of"), "all", key, group, value, None, None]

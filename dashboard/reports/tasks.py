@@ -1,0 +1,27 @@
+"""django-q2 entry points for reports (thin: the work is in dashboard/reports/mailing.py).
+
+Reports render dashboard templates from dashboard selectors, so their job lives in dashboard, not in
+integrations/tasks.py; `reports_schedule_ensure` keeps its schedule by name, like integrations/schedules.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+REPORTS_DUE = "tagscope.reports-due"  # scheduled report mail, checked every minute
+
+
+def reports_due() -> int:
+    from dashboard.reports.mailing import reports_send_due
+
+    return reports_send_due(now=timezone.now())
+
+
+def reports_schedule_ensure(**_: Any) -> None:
+    """The minute tick that mails due reports; safe to call at every migrate."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(name=REPORTS_DUE, defaults={
+        "func": "dashboard.reports.tasks.reports_due", "schedule_type": Schedule.MINUTES, "minutes": 1,
+        "repeats": -1})

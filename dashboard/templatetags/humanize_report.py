@@ -1,0 +1,40 @@
+"""Filters for report templates, which render snapshots (plain JSON: numbers, ISO dates, platform keys)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django import template
+
+from integrations.models import Post
+
+register = template.Library()
+
+
+@register.filter
+def figure(value) -> str:
+    """1234567 -> '1,234,567', 12.5 -> '12.5'; nothing -> an en dash (not available, never 0)."""
+    if value is None or value == "":
+        return "\u2013"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{int(value):,}"
+
+
+@register.filter
+def isodate(value) -> str:
+    """An ISO date or timestamp as '3 Mar 2026'."""
+    if not value:
+        return ""
+    try:
+        day = datetime.fromisoformat(str(value)).date() if "T" in str(value) else date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{day.day} {day:%b %Y}"
+
+
+@register.filter
+def platform(value: str) -> str:
+    if value in ("all", "All platforms", "Previous period"):
+        return "All platforms" if value == "all" else value
+    return Post.PLATFORM_LABELS.get(value, value.capitalize())

@@ -89,7 +89,7 @@ class Tag(models.Model):
     """A tag as HighLevel listed it. Active while `removed_at` is null.
 
     `sort_name` is the case-folded name: it orders the list by name and serves the case-insensitive
-    substring search (`sort_name__contains=q.casefold()`) the same way on SQLite and PostgreSQL.
+    substring search (`Tag.objects.search`: `sort_name` contains `q.casefold()`, narrowed by a trigram index).
     `is_baseline`: seen in the location's first complete listing, so never "new".
     """
 

@@ -67,6 +67,15 @@ UNWANT_SQL = 'UPDATE "integrations_ratelimitslot" SET "used_at" = 0 WHERE "key" 
 MOVE_SQL = ('UPDATE "integrations_ratelimitslot" SET "used_at" = %s '
             'WHERE "key" = %s AND "slot" < %s AND "used_at" = %s')
 
+# HighLevel's answers say the window is full, or a 429 blocks the bucket: slots free before `until` count as
+# used then. Parameters: used_at, key, limit, cutoff.
+PUSH_SQL = ('UPDATE "integrations_ratelimitslot" SET "used_at" = %s '
+            'WHERE "key" = %s AND "slot" < %s AND "used_at" <= %s')
+# The day's count and HighLevel's figures, stored about once a second per bucket: plain SQL too.
+DAY_ROW_SQL = ('INSERT INTO "integrations_ratelimitday" ("key", "day", "count") VALUES (%s, %s, 0) '
+               'ON CONFLICT ("key", "day") DO NOTHING')
+COUNT_SQL = 'UPDATE "integrations_ratelimitday" SET "count" = "count" + %s WHERE "key" = %s AND "day" = %s'
+
 
 class DatabaseRateLimiter(BaseRateLimiter):
     """A ring of `limit` RateLimitSlot rows per key; a request claims the least recently used slot
@@ -96,11 +105,6 @@ class DatabaseRateLimiter(BaseRateLimiter):
             RateLimitSlot.objects.bulk_create(missing, ignore_conflicts=True)
         with self._ready_lock:
             self._ready.add(key)
-
-    def _slots(self, key: str) -> Any:
-        from integrations.models import RateLimitSlot
-
-        return RateLimitSlot.objects.filter(key=key, slot__lt=self.limit)
 
     @_retry_locked
     def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
@@ -155,12 +159,20 @@ class DatabaseRateLimiter(BaseRateLimiter):
     def _block_until(self, key: str, until: float) -> None:
         self._ensure_ring(key)
         # Push every slot so none frees before `until`.
-        self._slots(key).filter(used_at__lt=until - self.window).update(used_at=until - self.window)
+        self._execute(PUSH_SQL, [until - self.window, key, self.limit, until - self.window])
 
     @_retry_locked
     def _fill_free_slots(self, key: str, now: float) -> None:
         self._ensure_ring(key)
-        self._slots(key).filter(used_at__lte=now - self.window).update(used_at=now)
+        self._execute(PUSH_SQL, [now, key, self.limit, now - self.window])
+
+    @staticmethod
+    def _execute(sql: str, params: list[Any]) -> int:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
 
     def _day_row(self, key: str, day: date) -> Any:
         from integrations.models import RateLimitDay
@@ -177,13 +189,12 @@ class DatabaseRateLimiter(BaseRateLimiter):
 
     @_retry_locked
     def _count(self, key: str, day: date, n: int) -> None:
-        from django.db.models import F
+        from django.db import connection
 
-        from integrations.models import RateLimitDay
-
-        if not RateLimitDay.objects.filter(key=key, day=day).update(count=F("count") + n):
-            self._day_row(key, day)
-            RateLimitDay.objects.filter(key=key, day=day).update(count=F("count") + n)
+        stored_day = connection.ops.adapt_datefield_value(day)
+        if not self._execute(COUNT_SQL, [n, key, stored_day]):
+            self._execute(DAY_ROW_SQL, [key, stored_day])
+            self._execute(COUNT_SQL, [n, key, stored_day])
 
     @_retry_locked
     def _report_daily(self, key: str, day: date, remaining: int | None, limit: int | None) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import asdict
 
 from django.db import DatabaseError
 
@@ -28,7 +27,8 @@ class DatabaseRecorder:
     def _write(calls: list[CallRecord]) -> None:
         rows = []
         for call in calls:
-            values = asdict(call)
+            # Read field by field: `asdict` deep-copies every value, a measurable share of a flush.
+            values = {name: getattr(call, name) for name in CALL_FIELDS}
             values["endpoint"] = values["endpoint"][:200]
             values["resource_id"] = (values["resource_id"] or "")[:64]
             values["error"] = values["error"][:64]

@@ -46,13 +46,15 @@ from integrations.highlevel.types import Statistics
 from integrations.models import Event, SocialAccount, StatisticsPoint
 from integrations.sync.accounts import accounts_refresh
 from integrations.sync.lanes import in_lanes
+from integrations.sync.locks import LeaseLost
 from integrations.sync.runs import RunContext
-from integrations.sync.statistics_store import ALL_PLATFORMS, answer_store, upsert_points
+from integrations.sync.statistics_store import ALL_PLATFORMS, answer_store, upsert_values
 from integrations.sync.statistics_window import default_window_refresh
 
 ALL = StatisticsPoint.ALL_ACCOUNTS
 BREAKDOWN_MARKER = "reach"  # its '' row says a day's breakdown was asked
 ENGAGEMENT_PER_DAY = ("comments", "shares")  # likes per platform and day come with every range already
+BREAKDOWN_BATCH = 32  # one-day answers written together (_Breakdowns)
 
 
 def _breakdown_settings() -> tuple[int, int]:
@@ -169,19 +171,27 @@ def _ranges_refresh(ctx: RunContext, scopes: list[tuple[str, list[str]]], versio
     # refuses v3, it refuses one request, not one per lane.
     probe = [(work[0], fetch(work[0]))] if work else []
     answered = itertools.chain(probe, in_lanes(fetch, work[1:]))
-    for done, ((scope, _, (start, end), one_day), answers) in enumerate(answered, start=1):
-        if answers is not None and not refused:
-            wrong = next((a for a in answers if not a.answers_asked_days), None)
-            if wrong is not None:
-                refused.reason = (f"asked {start}..{end} ({(end - start).days + 1} days), dayRange "
-                                  f"{_labels(wrong.day_range)}: nothing of it stored")
-                refused.trace_id = wrong.trace_id
-            elif one_day:
-                _breakdown_store(ctx, scope, start, answers)
-            else:
-                for answer in answers:
-                    answer_store(ctx, scope, answer, list(answer.asked_days or ()))
-        ctx.progress(done, len(work))
+    breakdowns = _Breakdowns(ctx)
+    try:
+        for done, ((scope, _, (start, end), one_day), answers) in enumerate(answered, start=1):
+            if answers is not None and not refused:
+                wrong = next((a for a in answers if not a.answers_asked_days), None)
+                if wrong is not None:
+                    refused.reason = (f"asked {start}..{end} ({(end - start).days + 1} days), dayRange "
+                                      f"{_labels(wrong.day_range)}: nothing of it stored")
+                    refused.trace_id = wrong.trace_id
+                elif one_day:
+                    breakdowns.add(scope, start, answers)
+                else:
+                    for answer in answers:
+                        answer_store(ctx, scope, answer, list(answer.asked_days or ()))
+            ctx.progress(done, len(work))
+    except LeaseLost:
+        raise  # another worker has the location now: nothing more is written here
+    except Exception:
+        breakdowns.flush()  # the answers proven before the failure are kept
+        raise
+    breakdowns.flush()
     ctx.progress(len(work), len(work), force=True)
     return (refused.reason, refused.trace_id) if refused else None
 
@@ -205,11 +215,31 @@ def breakdown_days(ctx: RunContext, scope: str, today: date) -> list[date]:
     return recent[:budget] + missing
 
 
-def _breakdown_store(ctx: RunContext, scope: str, day: date, answers: list[Statistics]) -> None:
-    """Store one day's breakdowns (the answers' days were proven by the caller)."""
-    for answer in answers:
-        ctx.trace(answer.trace_id)
-    upsert_points(ctx, scope, [day], _breakdown_series(answers))
+class _Breakdowns:
+    """One-day answers (their days proven by the caller) waiting to be written, BREAKDOWN_BATCH of them at a
+    time: one read and one short transaction per scope, where each answer cost its own (the first statistics
+    fill is hundreds of one-day requests). A worker killed meanwhile loses only unwritten answers, which are
+    the days the next run asks again (a day counts as asked once its marker row is stored)."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.pending: dict[str, dict[tuple[str, str, date], float | None]] = {}
+        self.answers = 0
+
+    def add(self, scope: str, day: date, answers: list[Statistics]) -> None:
+        for answer in answers:
+            self.ctx.trace(answer.trace_id)
+        values = self.pending.setdefault(scope, {})
+        for platform, metric, (value,) in _breakdown_series(answers):
+            values[(platform, metric, day)] = value
+        self.answers += 1
+        if self.answers >= BREAKDOWN_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending, self.answers = self.pending, {}, 0
+        for scope, values in pending.items():
+            upsert_values(self.ctx, scope, values)
 
 
 def _breakdown_series(answers: list[Statistics]):

@@ -45,20 +45,29 @@ def answer_series(answer: Statistics):
 
 def upsert_points(ctx: RunContext, scope: str, days: list[date], series_list) -> None:
     """Write each (platform, metric, series aligned with days) that differs from what is stored."""
+    upsert_values(ctx, scope, {(platform, metric, day): value for platform, metric, series in series_list
+                               for day, value in zip(days, series, strict=False)})
+
+
+def upsert_values(ctx: RunContext, scope: str, values: dict[tuple[str, str, date], float | None]) -> None:
+    """Write each {(platform, metric, day): value} that differs from what is stored: one read of the days'
+    span and one short transaction."""
+    if not values:
+        return
     now = timezone.now()
-    existing = _stored_points(ctx.location.pk, scope, days[0], days[-1])
+    days = [day for _, _, day in values]
+    existing = _stored_points(ctx.location.pk, scope, min(days), max(days))
     creates: dict[tuple[str, str, date], float | None] = {}
     updates = []
-    for platform, metric, series in series_list:
-        for day, value in zip(days, series, strict=False):
-            value = None if value is None else float(value)
-            found = existing.get((platform, metric, day))
-            if found is None:
-                creates[(platform, metric, day)] = value
-            elif found[1] != value:
-                updates.append((found[0], value, now))
-            else:
-                ctx.count("unchanged")
+    for point, value in values.items():
+        value = None if value is None else float(value)
+        found = existing.get(point)
+        if found is None:
+            creates[point] = value
+        elif found[1] != value:
+            updates.append((found[0], value, now))
+        else:
+            ctx.count("unchanged")
     if not (creates or updates):
         return
     location_id = ctx.location.pk

@@ -92,19 +92,20 @@ def client(make_client):
 def test_it_sends_auth_version_accept_user_agent_and_a_timeout(client):
     responses.get(TAGS_URL, json=tags_body([tag(1)]))
     seen = {}
-    original = client.session.request
+    original = client.session.send
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return original(*args, **kwargs)
 
-    client.session.request = spy
+    client.session.send = spy
     assert [t.id for t in client.iter_tags(LOC)] == ["t0001"]
     headers = responses.calls[0].request.headers
     assert headers["Authorization"] == f"Bearer {SECRET_TOKEN}"
     assert headers["Version"] == "2021-07-28"
     assert headers["Accept"] == "application/json"
     assert headers["User-Agent"] == USER_AGENT and USER_AGENT.startswith("Tagscope/")
+    assert headers["Accept-Encoding"] == client.session.headers["Accept-Encoding"]  # the session's headers apply
     assert seen["timeout"] == (1.0, 2.0)
     assert parse_qs(responses.calls[0].request.url.split("?")[1]) == {"skip": ["0"], "limit": ["100"]}
 

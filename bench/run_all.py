@@ -108,6 +108,18 @@ def pages_figures(bench: str, out: str) -> list[Figure]:
     return figures
 
 
+def million_figures(bench: str, out: str) -> list[Figure]:
+    """bench/million.py: the page lines as pages.py prints them, the index build and the load average."""
+    figures = pages_figures(bench, out)
+    if m := re.search(rf"search index built for {NUMBER} existing tags .*? in {NUMBER} s", out):
+        figures.insert(0, Figure(bench, f"search index built for {m.group(1)} existing tags", f"{m.group(2)} s"))
+    if m := re.search(rf"1-2 character search \(capped scan\) page\s+p50\s+{NUMBER} ms\s+p95\s+{NUMBER} ms", out):
+        figures.append(Figure(bench, "1-2 character search (capped scan) p95", f"{m.group(2)} ms"))
+    if m := re.search(rf"load average before: {NUMBER} .*?on (\d+) cores", out):
+        figures.append(Figure(bench, f"load average at the start ({m.group(2)} cores)", m.group(1)))
+    return figures
+
+
 def performance_figures(bench: str, out: str) -> list[Figure]:
     figures = pages_figures(bench, out)
     if m := re.search(rf"campaign list right after a sync \(summed again\): p50 {NUMBER} ms, max {NUMBER} ms", out):
@@ -171,6 +183,11 @@ KNOWN = {
     "pages.py": [Bench("pages", [], pages_figures, quick=["--quick", "--runs", "5"])],
     "performance.py": [Bench("performance", [], performance_figures, quick=["--quick", "--runs", "5"])],
     "lifecycle.py": [Bench("lifecycle", [], lifecycle_figures, quick=["--quick"])],
+    "million.py": [
+        Bench("million (SQLite)", [], million_figures, quick=["--tags", "100000", "--runs", "3"]),
+        Bench("million (PostgreSQL)", ["--scale-out"], million_figures,
+              quick=["--scale-out", "--tags", "100000", "--runs", "3"]),
+    ],
 }
 
 

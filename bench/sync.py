@@ -245,7 +245,8 @@ print(json.dumps({{"outcome": outcome, "maxrss_kb": resource.getrusage(resource.
 """
 
 
-def rss(args, database_url: str, redis_url: str) -> None:
+def rss(args, database_url: str, redis_url: str, *, tags: int | None = None, again: bool = False) -> None:
+    """A worker process syncs one location's tags (and, with `again`, syncs it once more unchanged)."""
     from dashboard.devtools.demo import sandbox_agency_connect
     from integrations.models import Location, SyncRun, Tag
     from integrations.sync.runs import location_plan
@@ -253,7 +254,8 @@ def rss(args, database_url: str, redis_url: str) -> None:
     from sandbox.config import SandboxConfig
     from sandbox.server import SandboxServer
 
-    tags = 20_000 if args.quick else 100_000
+    tags = tags or (20_000 if args.quick else 100_000)
+    started = time.monotonic()
     config = SandboxConfig(seed=2, agencies=1, locations=1, tags=tags, days=7, burst_limit=1000, burst_window_ms=1000)
     server = SandboxServer(config).start()
     try:
@@ -262,18 +264,22 @@ def rss(args, database_url: str, redis_url: str) -> None:
         point_at(server.url, state, horizon_days=7)
         sandbox_agency_connect(control, redirect_uri="http://127.0.0.1/cb", company_id=state["agencies"][0]["id"])
         location = Location.objects.get(location_id=state["locations"][0]["id"])
-        _, (unit,) = location_plan(location, kinds=[SyncRun.Kind.TAGS], trigger="bench")
-        code = RSS_CHILD.format(root=str(ROOT), db=database_url, redis=redis_url, url=server.url,
-                                cid=state["client_id"], secret=state["client_secret"], run_id=unit.pk)
-        started = time.monotonic()
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-        wall = time.monotonic() - started
-        last = (out.stdout.strip().splitlines() or ["{}"])[-1]
-        figures = json.loads(last) if last.startswith("{") else {}
-        peak = figures.get("maxrss_kb", 0) / 1024
-        print(f"worker syncing one location of {tags} tags: {figures.get('outcome', out.stderr[-300:])} "
-              f"in {wall:.1f} s, {Tag.objects.filter(location=location).count()} tags stored")
-        print(f"  peak RSS             {peak:8.1f} MB  target <= 150 MB")
+        print(f"sandbox with one location of {tags} tags up in {time.monotonic() - started:.1f} s")
+        for label in ("worker syncing", "worker refreshing, nothing changed,")[: 2 if again else 1]:
+            _, (unit,) = location_plan(location, kinds=[SyncRun.Kind.TAGS], trigger="bench")
+            code = RSS_CHILD.format(root=str(ROOT), db=database_url, redis=redis_url, url=server.url,
+                                    cid=state["client_id"], secret=state["client_secret"], run_id=unit.pk)
+            started = time.monotonic()
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+            wall = time.monotonic() - started
+            last = (out.stdout.strip().splitlines() or ["{}"])[-1]
+            figures = json.loads(last) if last.startswith("{") else {}
+            peak = figures.get("maxrss_kb", 0) / 1024
+            unit.refresh_from_db()
+            print(f"{label} one location of {tags} tags: {figures.get('outcome', out.stderr[-300:])} "
+                  f"in {wall:.1f} s, {Tag.objects.filter(location=location).count()} tags stored, "
+                  f"rows written {unit.counts.get('rows_written', 0)}")
+            print(f"  peak RSS             {peak:8.1f} MB  target <= 150 MB")
     finally:
         server.stop()
 

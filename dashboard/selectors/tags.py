@@ -52,9 +52,8 @@ class TagFilter:
 
 
 def tags_for_location(*, location: Location, filters: TagFilter, now: datetime | None = None) -> QuerySet[Tag]:
-    tags = Tag.objects.filter(location=location)
-    if filters.q:
-        tags = tags.filter(sort_name__contains=filters.q.casefold())
+    tags = Tag.objects.all()
+    ordering: tuple[Any, ...] = SORTS[filters.sort]
     if filters.status == "active":
         tags = tags.filter(removed_at__isnull=True)
     elif filters.status == "removed":
@@ -65,8 +64,12 @@ def tags_for_location(*, location: Location, filters: TagFilter, now: datetime |
             # New tags are few and found by the (location, removed_at, first_seen_at) index; ordering by an
             # expression keeps SQLite from walking the whole name index instead and then sorts the few.
             direction = "-" if filters.sort.startswith("-") else ""
-            return tags.annotate(_name=Lower("sort_name")).order_by(f"{direction}_name", f"{direction}id")
-    return tags.order_by(*SORTS[filters.sort])
+            tags = tags.annotate(_name=Lower("sort_name"))
+            ordering = (f"{direction}_name", f"{direction}id")
+    tags = tags.order_by(*ordering)
+    if filters.q:
+        return tags.search(filters.q, location_pk=location.pk)
+    return tags.filter(location=location)
 
 
 class TagPage:

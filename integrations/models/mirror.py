@@ -8,9 +8,15 @@ own ids are kept as strings (`tag_id`, `account_id`, `post_id`); our own bookkee
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import models
+from django.db import connections, models
+from django.db.models import F
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from integrations import tag_search
 
 # A tag stays "new" for this many days after Tagscope first saw it (the overview's count, the status=new
 # filter, the badge, the API's is_new).
@@ -50,12 +56,40 @@ class TagQuerySet(models.QuerySet):
         """The tags `Tag.is_new` holds for, in SQL."""
         return self.filter(removed_at__isnull=True, is_baseline=False, first_seen_at__gte=new_since(now))
 
+    def search(self, q: str, *, location_pk: int | None = None) -> TagQuerySet:
+        """Tags whose name contains `q`, ignoring case; `%` and `_` are literal; of one location when given.
+        The same rows with or without the trigram index (integrations/tag_search.py): the index only
+        narrows the candidates. Keep the queryset's ordering: a narrowed search re-sorts the few it finds."""
+        needle = q.casefold()
+        found = self.filter(sort_name__contains=needle)
+        if not tag_search.narrows(connections[self.db], needle):
+            return found if location_pk is None else found.filter(location_id=location_pk)
+        candidates = RawSQL(tag_search.sqlite_candidate_sql(), [tag_search.fts_phrase(needle)])  # noqa: S611 (constant SQL)
+        found = found.filter(pk__in=candidates).order_by(*_unindexed(found.query.order_by))
+        if location_pk is not None:
+            # `+` keeps SQLite from reading the location's whole index (it guesses a location holds ~10
+            # rows) instead of looking up the candidates by id.
+            found = found.extra(where=["+integrations_tag.location_id = %s"], params=[location_pk])
+        return found
+
+
+def _unindexed(ordering: tuple[Any, ...]) -> list[Any]:
+    """The same order, its leading column wrapped in COALESCE(x, x): SQLite then reads the few candidates
+    and sorts them, instead of walking the location's whole sort index (its planner, without statistics,
+    takes a location's index for a few rows)."""
+    if not ordering or not isinstance(ordering[0], str) or ordering[0].lstrip("-") in ("id", "pk"):
+        return list(ordering)
+    first = ordering[0]
+    name = first.lstrip("-")
+    key = Coalesce(F(name), F(name))
+    return [key.desc() if first.startswith("-") else key.asc(), *ordering[1:]]
+
 
 class Tag(models.Model):
     """A tag as HighLevel listed it. Active while `removed_at` is null.
 
     `sort_name` is the case-folded name: it orders the list by name and serves the case-insensitive
-    substring search (`sort_name__contains=q.casefold()`) the same way on SQLite and PostgreSQL.
+    substring search (`Tag.objects.search`: `sort_name` contains `q.casefold()`, narrowed by a trigram index).
     `is_baseline`: seen in the location's first complete listing, so never "new".
     """
 

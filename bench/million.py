@@ -1,0 +1,153 @@
+"""1,000,000 tags in one location: the tag list (pages, sorts, filters) and substring search,
+page and API, on SQLite or (`--scale-out`) PostgreSQL; and a refresh of that location with nothing changed.
+
+    .venv/bin/python bench/million.py                          # SQLite, 1,000,000 tags
+    .venv/bin/python bench/million.py --scale-out              # PostgreSQL (database tagscope_million)
+    .venv/bin/python bench/million.py --tags 100000 --runs 5   # a quick look
+    .venv/bin/python bench/million.py --refresh                # also sync the location from the sandbox, twice
+
+The tags are written straight into the database (one INSERT ... SELECT) with the search index
+dropped, then the index is built by the migration's own code and timed (what migrating an existing
+1,000,000-tag database costs). Each request goes through Django's test client; p50/p95 over the runs.
+Searches of 3 or more characters use the trigram index; 1- and 2-character ones scan (capped count) and
+are shown apart. Prints figures, targets and the load average (the machine may be shared); asserts nothing.
+
+Targets: tag list p95 <= 50 ms; substring search p95 <= 100 ms; an unchanged refresh writes 0 rows with
+the worker's peak RSS <= 150 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from datetime import timedelta
+
+from common import setup_django
+from pages import measure, show
+
+WORDS = ["spring", "summer", "promo", "sale", "launch", "event", "team", "recipe", "tips", "news", "offer"]
+
+
+SPREAD = 16  # distinct updated_at and first_seen_at values, each repeated (ties are broken by id)
+
+
+def populate(count: int):
+    """`count` tags written by one INSERT ... SELECT (a minute of bulk_create per 100,000 at best): names
+    `<word>-<word>-<7 digits>`, every 50th new, every 40th removed, the search index dropped meanwhile."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from integrations import tag_search
+    from tests.dashboard.browsing_factories import location_make
+
+    location = location_make("bench-million", "Million Bakery")
+    now, adapt = timezone.now(), connection.ops.adapt_datetimefield_value
+    with connection.schema_editor() as editor:
+        tag_search.remove(None, editor)
+    words = ", ".join(f"({k}, '{w}')" for k, w in enumerate(WORDS))
+    updated = " ".join(f"WHEN {k} THEN %s" for k in range(SPREAD))
+    first = " ".join(f"WHEN {k} THEN %s" for k in range(SPREAD))
+    name = ("a.w || '-' || b.w || '-' || " + ("lpad(n.i::text, 7, '0')" if connection.vendor == "postgresql"
+                                               else "printf('%%07d', n.i)"))
+    sql = f"""WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < %s),
+        words(k, w) AS (VALUES {words})
+        INSERT INTO integrations_tag (location_id, tag_id, name, sort_name, created_by, deleted, created_at,
+            updated_at, raw, first_seen_at, last_seen_at, removed_at, is_baseline, details_for)
+        SELECT %s, 'tag' || n.i, {name}, {name}, '', %s, CASE n.i %% {SPREAD} {first} END,
+            CASE (n.i * 7) %% {SPREAD} {updated} END, '{{}}',
+            CASE WHEN n.i %% 50 = 0 THEN %s ELSE CASE n.i %% {SPREAD} {first} END END, %s,
+            CASE WHEN n.i %% 40 = 1 THEN %s END, n.i %% 50 <> 0, ''
+        FROM n JOIN words a ON a.k = (n.i * 7) %% {len(WORDS)}
+        JOIN words b ON b.k = (n.i / {len(WORDS)}) %% {len(WORDS)}
+    """
+    firsts = [adapt(now - timedelta(days=60, minutes=k * 97)) for k in range(SPREAD)]
+    params = [count - 1, location.pk, False, *firsts,
+              *[adapt(now - timedelta(minutes=k * 3001)) for k in range(SPREAD)],
+              adapt(now - timedelta(days=2)), *firsts, adapt(now), adapt(now - timedelta(days=1))]
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    print(f"made {count:,} tags in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    with connection.schema_editor() as editor:
+        tag_search.install(None, editor)
+    with connection.cursor() as cursor:  # what autovacuum does soon after such a load (index-only scans)
+        cursor.execute("VACUUM ANALYZE integrations_tag" if connection.vendor == "postgresql" else "SELECT 1")
+    print(f"search index built for {count:,} existing tags (the migration's code) in "
+          f"{time.perf_counter() - started:.1f} s")
+    return location
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tags", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--scale-out", action="store_true", help="PostgreSQL on 127.0.0.1")
+    parser.add_argument("--database", default="tagscope_million", help="with --scale-out: made empty first")
+    parser.add_argument("--refresh", action="store_true",
+                        help="also sync a sandbox location of --tags tags in a worker process, then again unchanged")
+    parser.add_argument("--refresh-only", action="store_true", help="only that")
+    args = parser.parse_args()
+    load = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        database_url = ""
+        if args.scale_out:
+            import psycopg
+
+            with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
+                conn.execute(f"CREATE DATABASE {args.database}")
+            database_url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
+        database_url = database_url or f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
+        setup_django(os.path.join(tmp, "bench.sqlite3"), database_url=database_url)
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+
+        settings.ALLOWED_HOSTS, settings.MFA_REQUIRED, settings.DEBUG = ["*"], False, False
+        print(f"database: {'PostgreSQL' if args.scale_out else 'SQLite'}; load average before: "
+              f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+        if args.refresh_only:
+            return refresh(args, database_url)
+        location = populate(args.tags)
+        client = Client()
+        client.force_login(get_user_model().objects.create_superuser("bench", "b@example.com", "bench-pass-123"))
+        base = f"/locations/{location.location_id}/tags/"
+        api = f"/api/v1/locations/{location.location_id}/tags/"
+        last = args.tags // 50
+        lists = [base, f"{base}?sort=-updated_at", f"{base}?sort=first_seen_at&page=2000",
+                 f"{base}?status=new", f"{base}?status=removed&sort=-name&page=10",
+                 f"{base}?status=active&sort=-first_seen_at&page=50", f"{base}?page={last // 2}",
+                 f"{base}?sort=-name&page={last - 5}"]
+        searches = [f"{base}?q=promo", f"{base}?q=Spring-Sale&sort=-updated_at", f"{base}?q=0042&status=active",
+                    f"{base}?q=0123456", f"{base}?q=ps-ne&page=3", f"{base}?q=qqq", f"{base}?q=sale&page=20",
+                    f"{base}?q=er-t&sort=first_seen_at"]
+        short = [f"{base}?q=a", f"{base}?q=-s", f"{base}?q=7&sort=-updated_at", f"{base}?q=qz"]
+        print(f"\nTag list: {args.tags:,} tags in one location (sorts, filters, pages up to {last:,})")
+        for label, urls, target in (("tag list", lists, 50), ("substring search (3+ characters)", searches, 100)):
+            show(f"{label} page", measure(client, urls, args.runs), f"p95 <= {target} ms")
+            show(f"{label} API", measure(client, [u.replace(base, api) for u in urls], args.runs),
+                 f"p95 <= {target} ms")
+        show("1-2 character search (capped scan) page", measure(client, short, args.runs))
+        for url in lists + searches + short:
+            show("  " + url.replace(base, "?").split("?", 1)[1][:40], measure(client, [url], max(3, args.runs // 2)))
+        load = os.getloadavg()
+        print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        if args.refresh:
+            refresh(args, database_url)
+
+
+def refresh(args, database_url: str) -> None:
+    """bench/sync.py's worker-RSS case at this size, run twice: the second refresh must write nothing."""
+    from sync import rss
+
+    print(f"\nRefresh: a sandbox location of {args.tags:,} tags synced by a worker process, then again")
+    rss(args, database_url, "", tags=args.tags, again=True)
+    load = os.getloadavg()
+    print(f"load average after the refresh: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

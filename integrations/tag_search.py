@@ -1,0 +1,94 @@
+"""The substring index behind tag search: an FTS5 trigram table on SQLite, a pg_trgm GIN index on PostgreSQL.
+
+Both index `Tag.sort_name` (the case-folded name), so a search keeps today's meaning: case-insensitive
+substring, `%` and `_` literal. Trigrams only serve needles of 3 or more characters; shorter ones (and any
+other backend) use the plain scan, which the tag list caps (docs/performance.md).
+
+Kept in step by the database itself, not by the sync: on SQLite, triggers on the tag table update the FTS5
+table inside the same statement (so the upsert's bulk raw SQL, ORM saves, renames and cascade deletes all
+count, and nothing can drift); on PostgreSQL, the GIN index is an ordinary index of the table.
+
+Caution (SQLite): Django rebuilds a table to alter some columns (copy, drop, rename), which drops its
+triggers. A migration that alters `integrations_tag` on SQLite must call `sqlite_install(...)` again;
+tests/integrations/test_tag_search.py fails if the triggers are missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TABLE = "integrations_tag_search"
+MIN_LENGTH = 3  # a trigram needs three characters
+
+SQLITE_INSTALL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS integrations_tag_search USING fts5(sort_name, content='integrations_tag', "
+    "content_rowid='id', tokenize='trigram case_sensitive 1')",
+    "CREATE TRIGGER IF NOT EXISTS integrations_tag_search_insert AFTER INSERT ON integrations_tag BEGIN "
+    "INSERT INTO integrations_tag_search(rowid, sort_name) VALUES (new.id, new.sort_name); END",
+    "CREATE TRIGGER IF NOT EXISTS integrations_tag_search_delete AFTER DELETE ON integrations_tag BEGIN "
+    "INSERT INTO integrations_tag_search(integrations_tag_search, rowid, sort_name) "
+    "VALUES ('delete', old.id, old.sort_name); END",
+    # A refresh that changes nothing fires nothing: the WHEN keeps same-name updates out of the index.
+    "CREATE TRIGGER IF NOT EXISTS integrations_tag_search_rename AFTER UPDATE OF sort_name ON integrations_tag "
+    "WHEN old.sort_name IS NOT new.sort_name BEGIN "
+    "INSERT INTO integrations_tag_search(integrations_tag_search, rowid, sort_name) "
+    "VALUES ('delete', old.id, old.sort_name); "
+    "INSERT INTO integrations_tag_search(rowid, sort_name) VALUES (new.id, new.sort_name); END",
+    "INSERT INTO integrations_tag_search(integrations_tag_search) VALUES ('rebuild')",  # existing rows
+]
+SQLITE_REMOVE = [
+    "DROP TRIGGER IF EXISTS integrations_tag_search_insert",
+    "DROP TRIGGER IF EXISTS integrations_tag_search_delete",
+    "DROP TRIGGER IF EXISTS integrations_tag_search_rename",
+    "DROP TABLE IF EXISTS integrations_tag_search",
+]
+# pg_trgm is a trusted extension from PostgreSQL 13: the database owner (CREATE on the database) may add it.
+POSTGRES_INSTALL = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS tag_sort_name_trgm ON integrations_tag USING gin (sort_name gin_trgm_ops)",
+]
+POSTGRES_REMOVE = ["DROP INDEX IF EXISTS tag_sort_name_trgm"]
+
+
+STATEMENTS = {"sqlite": (SQLITE_INSTALL, SQLITE_REMOVE), "postgresql": (POSTGRES_INSTALL, POSTGRES_REMOVE)}
+
+
+def _run(schema_editor: Any, which: int) -> None:
+    for sql in STATEMENTS.get(schema_editor.connection.vendor, ([], []))[which]:
+        schema_editor.execute(sql)
+
+
+def install(apps: Any, schema_editor: Any) -> None:
+    _run(schema_editor, 0)
+
+
+def remove(apps: Any, schema_editor: Any) -> None:
+    _run(schema_editor, 1)
+
+
+def fts_phrase(needle: str) -> str:
+    """An FTS5 query matching `needle` as one substring: a quoted string, its quotes doubled."""
+    return '"' + needle.replace('"', '""') + '"'
+
+
+# The FTS5 table holds every location's tags, and a needle common across them (say "sale") can match
+# hundreds of thousands: reading and sorting those would cost more than walking the location's sorted
+# index, where a page of a common needle comes quickly. So the index narrows only needles it proves
+# rarer: at most CANDIDATE_LIMIT rows (bench/million.py: ~8,000 candidates sorted in ~30 ms).
+CANDIDATE_LIMIT = 20_000
+
+
+def narrows(connection: Any, needle: str) -> bool:
+    """Whether the trigram index should pick the candidates itself: on SQLite, for a needle of 3 or more
+    characters that the FTS5 table finds at most CANDIDATE_LIMIT times (one cheap probe). PostgreSQL's
+    planner makes that choice for the pg_trgm index by itself."""
+    if connection.vendor != "sqlite" or len(needle) < MIN_LENGTH:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM (SELECT rowid FROM integrations_tag_search "
+                       "WHERE integrations_tag_search MATCH %s LIMIT %s)", [fts_phrase(needle), CANDIDATE_LIMIT + 1])
+        return cursor.fetchone()[0] <= CANDIDATE_LIMIT
+
+
+def sqlite_candidate_sql() -> str:
+    return "SELECT rowid FROM integrations_tag_search WHERE integrations_tag_search MATCH %s"

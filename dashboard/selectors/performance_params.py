@@ -53,7 +53,10 @@ def performance_query(params: Params, *, location: Location | None, sorts: dict[
     stats = stats_query_from(ranged, today=location_today(location), accounts=accounts)
     if ranged is not params:
         params.problems.extend(ranged.problems)
-    sort = params.choice("sort", [*sorts, *(f"-{key}" for key in sorts)], default=default_sort)
+    # A page without sorting (a campaign's page, reached from the sorted list) leaves `sort` unread, so the
+    # list's sort that its links carry is not reported as a mistake.
+    sort = params.choice("sort", [*sorts, *(f"-{key}" for key in sorts)], default=default_sort) if sorts \
+        else default_sort
     platform = params.raw("platform").strip()
     if platform and not platform.isalpha():
         params.fail("platform", "platform must be a platform's name, such as facebook.")

@@ -66,7 +66,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 def campaign_show(request: HttpRequest, slug: str) -> HttpResponse:
     locations = list(locations_visible(request.user))
     params = Params(request.GET, strict=False)
-    query = performance_query(params, location=None, sorts={"": ""}, default_sort="")
+    query = performance_query(params, location=None, sorts={}, default_sort="")
     params.report(request)
     campaign = campaign_get(locations=locations, slug=slug, start=query.start, end=query.end)
     if campaign.slug != slug:

@@ -79,7 +79,7 @@ def tag_performance_page(request: HttpRequest, location_id: str) -> HttpResponse
 def best_time_page(request: HttpRequest, location_id: str) -> HttpResponse:
     location = location_for(user=request.user, location_id=location_id)
     params = Params(request.GET, strict=False)
-    query = performance_query(params, location=location, sorts={"": ""}, default_sort="")
+    query = performance_query(params, location=location, sorts={}, default_sort="")
     params.report(request)
     heatmap = best_time_heatmap(location=location, start=query.start, end=query.end, platform=query.stats.platform,
                                 account=query.stats.account, tag_id=query.tag_id)

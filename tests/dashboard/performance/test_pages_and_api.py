@@ -200,3 +200,11 @@ def test_kept_campaigns_follow_the_data_they_are_summed_from(marketer_http, agen
     tag_make(agency[1], "Summer sale ", tag_id="b-sale-2")  # a new spelling in a location: a new tag
     post_make(agency[1], "late", tag_ids=["b-sale-2"], when=at(20), likes=5, comments=0, shares=0)
     assert engagement()[0] == 175
+
+
+def test_a_campaign_reached_from_the_sorted_list_warns_of_nothing(marketer_http, agency):
+    """The list's links carry its sort; the campaign's page, which does not sort, must not call it a mistake."""
+    page = marketer_http.get(f"/campaigns/summersale/?{RANGE}&sort=-engagement_per_post")
+    assert page.status_code == 200
+    assert b"was ignored" not in page.content
+    assert b"was ignored" not in marketer_http.get(f"/campaigns/summersale/?{RANGE}&sort=nonsense").content

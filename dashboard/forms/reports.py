@@ -6,8 +6,8 @@ from django import forms
 from django.core.validators import validate_email
 
 from dashboard.reports.branding import LOGO_MAX_BYTES, BrandingRefused, accent_clean
-from dashboard.reports.campaigns import campaign_for
 from dashboard.reports.models import SECTIONS, Report, ShareLink
+from dashboard.selectors.campaigns import campaign_tags
 from integrations.models import Location
 
 WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"), (5, "Saturday"),
@@ -35,8 +35,8 @@ class ReportForm(forms.ModelForm):
                                       to_field_name="location_id", empty_label="Choose a location")
     campaign = forms.CharField(required=False, max_length=255,
                                widget=forms.TextInput(attrs={"list": "campaign-names"}),
-                               help_text="A tag name; tags with the same name in "
-                               "any location count, whatever their case or spaces.")
+                               help_text="A tag name; tags with the same name in any location count, "
+                               "whatever their case or spaces, and so do names an admin merged into it.")
     sections = forms.MultipleChoiceField(choices=list(SECTIONS.items()), widget=forms.CheckboxSelectMultiple,
                                          initial=list(SECTIONS),
                                          help_text="Goals show only for locations that have goals set.")
@@ -73,7 +73,7 @@ class ReportForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("subject") == "campaign":
-            if not data.get("campaign") or campaign_for(data["campaign"]) is None:
+            if not data.get("campaign") or campaign_tags(data["campaign"]) is None:
                 self.add_error("campaign", "No location has a tag with this name.")
             data["location"] = None
         else:

@@ -63,7 +63,7 @@ class Report(models.Model):
     name = models.CharField(max_length=200)
     location = models.ForeignKey("integrations.Location", null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="+")
-    campaign = models.CharField(max_length=255, blank=True)  # a campaign's key (dashboard/reports/campaigns.py)
+    campaign = models.CharField(max_length=255, blank=True)  # a campaign's name as typed (campaign_tags)
     period = models.CharField(max_length=20, choices=Period.choices, default=Period.LAST_MONTH)
     custom_start = models.DateField(null=True, blank=True)
     custom_end = models.DateField(null=True, blank=True)

@@ -8,9 +8,9 @@ from datetime import date, datetime
 from typing import Any
 
 from dashboard.reports import sources
-from dashboard.reports.campaigns import Campaign, campaign_for, campaign_locations
 from dashboard.reports.models import DEFAULT_SECTIONS, SECTIONS, Report
 from dashboard.reports.periods import local_today, period_query, period_range
+from dashboard.selectors.campaigns import CampaignTags, campaign_tags
 from dashboard.selectors.goals import goals_pacing
 from dashboard.selectors.statistics import METRIC_LABELS, demographics_for, statistics_for
 from integrations.metrics import METRICS
@@ -43,14 +43,14 @@ def _ordered(metrics: dict[str, Any]) -> dict[str, Any]:
     return {m: metrics[m] for m in METRICS if m in metrics}
 
 
-def snapshot_build(*, title: str, location: Location | None, campaign: Campaign | None, period: str,
+def snapshot_build(*, title: str, location: Location | None, campaign: CampaignTags | None, period: str,
                    sections: list[str], note: str, now: datetime, custom_start: date | None = None,
                    custom_end: date | None = None) -> dict[str, Any]:
     if campaign is not None:
-        locations = campaign_locations(campaign)
+        locations = campaign.locations()
         timezone_name = "UTC" if len({loc.timezone for loc in locations}) != 1 else locations[0].timezone
         tag_ids: dict[int, list[str]] | None = campaign.tags
-        subject = {"kind": "campaign", "name": campaign.name, "key": campaign.key,
+        subject = {"kind": "campaign", "name": campaign.name, "key": campaign.slug, "merged": campaign.merged,
                    "locations": [loc.name for loc in locations]}
     elif location is not None:
         locations, timezone_name, tag_ids = [location], location.timezone or "UTC", None
@@ -95,7 +95,7 @@ def snapshot_build(*, title: str, location: Location | None, campaign: Campaign 
 def report_snapshot(report: Report, *, now: datetime) -> dict[str, Any]:
     campaign = None
     if report.campaign:
-        campaign = campaign_for(report.campaign)
+        campaign = campaign_tags(report.campaign)
         if campaign is None:
             raise ReportSubjectGone(f"No location has a tag named like {report.campaign!r} any more.")
     return snapshot_build(title=report.name, location=report.location, campaign=campaign, period=report.period,

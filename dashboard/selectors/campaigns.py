@@ -239,3 +239,68 @@ def campaign_choices(*, locations: list[Location], exclude: str) -> list[tuple[s
         if slug != exclude and aliases.get(slug) != exclude:
             seen.setdefault(slug, name)
     return sorted(seen.items(), key=lambda item: item[1].casefold())
+
+
+@dataclass(frozen=True)
+class CampaignTags:
+    """A campaign's active tags in every location, whatever their posts: what a report on it covers (a report's
+    period is known only once its locations' time zones are, so it cannot start from `campaigns_collect`)."""
+
+    slug: str
+    name: str
+    tags: dict[int, list[str]]  # location pk -> HighLevel tag ids, the merged spellings' included
+    merged: list[str]
+
+    @property
+    def location_pks(self) -> list[int]:
+        return sorted(self.tags)
+
+    def locations(self) -> list[Location]:
+        return list(Location.objects.filter(pk__in=self.location_pks).order_by("name", "pk"))
+
+
+def _slug_of(name_or_slug: str, aliases: dict[str, str]) -> str:
+    """The campaign a typed name, its slug or a merged alias's slug answers ("" for a blank)."""
+    text = (name_or_slug or "").strip()
+    if not text:
+        return ""
+    own = campaign_slug(text)
+    return aliases.get(own, own)
+
+
+def campaign_tags(name_or_slug: str) -> CampaignTags | None:
+    """The campaign's active tags, aliases applied (what an admin merged in counts, what they split off no
+    longer does); None when no location carries it. Reports store what the marketer typed; the slug is
+    computed here each time, so a later merge or split changes the next report."""
+    aliases = campaign_aliases()
+    slug = _slug_of(name_or_slug, aliases)
+    if not slug:
+        return None
+    members = {slug} | {merged for merged, into in aliases.items() if into == slug}
+    active = Tag.objects.filter(removed_at__isnull=True)
+    names = [n for n in active.values_list("name", flat=True).order_by().distinct() if campaign_slug(n) in members]
+    if not names:
+        return None
+    tags: dict[int, list[str]] = {}
+    spellings: Counter = Counter()
+    for location_pk, tag_id, name in active.filter(name__in=names).values_list(
+            "location_id", "tag_id", "name").order_by("location_id", "tag_id"):
+        tags.setdefault(location_pk, []).append(tag_id)
+        spellings[name] += 1
+    merged = sorted({campaign_slug(n) for n in spellings} - {slug})
+    return CampaignTags(slug=slug, name=Campaign(slug=slug, names=spellings).name, tags=tags, merged=merged)
+
+
+def campaign_names_shared(limit: int = 200) -> list[str]:
+    """The name of every campaign (aliases applied) carried by more than one location: the report form's
+    suggestions."""
+    aliases = campaign_aliases()
+    where: dict[str, set[int]] = {}
+    spellings: dict[str, Counter] = {}
+    for location_pk, name in Tag.objects.filter(removed_at__isnull=True).values_list(
+            "location_id", "name").order_by()[:50000]:
+        slug = _slug_of(name, aliases)
+        where.setdefault(slug, set()).add(location_pk)
+        spellings.setdefault(slug, Counter())[name] += 1
+    shared = [Campaign(slug=slug, names=spellings[slug]).name for slug, pks in where.items() if len(pks) > 1]
+    return sorted(shared, key=str.casefold)[:limit]

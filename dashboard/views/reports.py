@@ -11,11 +11,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dashboard.exports import csv_response
 from dashboard.forms.reports import ReportForm, SendForm, ShareForm
 from dashboard.reports.access import report_for, reports_visible, with_report_headers
-from dashboard.reports.campaigns import campaign_names
 from dashboard.reports.mailing import report_deliver, report_schedule_update
 from dashboard.reports.render import report_context, report_csv_rows, report_filename, report_pdf
 from dashboard.reports.snapshot import ReportSubjectGone, report_snapshot
 from dashboard.roles import BROWSE, EXPORT, requires
+from dashboard.selectors.campaigns import campaign_names_shared
 
 
 @require_GET
@@ -34,7 +34,8 @@ def _edit(request: HttpRequest, form: ReportForm, *, created: bool) -> HttpRespo
         report_schedule_update(report, now=timezone.now())
         messages.success(request, "Report saved." + (" It will be mailed on schedule." if report.cadence else ""))
         return redirect("report_detail", pk=report.pk)
-    return render(request, "reports/form.html", {"form": form, "created": created, "campaigns": campaign_names()})
+    return render(request, "reports/form.html",
+                  {"form": form, "created": created, "campaigns": campaign_names_shared()})
 
 
 @require_http_methods(["GET", "POST"])

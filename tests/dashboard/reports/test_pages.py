@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
-from dashboard.reports.campaigns import campaign_for, campaign_key
 from dashboard.reports.models import Report
 from dashboard.reports.snapshot import report_snapshot
+from dashboard.selectors.campaigns import campaign_slug, campaign_tags
 from tests.dashboard.browsing_factories import location_make, post_make, tag_make
 from tests.dashboard.reports.conftest import NOW, fill_location, report_make
 
@@ -85,8 +85,8 @@ def campaign_locations(db, clock):
 
 def test_a_campaign_is_the_tags_of_one_name_whatever_case_or_spaces(campaign_locations):
     north, south = campaign_locations
-    assert campaign_key(" Spring  SALE ") == campaign_key("springsale")
-    campaign = campaign_for("SPRING SALE")
+    assert campaign_slug(" Spring  SALE ") == campaign_slug("springsale")
+    campaign = campaign_tags("SPRING SALE")
     assert campaign.tags == {north.pk: ["n-spring"], south.pk: ["s-spring"]}
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
 from dashboard.reports.branding import branding_context
@@ -23,12 +25,35 @@ def _shares(values: dict[str, Any], order: tuple[str, ...] = ()) -> list[dict[st
             for k in keys]
 
 
-def report_context(snapshot: dict[str, Any], branding: Branding | None = None) -> dict[str, Any]:
+CHARTS_KEPT_SECONDS = 24 * 3600
+
+
+def _charts(snapshot: dict[str, Any], accent: str) -> list[dict[str, Any]]:
+    labels = snapshot.get("metric_labels", {})
+    return [metric_chart(m, data, labels.get(m, m.capitalize()), accent)
+            for m, data in snapshot.get("metrics", {}).items()]
+
+
+def _charts_kept(snapshot: dict[str, Any], accent: str, key: str) -> list[dict[str, Any]]:
+    """A fixed snapshot's charts (a share link's) drawn once and kept in the cache: drawing the SVG is most of
+    a share page's time. The accent is in the key, so a branding change draws them again."""
+    cache_key = f"report-charts:v1:{key}:{accent}"
+    charts = cache.get(cache_key)
+    if charts is None:
+        charts = _charts(snapshot, accent)
+        cache.set(cache_key, [{**c, "svg": str(c["svg"])} for c in charts], CHARTS_KEPT_SECONDS)
+    return [{**c, "svg": mark_safe(c["svg"])} for c in charts]  # noqa: S308 -- drawn by charts.py, escaped there
+
+
+def report_context(snapshot: dict[str, Any], branding: Branding | None = None, *,
+                   charts_key: str | None = None) -> dict[str, Any]:
+    """`charts_key` names a snapshot that never changes (a share link's), whose charts may be kept."""
     brand = branding_context(branding or Branding.current())
     sections = snapshot.get("sections", [])
-    labels = snapshot.get("metric_labels", {})
-    charts = [metric_chart(m, data, labels.get(m, m.capitalize()), brand["accent"])
-              for m, data in snapshot.get("metrics", {}).items()] if "charts" in sections else []
+    charts = []
+    if "charts" in sections:
+        charts = (_charts_kept(snapshot, brand["accent"], charts_key) if charts_key
+                  else _charts(snapshot, brand["accent"]))
     demographics = snapshot.get("demographics")
     return {
         "r": snapshot, "brand": brand, "sections": sections, "section_labels": SECTIONS, "charts": charts,
@@ -38,9 +63,9 @@ def report_context(snapshot: dict[str, Any], branding: Branding | None = None) -
 
 
 def report_html(snapshot: dict[str, Any], *, branding: Branding | None = None, standalone: bool = True,
-                extra: dict[str, Any] | None = None) -> str:
+                extra: dict[str, Any] | None = None, charts_key: str | None = None) -> str:
     template = "reports/document.html" if standalone else "reports/_body.html"
-    return render_to_string(template, {**report_context(snapshot, branding), **(extra or {})})
+    return render_to_string(template, {**report_context(snapshot, branding, charts_key=charts_key), **(extra or {})})
 
 
 def report_filename(snapshot: dict[str, Any], extension: str) -> str:
@@ -85,6 +110,9 @@ def report_csv_rows(snapshot: dict[str, Any]) -> Iterator[list[Any]]:
     for row in scorecard.get("rows", []):
         yield [f"scorecard_{scorecard.get('by', 'tag')}", period, "all", row["name"], "engagement_per_post",
                row["engagement_per_post"], row["previous_engagement_per_post"], row["change_pct"]]
+        if row.get("lift_pct") is not None:  # older snapshots (campaign rows before lift) carry none
+            yield [f"scorecard_{scorecard.get('by', 'tag')}", period, "all", row["name"], "lift_pct",
+                   row["lift_pct"], None, None]
     demographics = snapshot.get("demographics") or {}
     for group in ("gender", "age"):
         for key, value in (demographics.get(group) or {}).items():

@@ -10,7 +10,7 @@ from typing import Any
 from dashboard.reports import sources
 from dashboard.reports.models import DEFAULT_SECTIONS, SECTIONS, Report
 from dashboard.reports.periods import local_today, period_query, period_range
-from dashboard.selectors.campaigns import CampaignTags, campaign_tags
+from dashboard.selectors.campaigns import CampaignTags, campaign_tags, campaigns_collect
 from dashboard.selectors.goals import goals_pacing
 from dashboard.selectors.statistics import METRIC_LABELS, demographics_for, statistics_for
 from integrations.metrics import METRICS
@@ -41,6 +41,14 @@ def _goals(locations: list[Location], now: datetime) -> list[dict[str, Any]]:
 
 def _ordered(metrics: dict[str, Any]) -> dict[str, Any]:
     return {m: metrics[m] for m in METRICS if m in metrics}
+
+
+def _campaign_lifts(campaign: CampaignTags, locations: list[Location], query) -> dict[int, float | None]:
+    """Issue 20's lift of the campaign per location (its posts against that location's others, on UTC days as
+    the campaigns page counts them)."""
+    found = campaigns_collect(locations=locations, start=query.start, end=query.end, only=campaign.slug)
+    at = found.get(campaign.slug)
+    return {pk: row.lift_pct for pk, row in at.locations.items()} if at else {}
 
 
 def snapshot_build(*, title: str, location: Location | None, campaign: CampaignTags | None, period: str,
@@ -88,7 +96,8 @@ def snapshot_build(*, title: str, location: Location | None, campaign: CampaignT
     if "goals" in wanted:
         snapshot["goals"] = _goals(locations, now)
     if "scorecard" in wanted:
-        snapshot["scorecard"] = sources.tag_scorecard(locations=locations, query=query, tag_ids=tag_ids)
+        lifts = _campaign_lifts(campaign, locations, query) if campaign is not None else None
+        snapshot["scorecard"] = sources.tag_scorecard(locations=locations, query=query, tag_ids=tag_ids, lifts=lifts)
     return snapshot
 
 

@@ -111,10 +111,11 @@ def _location_scorecard(location: Location, query: StatsQuery) -> dict[str, Any]
     return {"by": "tag", "rows": rows}
 
 
-def tag_scorecard(*, locations: list[Location], query: StatsQuery,
-                  tag_ids: dict[int, list[str]] | None) -> dict[str, Any]:
+def tag_scorecard(*, locations: list[Location], query: StatsQuery, tag_ids: dict[int, list[str]] | None,
+                  lifts: dict[int, float | None] | None = None) -> dict[str, Any]:
     """A location report: one row per tag of the location (issue 20's scorecard). A campaign report: one row
-    per location (the campaign's tags there). Posts, engagement, engagement per measured post and its change."""
+    per location (the campaign's tags there). Posts, engagement, engagement per measured post and its change,
+    and lift: the scorecard's for a tag, `lifts` (location pk: issue 20's campaign lift there) for a campaign."""
     if tag_ids is None:
         return _location_scorecard(locations[0], query)
     rows: dict[Any, dict[str, int]] = defaultdict(lambda: {"posts": 0, "engagement": 0, "measured": 0})
@@ -124,6 +125,6 @@ def tag_scorecard(*, locations: list[Location], query: StatsQuery,
         if post.engagement is not None:
             row["engagement"] += post.engagement
             row["measured"] += 1
-    out = [{"name": loc.name, **_scores(rows, loc.pk)} for loc in locations]
+    out = [{"name": loc.name, **_scores(rows, loc.pk), "lift_pct": (lifts or {}).get(loc.pk)} for loc in locations]
     out.sort(key=lambda r: (r["engagement"] is None, -(r["engagement"] or 0), -r["posts"], r["name"].casefold()))
     return {"by": "location", "rows": out}

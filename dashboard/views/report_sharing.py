@@ -92,7 +92,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
                                 content_type="text/plain; charset=utf-8")
         response["Retry-After"] = "60"
         return with_report_headers(response, shared=True)
-    html = report_html(link.snapshot, extra={"share": link})
+    html = report_html(link.snapshot, extra={"share": link}, charts_key=f"share-{link.pk}")
     return with_report_headers(HttpResponse(html), shared=True)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -72,26 +74,30 @@ def report_show(request: HttpRequest, pk: int) -> HttpResponse:
     return with_report_headers(render(request, "reports/show.html", context))
 
 
-@require_GET
-@requires(BROWSE)
-def report_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
-    report = report_for(user=request.user, pk=pk)
-    snapshot = _snapshot_or_message(request, report)
-    if snapshot is None:
-        return redirect("report_detail", pk=pk)
+def _download(request: HttpRequest, pk: int, make: Callable[[dict], HttpResponse]) -> HttpResponse:
+    """`make` answers the report's current snapshot; without one (its subject is gone), back to its page, which
+    says why."""
+    snapshot = _snapshot_or_message(request, report_for(user=request.user, pk=pk))
+    return redirect("report_detail", pk=pk) if snapshot is None else make(snapshot)
+
+
+def _pdf_response(snapshot: dict) -> HttpResponse:
     response = HttpResponse(report_pdf(snapshot), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{report_filename(snapshot, "pdf")}"'
     return response
 
 
 @require_GET
+@requires(BROWSE)
+def report_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _download(request, pk, _pdf_response)
+
+
+@require_GET
 @requires(EXPORT)
 def report_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
-    report = report_for(user=request.user, pk=pk)
-    snapshot = _snapshot_or_message(request, report)
-    if snapshot is None:
-        return redirect("report_detail", pk=pk)
-    return csv_response(report_csv_rows(snapshot), filename=report_filename(snapshot, "csv"))
+    return _download(request, pk, lambda snapshot: csv_response(report_csv_rows(snapshot),
+                                                                filename=report_filename(snapshot, "csv")))
 
 
 @require_POST

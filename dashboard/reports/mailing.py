@@ -1,9 +1,12 @@
 """Report mail: a delivery row per mailing, held for review or sent, with the PDF attached.
 
 The row is the truth: it keeps the snapshot, so a held report is approved exactly as it was reviewed and a
-resend sends what was sent. Sending claims the row with a conditional UPDATE (held or failed -> sending), so
-two clicks or two workers send once. Bounces: a recipient the mail server refuses while taking the message
-(SMTP's RecipientsRefused) is recorded as bounced; a bounce that arrives later as a mail (a DSN) is not read.
+resend sends what was sent. A web request never renders or mails: it takes the snapshot, stores the row as
+queued and enqueues `dashboard.reports.tasks.delivery_send` (django-q2); the worker claims the row with a
+conditional UPDATE (queued -> sending), so a retried task or a second worker sends once, and a second click
+while a mailing of the same report to the same people is queued or sending is refused. Bounces: a recipient
+the mail server refuses while taking the message (SMTP's RecipientsRefused) is recorded as bounced; a bounce
+that arrives later as a mail (a DSN) is not read.
 A failure raises a `report.failed` alert to the admins through integrations/alerts; the report's next
 successful mailing resolves it."""
 
@@ -17,7 +20,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django_q.tasks import async_task
 
 from dashboard.reports.branding import branding_context
 from dashboard.reports.models import Branding, Report, ReportDelivery
@@ -30,7 +36,7 @@ from integrations.alerts.notify import render_text
 
 log = logging.getLogger(__name__)
 Status = ReportDelivery.Status
-SENDABLE = (Status.HELD, Status.FAILED)
+IN_FLIGHT = (Status.QUEUED, Status.SENDING)
 
 
 class DeliveryRefused(Exception):
@@ -41,11 +47,22 @@ def _alert_key(report_pk: int) -> str:
     return f"report.failed:{report_pk}"
 
 
+def _enqueue(delivery: ReportDelivery) -> None:
+    """Hand a queued delivery to the worker once the row is committed (the worker must find it)."""
+    pk = delivery.pk
+    transaction.on_commit(lambda: async_task("dashboard.reports.tasks.delivery_send", pk,
+                                             task_name=f"report-delivery-{pk}"))
+
+
 def report_deliver(report: Report, *, now: datetime, trigger: str, user: Any = None,
                    recipients: list[str] | None = None) -> ReportDelivery:
-    """Take the report's snapshot now and mail it, or hold it when the report asks for review first (only
-    scheduled mailings are held: a person who presses Send has reviewed it)."""
+    """Take the report's snapshot now and queue it for the worker, or hold it when the report asks for review
+    first (only scheduled mailings are held: a person who presses Send has reviewed it). The scheduler, already
+    in the worker, sends at once."""
     to = recipients if recipients is not None else report.recipient_list
+    if trigger == "manual" and any(d.recipients == to for d in ReportDelivery.objects.filter(
+            report=report, trigger="manual", status__in=IN_FLIGHT).only("recipients")):
+        raise DeliveryRefused("This report is already on its way to these recipients.")
     base = {"report": report, "trigger": trigger, "recipients": to, "created_at": now,
             "requested_by": user if getattr(user, "pk", None) else None}
     try:
@@ -57,19 +74,35 @@ def report_deliver(report: Report, *, now: datetime, trigger: str, user: Any = N
         return delivery
     held = trigger == "schedule" and report.review_before_send
     delivery = ReportDelivery.objects.create(
-        **base, status=Status.HELD if held else Status.SENDING, snapshot=snapshot,
+        **base, status=Status.HELD if held else Status.QUEUED, snapshot=snapshot,
         period_start=snapshot["period"]["start"], period_end=snapshot["period"]["end"])
-    if not held:
-        _send(delivery, now)
+    if held:
+        return delivery
+    if trigger == "schedule":
+        delivery_send(delivery.pk, now=now)
+        delivery.refresh_from_db()
+    else:
+        _enqueue(delivery)
     return delivery
+
+
+def delivery_send(delivery_pk: int, *, now: datetime | None = None) -> str:
+    """The worker's half: claim a queued delivery (queued -> sending, a conditional UPDATE), render its PDF and
+    mail it. A retried task, or a second worker, finds nothing to claim and sends nothing. Answers the status."""
+    if not ReportDelivery.objects.filter(pk=delivery_pk, status=Status.QUEUED).update(
+            status=Status.SENDING, progress="Rendering the PDF"):
+        return "not queued"
+    delivery = ReportDelivery.objects.select_related("report").get(pk=delivery_pk)
+    _send(delivery, now or timezone.now())
+    return delivery.status
 
 
 def delivery_approve(delivery: ReportDelivery, *, user: Any, now: datetime) -> ReportDelivery:
     if not ReportDelivery.objects.filter(pk=delivery.pk, status=Status.HELD).update(
-            status=Status.SENDING, approved_by=user):
+            status=Status.QUEUED, approved_by=user):
         raise DeliveryRefused("This report is no longer waiting for review.")
     delivery.refresh_from_db()
-    _send(delivery, now)
+    _enqueue(delivery)
     return delivery
 
 
@@ -81,13 +114,16 @@ def delivery_discard(delivery: ReportDelivery, *, user: Any) -> None:
 
 def delivery_resend(delivery: ReportDelivery, *, user: Any, now: datetime) -> ReportDelivery:
     """Send the same snapshot again as a new delivery (a failed or bounced one, or a copy of a sent one)."""
-    if delivery.status in (Status.HELD, Status.SENDING) or not delivery.snapshot:
+    if delivery.status in (Status.HELD, *IN_FLIGHT) or not delivery.snapshot:
         raise DeliveryRefused("Only a sent, failed or bounced mailing can be sent again.")
+    if ReportDelivery.objects.filter(resend_of=delivery, status__in=IN_FLIGHT).exists():
+        raise DeliveryRefused("A copy of this mailing is already on its way.")
     again = ReportDelivery.objects.create(
-        report=delivery.report, status=Status.SENDING, trigger="resend", recipients=delivery.report.recipient_list
+        report=delivery.report, status=Status.QUEUED, trigger="resend", recipients=delivery.report.recipient_list
         or delivery.recipients, period_start=delivery.period_start, period_end=delivery.period_end,
-        snapshot=delivery.snapshot, created_at=now, requested_by=user if getattr(user, "pk", None) else None)
-    _send(again, now)
+        snapshot=delivery.snapshot, created_at=now, requested_by=user if getattr(user, "pk", None) else None,
+        resend_of=delivery)
+    _enqueue(again)
     return again
 
 
@@ -122,7 +158,9 @@ def _send(delivery: ReportDelivery, now: datetime) -> None:
         _record(delivery, Status.FAILED, now, error="The report has no recipients.")
         return
     try:
-        _message(delivery).send()
+        message = _message(delivery)
+        ReportDelivery.objects.filter(pk=delivery.pk).update(progress="Handing it to the mail server")
+        message.send()
     except smtplib.SMTPRecipientsRefused as exc:
         refused = sorted(exc.recipients)
         _record(delivery, Status.BOUNCED, now, bounced=refused,
@@ -138,7 +176,8 @@ def _send(delivery: ReportDelivery, now: datetime) -> None:
 def _record(delivery: ReportDelivery, status: str, now: datetime, *, error: str = "",
             bounced: list[str] | None = None) -> None:
     ReportDelivery.objects.filter(pk=delivery.pk).update(
-        status=status, error=error, bounced=bounced or [], sent_at=now if status == Status.SENT else None)
+        status=status, error=error, bounced=bounced or [], sent_at=now if status == Status.SENT else None,
+        progress="")
     delivery.refresh_from_db()
     if status == Status.SENT:
         alert_resolve_key(_alert_key(delivery.report_id), note="The report was mailed.", now=now)

@@ -104,6 +104,7 @@ class ReportDelivery(models.Model):
 
     class Status(models.TextChoices):
         HELD = "held", "Held for review"
+        QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
@@ -119,6 +120,8 @@ class ReportDelivery(models.Model):
     period_end = models.DateField()
     snapshot = models.JSONField(default=dict)
     error = models.TextField(blank=True)
+    progress = models.CharField(max_length=60, blank=True)  # while sending: the step the worker is at
+    resend_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -18,6 +18,13 @@ def reports_due() -> int:
     return reports_send_due(now=timezone.now())
 
 
+def delivery_send(delivery_pk: int) -> str:
+    """One report mailing queued by a page (Send now, Approve, Send again)."""
+    from dashboard.reports.mailing import delivery_send as send
+
+    return send(delivery_pk)
+
+
 def reports_schedule_ensure(**_: Any) -> None:
     """The minute tick that mails due reports; safe to call at every migrate."""
     from django_q.models import Schedule

@@ -101,7 +101,8 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 def delivery_list(request: HttpRequest) -> HttpResponse:
     deliveries = (ReportDelivery.objects.filter(report__in=reports_visible(request.user))
                   .select_related("report", "approved_by").defer("snapshot")[:200])
-    return render(request, "reports/deliveries.html", {"deliveries": deliveries})
+    in_flight = any(d.status in (d.Status.QUEUED, d.Status.SENDING) for d in deliveries)
+    return render(request, "reports/deliveries.html", {"deliveries": deliveries, "in_flight": in_flight})
 
 
 @require_GET
@@ -121,7 +122,8 @@ def _delivery_action(request: HttpRequest, pk: int, action) -> HttpResponse:
         return redirect("report_delivery", pk=pk)
     shown = outcome or delivery
     shown.refresh_from_db()
-    level = messages.success if shown.status in (shown.Status.SENT, shown.Status.DISCARDED) else messages.error
+    level = (messages.success if shown.status in (shown.Status.QUEUED, shown.Status.SENT, shown.Status.DISCARDED)
+             else messages.error)
     level(request, f"{shown.get_status_display()}{': ' + shown.error if shown.error else '.'}")
     return redirect("report_delivery", pk=shown.pk)
 

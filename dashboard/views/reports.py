@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dashboard.exports import csv_response
 from dashboard.forms.reports import ReportForm, SendForm, ShareForm
 from dashboard.reports.access import report_for, reports_visible, with_report_headers
-from dashboard.reports.mailing import report_deliver, report_schedule_update
+from dashboard.reports.mailing import DeliveryRefused, report_deliver, report_schedule_update
 from dashboard.reports.render import report_context, report_csv_rows, report_filename, report_pdf
 from dashboard.reports.snapshot import ReportSubjectGone, report_snapshot
 from dashboard.roles import BROWSE, EXPORT, requires
@@ -108,13 +108,17 @@ def report_send(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("recipients", ["Name at least one recipient."])))
         return redirect("report_detail", pk=pk)
-    delivery = report_deliver(report, now=timezone.now(), trigger="manual", user=request.user,
-                              recipients=form.cleaned_data["recipients"].splitlines())
-    if delivery.status == delivery.Status.SENT:
-        messages.success(request, f"Sent to {', '.join(delivery.recipients)}.")
+    try:
+        delivery = report_deliver(report, now=timezone.now(), trigger="manual", user=request.user,
+                                  recipients=form.cleaned_data["recipients"].splitlines())
+    except DeliveryRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("report_detail", pk=pk)
+    if delivery.status == delivery.Status.QUEUED:
+        messages.success(request, f"Queued for {', '.join(delivery.recipients)}; the mailing shows its progress.")
     else:
         messages.error(request, f"Not sent: {delivery.error}")
-    return redirect("report_detail", pk=pk)
+    return redirect("report_delivery", pk=delivery.pk)
 
 
 @require_POST

@@ -33,7 +33,7 @@ from dashboard.api_tokens import api_token_issue
 from dashboard.devtools.receiver import ReceiverServer
 from dashboard.logging import ContextFilter, RedactSecretsFilter
 from dashboard.reports.branding import branding_save
-from dashboard.reports.mailing import report_deliver
+from dashboard.reports.mailing import delivery_send, report_deliver
 from dashboard.reports.models import Report
 from dashboard.reports.share import share_link_create
 from dashboard.selectors.campaigns import campaign_slug
@@ -233,6 +233,7 @@ def test_a_full_sandbox_run_leaks_no_secret_and_no_unescaped_markup(hl, client, 
                                    sections=["kpis", "charts", "demographics", "posts", "scorecard", "goals", "note"],
                                    recipients="client@example.com")
     mailing = report_deliver(report, now=timezone.now(), trigger="manual")
+    delivery_send(mailing.pk)  # the worker's half: the mail itself, scanned below
     share, share_token = share_link_create(user=admin_user, now=timezone.now(), days=3, report=report)
     ids = {
         "location_id": location.location_id,

@@ -95,3 +95,10 @@ def upload(name: str, data: bytes, content_type: str = "image/png"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+@pytest.fixture
+def worker(django_capture_on_commit_callbacks):
+    """`with worker():` runs what the block enqueued once it ends, as the worker would after the request's
+    commit: django-q2 runs in sync mode under the test settings, so `async_task` calls the task itself."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

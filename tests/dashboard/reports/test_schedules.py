@@ -109,14 +109,17 @@ def test_the_due_check_mails_each_report_once_at_its_time(scheduled, clock, admi
     assert scheduled.next_send_at == utc(2026, 3, 23, 12)
 
 
-def test_review_before_send_holds_until_a_marketer_approves(scheduled, clock, marketer_user):
+def test_review_before_send_holds_until_a_marketer_approves(scheduled, clock, marketer_user, worker):
     scheduled.review_before_send = True
     scheduled.save()
     clock.move_to(utc(2026, 3, 16, 12, 1))
     reports_send_due(now=datetime.now(UTC))
     held = ReportDelivery.objects.get()
     assert held.status == Status.HELD and not mail.outbox
-    delivery_approve(held, user=marketer_user, now=datetime.now(UTC))
+    with worker():
+        delivery_approve(held, user=marketer_user, now=datetime.now(UTC))
+        held.refresh_from_db()
+        assert held.status == Status.QUEUED and not mail.outbox  # the page answers before the worker sends
     held.refresh_from_db()
     assert held.status == Status.SENT and held.approved_by == marketer_user and len(mail.outbox) == 1
     with pytest.raises(DeliveryRefused):
@@ -124,7 +127,7 @@ def test_review_before_send_holds_until_a_marketer_approves(scheduled, clock, ma
     assert len(mail.outbox) == 1
 
 
-def test_approving_sends_what_was_reviewed(scheduled, clock, marketer_http, marketer_user):
+def test_approving_sends_what_was_reviewed(scheduled, clock, marketer_http, marketer_user, worker):
     scheduled.review_before_send = True
     scheduled.note = "Reviewed words."
     scheduled.save()
@@ -133,53 +136,65 @@ def test_approving_sends_what_was_reviewed(scheduled, clock, marketer_http, mark
     scheduled.save()
     page = marketer_http.get(f"/reports/mailings/{held.pk}/")
     assert "Reviewed words." in page.text and "Approve and send" in page.text
-    marketer_http.post(f"/reports/mailings/{held.pk}/approve/")
+    with worker():
+        marketer_http.post(f"/reports/mailings/{held.pk}/approve/")
     assert "Reviewed words." in mail.outbox[0].body and "Changed afterwards." not in mail.outbox[0].body
 
 
-def test_a_failure_is_logged_and_alerts_the_admins_then_a_resend_resolves_it(scheduled, clock, admin_user):
+def test_a_failure_is_logged_and_alerts_the_admins_then_a_resend_resolves_it(scheduled, clock, admin_user, worker):
     with failing_mail(smtplib.SMTPServerDisconnected("gone")):
         failed = report_deliver(scheduled, now=datetime.now(UTC), trigger="schedule")
     assert failed.status == Status.FAILED and "gone" in failed.error
     alert = Alert.objects.get(kind="report.failed")
     assert alert.state == Alert.State.OPEN and scheduled.name in alert.title
     assert [m.to for m in mail.outbox] == [["admin@example.com"]]  # the admins were told
-    again = delivery_resend(failed, user=admin_user, now=datetime.now(UTC))
+    with worker():
+        again = delivery_resend(failed, user=admin_user, now=datetime.now(UTC))
+    again.refresh_from_db()
     assert again.status == Status.SENT and again.trigger == "resend" and again.snapshot == failed.snapshot
     alert.refresh_from_db()
     assert alert.state == Alert.State.RESOLVED
 
 
-def test_a_refused_recipient_is_recorded_as_bounced(scheduled, clock):
+def test_a_refused_recipient_is_recorded_as_bounced(scheduled, clock, worker):
     refused = smtplib.SMTPRecipientsRefused({"client@example.com": (550, b"No such user")})
-    with failing_mail(refused):
+    with failing_mail(refused), worker():
         delivery = report_deliver(scheduled, now=datetime.now(UTC), trigger="manual")
+    delivery.refresh_from_db()
     assert delivery.status == Status.BOUNCED and delivery.bounced == ["client@example.com"]
     assert Alert.objects.filter(kind="report.failed").exists()
 
 
-def test_a_report_without_recipients_fails_clearly(full_location, clock):
-    delivery = report_deliver(report_make(full_location), now=datetime.now(UTC), trigger="manual", recipients=[])
+def test_a_report_without_recipients_fails_clearly(full_location, clock, worker):
+    with worker():
+        delivery = report_deliver(report_make(full_location), now=datetime.now(UTC), trigger="manual",
+                                  recipients=[])
+    delivery.refresh_from_db()
     assert delivery.status == Status.FAILED and "no recipients" in delivery.error
 
 
-def test_the_mail_is_branded(scheduled, clock, admin_http):
+def test_the_mail_is_branded(scheduled, clock, admin_http, worker):
     admin_http.post("/settings/branding/", {"agency_name": "Northwind Agency", "accent": "#aa3300",
                                             "footer": "Northwind · hello@northwind.example",
                                             "logo": upload("logo.png", image_bytes())})
     mail.outbox.clear()
-    report_deliver(scheduled, now=datetime.now(UTC), trigger="manual")
+    with worker():
+        report_deliver(scheduled, now=datetime.now(UTC), trigger="manual")
     message = mail.outbox[0]
     html = message.alternatives[0][0]
     assert "Northwind Agency" in message.from_email and "#aa3300" in html and "cid:logo" in html
     assert "Northwind · hello@northwind.example" in message.body
 
 
-def test_sending_from_the_page(full_location, marketer_http, clock):
+def test_sending_from_the_page(full_location, marketer_http, clock, worker):
     report = report_make(full_location)
-    response = marketer_http.post(f"/reports/{report.pk}/send/", {"recipients": "a@example.com, b@example.com"},
-                                  follow=True)
-    assert "Sent to a@example.com, b@example.com" in response.text
+    with worker():
+        response = marketer_http.post(f"/reports/{report.pk}/send/",
+                                      {"recipients": "a@example.com, b@example.com"}, follow=True)
+        assert "Queued for a@example.com, b@example.com" in response.text and not mail.outbox
+        assert '<meta http-equiv="refresh"' in response.text
+    delivery = ReportDelivery.objects.get()
+    assert delivery.status == Status.SENT and "Sent" in marketer_http.get(f"/reports/mailings/{delivery.pk}/").text
     assert mail.outbox[0].to == ["a@example.com", "b@example.com"]
     response = marketer_http.post(f"/reports/{report.pk}/send/", {"recipients": "not an address"}, follow=True)
     assert "is not an email address" in response.text and len(mail.outbox) == 1

@@ -225,6 +225,11 @@ MFA_REQUIRED = env_bool("MFA_REQUIRED", default=not DEBUG)
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="Tagscope <tagscope@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Report mail bounces (dashboard/reports/bounces.py): each mail's envelope sender is
+# <local>+<token>@<domain> of this address, and the worker reads DSNs from the mailbox (imaps://user:pass@host/INBOX
+# or a maildir path) every five minutes. Unset: only refusals while sending are recorded.
+REPORT_BOUNCE_ADDRESS = env_str("REPORT_BOUNCE_ADDRESS", default="")
+REPORT_BOUNCE_MAILBOX = env_str("REPORT_BOUNCE_MAILBOX", default="")
 
 # --- i18n / static ------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

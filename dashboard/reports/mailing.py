@@ -5,8 +5,8 @@ resend sends what was sent. A web request never renders or mails: it takes the s
 queued and enqueues `dashboard.reports.tasks.delivery_send` (django-q2); the worker claims the row with a
 conditional UPDATE (queued -> sending), so a retried task or a second worker sends once, and a second click
 while a mailing of the same report to the same people is queued or sending is refused. Bounces: a recipient
-the mail server refuses while taking the message (SMTP's RecipientsRefused) is recorded as bounced; a bounce
-that arrives later as a mail (a DSN) is not read.
+the mail server refuses while taking the message (SMTP's RecipientsRefused) is recorded as bounced; one that
+bounces later is read from a DSN by bounces.py.
 A failure raises a `report.failed` alert to the admins through integrations/alerts; the report's next
 successful mailing resolves it."""
 
@@ -16,6 +16,7 @@ import logging
 import smtplib
 from datetime import datetime
 from email.mime.image import MIMEImage
+from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from dashboard.reports.bounces import bounce_address, bounce_token
 from dashboard.reports.branding import branding_context
 from dashboard.reports.models import Branding, Report, ReportDelivery
 from dashboard.reports.periods import next_send_at
@@ -133,10 +135,14 @@ def _message(delivery: ReportDelivery) -> EmailMultiAlternatives:
     context = {"r": snapshot, "brand": {**brand, "logo_src": "cid:logo" if brand["logo_src"] else None},
                "delivery": delivery}
     sender = brand["agency_name"] or "Tagscope"
+    visible_from = f"{sender} <{_address(settings.DEFAULT_FROM_EMAIL)}>"
+    envelope = bounce_address(delivery.pk)  # VERP: a later DSN names this delivery
+    headers = {"From": visible_from, "Message-ID": make_msgid(bounce_token(delivery.pk),
+                                                              domain=envelope.rsplit("@", 1)[1])} if envelope else {}
     message = EmailMultiAlternatives(
         subject=f"{snapshot['title']}: {snapshot['period']['start']} to {snapshot['period']['end']}"[:200],
         body=render_text("email/report.txt", context), to=delivery.recipients,
-        from_email=f"{sender} <{_address(settings.DEFAULT_FROM_EMAIL)}>")
+        from_email=envelope or visible_from, headers=headers)
     message.attach_alternative(render_to_string("email/report.html", context), "text/html")
     message.mixed_subtype = "related"
     if brand["logo_src"]:
@@ -183,6 +189,11 @@ def _record(delivery: ReportDelivery, status: str, now: datetime, *, error: str 
         alert_resolve_key(_alert_key(delivery.report_id), note="The report was mailed.", now=now)
     else:
         _failed(delivery, now)
+
+
+def delivery_bounced(delivery: ReportDelivery, *, now: datetime) -> None:
+    """A bounce read after sending (bounces.py) alerts the admins as a failed send does."""
+    _failed(delivery, now)
 
 
 def _failed(delivery: ReportDelivery, now: datetime) -> None:

@@ -115,7 +115,8 @@ class ReportDelivery(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices)
     trigger = models.CharField(max_length=10, default="schedule")  # schedule, manual, resend
     recipients = models.JSONField(default=list)
-    bounced = models.JSONField(default=list)  # addresses the mail server refused
+    bounced = models.JSONField(default=list)  # addresses refused at sending or bounced later (a DSN)
+    bounce_reports = models.JSONField(default=list)  # each DSN recipient read: recipient, action, status, diagnostic
     period_start = models.DateField()
     period_end = models.DateField()
     snapshot = models.JSONField(default=dict)

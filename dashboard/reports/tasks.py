@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 REPORTS_DUE = "tagscope.reports-due"  # scheduled report mail, checked every minute
+REPORT_BOUNCES = "tagscope.report-bounces"  # DSNs read from REPORT_BOUNCE_MAILBOX, every five minutes
 
 
 def reports_due() -> int:
@@ -25,10 +26,20 @@ def delivery_send(delivery_pk: int) -> str:
     return send(delivery_pk)
 
 
+def report_bounces_read() -> dict[str, int]:
+    from dashboard.reports.bounces import bounces_read
+
+    return bounces_read(now=timezone.now())
+
+
 def reports_schedule_ensure(**_: Any) -> None:
-    """The minute tick that mails due reports; safe to call at every migrate."""
+    """The minute tick that mails due reports, and the bounce mailbox's read (nothing to do while
+    REPORT_BOUNCE_MAILBOX is unset); safe to call at every migrate."""
     from django_q.models import Schedule
 
     Schedule.objects.update_or_create(name=REPORTS_DUE, defaults={
         "func": "dashboard.reports.tasks.reports_due", "schedule_type": Schedule.MINUTES, "minutes": 1,
+        "repeats": -1})
+    Schedule.objects.update_or_create(name=REPORT_BOUNCES, defaults={
+        "func": "dashboard.reports.tasks.report_bounces_read", "schedule_type": Schedule.MINUTES, "minutes": 5,
         "repeats": -1})

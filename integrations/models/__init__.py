@@ -24,11 +24,13 @@ from integrations.models.mirror import (
 )
 from integrations.models.ratelimit import RateLimitDay, RateLimitSlot
 from integrations.models.retention import ApiCallDay, PruneRun
+from integrations.models.rollups import AgencyDay
 from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 
 __all__ = [
-    "Alert", "AlertRule", "AnomalyMute", "AnomalyThreshold", "ApiCall", "ApiCallDay", "AuditEntry", "Connection",
+    "AgencyDay", "Alert", "AlertRule", "AnomalyMute", "AnomalyThreshold", "ApiCall", "ApiCallDay", "AuditEntry",
+    "Connection",
     "Delivery", "DeliveryAttempt", "DeliveryCursor", "Demographics", "Destination", "DestinationMapping", "Event",
     "Goal", "InboundWebhook", "Location", "NotificationPreference", "PendingInstall", "Post", "PostInsightSnapshot",
     "PruneRun", "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag",

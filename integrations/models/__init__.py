@@ -9,7 +9,7 @@ from integrations.models.audit import AuditEntry
 from integrations.models.connections import Connection, Location
 from integrations.models.delivery import Delivery, DeliveryAttempt, DeliveryCursor, Destination, DestinationMapping
 from integrations.models.events import Event
-from integrations.models.goals import AnomalyMute, AnomalyThreshold, Goal
+from integrations.models.goals import AnomalyCheck, AnomalyMute, AnomalyThreshold, Goal
 from integrations.models.health import WorkerHeartbeat
 from integrations.models.installs import PendingInstall
 from integrations.models.mirror import (
@@ -29,7 +29,8 @@ from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 
 __all__ = [
-    "AgencyDay", "Alert", "AlertRule", "AnomalyMute", "AnomalyThreshold", "ApiCall", "ApiCallDay", "AuditEntry",
+    "AgencyDay", "Alert", "AlertRule", "AnomalyCheck", "AnomalyMute", "AnomalyThreshold", "ApiCall", "ApiCallDay",
+    "AuditEntry",
     "Connection",
     "Delivery", "DeliveryAttempt", "DeliveryCursor", "Demographics", "Destination", "DestinationMapping", "Event",
     "Goal", "InboundWebhook", "Location", "NotificationPreference", "PendingInstall", "Post", "PostInsightSnapshot",

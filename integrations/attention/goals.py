@@ -132,15 +132,15 @@ class _Facts:
     def __init__(self, plans: list[_Plan], now: datetime):
         self.now = now
         weeks = [p for p in plans if p.goal.kind == Goal.Kind.POSTS_PER_WEEK]
-        months: dict[tuple[date, date], list[_Plan]] = {}
+        months: dict[date, list[_Plan]] = {}
         for plan in plans:
             if plan.goal.kind != Goal.Kind.POSTS_PER_WEEK and plan.today > plan.start:
-                months.setdefault((plan.start, plan.last), []).append(plan)
+                months.setdefault(plan.start, []).append(plan)
         self.posts = self._posts(weeks)
         self.sums: dict[tuple[date, int, str, str], float | None] = {}
         self.followers: dict[tuple[date, int], list[tuple[str, date, float]]] = {}
-        for (start, last), month in months.items():
-            self._month(start, last, month)
+        for start, month in months.items():
+            self._month(start, month)
 
     def _posts(self, weeks: list[_Plan]) -> dict[int, list[tuple]]:
         if not weeks:
@@ -155,18 +155,20 @@ class _Facts:
             by_location.setdefault(location_pk, []).append(post)
         return by_location
 
-    def _month(self, start: date, last: date, plans: list[_Plan]) -> None:
+    def _month(self, start: date, plans: list[_Plan]) -> None:
+        """Two queries for the month that starts on `start`, whatever each location's last complete day (time
+        zones make it differ): an OR of one condition per distinct last day."""
         points = StatisticsPoint.objects.filter(profile_id=StatisticsPoint.ALL_ACCOUNTS)
-        summed = [p.goal.location_id for p in plans if p.goal.kind != Goal.Kind.FOLLOWER_GROWTH]
+        summed = _up_to_last([p for p in plans if p.goal.kind != Goal.Kind.FOLLOWER_GROWTH])
         if summed:
-            rows = (points.filter(location_id__in=summed, metric__in=SUMMED, day__range=(start, last))
+            rows = (points.filter(summed, metric__in=SUMMED, day__gte=start)
                     .values_list("location_id", "platform", "metric").annotate(total=Sum("value")).order_by())
             for location_pk, platform, metric, total in rows:
                 self.sums[(start, location_pk, platform, metric)] = total
-        counted = [p.goal.location_id for p in plans if p.goal.kind == Goal.Kind.FOLLOWER_GROWTH]
+        counted = _up_to_last([p for p in plans if p.goal.kind == Goal.Kind.FOLLOWER_GROWTH])
         if counted:
-            rows = (points.filter(location_id__in=counted, metric="followers", value__isnull=False,
-                                  day__range=(start - timedelta(days=1), last))
+            rows = (points.filter(counted, metric="followers", value__isnull=False,
+                                  day__gte=start - timedelta(days=1))
                     .values_list("location_id", "platform", "day", "value"))
             for location_pk, platform, day, value in rows:
                 self.followers.setdefault((start, location_pk), []).append((platform, day, value))
@@ -226,6 +228,18 @@ class _Facts:
             elif status == "scheduled" and scheduled_at and self.now <= scheduled_at < after:
                 scheduled += 1
         return float(published), float(published + scheduled)
+
+
+def _up_to_last(plans: list[_Plan]) -> Q | None:
+    """Each plan's location up to its last complete day; None when there is no plan."""
+    by_last: dict[date, set[int]] = {}
+    for plan in plans:
+        by_last.setdefault(plan.last, set()).add(plan.goal.location_id)
+    wanted = None
+    for last, location_pks in sorted(by_last.items()):
+        condition = Q(location_id__in=sorted(location_pks), day__lte=last)
+        wanted = condition if wanted is None else wanted | condition
+    return wanted
 
 
 def _week_bounds(plan: _Plan) -> tuple[datetime, datetime]:

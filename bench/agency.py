@@ -32,7 +32,7 @@ from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
-from common import setup_django
+from common import scale_out_services, setup_django
 from pages import measure
 from sync import WORKERS, point_at, qcluster, refresh_all_and_wait, sandbox_process, tree_figures, worker_env
 
@@ -45,19 +45,6 @@ def figure(name: str, value: str, target: str = "-", ok: bool | None = None) -> 
     """One line bench/run_all.py reads: figure | value | target | ok (or missed, or - without a target)."""
     verdict = "-" if ok is None else ("ok" if ok else "missed")
     print(f"figure: {name} | {value} | {target} | {verdict}", flush=True)
-
-
-def scale_out(database: str, redis_db: int) -> tuple[str, str]:
-    """A fresh PostgreSQL database and an empty Redis db on this machine; (their URLs)."""
-    import psycopg
-    import redis
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{database}"')
-    redis_url = f"redis://127.0.0.1:6379/{redis_db}"
-    redis.Redis.from_url(redis_url).flushdb()
-    return f"postgres://postgres@127.0.0.1:5432/{database}", redis_url
 
 
 def database_size(db_path: str) -> float:
@@ -199,41 +186,41 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=3600, help="seconds the sync may take")
     args = parser.parse_args()
     args.locations, args.tags, args.days = (20, 200, 30) if args.quick else (200, 2000, 90)
-    workdir = tempfile.mkdtemp(prefix="tagscope-agency-")
-    db_path = os.path.join(workdir, "bench.sqlite3")
-    database_url, redis_url = scale_out(args.database, args.redis_db) if args.scale_out else ("", "")
-    setup_django(db_path, database_url=database_url, redis_url=redis_url)
-    try:
+    with tempfile.TemporaryDirectory(prefix="tagscope-agency-") as workdir:
+        db_path = os.path.join(workdir, "bench.sqlite3")
+        database_url, redis_url = scale_out_services(args.database, args.redis_db) if args.scale_out else ("", "")
+        setup_django(db_path, database_url=database_url, redis_url=redis_url)
         sync_fleet(args, workdir, db_path)
-        from django.conf import settings
-        from django.contrib.auth import get_user_model
+        pages_big_and_small(args.runs)
 
-        settings.ALLOWED_HOSTS, settings.MFA_REQUIRED, settings.DEBUG = ["*"], False, False
-        get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password-123")
-        goals_for_every_location()
-        from integrations.models import Location
 
-        print(f"\nAgency pages at {Location.objects.count()} locations ({args.runs} runs of each URL):")
-        big = agency_pages(args.runs)
-        started = time.monotonic()
-        kept = list(Location.objects.order_by("pk").values_list("pk", flat=True)[:2])
-        Location.objects.exclude(pk__in=kept).delete()  # each leaves the rollup (pre_delete), in one transaction
-        print(f"  (deleted all but 2 locations in {time.monotonic() - started:.1f} s; "
-              f"rollup equals raw: {'yes' if rollup_equals_raw() else 'no'})")
-        small = agency_pages(2)
-        for name, result in big.items():
-            target = result["target"]
-            figure(f"{name} p95", f"{result['p95']:.1f} ms ({result['queries']} queries)", f"<= {target} ms",
-                   result["p95"] <= target)
-        same = {name: (small[name]["queries"], result["queries"]) for name, result in big.items()}
-        constant = all(a == b for a, b in same.values())
-        figure("query counts constant (2 vs all locations)", "yes" if constant else
-               "no: " + ", ".join(f"{n} {a} vs {b}" for n, (a, b) in same.items() if a != b), "yes", constant)
-    finally:
-        for name in os.listdir(workdir):
-            Path(workdir, name).unlink(missing_ok=True)
-        os.rmdir(workdir)
+def pages_big_and_small(runs: int) -> None:
+    """The agency pages at every location, then at 2 (the others deleted): p95 against targets, and the
+    query counts, which must not change."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
 
+    from integrations.models import Location
+
+    settings.ALLOWED_HOSTS, settings.MFA_REQUIRED, settings.DEBUG = ["*"], False, False
+    get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password-123")
+    goals_for_every_location()
+    print(f"\nAgency pages at {Location.objects.count()} locations ({runs} runs of each URL):")
+    big = agency_pages(runs)
+    started = time.monotonic()
+    kept = list(Location.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    Location.objects.exclude(pk__in=kept).delete()  # each leaves the rollup (pre_delete), in one transaction
+    print(f"  (deleted all but 2 locations in {time.monotonic() - started:.1f} s; "
+          f"rollup equals raw: {'yes' if rollup_equals_raw() else 'no'})")
+    small = agency_pages(2)
+    for name, result in big.items():
+        target = result["target"]
+        figure(f"{name} p95", f"{result['p95']:.1f} ms ({result['queries']} queries)", f"<= {target} ms",
+               result["p95"] <= target)
+    same = {name: (small[name]["queries"], result["queries"]) for name, result in big.items()}
+    constant = all(a == b for a, b in same.values())
+    figure("query counts constant (2 vs all locations)", "yes" if constant else
+           "no: " + ", ".join(f"{n} {a} vs {b}" for n, (a, b) in same.items() if a != b), "yes", constant)
 
 if __name__ == "__main__":
     main()

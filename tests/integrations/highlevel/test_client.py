@@ -92,13 +92,14 @@ def client(make_client):
 def test_it_sends_auth_version_accept_user_agent_and_a_timeout(client):
     responses.get(TAGS_URL, json=tags_body([tag(1)]))
     seen = {}
-    original = client.session.send
+    adapter = client.session.get_adapter("https://hl.test/")
+    original = adapter.send
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return original(*args, **kwargs)
 
-    client.session.send = spy
+    adapter.send = spy  # the session's pooled adapter sends every request
     assert [t.id for t in client.iter_tags(LOC)] == ["t0001"]
     headers = responses.calls[0].request.headers
     assert headers["Authorization"] == f"Bearer {SECRET_TOKEN}"

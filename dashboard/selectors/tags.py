@@ -3,8 +3,9 @@
 "New" is the model's rule (`Tag.is_new`, `Tag.objects.new()`, integrations/models/mirror.py), used by the
 overview, the `status=new` filter, the "new" badge and the API's `is_new`.
 
-Paging stays fast at 50,000 tags: the page's ids are read from the (location, sort key, id) index alone
-(OFFSET over an index, no table rows touched), then only those rows are loaded ("deferred join").
+Pages are keyset pages (dashboard/selectors/tag_keyset.py): a page's ids are read from the (location, sort
+key, id) index after the previous page's last key, then only those rows are loaded; the total comes from
+counts the sync stores (`tags_total`). Old `page=` numbers still work (OFFSET over the same index).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def tags_for_location(*, location: Location, filters: TagFilter, now: datetime |
 
 
 class TagPage:
-    """Sliceable like a queryset (for `paginated`): ids from the index, then just those rows."""
+    """Sliceable like a queryset (for the API's `page=` numbers, kept for old clients): ids from the index,
+    then just those rows. Deep numbers cost an OFFSET; the keyset pages (tag_keyset.py) do not."""
 
     def __init__(self, tags: QuerySet[Tag]):
         self.tags = tags
@@ -90,14 +92,18 @@ class TagPage:
 SEARCH_COUNT_CAP = 1000
 
 
-def tags_count(tags: QuerySet[Tag], *, searching: bool, at_least: int) -> tuple[int, bool]:
-    """(count, exact). A substring search cannot use an index, so its count stops at the larger of
-    SEARCH_COUNT_CAP and what the requested page needs: a page never scans every tag just to say how many."""
-    if not searching:
-        return tags.count(), True
-    cap = max(SEARCH_COUNT_CAP, at_least) + 1
-    found = tags.order_by().values("pk")[:cap].count()
-    return min(found, cap - 1), found < cap
+def tags_total(location: Location, filters: TagFilter, tags: QuerySet[Tag]) -> tuple[int, bool]:
+    """(count, exact) of what the list shows, without counting a million rows per request: the counts the
+    sync stored on the location for all, active and removed tags (integrations/tag_counts.py); a live
+    COUNT for "new" (few, found by the status index) and before the first sync; a search counts at most
+    SEARCH_COUNT_CAP matches and then says "more than"."""
+    if filters.q:
+        found = tags.order_by().values("pk")[:SEARCH_COUNT_CAP + 1].count()
+        return min(found, SEARCH_COUNT_CAP), found <= SEARCH_COUNT_CAP
+    active, removed = location.tag_count_active, location.tag_count_removed
+    if active is not None and removed is not None and filters.status in ("", "active", "removed"):
+        return {"": active + removed, "active": active, "removed": removed}[filters.status], True
+    return tags.count(), True
 
 
 def tag_row(tag: Tag, now: datetime) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from dashboard.selectors.tags import (
     tag_get,
     tags_for_location,
     tags_total,
+    whole_page,
 )
 from integrations.models import Location, SyncRun, Tag
 from integrations.models.mirror import new_since
@@ -54,17 +55,17 @@ def tags_list(request: HttpRequest, location_id: str) -> HttpResponse:
     tags = tags_for_location(location=location, filters=filters, now=now)
     if wants_csv(request):
         return tags_csv(location, tags, now)
-    count, exact = tags_total(location, filters, tags)
-    params = api_params(request)
-    nav = navigation(params, filters.sort)
+    nav = navigation(api_params(request), filters.sort)
 
     def serialize(tag: Tag) -> dict:
         return tag_as_dict(tag, now)
 
     if "page" in request.GET and not nav.given:  # numbered pages, as before cursors: still served
+        count, exact = tags_total(location, filters, tags)
         return JsonResponse({**paginated(request, TagPage(tags), serialize, count=count), "count_exact": exact})
     size = page_params(request)[1]
     page = keyset_page(tags, sort=filters.sort, size=size, after=nav.after, before=nav.before, last=nav.last)
+    count, exact = tags_total(location, filters, tags, whole=whole_page(page))
 
     def link(query: dict[str, str] | None) -> str | None:
         if query is None:

@@ -32,6 +32,7 @@ from dashboard.selectors.tags import (
     tag_row,
     tags_for_location,
     tags_total,
+    whole_page,
 )
 from dashboard.views.tag_pages import PAGE_SIZE, keyset_context, numbered_page
 from integrations.models.mirror import NEW_TAG_DAYS
@@ -48,14 +49,16 @@ def tag_list(request: HttpRequest, location_id: str) -> HttpResponse:
     partial = params.choice("partial", ("1", "0"), default="0") == "1"
     now = timezone.now()
     tags = tags_for_location(location=location, filters=filters, now=now)
-    count, exact = tags_total(location, filters, tags)
     state = filters.as_query()
     nav = navigation(params, filters.sort)
     if "page" in request.GET and not nav.given:  # an old numbered link: still served (an OFFSET)
+        count, exact = tags_total(location, filters, tags)
         context = numbered_page(tags, params.page(), count, exact, state)
     else:
-        context = keyset_context(keyset_page(tags, sort=filters.sort, size=PAGE_SIZE, after=nav.after,
-                                             before=nav.before, last=nav.last), state)
+        page = keyset_page(tags, sort=filters.sort, size=PAGE_SIZE, after=nav.after, before=nav.before,
+                           last=nav.last)
+        count, exact = tags_total(location, filters, tags, whole=whole_page(page))
+        context = keyset_context(page, state)
     context["rows"] = [tag_row(tag, now) for tag in context["rows"]]
     context.update({
         "location": location, "filters": filters, "count": count, "exact": exact,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
 from dashboard.selectors.tag_keyset import BadCursor, cursor_decode, cursor_encode, keyset_page
@@ -86,3 +87,15 @@ def test_a_cursor_is_bound_to_its_sort_and_refused_when_damaged(db):
             continue
         with pytest.raises(BadCursor):
             cursor_decode(token, sort)
+
+
+@pytest.mark.parametrize("sort", list(SORTS))
+def test_many_new_tags_walk_the_sort_index_in_the_same_order(sort, monkeypatch):
+    location = location_make("loc-a", "Acme")
+    tied_tags(location, 45)
+    few = list(tags_for_location(location=location, filters=TagFilter(sort=sort, status="new")).values_list(
+        "pk", flat=True))
+    monkeypatch.setattr("dashboard.selectors.tags.NEW_SORTED_LIMIT", 2)  # "many" new tags
+    tags = tags_for_location(location=location, filters=TagFilter(sort=sort, status="new"))
+    assert not isinstance(tags.query.order_by[0], OrderBy)  # the plain sort index
+    assert walk(tags, sort) == few and len(few) > 2

@@ -225,3 +225,9 @@ def test_a_failed_refresh_shows_its_internal_error_to_admins_only(marketer_http,
     admin.force_login(admin_user)
     assert b"t-9z8y7x" in admin.get("/locations/loc-err/tags/").content
     assert b"t-9z8y7x" in admin.get("/").content
+
+
+def test_a_search_on_one_page_is_not_counted_again(marketer_http, acme, django_assert_num_queries):
+    with django_assert_num_queries(8):  # session, user, 2 permissions, location, ids, rows, runs: no count
+        response = marketer_http.get(URL, {"q": "an"})
+    assert (response.context["count"], response.context["exact"]) == (1, True) and names(response) == ["Banana"]

@@ -102,7 +102,7 @@ class TagPage:
         return [rows[pk] for pk in ids]
 
 
-SEARCH_COUNT_CAP = 500
+SEARCH_COUNT_CAP = 200
 
 
 def tags_total(location: Location, filters: TagFilter, tags: QuerySet[Tag], *, whole: int | None = None

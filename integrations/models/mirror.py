@@ -120,6 +120,11 @@ class Tag(models.Model):
             models.Index(fields=["location", "first_seen_at", "id"], name="tag_loc_first_seen"),
             # is_baseline last: "new" (active, recent, not baseline) is then counted from the index alone.
             models.Index(fields=["location", "removed_at", "first_seen_at", "is_baseline"], name="tag_loc_status"),
+            # status=removed under each sort: removed tags are a few among many, so they get their own small
+            # (partial) indexes instead of a walk along the whole sort index.
+            *[models.Index(fields=["location", key, "id"], condition=models.Q(removed_at__isnull=False),
+                           name=f"tag_loc_removed_{short}")
+              for key, short in (("sort_name", "name"), ("updated_at", "updated"), ("first_seen_at", "first"))],
         ]
 
     def __str__(self) -> str:

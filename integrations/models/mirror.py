@@ -62,7 +62,11 @@ class TagQuerySet(models.QuerySet):
         narrows the candidates. Keep the queryset's ordering: a narrowed search re-sorts the few it finds."""
         needle = q.casefold()
         found = self.filter(sort_name__contains=needle)
-        if not tag_search.narrows(connections[self.db], needle):
+        connection = connections[self.db]
+        if not tag_search.narrows(connection, needle):
+            return found if location_pk is None else found.filter(location_id=location_pk)
+        if connection.vendor == "postgresql":  # the GIN index finds the few; an expression order sorts them
+            found = found.order_by(*unindexed(found.query.order_by))
             return found if location_pk is None else found.filter(location_id=location_pk)
         candidates = RawSQL(tag_search.sqlite_candidate_sql(), [tag_search.fts_phrase(needle)])  # noqa: S611 (constant SQL)
         found = found.filter(pk__in=candidates).order_by(*unindexed(found.query.order_by))

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0018_location_tag_counts'),
+        ('integrations', '0020_location_tag_counts'),
     ]
 
     operations = [

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Max
 from django.http import Http404
 from django.utils.text import slugify
 
 from dashboard.models import CampaignAlias
+from dashboard.selectors.performance_memo import memo_get
 from dashboard.selectors.performance_sums import (
     Figures,
     Group,
@@ -32,7 +31,7 @@ from dashboard.selectors.performance_sums import (
     location_platform_sums,
     tag_platform_sums,
 )
-from integrations.models import Location, Tag, TagPost
+from integrations.models import Location, Tag
 
 SORTS = {"name": "Campaign", "locations": "Locations", "posts": "Published", "engagement": "Engagement",
          "engagement_per_post": "Engagement per post", "lift_pct": "Lift", "change_pct": "Change",
@@ -115,48 +114,18 @@ class Campaign(Figures):
         return row
 
 
-_MEMO: OrderedDict[tuple, dict[str, Campaign]] = OrderedDict()
-_MEMO_SIZE = 32
-_MEMO_LOCK = threading.Lock()
-
-
-def campaigns_memo_clear() -> None:
-    """Forget the kept campaigns (benchmarks time the first view after a sync with it)."""
-    with _MEMO_LOCK:
-        _MEMO.clear()
-
-
-def _data_version(locations: list[Location]) -> tuple:
-    """What the campaigns of these locations are computed from, in two cheap aggregates: tag links change
-    ids whenever the posts sync rewrites them (a post's date, status or insights moved; TagPost.COPIED),
-    and tags their count or `updated_at` when created, renamed or removed."""
-    links = TagPost.objects.filter(location__in=locations).aggregate(n=Count("pk"), top=Max("pk"))
-    tags = Tag.objects.filter(location__in=locations).aggregate(n=Count("pk"), top=Max("pk"),
-                                                                changed=Max("updated_at"), seen=Max("last_seen_at"))
-    return tuple(links.values()) + tuple(tags.values())
-
-
 def campaigns_collect(*, locations: list[Location], start: date, end: date, only: str | None = None
                       ) -> dict[str, Campaign]:
     """Every campaign with posts in [start, end] over `locations`, keyed by slug; `only` keeps one campaign.
 
     Days are the UTC days (an agency spans time zones; a location's own page uses its own). An agency's
     campaigns are summed from every tag of every location, so the result is kept per process for the same
-    locations, range and aliases while the data version (`_data_version`) stays the same: the next sync that
-    writes anything changes it. Four queries when kept, nine otherwise."""
+    locations, range and aliases while the data version stays the same (performance_memo.py): the next sync
+    that writes anything changes it. Five queries when kept, eight otherwise."""
     aliases = campaign_aliases()
-    key = (tuple(sorted(loc.pk for loc in locations)), start, end, only, tuple(sorted(aliases.items())),
-           _data_version(locations))
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
-    found = _campaigns_compute(locations=locations, start=start, end=end, only=only, aliases=aliases)
-    with _MEMO_LOCK:
-        _MEMO[key] = found
-        while len(_MEMO) > _MEMO_SIZE:
-            _MEMO.popitem(last=False)
-    return found
+    key = ("campaigns", tuple(sorted(loc.pk for loc in locations)), start, end, only, tuple(sorted(aliases.items())))
+    return memo_get(key, locations, lambda: _campaigns_compute(locations=locations, start=start, end=end, only=only,
+                                                               aliases=aliases))
 
 
 def _campaigns_compute(*, locations: list[Location], start: date, end: date, only: str | None,

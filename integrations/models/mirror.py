@@ -192,7 +192,9 @@ class Post(models.Model):
         indexes = [models.Index(fields=["location", "published_at"], name="post_loc_published"),
                    # Covering: tag performance's sums read nothing else (dashboard/selectors/performance_sums.py).
                    models.Index(fields=["location", "at", "platform", "status", "likes", "comments", "shares"],
-                                name="post_loc_at")]
+                                name="post_loc_at"),
+                   # Tag performance's memo reads the newest change of a location's posts on every view.
+                   models.Index(fields=["location", "last_seen_at"], name="post_loc_seen")]
 
     def __str__(self) -> str:
         return self.post_id

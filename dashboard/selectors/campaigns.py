@@ -28,10 +28,11 @@ from dashboard.selectors.performance_sums import (
     Sums,
     Window,
     baseline_of,
+    link_sums,
     location_platform_sums,
     tag_platform_sums,
 )
-from integrations.models import Location, Tag
+from integrations.models import Location, Tag, TagPost
 
 SORTS = {"name": "Campaign", "locations": "Locations", "posts": "Published", "engagement": "Engagement",
          "engagement_per_post": "Engagement per post", "lift_pct": "Lift", "change_pct": "Change",
@@ -152,16 +153,40 @@ def _campaigns_compute(*, locations: list[Location], start: date, end: date, onl
         at = campaign.locations.setdefault(loc_pk, CampaignLocation(location=by_pk[loc_pk]))
         at.tag_ids.append(tag_id)
         at.names.append(name)
-        # A post carrying two spellings of one campaign in one location counts under each (rare: one
-        # location's tag list rarely holds both "Sale" and "sale").
         for platform, sums in group.by_platform.items():
             at.group.by_platform.setdefault(platform, Sums()).add(sums)
+    _count_each_post_once(campaigns, window)
     for campaign in campaigns.values():
         for loc_pk, at in campaign.locations.items():
             at.sums = at.group.total()
             at.baseline = baseline_of(at.group, everything.get(loc_pk, {}))
             campaign.add(at)
     return {slug: c for slug, c in campaigns.items() if c.sums.published or c.sums.failed or c.sums.scheduled}
+
+
+def _count_each_post_once(campaigns: dict[str, Campaign], window: Window) -> None:
+    """A post carrying two spellings of one campaign in one location ("Spring Sale" and "spring sale", or an
+    alias and its campaign) was summed under each of its tags: take the extra copies off. One more query, only
+    when some campaign holds several tags in one location (rare), over those tags' links alone."""
+    several = {(loc_pk, tag_id): (slug, at) for slug, campaign in campaigns.items()
+               for loc_pk, at in campaign.locations.items() if len(at.tag_ids) > 1 for tag_id in at.tag_ids}
+    if not several:
+        return
+    links = (TagPost.objects.filter(location__in={loc_pk for loc_pk, _ in several},
+                                    tag_id__in={tag_id for _, tag_id in several})
+             .filter(at__gte=window.previous_lo, at__lt=window.hi)
+             .values_list("location_id", "tag_id", "post_id", "platform", "at", "status", "likes", "comments", "shares")
+             .order_by())
+    seen: set[tuple] = set()
+    for loc_pk, tag_id, post_pk, platform, when, status, likes, comments, shares in links:
+        found = several.get((loc_pk, tag_id))
+        if found is None:
+            continue  # the same tag id in another location, where it is its campaign's only tag
+        slug, at = found
+        if (slug, loc_pk, post_pk) in seen:
+            at.group.by_platform[platform] = at.group.by_platform[platform].minus(
+                link_sums(window, when, status, likes, comments, shares))
+        seen.add((slug, loc_pk, post_pk))
 
 
 def _ordered(rows: list[Campaign], sort: str) -> list[Campaign]:

@@ -175,6 +175,27 @@ class Sums:
                     self.prev_engagement - other.prev_engagement)
 
 
+def link_sums(window: Window, at: datetime | None, status: str, likes: int | None, comments: int | None,
+              shares: int | None) -> Sums:
+    """What one post (or one tag link's copy of it) adds to the sums of `window`: the grouped query's
+    arithmetic (`_aggregates`) for a single row."""
+    sums = Sums()
+    if at is None or not window.previous_lo <= at < window.hi:
+        return sums
+    covered = status == PUBLISHED and not (likes is None and comments is None and shares is None)
+    engagement = (likes or 0) + (comments or 0) + (shares or 0)
+    if at < window.lo:
+        sums.prev_covered, sums.prev_engagement = (1, engagement) if covered else (0, 0)
+    elif status == PUBLISHED:
+        sums.published, sums.covered = 1, int(covered)
+        sums.likes, sums.comments, sums.shares = likes or 0, comments or 0, shares or 0
+    elif status == FAILED:
+        sums.failed = 1
+    elif status == SCHEDULED:
+        sums.scheduled = 1
+    return sums
+
+
 @dataclass
 class Group:
     """One tag's (or campaign's) sums, per platform: what lift needs to find "the same platforms"."""

@@ -215,7 +215,12 @@ class Post(models.Model):
 
     @property
     def platform_label(self) -> str:
-        return self.PLATFORM_LABELS.get(self.platform, self.platform.capitalize())
+        return self.label_of(self.platform)
+
+    @classmethod
+    def label_of(cls, platform: str) -> str:
+        """How a platform is spelled to people ("LinkedIn", "TikTok"): the one place pages and charts ask."""
+        return cls.PLATFORM_LABELS.get(platform, platform.capitalize())
 
     @property
     def insight_values(self) -> tuple[int | None, int | None, int | None]:

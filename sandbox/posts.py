@@ -36,8 +36,8 @@ ERRORS = {
 }
 
 
-ACTIVE_TAGS = 14  # the tags a location's posts mostly carry: its running campaigns and series
-STRAY = 0.015  # the share of tagged posts that carry any of the location's tags instead (one-offs)
+ACTIVE_TAGS = 10  # the tags a location's posts mostly carry: its running campaigns and series
+STRAY = 0.01  # the share of tagged posts that carry any of the location's tags instead (one-offs)
 
 
 def running_tags(config: SandboxConfig, location: Location, tag_ids: list[str], tags: dict[str, dict]) -> list[str]:
@@ -46,7 +46,7 @@ def running_tags(config: SandboxConfig, location: Location, tag_ids: list[str], 
     Real locations tag posts with a handful of campaigns, not with all of their hundreds of tags."""
     rng = rng_for(config.seed, "running-tags", location.id)
     by_name = {tags[t]["tag"].removeprefix(config.name_prefix): t for t in tag_ids if t in tags}
-    chosen = [by_name[name] for name in names.RUNNING_CAMPAIGNS if name in by_name][:ACTIVE_TAGS - 4]
+    chosen = [by_name[name] for name in names.RUNNING_CAMPAIGNS if name in by_name][:ACTIVE_TAGS - 3]
     others = [t for t in tag_ids if t not in chosen]
     return chosen + rng.sample(others, min(len(others), ACTIVE_TAGS - len(chosen)))
 

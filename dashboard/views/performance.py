@@ -71,7 +71,7 @@ def tag_performance_page(request: HttpRequest, location_id: str) -> HttpResponse
         "prev_query": query.as_query(page=str(page - 1)) if page > 1 else None,
         "next_query": query.as_query(page=str(page + 1)) if page < pages else None,
         "export_query": query.as_query(format="csv"), "small_sample": SMALL_SAMPLE,
-        "best": ranked[:3], "worst": ranked[-3:][::-1] if len(ranked) > 3 else [],
+        "best": ranked[:3], "worst": ranked[3:][-3:][::-1],  # never a best tag again
         "tag_count": Tag.objects.filter(location=location, removed_at__isnull=True).count(),
     })
     return render(request, "performance/scorecard.html", context)

@@ -8,18 +8,24 @@ CASE over the zone's offset changes (DST) within the window, which Python finds 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Func, IntegerField
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
+# Offsets are looked for day by day within these years only: a nonsense range (year 1 to 9999) must not walk
+# millions of days, and no post exists outside them (a row beyond gets the nearest edge's offset).
+SCAN_FROM, SCAN_TO = datetime(1990, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
 
 def offset_segments(zone: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[datetime | None, int]]:
     """[(from instant or None for "before everything", UTC offset in minutes)] in force over [lo, hi), found
-    hour by hour between days whose offsets differ (zones change offset at most a few times a year)."""
+    quarter hour by quarter hour within days whose offsets differ (zones change offset a few times a year)."""
     def minutes(at: datetime) -> int:
         return int(at.astimezone(zone).utcoffset().total_seconds() // 60)
+
+    lo, hi = min(max(lo, SCAN_FROM), SCAN_TO), max(min(hi, SCAN_TO), SCAN_FROM)
 
     segments: list[tuple[datetime | None, int]] = [(None, minutes(lo))]
     day = lo

@@ -24,6 +24,12 @@ def test_offset_segments_find_each_change_within_the_window():
     assert offset_segments(ZoneInfo("Asia/Kolkata"), lo, hi) == [(None, 330)]
 
 
+def test_a_nonsense_range_is_scanned_within_sane_years_only():
+    zone = ZoneInfo("Europe/London")
+    segments = offset_segments(zone, datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+    assert segments[0] == (None, 0) and 200 < len(segments) < 260  # two changes a year, 1990 to 2100
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", ZONES)
 def test_local_weekday_and_hour_equal_python_s(name):

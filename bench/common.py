@@ -33,13 +33,14 @@ SCALE_OUT_DATABASE = "postgres://postgres@127.0.0.1:5432/tagscope_bench"
 SCALE_OUT_REDIS = "redis://127.0.0.1:6379/14"
 
 
-def scale_out_services() -> tuple[str, str]:
-    """A fresh `tagscope_bench` database and an empty Redis db 14 on this machine's services; (their URLs)."""
+def scale_out_services(database: str = "tagscope_bench", redis_db: int = 14) -> tuple[str, str]:
+    """A fresh `database` (dropped first) and an empty Redis db on this machine's services; (their URLs)."""
     import psycopg
     import redis
 
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS tagscope_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE tagscope_bench")
-    redis.Redis.from_url(SCALE_OUT_REDIS).flushdb()
-    return SCALE_OUT_DATABASE, SCALE_OUT_REDIS
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    redis_url = f"redis://127.0.0.1:6379/{redis_db}"
+    redis.Redis.from_url(redis_url).flushdb()
+    return f"postgres://postgres@127.0.0.1:5432/{database}", redis_url

@@ -148,6 +148,14 @@ def lifecycle_figures(bench: str, out: str) -> list[Figure]:
     return figures
 
 
+def figure_lines(bench: str, out: str) -> list[Figure]:
+    """Lines `figure: name | value | target | ok|missed|-` (bench/agency.py prints its figures so)."""
+    figures = []
+    for m in re.finditer(r"^figure: (.+?) \| (.+?) \| (.+?) \| (ok|missed|-)$", out, re.MULTILINE):
+        figures.append(Figure(bench, m.group(1), m.group(2), m.group(3), {"ok": True, "missed": False}.get(m.group(4))))
+    return figures
+
+
 def target_lines(bench: str, out: str) -> list[Figure]:
     """A benchmark this file does not know: its lines that mention a target, as they are."""
     return [Figure(bench, line.strip()[:90], "see line") for line in out.splitlines() if "target" in line]
@@ -183,6 +191,11 @@ KNOWN = {
     "pages.py": [Bench("pages", [], pages_figures, quick=["--quick", "--runs", "5"])],
     "performance.py": [Bench("performance", [], performance_figures, quick=["--quick", "--runs", "5"])],
     "lifecycle.py": [Bench("lifecycle", [], lifecycle_figures, quick=["--quick"])],
+    "agency.py": [
+        Bench("agency (SQLite)", [], figure_lines, quick=["--quick", "--runs", "5"]),
+        Bench("agency (PostgreSQL + Redis)", ["--scale-out"], figure_lines,
+              quick=["--quick", "--scale-out", "--runs", "5"], needs_redis=True),
+    ],
     "million.py": [
         Bench("million (SQLite)", [], million_figures, quick=["--tags", "100000", "--runs", "3"]),
         Bench("million (PostgreSQL)", ["--scale-out"], million_figures,

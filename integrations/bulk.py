@@ -71,8 +71,11 @@ def _preparers(fields: Sequence[Any], connection: Any) -> list[Callable[[Any], A
 
     def preparer(field: Any) -> Callable[[Any], Any]:
         seen: dict[tuple[type, Any], Any] = {}
+        plain = _plain_type(field)
 
         def prep(value: Any) -> Any:
+            if type(value) is plain:  # stored as it is: its preparation would hand back the same value
+                return value
             if not isinstance(value, REMEMBERED):
                 return field.get_db_prep_save(value, connection)
             key = (type(value), value)
@@ -83,6 +86,23 @@ def _preparers(fields: Sequence[Any], connection: Any) -> list[Callable[[Any], A
         return prep
 
     return [preparer(field) for field in fields]
+
+
+# Stock fields whose `get_db_prep_save` answers a value of this exact type unchanged, on every backend.
+PLAIN_FIELDS: dict[type, type] = {
+    models.CharField: str, models.TextField: str, models.SlugField: str, models.EmailField: str,
+    models.IntegerField: int, models.BigIntegerField: int, models.SmallIntegerField: int,
+    models.PositiveIntegerField: int, models.PositiveBigIntegerField: int, models.PositiveSmallIntegerField: int,
+    models.AutoField: int, models.BigAutoField: int, models.FloatField: float, models.BooleanField: bool,
+}
+
+
+def _plain_type(field: Any) -> type | None:
+    """The Python type whose values `field` stores unprepared (a foreign key: its target's), else None. The
+    exact field class only: a subclass may prepare its values (an encrypted text, say)."""
+    if type(field) is models.ForeignKey:
+        field = field.target_field
+    return PLAIN_FIELDS.get(type(field))
 
 
 def rows_update(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

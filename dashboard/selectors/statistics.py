@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import CharField, Max, Min, Q, Sum
+from django.db.models import Case, CharField, F, FloatField, Max, Min, Q, Sum, When
 from django.db.models.functions import Cast
 
 from dashboard.selectors.statistics_range import StatsQuery
 from integrations.metrics import METRICS, percent_change
-from integrations.models import Connection, Demographics, Location, StatisticsPoint
+from integrations.models import AgencyDay, Connection, Demographics, Location, StatisticsPoint
 
 METRIC_LABELS = {m: m.capitalize() for m in METRICS}
 GAUGES = frozenset({"followers"})
@@ -95,7 +95,7 @@ def _points_json(isos: list[str], values: list[float | None]) -> list[dict[str, 
             for iso, v in zip(isos, values, strict=True)]
 
 
-def _rows(points, *keys: str, summed: bool) -> Iterator[tuple]:
+def _rows(points, *keys: str, summed: bool, value: str = "value") -> Iterator[tuple]:
     """(*keys, day, value) of the points: summed per key and day across locations, or as stored for one
     location (no GROUP BY). Days come as text, cast in SQL, and are parsed once per distinct day rather
     than once per row: a year of one location's points is tens of thousands of rows."""
@@ -103,7 +103,7 @@ def _rows(points, *keys: str, summed: bool) -> Iterator[tuple]:
     if summed:
         rows = points.values_list(*keys, "day_text").annotate(total=Sum("value")).order_by()
     else:
-        rows = points.values_list(*keys, "day_text", "value").order_by()
+        rows = points.values_list(*keys, "day_text", value).order_by()
     days: dict[str, date] = {}
     for *key, text, value in rows.iterator(chunk_size=5000):
         day = days.get(text)
@@ -165,11 +165,30 @@ def _combined(columns: list[list[float | None]], length: int, *, gauge: bool = F
 def statistics_for(*, location_pks: list[int], query: StatsQuery) -> dict[str, Any]:
     """{"metrics": {metric: {total, previous_total, change_pct, series, by_platform}}, "platforms": [...]}."""
     first = query.previous[0] if query.compare else query.start
-    grid = _grid(_rows(_points(location_pks, query, first), "platform", "metric", summed=len(location_pks) > 1))
+    if len(location_pks) > 1 and query.profile_id == ALL_PLATFORMS and _every_location(location_pks):
+        rows = _agency_rows(query, first)
+    else:
+        rows = _rows(_points(location_pks, query, first), "platform", "metric", summed=len(location_pks) > 1)
+    grid = _grid(rows)
     days = _Days(query)
     metrics = {m: metric_summary(m, grid[m], query, days) for m in METRICS if m in grid}
     platforms = sorted({p for m in metrics.values() for p in m["by_platform"]})
     return {"metrics": metrics, "platforms": platforms}
+
+
+def _every_location(location_pks: list[int]) -> bool:
+    """Whether the locations are all there are: then the agency rollup holds exactly their sum."""
+    return len(set(location_pks)) == Location.objects.count()
+
+
+def _agency_rows(query: StatsQuery, first: date) -> Iterator[tuple]:
+    """(platform, metric, day, value) summed over every location, from the daily rollup: as many rows at
+    200 locations as at 2 (the rollup equals the raw points' sums: integrations/sync/agency_rollup.py)."""
+    rows = AgencyDay.objects.filter(day__gte=first, day__lte=query.end, points__gt=0)
+    if query.platform:
+        rows = rows.filter(platform=query.platform)
+    rows = rows.annotate(value_or_gap=Case(When(reported__gt=0, then=F("total")), output_field=FloatField()))
+    return _rows(rows, "platform", "metric", summed=False, value="value_or_gap")
 
 
 def demographics_for(*, location_pks: list[int], query: StatsQuery) -> dict[str, Any] | None:
@@ -199,21 +218,55 @@ def demographics_for(*, location_pks: list[int], query: StatsQuery) -> dict[str,
 
 def locations_ranked(*, locations: list[Any], query: StatsQuery, metric: str) -> list[dict[str, Any]]:
     """Each location's total (and previous total) of one metric in the range, highest first."""
-    needed = ENGAGEMENT_PARTS if metric == "engagement" else (metric,)
+    totals = _gauge_totals(locations, query, metric) if metric in GAUGES else _summed_totals(locations, query, metric)
+    ranked = []
+    for location in locations:
+        total, previous = totals.get(location.pk, (None, None))
+        ranked.append({"location": location, "id": location.location_id, "name": location.name,
+                       "total": _number(total), "previous_total": _number(previous),
+                       "change_pct": percent_change(total, previous)})
+    ranked.sort(key=lambda r: (r["total"] is None, -(r["total"] or 0), r["name"]))
+    return ranked
+
+
+def _gauge_totals(locations: list[Any], query: StatsQuery, metric: str) -> dict[int, tuple]:
+    """{location pk: (total, previous total)} of an audience size: its series' last point, so day by day."""
     first = query.previous[0] if query.compare else query.start
-    rows = _rows(_points([loc.pk for loc in locations], query, first, needed), "location_id", "platform", "metric",
-                 summed=False)  # one row per location, platform, metric and day already
+    rows = _rows(_points([loc.pk for loc in locations], query, first, (metric,)), "location_id", "platform",
+                 "metric", summed=False)  # one row per location, platform, metric and day already
     per_location: dict[int, list] = defaultdict(list)
     for location_pk, *rest in rows:
         per_location[location_pk].append(rest)
-    ranked, days = [], _Days(query)
-    for location in locations:
-        summary = metric_summary(metric, _grid(per_location.get(location.pk, [])).get(metric, {}), query, days)
-        ranked.append({"location": location, "id": location.location_id, "name": location.name,
-                       "total": summary["total"], "previous_total": summary["previous_total"],
-                       "change_pct": summary["change_pct"]})
-    ranked.sort(key=lambda r: (r["total"] is None, -(r["total"] or 0), r["name"]))
-    return ranked
+    days = _Days(query)
+    found = {}
+    for pk, location_rows in per_location.items():
+        summary = metric_summary(metric, _grid(location_rows).get(metric, {}), query, days)
+        found[pk] = (summary["total"], summary["previous_total"])
+    return found
+
+
+def _summed_totals(locations: list[Any], query: StatsQuery, metric: str) -> dict[int, tuple]:
+    """{location pk: (total, previous total)} of a summed metric, added up by the database: one row per
+    location, platform and metric whatever the range's length. The same figures as the charts' totals: the
+    all-platform row only where no platform reports the metric, engagement as likes + comments + shares."""
+    needed = ENGAGEMENT_PARTS if metric == "engagement" else (metric,)
+    first = query.previous[0] if query.compare else query.start
+    rows = (_points([loc.pk for loc in locations], query, first, needed)
+            .values_list("location_id", "platform", "metric")
+            .annotate(now=Sum("value", filter=Q(day__gte=query.start)),
+                      before=Sum("value", filter=Q(day__lt=query.start)))
+            .order_by())
+    by_platform: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for location_pk, platform, _, now, before in rows:  # engagement: its parts' sums, added per platform
+        by_platform[location_pk][platform].append((now, before))
+    found = {}
+    for pk, platforms in by_platform.items():
+        if len(platforms) > 1:
+            platforms.pop(ALL_PLATFORMS, None)
+        total = _sum(_sum(now for now, _ in sums) for sums in platforms.values())
+        previous = _sum(_sum(before for _, before in sums) for sums in platforms.values())
+        found[pk] = (total, previous if query.compare else None)
+    return found
 
 
 def statistics_csv_rows(data: dict[str, Any]):

@@ -39,7 +39,10 @@ def _context(request: HttpRequest, params: Params, payload: dict[str, Any], quer
     toggled = {**state, "view": "table"} if view == "chart" else state
     return {
         "payload": payload, "query": query, "presets": PRESETS, "metric_labels": METRIC_LABELS,
-        "tables": statistics_tables(payload), "platforms": platforms, "view": view, "gauges": sorted(GAUGES),
+        # The daily tables are a year of rows per metric: rendered for the table view only (the page's script
+        # builds them from the payload when a reader switches to it).
+        "tables": statistics_tables(payload) if view == "table" else [],
+        "platforms": platforms, "view": view, "gauges": sorted(GAUGES),
         "view_query": urlencode(toggled), "export_query": urlencode({**query.as_query(), "format": "csv"}),
         "config": {"api_url": api_url, "labels": METRIC_LABELS, "initial": payload, "view": view,
                    "gauges": sorted(GAUGES),

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 
 from integrations.models import Goal, Location, Post, StatisticsPoint
 
@@ -54,12 +54,15 @@ class Pacing:
                 "percent": self.percent, "state": self.state}
 
 
-def _today(location: Location, now: datetime) -> date:
+def _zone(location: Location) -> ZoneInfo:
     try:
-        zone = ZoneInfo(location.timezone or "UTC")
+        return ZoneInfo(location.timezone or "UTC")
     except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return now.astimezone(zone).date()
+        return ZoneInfo("UTC")
+
+
+def _today(location: Location, now: datetime) -> date:
+    return now.astimezone(_zone(location)).date()
 
 
 def period_of(kind: str, today: date) -> tuple[date, date]:
@@ -79,75 +82,167 @@ def state_for(projection: float | None, target: float) -> str:
 
 
 def goal_pacing(goal: Goal, *, now: datetime) -> Pacing:
-    location = goal.location
-    today = _today(location, now)
-    start, end = period_of(goal.kind, today)
-    done, projection = _measure(goal, location, start, end, today, now)
-    return Pacing(goal=goal, period_start=start, period_end=end, done=done, projection=projection,
-                  state=state_for(projection, goal.target))
-
-
-def _measure(goal: Goal, location: Location, start: date, end: date, today: date,
-             now: datetime) -> tuple[float | None, float | None]:
-    if goal.kind == Goal.Kind.POSTS_PER_WEEK:
-        return _posts(goal, location, start, end, now)
-    complete_days = (today - start).days  # days of the month before today
-    if complete_days <= 0:
-        return None, None
-    last = today - timedelta(days=1)
-    days_in_period = (end - start).days + 1
-    points = StatisticsPoint.objects.filter(location=location, profile_id=StatisticsPoint.ALL_ACCOUNTS,
-                                            platform=goal.platform)
-    if goal.kind == Goal.Kind.IMPRESSIONS:
-        total = points.filter(metric="impressions", day__range=(start, last)).aggregate(s=Sum("value"))["s"]
-        if total is None:
-            return None, None
-        return total, float(round(total / complete_days * days_in_period))
-    if goal.kind == Goal.Kind.FOLLOWER_GROWTH:
-        counts = _followers(location, goal.platform, start - timedelta(days=1), last)
-        first = counts.get(start - timedelta(days=1), counts.get(start))
-        latest_day = max(counts, default=None)
-        if first is None or latest_day is None:
-            return None, None
-        gained = counts[latest_day] - first
-        elapsed = max((latest_day - start).days + 1, 1)
-        return gained, float(round(gained / elapsed * days_in_period))
-    sums = points.filter(day__range=(start, last)).aggregate(
-        engagement=Sum("value", filter=Q(metric__in=("likes", "comments", "shares"))),
-        posts=Sum("value", filter=Q(metric="posts")))
-    if not sums["posts"] or sums["engagement"] is None:
-        return None, None
-    ratio = round(sums["engagement"] / sums["posts"], 1)
-    return ratio, ratio
-
-
-def _followers(location: Location, platform: str, first: date, last: date) -> dict[date, float]:
-    """{day: audience}: one platform's count, or (platform '') the sum of every platform's, since HighLevel
-    reports followers per platform only."""
-    rows = StatisticsPoint.objects.filter(location=location, profile_id=StatisticsPoint.ALL_ACCOUNTS,
-                                          metric="followers", value__isnull=False, day__range=(first, last))
-    if platform:
-        return dict(rows.filter(platform=platform).values_list("day", "value"))
-    summed = rows.exclude(platform="").values("day").annotate(total=Sum("value")).order_by()
-    return {row["day"]: row["total"] for row in summed}
-
-
-def _posts(goal: Goal, location: Location, start: date, end: date, now: datetime) -> tuple[float, float]:
-    zone = ZoneInfo(location.timezone or "UTC") if location.timezone else ZoneInfo("UTC")
-    first = datetime.combine(start, time.min, tzinfo=zone)
-    after = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
-    posts = Post.objects.filter(location=location)
-    if goal.platform:
-        posts = posts.filter(platform=goal.platform)
-    counts = posts.aggregate(
-        published=Count("pk", filter=Q(status="published", published_at__gte=first, published_at__lt=after)),
-        scheduled=Count("pk", filter=Q(status="scheduled", scheduled_at__gte=now, scheduled_at__lt=after)))
-    return float(counts["published"]), float(counts["published"] + counts["scheduled"])
+    return _pacings([goal], now)[0]
 
 
 def goals_pacing(*, location_pks: list[int], now: datetime) -> dict[int, list[Pacing]]:
-    """{location pk: [Pacing of each of its goals]}."""
+    """{location pk: [Pacing of each of its goals]}: a fixed number of queries however many goals (one for
+    the goals, one for the week's posts, two per distinct month, which is one or two as time zones go)."""
     found: dict[int, list[Pacing]] = {}
-    for goal in Goal.objects.filter(location_id__in=location_pks).select_related("location"):
-        found.setdefault(goal.location_id, []).append(goal_pacing(goal, now=now))
+    goals = list(Goal.objects.filter(location_id__in=location_pks).select_related("location"))
+    for pacing in _pacings(goals, now):
+        found.setdefault(pacing.goal.location_id, []).append(pacing)
     return found
+
+
+@dataclass(frozen=True)
+class _Plan:
+    goal: Goal
+    today: date
+    start: date
+    end: date
+
+    @property
+    def last(self) -> date:  # the last complete day
+        return self.today - timedelta(days=1)
+
+
+def _pacings(goals: list[Goal], now: datetime) -> list[Pacing]:
+    plans = []
+    for goal in goals:
+        today = _today(goal.location, now)
+        plans.append(_Plan(goal, today, *period_of(goal.kind, today)))
+    facts = _Facts(plans, now)
+    pacings = []
+    for plan in plans:
+        done, projection = facts.measure(plan)
+        pacings.append(Pacing(goal=plan.goal, period_start=plan.start, period_end=plan.end, done=done,
+                              projection=projection, state=state_for(projection, plan.goal.target)))
+    return pacings
+
+
+SUMMED = ("impressions", "likes", "comments", "shares", "posts")
+ENGAGEMENT_PARTS = ("likes", "comments", "shares")
+
+
+class _Facts:
+    """Everything the goals' measures read, fetched at once: the posts of the weeks, and per month the sums
+    of the summed metrics per (location, platform, metric) and the follower counts per day."""
+
+    def __init__(self, plans: list[_Plan], now: datetime):
+        self.now = now
+        weeks = [p for p in plans if p.goal.kind == Goal.Kind.POSTS_PER_WEEK]
+        months: dict[date, list[_Plan]] = {}
+        for plan in plans:
+            if plan.goal.kind != Goal.Kind.POSTS_PER_WEEK and plan.today > plan.start:
+                months.setdefault(plan.start, []).append(plan)
+        self.posts = self._posts(weeks)
+        self.sums: dict[tuple[date, int, str, str], float | None] = {}
+        self.followers: dict[tuple[date, int], list[tuple[str, date, float]]] = {}
+        for start, month in months.items():
+            self._month(start, month)
+
+    def _posts(self, weeks: list[_Plan]) -> dict[int, list[tuple]]:
+        if not weeks:
+            return {}
+        bounds = [_week_bounds(p) for p in weeks]
+        first, after = min(b[0] for b in bounds), max(b[1] for b in bounds)
+        wanted = (Q(status="published", published_at__gte=first, published_at__lt=after)
+                  | Q(status="scheduled", scheduled_at__gte=self.now, scheduled_at__lt=after))
+        by_location: dict[int, list[tuple]] = {}
+        for location_pk, *post in (Post.objects.filter(wanted, location_id__in={p.goal.location_id for p in weeks})
+                                   .values_list("location_id", "platform", "status", "published_at", "scheduled_at")):
+            by_location.setdefault(location_pk, []).append(post)
+        return by_location
+
+    def _month(self, start: date, plans: list[_Plan]) -> None:
+        """Two queries for the month that starts on `start`, whatever each location's last complete day (time
+        zones make it differ): an OR of one condition per distinct last day."""
+        points = StatisticsPoint.objects.filter(profile_id=StatisticsPoint.ALL_ACCOUNTS)
+        summed = _up_to_last([p for p in plans if p.goal.kind != Goal.Kind.FOLLOWER_GROWTH])
+        if summed:
+            rows = (points.filter(summed, metric__in=SUMMED, day__gte=start)
+                    .values_list("location_id", "platform", "metric").annotate(total=Sum("value")).order_by())
+            for location_pk, platform, metric, total in rows:
+                self.sums[(start, location_pk, platform, metric)] = total
+        counted = _up_to_last([p for p in plans if p.goal.kind == Goal.Kind.FOLLOWER_GROWTH])
+        if counted:
+            rows = (points.filter(counted, metric="followers", value__isnull=False,
+                                  day__gte=start - timedelta(days=1))
+                    .values_list("location_id", "platform", "day", "value"))
+            for location_pk, platform, day, value in rows:
+                self.followers.setdefault((start, location_pk), []).append((platform, day, value))
+
+    def measure(self, plan: _Plan) -> tuple[float | None, float | None]:
+        goal = plan.goal
+        if goal.kind == Goal.Kind.POSTS_PER_WEEK:
+            return self._week(plan)
+        complete_days = (plan.today - plan.start).days  # days of the month before today
+        if complete_days <= 0:
+            return None, None
+        days_in_period = (plan.end - plan.start).days + 1
+        if goal.kind == Goal.Kind.FOLLOWER_GROWTH:
+            counts = self._follower_counts(plan)
+            first = counts.get(plan.start - timedelta(days=1), counts.get(plan.start))
+            latest_day = max(counts, default=None)
+            if first is None or latest_day is None:
+                return None, None
+            gained = counts[latest_day] - first
+            elapsed = max((latest_day - plan.start).days + 1, 1)
+            return gained, float(round(gained / elapsed * days_in_period))
+        def total(metric: str) -> float | None:
+            return self.sums.get((plan.start, goal.location_id, goal.platform, metric))
+
+        if goal.kind == Goal.Kind.IMPRESSIONS:
+            impressions = total("impressions")
+            if impressions is None:
+                return None, None
+            return impressions, float(round(impressions / complete_days * days_in_period))
+        parts = [v for v in map(total, ENGAGEMENT_PARTS) if v is not None]
+        posts = total("posts")
+        if not posts or not parts:
+            return None, None
+        ratio = round(sum(parts) / posts, 1)
+        return ratio, ratio
+
+    def _follower_counts(self, plan: _Plan) -> dict[date, float]:
+        """{day: audience}: one platform's count, or (platform '') the sum of every platform's, since
+        HighLevel reports followers per platform only."""
+        counts: dict[date, float] = {}
+        for platform, day, value in self.followers.get((plan.start, plan.goal.location_id), []):
+            if plan.goal.platform:
+                if platform == plan.goal.platform:
+                    counts[day] = value
+            elif platform:
+                counts[day] = counts.get(day, 0.0) + value
+        return counts
+
+    def _week(self, plan: _Plan) -> tuple[float, float]:
+        first, after = _week_bounds(plan)
+        published = scheduled = 0
+        for platform, status, published_at, scheduled_at in self.posts.get(plan.goal.location_id, []):
+            if plan.goal.platform and platform != plan.goal.platform:
+                continue
+            if status == "published" and published_at and first <= published_at < after:
+                published += 1
+            elif status == "scheduled" and scheduled_at and self.now <= scheduled_at < after:
+                scheduled += 1
+        return float(published), float(published + scheduled)
+
+
+def _up_to_last(plans: list[_Plan]) -> Q | None:
+    """Each plan's location up to its last complete day; None when there is no plan."""
+    by_last: dict[date, set[int]] = {}
+    for plan in plans:
+        by_last.setdefault(plan.last, set()).add(plan.goal.location_id)
+    wanted = None
+    for last, location_pks in sorted(by_last.items()):
+        condition = Q(location_id__in=sorted(location_pks), day__lte=last)
+        wanted = condition if wanted is None else wanted | condition
+    return wanted
+
+
+def _week_bounds(plan: _Plan) -> tuple[datetime, datetime]:
+    zone = _zone(plan.goal.location)
+    return (datetime.combine(plan.start, time.min, tzinfo=zone),
+            datetime.combine(plan.end + timedelta(days=1), time.min, tzinfo=zone))

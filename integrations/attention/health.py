@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from integrations.attention.detector import WINDOW_DAYS, Finding, detect
 from integrations.models import (
+    AnomalyCheck,
     AnomalyMute,
     AnomalyThreshold,
     Goal,
@@ -79,10 +80,24 @@ def judged_day(location: Location, now: datetime) -> date | None:
     """The day the detector may judge: yesterday (UTC, the statistics' days), once a statistics refresh that
     started after it ended has succeeded with no problem, and the newest finished one had none. A half-synced
     day, or a refresh that failed or had problems, is not judged (None)."""
-    day = now.date() - timedelta(days=1)
-    runs = SyncRun.objects.filter(location=location, kind=SyncRun.Kind.STATISTICS, finished_at__isnull=False,
+    return _judged(newest_statistics_runs([location.pk]).get(location.pk), now)
+
+
+def newest_statistics_runs(location_pks: list[int]) -> dict[int, dict]:
+    """{location pk: its newest finished statistics run (pk, status, problems, started_at)}: two queries for
+    any number of locations."""
+    runs = SyncRun.objects.filter(kind=SyncRun.Kind.STATISTICS, finished_at__isnull=False,
                                   status__in=(SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED))
-    newest = runs.order_by("-finished_at", "-pk").values("status", "problems", "started_at").first()
+    newest = (Location.objects.filter(pk__in=location_pks)
+              .annotate(run=Subquery(runs.filter(location=OuterRef("pk")).order_by("-finished_at", "-pk")
+                                     .values("pk")[:1])).values_list("run", flat=True))
+    rows = SyncRun.objects.filter(pk__in=[pk for pk in newest if pk]).values(
+        "pk", "location_id", "status", "problems", "started_at")
+    return {row["location_id"]: row for row in rows}
+
+
+def _judged(newest: dict | None, now: datetime) -> date | None:
+    day = now.date() - timedelta(days=1)
     if newest is None or newest["status"] != SyncRun.Status.SUCCEEDED or newest["problems"]:
         return None
     day_end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
@@ -117,26 +132,54 @@ def _series(location: Location, metrics: list[str], day: date) -> dict[tuple[str
 
 
 def anomalies(now: datetime) -> tuple[list[Anomaly], set[int]]:
-    """(anomalies on each location's judged day, pks of locations that could not be judged now)."""
+    """(anomalies on each location's judged day, pks of locations that could not be judged now).
+
+    Runs every minute: a location whose inputs (judged day, newest statistics run, threshold, watched
+    metrics) are those of its last check answers that check's findings, stored in AnomalyCheck, without
+    reading its points again. Only locations with a new statistics run, a new day or new settings are read."""
     found: list[Anomaly] = []
     unjudged: set[int] = set()
     thresholds = dict(AnomalyThreshold.objects.values_list("location_id", "threshold"))
     muted = set(AnomalyMute.objects.values_list("location_id", "metric"))
     min_change = settings.ANOMALY_MIN_CHANGE_PCT / 100
-    for location in watched_locations():
-        day = judged_day(location, now)
+    locations = watched_locations()
+    newest = newest_statistics_runs([loc.pk for loc in locations])
+    checks = {c.location_id: c for c in AnomalyCheck.objects.filter(location_id__in=list(newest))}
+    fresh = []
+    for location in locations:
+        day = _judged(newest.get(location.pk), now)
         if day is None:
             unjudged.add(location.pk)
             continue
         metrics = [m for m in WATCHED_METRICS if (location.pk, m) not in muted]
-        if not metrics:
-            continue
-        series = _series(location, metrics, day)
         threshold = threshold_for(location, thresholds)
-        for (platform, metric), values in sorted(series.items()):
-            finding = detect(values, day, threshold=threshold, min_change=min_change,
-                             running_count=metric == "followers")
-            if finding is not None:
-                found.append(Anomaly(location=location, platform=platform, metric=metric, finding=finding,
-                                     threshold=threshold))
+        inputs = f"{day}|{newest[location.pk]['pk']}|{threshold}|{min_change}|{','.join(metrics)}"
+        check = checks.get(location.pk)
+        if check is None or check.inputs != inputs:
+            findings = _findings(location, metrics, day, threshold, min_change)
+            check = AnomalyCheck(location=location, inputs=inputs, findings=findings, checked_at=now)
+            fresh.append(check)
+        found.extend(Anomaly(location=location, platform=f["platform"], metric=f["metric"], threshold=threshold,
+                             finding=Finding(day=date.fromisoformat(f["day"]), actual=f["actual"],
+                                             expected=f["expected"], low=f["low"], high=f["high"],
+                                             direction=f["direction"]))
+                     for f in check.findings)
+    if fresh:
+        AnomalyCheck.objects.bulk_create(fresh, update_conflicts=True, unique_fields=["location"],
+                                         update_fields=["inputs", "findings", "checked_at"])
     return found, unjudged
+
+
+def _findings(location: Location, metrics: list[str], day: date, threshold: float,
+              min_change: float) -> list[dict]:
+    """The location's anomalies on `day`, as AnomalyCheck stores them."""
+    if not metrics:
+        return []
+    found = []
+    for (platform, metric), values in sorted(_series(location, metrics, day).items()):
+        finding = detect(values, day, threshold=threshold, min_change=min_change, running_count=metric == "followers")
+        if finding is not None:
+            found.append({"platform": platform, "metric": metric, "day": finding.day.isoformat(),
+                          "actual": finding.actual, "expected": finding.expected, "low": finding.low,
+                          "high": finding.high, "direction": finding.direction})
+    return found

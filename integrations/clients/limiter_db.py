@@ -10,6 +10,7 @@ import functools
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -39,6 +40,7 @@ def _retry_locked(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 LOCKED_RETRIES = 200
+STARTED_KEPT = 10_000
 
 
 # The claim is the hot path of every request: plain SQL (double-quoted identifiers suit SQLite and
@@ -77,6 +79,36 @@ DAY_ROW_SQL = ('INSERT INTO "integrations_ratelimitday" ("key", "day", "count") 
 COUNT_SQL = 'UPDATE "integrations_ratelimitday" SET "count" = "count" + %s WHERE "key" = %s AND "day" = %s'
 
 
+# A claim stamps its slot this much past its own time: the exchange's usual length (a high quantile of this
+# process's recent exchanges, less the margin), so `settle` writes only for the exchanges that outlast it.
+ALLOWANCE_QUANTILE = 0.8
+ALLOWANCE_MAX = 1.0  # seconds; a slower exchange settles with a write, as every one did before
+ALLOWANCE_SAMPLES = 200
+ALLOWANCE_EVERY = 50  # settles between two estimates
+
+
+class ExchangeLengths:
+    """Recent exchange lengths of this process, and the allowance they suggest (see ALLOWANCE_QUANTILE)."""
+
+    def __init__(self, margin: float) -> None:
+        self.margin = margin
+        self.allowance = 0.0
+        self._lengths: deque[float] = deque(maxlen=ALLOWANCE_SAMPLES)
+        self._since = 0
+        self._lock = threading.Lock()
+
+    def add(self, length: float) -> None:
+        with self._lock:
+            self._lengths.append(length)
+            self._since += 1
+            if self._since < ALLOWANCE_EVERY:
+                return
+            self._since = 0
+            ordered = sorted(self._lengths)
+        quantile = ordered[min(len(ordered) - 1, int(len(ordered) * ALLOWANCE_QUANTILE))]
+        self.allowance = min(ALLOWANCE_MAX, max(0.0, quantile - self.margin))
+
+
 class DatabaseRateLimiter(BaseRateLimiter):
     """A ring of `limit` RateLimitSlot rows per key; a request claims the least recently used slot
     whose `used_at` is older than the window with a conditional UPDATE and checks the row count.
@@ -84,6 +116,11 @@ class DatabaseRateLimiter(BaseRateLimiter):
     Each slot can be claimed at most once per window, so no window ever holds more than `limit`
     claims, across every process. Every statement autocommits: no transaction is held while waiting
     or while the HTTP request runs.
+
+    A claim stamps its slot with its time plus the allowance (ExchangeLengths): the slot frees a window after
+    the exchange's usual end instead of after its start, so most settles find their slot already late enough
+    and write nothing (one write per request, not two). The stamp is written before the request leaves, so a
+    worker killed mid-exchange leaves its slot taken at least as long as before.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -92,6 +129,8 @@ class DatabaseRateLimiter(BaseRateLimiter):
         self._ready: set[str] = set()
         self._ready_lock = threading.Lock()
         self._lock_rng = random.Random()
+        self.lengths = ExchangeLengths(self.margin)
+        self._started: dict[float, float] = {}  # a claim's stamp -> its time, until it is settled
 
     def _ensure_ring(self, key: str) -> None:
         if key in self._ready:
@@ -112,14 +151,19 @@ class DatabaseRateLimiter(BaseRateLimiter):
 
         self._ensure_ring(key)
         cutoff = now - self.window
-        claim, params = CLAIM_SQL, [now, key, key, self.limit, cutoff, cutoff]
+        stamp = now + self.lengths.allowance
+        claim, params = CLAIM_SQL, [stamp, key, key, self.limit, cutoff, cutoff]
         if yielding:
             claim, params = CLAIM_YIELDING_SQL, [*params, key, WANT_SLOT, now]
         with connection.cursor() as cursor:
             for _ in range(self.limit):
                 cursor.execute(claim, params)
                 if cursor.rowcount == 1:
-                    return True, now
+                    with self._ready_lock:
+                        if len(self._started) > STARTED_KEPT:  # claims never settled (their thread died)
+                            self._started.clear()
+                        self._started[stamp] = now
+                    return True, stamp
                 if yielding:
                     cursor.execute(WANTED_SQL, [key, WANT_SLOT])
                     wanted = cursor.fetchone()
@@ -147,6 +191,13 @@ class DatabaseRateLimiter(BaseRateLimiter):
                 cursor.execute(WANT_SQL, [until, key, WANT_SLOT, until])
             else:
                 cursor.execute(UNWANT_SQL, [key, WANT_SLOT])
+
+    def settle(self, key: str, claimed_at: float) -> None:
+        with self._ready_lock:
+            started = self._started.pop(claimed_at, None)
+        if started is not None:
+            self.lengths.add(self.clock() - started)
+        super().settle(key, claimed_at)
 
     @_retry_locked
     def _move_claim(self, key: str, claimed_at: float, used_at: float) -> None:

@@ -9,7 +9,7 @@ from integrations.models.audit import AuditEntry
 from integrations.models.connections import Connection, Location
 from integrations.models.delivery import Delivery, DeliveryAttempt, DeliveryCursor, Destination, DestinationMapping
 from integrations.models.events import Event
-from integrations.models.goals import AnomalyMute, AnomalyThreshold, Goal
+from integrations.models.goals import AnomalyCheck, AnomalyMute, AnomalyThreshold, Goal
 from integrations.models.health import WorkerHeartbeat
 from integrations.models.installs import PendingInstall
 from integrations.models.mirror import (
@@ -24,11 +24,14 @@ from integrations.models.mirror import (
 )
 from integrations.models.ratelimit import RateLimitDay, RateLimitSlot
 from integrations.models.retention import ApiCallDay, PruneRun
+from integrations.models.rollups import AgencyDay
 from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 
 __all__ = [
-    "Alert", "AlertRule", "AnomalyMute", "AnomalyThreshold", "ApiCall", "ApiCallDay", "AuditEntry", "Connection",
+    "AgencyDay", "Alert", "AlertRule", "AnomalyCheck", "AnomalyMute", "AnomalyThreshold", "ApiCall", "ApiCallDay",
+    "AuditEntry",
+    "Connection",
     "Delivery", "DeliveryAttempt", "DeliveryCursor", "Demographics", "Destination", "DestinationMapping", "Event",
     "Goal", "InboundWebhook", "Location", "NotificationPreference", "PendingInstall", "Post", "PostInsightSnapshot",
     "PruneRun", "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag",

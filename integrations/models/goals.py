@@ -73,3 +73,18 @@ class AnomalyThreshold(models.Model):
 
     def __str__(self) -> str:
         return f"threshold {self.threshold:g}"
+
+
+class AnomalyCheck(models.Model):
+    """The anomaly detector's last answer for one location, and what it was computed from (`inputs`: the
+    judged day, the statistics run whose points it read, the threshold, the watched metrics). The check runs
+    every minute; while the inputs are the same it reuses `findings` instead of reading 29 days of points and
+    judging every series again (integrations/attention/health.py)."""
+
+    location = models.OneToOneField("integrations.Location", on_delete=models.CASCADE, related_name="anomaly_check")
+    inputs = models.CharField(max_length=300)
+    findings = models.JSONField(default=list)
+    checked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"anomaly check of {self.checked_at:%Y-%m-%d %H:%M}"

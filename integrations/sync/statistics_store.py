@@ -12,6 +12,7 @@ from django.utils import timezone
 from integrations.bulk import rows_insert, rows_update
 from integrations.highlevel.types import Statistics
 from integrations.models import Demographics, StatisticsPoint
+from integrations.sync.agency_rollup import changes_apply
 from integrations.sync.runs import RunContext
 
 ALL_PLATFORMS = ""
@@ -59,13 +60,16 @@ def upsert_values(ctx: RunContext, scope: str, values: dict[tuple[str, str, date
     existing = _stored_points(ctx.location.pk, scope, min(days), max(days))
     creates: dict[tuple[str, str, date], float | None] = {}
     updates = []
+    changes = []  # for the agency rollup: (key, existed, old value, exists, new value)
     for point, value in values.items():
         value = None if value is None else float(value)
         found = existing.get(point)
         if found is None:
             creates[point] = value
+            changes.append((point, False, None, True, value))
         elif found[1] != value:
             updates.append((found[0], value, now))
+            changes.append((point, True, found[1], True, value))
         else:
             ctx.count("unchanged")
     if not (creates or updates):
@@ -75,6 +79,8 @@ def upsert_values(ctx: RunContext, scope: str, values: dict[tuple[str, str, date
         rows_insert(StatisticsPoint, POINT_FIELDS, [(location_id, scope, platform, metric, day, value, now)
                                                     for (platform, metric, day), value in creates.items()])
         rows_update(StatisticsPoint, ("value", "fetched_at"), updates)
+        if scope == StatisticsPoint.ALL_ACCOUNTS:
+            changes_apply(changes)
     ctx.count("created", len(creates))
     ctx.count("updated", len(updates))
     ctx.wrote(len(creates) + len(updates))

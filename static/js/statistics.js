@@ -269,6 +269,7 @@
     this.setAttribute("aria-pressed", view === "table" ? "true" : "false");
     this.textContent = view === "table" ? "Show charts" : "Show as tables";
     if (view === "chart") renderCharts();
+    else renderTables();  // the page came with the charts: its daily tables are built here
     syncUrl(params());
   });
   document.getElementById("custom-range").hidden = form.elements.range.value !== "custom";

@@ -72,3 +72,25 @@ def test_many_rows_go_in_a_few_statements_not_one_a_row(location):
         assert rows_insert(StatisticsPoint, FIELDS, rows) == 1200
     assert len(queries) < 20  # a COPY, or batches within the parameter limit: not a statement per row
     assert sorted(StatisticsPoint.objects.values_list("value", flat=True)) == [float(n) for n in range(1200)]
+
+
+def test_plain_values_skip_preparation_only_where_it_would_hand_them_back_unchanged():
+    from django.db import models
+
+    from integrations.bulk import _plain_type
+
+    assert _plain_type(StatisticsPoint._meta.get_field("profile_id")) is str
+    assert _plain_type(StatisticsPoint._meta.get_field("value")) is float
+    assert _plain_type(StatisticsPoint._meta.get_field("location")) is int  # a foreign key: its target's type
+    assert _plain_type(StatisticsPoint._meta.get_field("day")) is None
+    assert _plain_type(Tag._meta.get_field("raw")) is None  # JSON is always encoded
+
+    class Shouting(models.CharField):  # a subclass may prepare its values: never skipped
+        def get_prep_value(self, value):
+            return value.upper()
+
+    assert _plain_type(Shouting(max_length=5)) is None
+    for field in (models.CharField(max_length=5), models.IntegerField(), models.FloatField(), models.BooleanField()):
+        plain = _plain_type(field)
+        sample = {str: "abc", int: 7, float: 2.5, bool: True}[plain]
+        assert field.get_db_prep_save(sample, connection) == sample and plain is type(sample)

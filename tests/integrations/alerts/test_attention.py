@@ -234,3 +234,24 @@ def test_an_admins_threshold_decides_what_is_an_anomaly(location):
     AnomalyThreshold.objects.filter(location=location).delete()
     assert evaluate()["raised"] == 1
     assert Event.objects.get(type="statistics.anomaly").payload["threshold"] == 2.0
+
+
+def test_the_minute_check_reads_a_locations_points_only_when_a_new_refresh_or_setting_came(location, monkeypatch):
+    from integrations.attention import health
+
+    reads = []
+    real = health._series
+    monkeypatch.setattr(health, "_series", lambda loc, *a: reads.append(loc.pk) or real(loc, *a))
+    history(location, yesterday_factor=0.5)
+    statistics_run(location)
+    assert evaluate()["raised"] == 1
+    for _ in range(3):  # nothing changed: the stored answer, the alert kept open
+        result = evaluate()
+        assert (result["raised"], result["resolved"]) == (0, 0)
+    assert reads == [location.pk]
+    StatisticsPoint.objects.filter(day=YESTERDAY).update(value=1060)
+    statistics_run(location, started=NOW - timedelta(minutes=10))  # a new refresh: read again
+    assert evaluate()["resolved"] == 1
+    AnomalyMute.objects.create(location=location, metric="reach")  # new settings: read again
+    evaluate()
+    assert reads == [location.pk] * 3

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from integrations.attention.goals import (
     AT_RISK,
@@ -14,6 +16,7 @@ from integrations.attention.goals import (
     OFF_TRACK,
     ON_TRACK,
     goal_pacing,
+    goals_pacing,
     period_of,
     state_for,
 )
@@ -121,3 +124,35 @@ def test_on_the_first_day_of_a_month_it_is_too_early_to_tell(location):
     goal = Goal.objects.create(location=location, kind=Goal.Kind.IMPRESSIONS, target=1000)
     pacing = goal_pacing(goal, now=datetime(2026, 3, 1, 15, 0, tzinfo=UTC))
     assert pacing.state == NO_DATA and pacing.projection is None
+
+
+def goals_of(n: int, prefix: str) -> list[int]:
+    """n locations, each with one goal of every kind, a month of numbers and a post this week; every other one
+    across the date line (already on 12 March: its last complete day is another)."""
+    pks = []
+    for i in range(n):
+        zone = "Pacific/Kiritimati" if i % 2 else "America/New_York"
+        loc = Location.objects.create(location_id=f"{prefix}{i}", name=f"{prefix} {i}", timezone=zone)
+        for kind in Goal.Kind.values:
+            Goal.objects.create(location=loc, kind=kind, target=10)
+        for metric in ("impressions", "likes", "posts"):
+            points(loc, metric, {date(2026, 3, d): 5.0 for d in range(1, 11)})
+        points(loc, "followers", {date(2026, 2, 28): 100.0, date(2026, 3, 10): 120.0}, platform="facebook")
+        post(loc, i, "published", NOW - timedelta(hours=1))
+        pks.append(loc.pk)
+    return pks
+
+
+def test_pacing_many_locations_costs_the_same_queries_as_few(db):
+    counts = []
+    for n in (1, 20):
+        pks = goals_of(n, f"Q{n}x")
+        with CaptureQueriesContext(connection) as captured:
+            found = goals_pacing(location_pks=pks, now=NOW)
+        counts.append(len(captured))
+        assert sum(len(v) for v in found.values()) == n * len(Goal.Kind.values)
+        by_kind = {p.goal.kind: p for p in found[pks[0]]}
+        assert by_kind[Goal.Kind.IMPRESSIONS].done == 50.0
+        assert by_kind[Goal.Kind.FOLLOWER_GROWTH].done == 20.0
+        assert by_kind[Goal.Kind.POSTS_PER_WEEK].done == 1.0
+    assert counts[0] == counts[1] <= 4

@@ -92,13 +92,14 @@ def client(make_client):
 def test_it_sends_auth_version_accept_user_agent_and_a_timeout(client):
     responses.get(TAGS_URL, json=tags_body([tag(1)]))
     seen = {}
-    original = client.session.send
+    adapter = client.session.get_adapter("https://hl.test/")
+    original = adapter.send
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return original(*args, **kwargs)
 
-    client.session.send = spy
+    adapter.send = spy  # the session's pooled adapter sends every request
     assert [t.id for t in client.iter_tags(LOC)] == ["t0001"]
     headers = responses.calls[0].request.headers
     assert headers["Authorization"] == f"Bearer {SECRET_TOKEN}"
@@ -458,3 +459,22 @@ def test_a_parser_blind_spot_still_surfaces_as_bad_response(make_client):
     with pytest.raises(errors.BadResponse, match="KeyError"):
         client._call("GET", "/social-media-posting/{locationId}/accounts", location_id=LOC, resource_id=LOC,
                      parse=broken_parse)
+
+
+@responses.activate
+@pytest.mark.parametrize("method,query,json_body,form", [
+    ("GET", {"skip": "0", "limit": "100", "searchText": "spring sale & more"}, None, None),
+    ("POST", {"locationId": LOC}, {"profileIds": ["p1", "é"], "currentRange": {"startDate": "2025-03-01"}}, None),
+    ("POST", None, None, {"grant_type": "refresh_token", "refresh_token": "a b+c"}),
+    ("POST", None, None, None),
+])
+def test_a_request_is_sent_exactly_as_requests_would_prepare_it(client, method, query, json_body, form):
+    url = f"{BASE}/any/path"
+    responses.add(method, url, json={})
+    headers = {"Version": "2021-07-28"}
+    client._send(method, url, headers, query=query, json_body=json_body, form=form)
+    sent = responses.calls[0].request
+    expected = client.session.prepare_request(
+        requests.Request(method, url, params=query, json=json_body, data=form, headers=headers))
+    assert (sent.method, sent.url, sent.body) == (expected.method, expected.url, expected.body)
+    assert dict(sent.headers) == dict(expected.headers)

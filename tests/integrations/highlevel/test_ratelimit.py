@@ -4,6 +4,7 @@ the daily quota. The threaded test for the database backend is in test_ratelimit
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime
 
@@ -379,3 +380,93 @@ def test_background_requests_use_every_slot_while_no_ordinary_one_waits(make_lim
             limiter.acquire("k")
     assert max_in_any_window(claims, 10.0) == 10
     assert clock.now - START == pytest.approx(30.0, abs=0.1)  # as fast as ordinary ones (the burst test)
+
+
+def _taught(limiter: DatabaseRateLimiter, length: float) -> DatabaseRateLimiter:
+    from integrations.clients.limiter_db import ALLOWANCE_EVERY
+
+    for _ in range(ALLOWANCE_EVERY):
+        limiter.lengths.add(length)
+    return limiter
+
+
+def test_the_allowance_is_a_high_quantile_of_recent_exchanges_less_the_margin():
+    from integrations.clients.limiter_db import ALLOWANCE_EVERY, ALLOWANCE_MAX, ExchangeLengths
+
+    lengths = ExchangeLengths(margin=0.1)
+    for n in range(ALLOWANCE_EVERY - 1):
+        lengths.add(0.2 + n / 1000)
+    assert lengths.allowance == 0.0  # not estimated before ALLOWANCE_EVERY exchanges
+    lengths.add(0.5)
+    assert 0.1 < lengths.allowance < 0.2
+    for _ in range(ALLOWANCE_EVERY):
+        lengths.add(30.0)  # a hung exchange: capped, so a slot is never held long for it
+    assert lengths.allowance == ALLOWANCE_MAX
+
+
+def test_a_claim_stamped_with_the_allowance_settles_without_a_write_and_keeps_the_window(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clock = FakeClock()
+    limiter = _taught(DatabaseRateLimiter(limit=1, window=10.0, margin=0.1, clock=clock, sleep=clock.sleep), 0.4)
+    assert limiter.lengths.allowance == pytest.approx(0.3)
+    first = limiter.acquire("k")
+    assert first == pytest.approx(START + 0.3)  # stamped past its time by the allowance
+    clock.now += 0.35  # answered within it
+    with CaptureQueriesContext(connection) as queries:
+        limiter.settle("k", first)
+    assert [q["sql"] for q in queries.captured_queries] == []
+    other = DatabaseRateLimiter(limit=1, window=10.0, margin=0.1, clock=clock, sleep=clock.sleep)  # a process
+    other.acquire("k")
+    assert clock.now >= START + 0.35 + 10.0  # a whole window after the first exchange ended
+
+
+def test_an_exchange_outlasting_the_allowance_still_moves_its_slot(db):
+    clock = FakeClock()
+    limiter = _taught(DatabaseRateLimiter(limit=1, window=10.0, margin=0.1, clock=clock, sleep=clock.sleep), 0.4)
+    first = limiter.acquire("k")
+    clock.now += 2.0
+    limiter.settle("k", first)
+    limiter.acquire("k")
+    assert clock.now == pytest.approx(START + 2.0 + 10.0, abs=0.01)
+
+
+def test_processes_with_different_allowances_never_put_more_than_the_limit_in_a_window(db):
+    """Two limiters on one ring (two processes), one taught long exchanges and one none, overlapping exchanges
+    of random lengths: each slot is claimed again only a whole window after its last exchange ended, so
+    however late in its exchange HighLevel counts a request, no window holds more than `limit` (pigeonhole)."""
+    import random
+
+    from integrations.models import RateLimitSlot
+
+    rng = random.Random(23)
+    clock = FakeClock()
+    limit, window = 5, 10.0
+    in_flight: list[tuple[float, DatabaseRateLimiter, float, int, float]] = []  # ends at, limiter, stamp, slot, claimed
+    uses: dict[int, list[tuple[float, float]]] = {}  # slot -> (claimed, ended) of each exchange
+
+    def advance(seconds: float) -> None:
+        """Time passes (a wait for a slot too): the exchanges that end meanwhile settle when they end."""
+        until = clock.now + seconds
+        for flight in sorted(f for f in in_flight if f[0] <= until):
+            in_flight.remove(flight)
+            ends_at, limiter, stamp, slot, claimed = flight
+            clock.now = max(clock.now, ends_at)
+            limiter.settle("k", stamp)
+            uses.setdefault(slot, []).append((claimed, clock.now))
+        clock.now = until
+
+    processes = [_taught(DatabaseRateLimiter(limit=limit, window=window, margin=0.1, clock=clock, sleep=advance), 0.5),
+                 DatabaseRateLimiter(limit=limit, window=window, margin=0.1, clock=clock, sleep=advance)]
+    for _ in range(150):
+        advance(rng.uniform(0, 0.3))
+        limiter = rng.choice(processes)
+        stamp = limiter.acquire("k")
+        slot = RateLimitSlot.objects.get(key="k", slot__lt=limit, used_at=stamp).slot
+        in_flight.append((clock.now + rng.uniform(0.0, 0.9), limiter, stamp, slot, clock.now))
+    assert sum(len(u) for u in uses.values()) > 20 * limit and len(uses) == limit
+    for exchanges in uses.values():
+        exchanges.sort()
+        for (_, ended), (next_claim, _) in itertools.pairwise(exchanges):
+            assert next_claim >= ended + window - 1e-6

@@ -1,0 +1,226 @@
+"""An agency's first sync by a real cluster, then its agency-wide pages: is the sync bound by a floor, and
+do the pages stay fast at 200 locations?
+
+    .venv/bin/python bench/agency.py                # 200 locations x 2,000 tags, 90 days; SQLite, 1 qcluster
+    .venv/bin/python bench/agency.py --scale-out    # the same on PostgreSQL + Redis, 3 qcluster processes
+    .venv/bin/python bench/agency.py --quick        # 20 locations x 200 tags, 30 days, for a quick look
+
+As bench/sync.py does it (its machinery is reused): the sandbox in a process of its own answering with 50 ms
+latency, production settings, "Refresh all" enqueued and run by real `manage.py qcluster` processes (2 workers
+each). `--scale-out` drops and creates the PostgreSQL database named by --database and empties the Redis db
+--redis-db: never point them at anything that matters.
+
+Prints `figure: name | value | target | ok` lines (bench/run_all.py puts them in its table):
+- wall time (enqueue to the bulk run's end), requests, 429s (target 0);
+- the rate-limit floor: the busiest location's requests / 10 per s (HighLevel's 100 per 10 s);
+- the CPU floor: requests x the cluster's CPU per request / cores; which floor binds;
+- wall / max(both floors) (target <= 1.15); peak RSS of every cluster process (target <= 200 MB);
+- the database size; whether the agency rollup equals the raw points summed;
+- the agency pages (statistics over 365 days, API with ranking, rankings, overview) p95 <= 150 ms, and issue
+  20's scorecard (<= 100 ms), heatmap (<= 100 ms) and campaign list (<= 150 ms) on the synced data; their query
+  counts, then again after all but two locations are deleted: the counts must not change.
+The machine is shared: figures vary from run to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
+
+from common import scale_out_services, setup_django
+from pages import measure
+from sync import WORKERS, point_at, qcluster, refresh_all_and_wait, sandbox_process, tree_figures, worker_env
+
+RSS_TARGET_MB = 200
+RATIO_TARGET = 1.15
+PAGE_TARGET_MS = 150
+
+
+def figure(name: str, value: str, target: str = "-", ok: bool | None = None) -> None:
+    """One line bench/run_all.py reads: figure | value | target | ok (or missed, or - without a target)."""
+    verdict = "-" if ok is None else ("ok" if ok else "missed")
+    print(f"figure: {name} | {value} | {target} | {verdict}", flush=True)
+
+
+def database_size(db_path: str) -> float:
+    """MB on disk: the SQLite file and its WAL, or PostgreSQL's own count of the database."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            return cursor.fetchone()[0] / 1e6
+    return sum(Path(p).stat().st_size for p in (db_path, db_path + "-wal") if Path(p).exists()) / 1e6
+
+
+def process_peaks(roots: list[int]) -> list[float]:
+    """Peak RSS (MB) of every process of the clusters (the qcluster, its monitor, pusher and workers)."""
+    from sync import process_tree
+
+    peaks = []
+    for root in roots:
+        for pid in process_tree(root):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            hwm = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), "0")
+            peaks.append(int(hwm) / 1024)
+    return peaks
+
+
+def rollup_equals_raw() -> bool:
+    from django.db.models import Count, Sum
+
+    from integrations.models import AgencyDay, StatisticsPoint
+
+    raw = {(d, p, m): (t, n) for d, p, m, t, n in StatisticsPoint.objects.filter(profile_id="")
+           .values_list("day", "platform", "metric").annotate(t=Sum("value"), n=Count("id")).order_by()}
+    kept = {(r.day, r.platform, r.metric): (r.value, r.points) for r in AgencyDay.objects.filter(points__gt=0)}
+    return raw == kept
+
+
+def sync_fleet(args, workdir: str, db_path: str) -> None:
+    from django.conf import settings
+
+    from dashboard.devtools.demo import sandbox_agency_connect
+    from integrations.models import Post, StatisticsPoint, Tag
+    from sandbox.client import SandboxControl
+
+    processes = 3 if args.scale_out else 1
+    with sandbox_process(seed=1, agencies=1, locations=args.locations, tags=args.tags, days=args.days) as url:
+        control = SandboxControl(url)
+        state = control.state()
+        point_at(url, state, horizon_days=args.days)
+        settings.Q_CLUSTER["workers"] = WORKERS * processes  # a batch per worker of every cluster
+        sandbox_agency_connect(control, redirect_uri="http://127.0.0.1/cb")
+        ids = {loc["id"] for loc in state["locations"]}
+        with ExitStack() as stack:
+            clusters = [stack.enter_context(qcluster(worker_env(args.days), os.path.join(workdir, f"q{n}.log")))
+                        for n in range(processes)]
+            control.reset_stats()
+            control.add_fault(latency_ms=50)
+            cpu_before = sum(tree_figures(c.pid)[0] for c in clusters)
+            wall, units = refresh_all_and_wait(deadline_seconds=args.deadline)
+            cpu = sum(tree_figures(c.pid)[0] for c in clusters) - cpu_before
+            peaks = process_peaks([c.pid for c in clusters])
+            stats = control.stats()
+        by_location = [r for rid, r in stats["resources"].items() if rid in ids]
+        requests = stats["requests"]["total"]
+        rate_floor = max(r["count"] for r in by_location) / 10.0
+        cores = os.cpu_count() or 1
+        per_request = cpu / requests if requests else 0.0
+        cpu_floor = requests * per_request / cores
+        binding = "CPU" if cpu_floor >= rate_floor else "rate limit"
+        failed = [u for u in units if u.status != "succeeded"]
+        backend = f"{'PostgreSQL + Redis' if args.scale_out else 'SQLite'}, {processes} qcluster x {WORKERS} workers"
+        print(f"first sync: {args.locations} locations x {args.tags} tags, {args.days} days of statistics, "
+              f"50 ms latency; {backend}; {cores} cores")
+        print(f"  {Tag.objects.count():,} tags, {Post.objects.count():,} posts, "
+              f"{StatisticsPoint.objects.count():,} statistics points stored; {len(units)} units, "
+              f"{len(failed)} not succeeded {[(u.kind, u.error[:60]) for u in failed][:3]}")
+        figure("backend", backend)
+        figure("wall time", f"{wall:.1f} s")
+        figure("requests", f"{requests:,}")
+        figure("rate-limit floor", f"{rate_floor:.1f} s")
+        figure("CPU floor", f"{cpu_floor:.1f} s ({per_request * 1000:.2f} ms CPU per request, {cores} cores)")
+        figure("floor that binds", binding)
+        ratio = wall / max(rate_floor, cpu_floor, 0.001)
+        figure("wall / max(floors)", f"{ratio:.2f}", f"<= {RATIO_TARGET}", ratio <= RATIO_TARGET)
+        figure("429s", str(stats["rate_limited"]), "0", stats["rate_limited"] == 0)
+        figure("units not succeeded", str(len(failed)), "0", not failed)
+        figure("peak RSS per cluster process", f"max {max(peaks):.0f} MB of {len(peaks)} "
+               f"({', '.join(f'{p:.0f}' for p in sorted(peaks, reverse=True))})",
+               f"<= {RSS_TARGET_MB} MB", max(peaks) <= RSS_TARGET_MB)
+        figure("database size", f"{database_size(db_path):.0f} MB")
+        figure("agency rollup equals the raw points summed", "yes" if rollup_equals_raw() else "no", "yes",
+               rollup_equals_raw())
+
+
+def agency_pages(runs: int) -> dict[str, dict]:
+    """p95 and queries of the agency-wide pages, and of issue 20's pages on the first location."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.utils import timezone
+
+    from integrations.models import Location
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench"))
+    today = timezone.now().date()
+    year = f"start={today - timedelta(days=364)}&end={today}&compare=previous"
+    first = Location.objects.order_by("pk").first().location_id
+    pages = {
+        "agency statistics page, 365 days": ([f"/statistics/?{year}"], PAGE_TARGET_MS),
+        "agency statistics API, 365 days": ([f"/api/v1/statistics/?{year}"], PAGE_TARGET_MS),
+        "rankings (API, 365 days)": ([f"/api/v1/statistics/?{year}&rank={metric}"
+                                      for metric in ("impressions", "engagement", "followers")], PAGE_TARGET_MS),
+        "overview / (goals pacing)": (["/", "/api/v1/locations/"], PAGE_TARGET_MS),
+        "scorecard (issue 20)": ([f"/locations/{first}/tags/performance/?range=90d"], 100),
+        "heatmap (issue 20)": ([f"/locations/{first}/best-time/?range=90d"], 100),
+        "campaign list (issue 20)": (["/campaigns/?range=90d", "/api/v1/campaigns/?range=90d"], 150),
+    }
+    return {name: {**measure(client, urls, runs), "target": target} for name, (urls, target) in pages.items()}
+
+
+def goals_for_every_location() -> None:
+    """A goal of every kind for each location, as agencies set them, so the overview paces them all."""
+    from integrations.models import Goal, Location
+
+    Goal.objects.bulk_create([Goal(location=loc, kind=kind, target=10) for loc in Location.objects.all()
+                              for kind in Goal.Kind.values])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="20 locations x 200 tags, 30 days")
+    parser.add_argument("--scale-out", action="store_true", help="PostgreSQL + Redis, 3 qcluster processes")
+    parser.add_argument("--database", default="tagscope_bench_agency", help="PostgreSQL database (dropped!)")
+    parser.add_argument("--redis-db", type=int, default=14, help="Redis db number (emptied!)")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--deadline", type=float, default=3600, help="seconds the sync may take")
+    args = parser.parse_args()
+    args.locations, args.tags, args.days = (20, 200, 30) if args.quick else (200, 2000, 90)
+    with tempfile.TemporaryDirectory(prefix="tagscope-agency-") as workdir:
+        db_path = os.path.join(workdir, "bench.sqlite3")
+        database_url, redis_url = scale_out_services(args.database, args.redis_db) if args.scale_out else ("", "")
+        setup_django(db_path, database_url=database_url, redis_url=redis_url)
+        sync_fleet(args, workdir, db_path)
+        pages_big_and_small(args.runs)
+
+
+def pages_big_and_small(runs: int) -> None:
+    """The agency pages at every location, then at 2 (the others deleted): p95 against targets, and the
+    query counts, which must not change."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from integrations.models import Location
+
+    settings.ALLOWED_HOSTS, settings.MFA_REQUIRED, settings.DEBUG = ["*"], False, False
+    get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password-123")
+    goals_for_every_location()
+    print(f"\nAgency pages at {Location.objects.count()} locations ({runs} runs of each URL):")
+    big = agency_pages(runs)
+    started = time.monotonic()
+    kept = list(Location.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    Location.objects.exclude(pk__in=kept).delete()  # each leaves the rollup (pre_delete), in one transaction
+    print(f"  (deleted all but 2 locations in {time.monotonic() - started:.1f} s; "
+          f"rollup equals raw: {'yes' if rollup_equals_raw() else 'no'})")
+    small = agency_pages(2)
+    for name, result in big.items():
+        target = result["target"]
+        figure(f"{name} p95", f"{result['p95']:.1f} ms ({result['queries']} queries)", f"<= {target} ms",
+               result["p95"] <= target)
+    same = {name: (small[name]["queries"], result["queries"]) for name, result in big.items()}
+    constant = all(a == b for a, b in same.values())
+    figure("query counts constant (2 vs all locations)", "yes" if constant else
+           "no: " + ", ".join(f"{n} {a} vs {b}" for n, (a, b) in same.items() if a != b), "yes", constant)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""`manage.py rollup_rebuild [--since DAY] [--until DAY]`: recompute the agency rollup from the raw statistics
+points, for points deleted some other way than the sync and a location's deletion (which keep it in step)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from integrations.sync.agency_rollup import agency_days_rebuild
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise CommandError(f"not a day (YYYY-MM-DD): {text!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Recompute the agency statistics rollup (AgencyDay) from the raw points."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--since", help="first day to recompute (YYYY-MM-DD); default: every day")
+        parser.add_argument("--until", help="last day to recompute (YYYY-MM-DD)")
+
+    def handle(self, *args, **options):
+        rows = agency_days_rebuild(_day(options["since"]), _day(options["until"]))
+        self.stdout.write(f"agency rollup: {rows} rows recomputed")

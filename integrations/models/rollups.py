@@ -1,0 +1,31 @@
+"""Daily rollups of the mirror that agency-wide pages read instead of every location's raw rows."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AgencyDay(models.Model):
+    """Every location's all-accounts statistics points (`profile_id` '') of one day, platform and metric,
+    summed: what the agency statistics page reads, so that 365 days cost the same at 2 or 200 locations.
+
+    `points` counts the raw rows (a row with no value included), `reported` those holding a number: the sum
+    of nothing but gaps is a gap (None), never zero, exactly as SUM() over the raw rows answers. Kept in step
+    by integrations/sync/agency_rollup.py as the points are written or deleted."""
+
+    day = models.DateField()
+    platform = models.CharField(max_length=20)
+    metric = models.CharField(max_length=30)
+    total = models.FloatField(default=0.0)
+    reported = models.IntegerField(default=0)
+    points = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "platform", "metric"], name="agencyday_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.platform} {self.metric}={self.value} ({self.points} points)"
+
+    @property
+    def value(self) -> float | None:
+        return self.total if self.reported else None

@@ -1,0 +1,133 @@
+"""The agency rollup (AgencyDay) equals the raw points summed, after the sync's writes, overwrites, gaps,
+a rerun, a location's deletion and a rebuild; the agency statistics read it at a constant query count."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Sum
+from django.test.utils import CaptureQueriesContext
+
+from dashboard.selectors.statistics import locations_ranked, statistics_for
+from dashboard.selectors.statistics_range import StatsQuery
+from integrations.models import AgencyDay, Location, StatisticsPoint
+from integrations.sync.agency_rollup import agency_days_rebuild
+from integrations.sync.runs import RunContext
+from integrations.sync.statistics_store import upsert_values
+from tests.dashboard.browsing_factories import location_make
+
+pytestmark = pytest.mark.django_db
+END = date(2026, 3, 31)
+
+
+def recomputed() -> dict[tuple, tuple]:
+    """What the rollup must hold: the all-accounts points summed per day, platform and metric."""
+    rows = (StatisticsPoint.objects.filter(profile_id="").values_list("day", "platform", "metric")
+            .annotate(total=Sum("value"), points=Count("id")).order_by())
+    return {(day, platform, metric): (total, points) for day, platform, metric, total, points in rows}
+
+
+def rollup() -> dict[tuple, tuple]:
+    return {(r.day, r.platform, r.metric): (r.value, r.points) for r in AgencyDay.objects.filter(points__gt=0)}
+
+
+def write(location, values: dict, scope: str = "") -> RunContext:
+    ctx = RunContext(run=None, location=location, client=None, owner="test")
+    upsert_values(ctx, scope, values)
+    return ctx
+
+
+def series(days: int, value: float | None, platform: str = "facebook", metric: str = "impressions") -> dict:
+    return {(platform, metric, END - timedelta(days=n)): value for n in range(days)}
+
+
+def test_writes_overwrites_gaps_and_reruns_keep_the_rollup_equal_to_the_raw_sums():
+    one, two = location_make("loc-1", "One"), location_make("loc-2", "Two")
+    write(one, {**series(10, 5.0), **series(10, 2.0, "instagram", "likes")})
+    write(two, series(5, 7.0))
+    assert rollup() == recomputed()
+    assert rollup()[(END, "facebook", "impressions")] == (12.0, 2)
+    write(one, {**series(3, 1.0), ("facebook", "impressions", END - timedelta(days=4)): None})  # overwrite, gap
+    write(two, series(5, None))  # only gaps left on those days for two
+    assert rollup() == recomputed()
+    assert rollup()[(END, "facebook", "impressions")] == (1.0, 2)
+    before = list(AgencyDay.objects.order_by("pk").values())
+    ctx = write(one, {**series(3, 1.0), ("facebook", "impressions", END - timedelta(days=4)): None})  # a rerun
+    assert ctx.counts["rows_written"] == 0
+    assert list(AgencyDay.objects.order_by("pk").values()) == before
+
+
+def test_a_gap_alone_is_a_gap_not_zero():
+    write(location_make("loc-1", "One"), series(1, None))
+    assert rollup() == {(END, "facebook", "impressions"): (None, 1)} == recomputed()
+
+
+def test_one_accounts_points_stay_out():
+    location = location_make("loc-1", "One")
+    write(location, series(3, 4.0), scope="profile-1")
+    assert rollup() == {} == recomputed()
+
+
+def test_a_deleted_location_leaves_the_rollup():
+    one, two = location_make("loc-1", "One"), location_make("loc-2", "Two")
+    write(one, series(10, 5.0))
+    write(two, series(10, 7.0))
+    one.delete()
+    assert rollup() == recomputed()
+    assert rollup()[(END, "facebook", "impressions")] == (7.0, 1)
+
+
+def test_a_rebuild_recomputes_only_its_days():
+    location = location_make("loc-1", "One")
+    write(location, series(10, 5.0))
+    StatisticsPoint.objects.filter(day__lte=END - timedelta(days=5)).delete()  # deleted some other way
+    assert agency_days_rebuild(END - timedelta(days=9), END - timedelta(days=5)) == 0
+    assert rollup() == recomputed()
+    assert len(rollup()) == 5
+
+
+def stats_query(days: int = 365) -> StatsQuery:
+    return StatsQuery(start=END - timedelta(days=days - 1), end=END, compare=True)
+
+
+def agency_of(n: int, prefix: str = "loc") -> list:
+    locations = [location_make(f"{prefix}-{i}", f"{prefix} {i}") for i in range(n)]
+    for i, location in enumerate(locations):
+        write(location, {**series(40, float(i)), **series(40, 1.0, "instagram", "likes"),
+                         **series(40, 2.0, "instagram", "comments"), **series(40, 3.0, "", "posts")})
+    return locations
+
+
+def test_agency_statistics_from_the_rollup_equal_the_raw_sums():
+    locations = agency_of(3)
+    pks = [loc.pk for loc in locations]
+    from_rollup = statistics_for(location_pks=pks, query=stats_query(30))
+    from_raw = statistics_for(location_pks=pks[:2] + pks[2:] + [-1], query=stats_query(30))  # not every location
+    assert from_rollup == from_raw
+    assert from_rollup["metrics"]["impressions"]["total"] == 30 * (0 + 1 + 2)
+
+
+@pytest.mark.parametrize("metric", ["impressions", "engagement", "posts"])
+def test_ranking_totals_match_the_charts(metric):
+    locations = agency_of(3)
+    query = stats_query(30)
+    ranked = locations_ranked(locations=locations, query=query, metric=metric)
+    for row in ranked:
+        alone = statistics_for(location_pks=[row["location"].pk], query=query)["metrics"][metric]
+        assert (row["total"], row["previous_total"], row["change_pct"]) == (
+            alone["total"], alone["previous_total"], alone["change_pct"])
+
+
+@pytest.mark.parametrize("metric", ["impressions", "followers"])
+def test_agency_reads_cost_the_same_at_2_and_20_locations(metric):
+    counts = []
+    for n in (2, 20):
+        Location.objects.all().delete()
+        locations = agency_of(n, prefix=f"agency{n}")
+        with CaptureQueriesContext(connection) as captured:
+            statistics_for(location_pks=[loc.pk for loc in locations], query=stats_query())
+            locations_ranked(locations=locations, query=stats_query(), metric=metric)
+        counts.append(len(captured))
+    assert counts[0] == counts[1]

@@ -1,0 +1,37 @@
+"""bench/run_all.py reads the `figure:` lines bench/agency.py prints into its one table: a missed target is
+MISSED (and so fails `make bench`), a figure without a target has no verdict, other lines are not figures."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+from tests.support.subprocess_env import ROOT
+
+
+def run_all():
+    spec = importlib.util.spec_from_file_location("bench_run_all", ROOT / "bench" / "run_all.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_figure_lines_become_rows_with_their_verdicts():
+    bench = run_all()
+    out = ("first sync: 20 locations\n"
+           "figure: wall time | 25.2 s | - | -\n"
+           "figure: 429s | 0 | 0 | ok\n"
+           "figure: agency statistics page p95 | 163.9 ms (10 queries) | <= 150 ms | missed\n"
+           "  figure: indented lines are not figures | 1 | 2 | ok\n")
+    figures = bench.figure_lines("agency", out)
+    assert [(f.name, f.value, f.target, f.ok) for f in figures] == [
+        ("wall time", "25.2 s", "-", None), ("429s", "0", "0", True),
+        ("agency statistics page p95", "163.9 ms (10 queries)", "<= 150 ms", False)]
+    table = bench.render(figures)
+    assert table[-1].endswith("MISSED") and table[-2].endswith("ok")
+
+
+def test_make_bench_runs_the_agency_benchmark_on_both_backends():
+    names = [b.name for script, b in run_all().plan(False, ["agency"])]
+    assert names == ["agency (SQLite)", "agency (PostgreSQL + Redis)"]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0017_tag_search'),
+        ('integrations', '0019_anomaly_check'),
     ]
 
     operations = [

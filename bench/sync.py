@@ -241,7 +241,13 @@ settings.HIGHLEVEL_CLIENT_ID, settings.HIGHLEVEL_CLIENT_SECRET = {cid!r}, {secre
 settings.HIGHLEVEL_BURST_LIMIT, settings.HIGHLEVEL_BURST_WINDOW_SECONDS = 1000, 1.0
 from integrations.sync.services import sync_unit_execute
 outcome = sync_unit_execute(run_id={run_id})
-print(json.dumps({{"outcome": outcome, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+# VmHWM, not ru_maxrss: Linux carries the forking parent's peak into ru_maxrss across exec, and the parent
+# here holds the sandbox and its tags (the "peak" grew with the sandbox, not with the worker).
+try:
+    peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"outcome": outcome, "maxrss_kb": peak_kb}}))
 """
 
 

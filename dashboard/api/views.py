@@ -4,14 +4,17 @@ Statistics live in views_statistics.py. Views stay thin: selectors read, service
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from dashboard import roles
-from dashboard.api.base import ApiError, api_params, api_view, paginated
+from dashboard.api.base import ApiError, api_params, api_view, page_params, paginated
 from dashboard.exports import csv_response
 from dashboard.selectors.locations import location_as_dict, location_for, locations_with_counts
+from dashboard.selectors.tag_keyset import keyset_page, navigation, page_links
 from dashboard.selectors.tags import (
     TagFilter,
     TagPage,
@@ -19,6 +22,8 @@ from dashboard.selectors.tags import (
     tag_details,
     tag_get,
     tags_for_location,
+    tags_total,
+    whole_page,
 )
 from integrations.models import Location, SyncRun, Tag
 from integrations.models.mirror import new_since
@@ -50,7 +55,28 @@ def tags_list(request: HttpRequest, location_id: str) -> HttpResponse:
     tags = tags_for_location(location=location, filters=filters, now=now)
     if wants_csv(request):
         return tags_csv(location, tags, now)
-    return JsonResponse(paginated(request, TagPage(tags), lambda tag: tag_as_dict(tag, now)))
+    nav = navigation(api_params(request), filters.sort)
+
+    def serialize(tag: Tag) -> dict:
+        return tag_as_dict(tag, now)
+
+    if "page" in request.GET and not nav.given:  # numbered pages, as before cursors: still served
+        count, exact = tags_total(location, filters, tags)
+        return JsonResponse({**paginated(request, TagPage(tags), serialize, count=count), "count_exact": exact})
+    size = page_params(request)[1]
+    page = keyset_page(tags, sort=filters.sort, size=size, after=nav.after, before=nav.before, last=nav.last)
+    count, exact = tags_total(location, filters, tags, whole=whole_page(page))
+
+    def link(query: dict[str, str] | None) -> str | None:
+        if query is None:
+            return None
+        return request.build_absolute_uri(f"{request.path}?{urlencode({**query, 'page_size': size})}")
+
+    links = page_links(page, filters.as_query())
+    return JsonResponse({"count": count, "count_exact": exact, "next": link(links["next"]),
+                         "previous": link(links["previous"]), "first": link(filters.as_query()),
+                         "last": link({**filters.as_query(), "last": "1"}),
+                         "results": [serialize(tag) for tag in page.rows]})
 
 
 def tags_csv(location: Location, tags, now) -> HttpResponse:

@@ -3,8 +3,9 @@
 "New" is the model's rule (`Tag.is_new`, `Tag.objects.new()`, integrations/models/mirror.py), used by the
 overview, the `status=new` filter, the "new" badge and the API's `is_new`.
 
-Paging stays fast at 50,000 tags: the page's ids are read from the (location, sort key, id) index alone
-(OFFSET over an index, no table rows touched), then only those rows are loaded ("deferred join").
+Pages are keyset pages (dashboard/selectors/tag_keyset.py): a page's ids are read from the (location, sort
+key, id) index after the previous page's last key, then only those rows are loaded; the total comes from
+counts the sync stores (`tags_total`). Old `page=` numbers still work (OFFSET over the same index).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from dashboard.params import Params
+from dashboard.selectors.tag_keyset import KeysetPage
 from integrations.models import Event, Location, Tag, TagPost
+from integrations.models.mirror import unindexed
 
 SORTS: dict[str, tuple[str, str]] = {
     "name": ("sort_name", "id"), "-name": ("-sort_name", "-id"),
@@ -60,20 +62,33 @@ def tags_for_location(*, location: Location, filters: TagFilter, now: datetime |
         tags = tags.filter(removed_at__isnull=False)
     elif filters.status == "new":
         tags = tags.new(now)
-        if filters.sort in ("name", "-name"):
-            # New tags are few and found by the (location, removed_at, first_seen_at) index; ordering by an
-            # expression keeps SQLite from walking the whole name index instead and then sorts the few.
-            direction = "-" if filters.sort.startswith("-") else ""
-            tags = tags.annotate(_name=Lower("sort_name"))
-            ordering = (f"{direction}_name", f"{direction}id")
+        if few_new(tags.filter(location=location)):
+            # Few new tags are found by the status index; ordering by an expression keeps SQLite from walking
+            # a whole sort index of the location for them instead, and then sorts the few. Many (a big first
+            # import) are found fastest by walking the sort index itself.
+            ordering = tuple(unindexed(ordering))
     tags = tags.order_by(*ordering)
     if filters.q:
         return tags.search(filters.q, location_pk=location.pk)
     return tags.filter(location=location)
 
 
+NEW_SORTED_LIMIT = 5_000
+
+
+def few_new(new_tags: QuerySet[Tag]) -> bool:
+    """Whether a location's new tags are few enough to read them all and sort them (an index-only probe)."""
+    return new_tags.order_by().values("pk")[:NEW_SORTED_LIMIT + 1].count() <= NEW_SORTED_LIMIT
+
+
+def whole_page(page: KeysetPage) -> int | None:
+    """The number of rows when this keyset page is all there is (first and last at once)."""
+    return len(page.rows) if page.at_start and page.next_cursor is None else None
+
+
 class TagPage:
-    """Sliceable like a queryset (for `paginated`): ids from the index, then just those rows."""
+    """Sliceable like a queryset (for the API's `page=` numbers, kept for old clients): ids from the index,
+    then just those rows. Deep numbers cost an OFFSET; the keyset pages (tag_keyset.py) do not."""
 
     def __init__(self, tags: QuerySet[Tag]):
         self.tags = tags
@@ -87,17 +102,24 @@ class TagPage:
         return [rows[pk] for pk in ids]
 
 
-SEARCH_COUNT_CAP = 1000
+SEARCH_COUNT_CAP = 200
 
 
-def tags_count(tags: QuerySet[Tag], *, searching: bool, at_least: int) -> tuple[int, bool]:
-    """(count, exact). A substring search cannot use an index, so its count stops at the larger of
-    SEARCH_COUNT_CAP and what the requested page needs: a page never scans every tag just to say how many."""
-    if not searching:
-        return tags.count(), True
-    cap = max(SEARCH_COUNT_CAP, at_least) + 1
-    found = tags.order_by().values("pk")[:cap].count()
-    return min(found, cap - 1), found < cap
+def tags_total(location: Location, filters: TagFilter, tags: QuerySet[Tag], *, whole: int | None = None
+               ) -> tuple[int, bool]:
+    """(count, exact) of what the list shows, without counting a million rows per request: the counts the
+    sync stored on the location for all, active and removed tags (integrations/tag_counts.py); a live
+    COUNT for "new" (few, found by the status index) and before the first sync; a search counts at most
+    SEARCH_COUNT_CAP matches and then says "more than". `whole`: the size of a page known to hold everything."""
+    if whole is not None:  # one page held every match: nothing to count
+        return whole, True
+    if filters.q:
+        found = tags.order_by().values("pk")[:SEARCH_COUNT_CAP + 1].count()
+        return min(found, SEARCH_COUNT_CAP), found <= SEARCH_COUNT_CAP
+    active, removed = location.tag_count_active, location.tag_count_removed
+    if active is not None and removed is not None and filters.status in ("", "active", "removed"):
+        return {"": active + removed, "active": active, "removed": removed}[filters.status], True
+    return tags.count(), True
 
 
 def tag_row(tag: Tag, now: datetime) -> dict[str, Any]:

@@ -18,25 +18,26 @@ from dashboard.params import Params
 from dashboard.roles import BROWSE, REFRESH, requires
 from dashboard.selectors.locations import live_runs, location_for, location_freshness
 from dashboard.selectors.performance_page import tag_performance_context
+from dashboard.selectors.tag_keyset import keyset_page, navigation
 from dashboard.selectors.tags import (
     POSTS_LIMIT,
     SORT_LABELS,
     STATUSES,
     TagFilter,
-    TagPage,
     detail_fields,
     tag_details,
     tag_get,
     tag_history,
     tag_posts,
     tag_row,
-    tags_count,
     tags_for_location,
+    tags_total,
+    whole_page,
 )
+from dashboard.views.tag_pages import PAGE_SIZE, keyset_context, numbered_page
 from integrations.models.mirror import NEW_TAG_DAYS
 from integrations.sync.manual import RefreshRefused, refresh_location_request
-
-PAGE_SIZE = 50
+from integrations.tag_search import MIN_LENGTH
 
 
 @require_GET
@@ -48,22 +49,24 @@ def tag_list(request: HttpRequest, location_id: str) -> HttpResponse:
     partial = params.choice("partial", ("1", "0"), default="0") == "1"
     now = timezone.now()
     tags = tags_for_location(location=location, filters=filters, now=now)
-    wanted = params.page()
-    count, exact = tags_count(tags, searching=bool(filters.q), at_least=wanted * PAGE_SIZE)
-    pages = max(1, -(-count // PAGE_SIZE))
-    page = min(wanted, pages)
-    rows = [tag_row(tag, now) for tag in TagPage(tags)[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
     state = filters.as_query()
-    context = {
-        "location": location, "filters": filters, "rows": rows, "count": count, "exact": exact,
-        "page": page, "pages": pages,
-        "first_row": (page - 1) * PAGE_SIZE + 1, "last_row": (page - 1) * PAGE_SIZE + len(rows),
-        "prev_query": urlencode({**state, "page": page - 1}) if page > 1 else None,
-        "next_query": urlencode({**state, "page": page + 1}) if page < pages or not exact else None,
+    nav = navigation(params, filters.sort)
+    if "page" in request.GET and not nav.given:  # an old numbered link: still served (an OFFSET)
+        count, exact = tags_total(location, filters, tags)
+        context = numbered_page(tags, params.page(), count, exact, state)
+    else:
+        page = keyset_page(tags, sort=filters.sort, size=PAGE_SIZE, after=nav.after, before=nav.before,
+                           last=nav.last)
+        count, exact = tags_total(location, filters, tags, whole=whole_page(page))
+        context = keyset_context(page, state)
+    context["rows"] = [tag_row(tag, now) for tag in context["rows"]]
+    context.update({
+        "location": location, "filters": filters, "count": count, "exact": exact,
         "export_query": urlencode({**state, "format": "csv"}), "new_days": NEW_TAG_DAYS,
         "tag_base": reverse("location_tags", args=[location.location_id]),
         "back": f"?{urlencode({'back': urlencode(state)})}" if state else "",
-    }
+        "short_search": 0 < len(filters.q) < MIN_LENGTH,
+    })
     if partial:  # the page's script asks for this with the values it set: nothing to report
         return render(request, "tags/_results.html", context)
     params.report(request)

@@ -142,6 +142,10 @@ class Location(models.Model):
     last_sync_error = models.CharField(max_length=500, blank=True)
     # The first complete tag listing (the baseline: its tags raise no tag.created).
     tags_baselined_at = models.DateTimeField(null=True, blank=True)
+    # The location's tags counted by the sync after its writes (integrations/tag_counts.py), so the tag list
+    # need not COUNT(*) a million rows per request. Null until the first sync stores them (then counted live).
+    tag_count_active = models.PositiveIntegerField(null=True, blank=True)
+    tag_count_removed = models.PositiveIntegerField(null=True, blank=True)
     # Posts are mirrored from here on: the earliest start of a complete posts listing. Once it reaches the
     # statistics horizon, refreshes re-read only the recent window (integrations/sync/posts.py).
     posts_covered_from = models.DateTimeField(null=True, blank=True)

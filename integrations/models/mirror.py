@@ -62,10 +62,14 @@ class TagQuerySet(models.QuerySet):
         narrows the candidates. Keep the queryset's ordering: a narrowed search re-sorts the few it finds."""
         needle = q.casefold()
         found = self.filter(sort_name__contains=needle)
-        if not tag_search.narrows(connections[self.db], needle):
+        connection = connections[self.db]
+        if not tag_search.narrows(connection, needle):
+            return found if location_pk is None else found.filter(location_id=location_pk)
+        if connection.vendor == "postgresql":  # the GIN index finds the few; an expression order sorts them
+            found = found.order_by(*unindexed(found.query.order_by))
             return found if location_pk is None else found.filter(location_id=location_pk)
         candidates = RawSQL(tag_search.sqlite_candidate_sql(), [tag_search.fts_phrase(needle)])  # noqa: S611 (constant SQL)
-        found = found.filter(pk__in=candidates).order_by(*_unindexed(found.query.order_by))
+        found = found.filter(pk__in=candidates).order_by(*unindexed(found.query.order_by))
         if location_pk is not None:
             # `+` keeps SQLite from reading the location's whole index (it guesses a location holds ~10
             # rows) instead of looking up the candidates by id.
@@ -73,7 +77,7 @@ class TagQuerySet(models.QuerySet):
         return found
 
 
-def _unindexed(ordering: tuple[Any, ...]) -> list[Any]:
+def unindexed(ordering: tuple[Any, ...]) -> list[Any]:
     """The same order, its leading column wrapped in COALESCE(x, x): SQLite then reads the few candidates
     and sorts them, instead of walking the location's whole sort index (its planner, without statistics,
     takes a location's index for a few rows)."""
@@ -118,7 +122,13 @@ class Tag(models.Model):
             models.Index(fields=["location", "sort_name", "id"], name="tag_loc_name"),
             models.Index(fields=["location", "updated_at", "id"], name="tag_loc_updated"),
             models.Index(fields=["location", "first_seen_at", "id"], name="tag_loc_first_seen"),
-            models.Index(fields=["location", "removed_at", "first_seen_at"], name="tag_loc_status"),
+            # is_baseline last: "new" (active, recent, not baseline) is then counted from the index alone.
+            models.Index(fields=["location", "removed_at", "first_seen_at", "is_baseline"], name="tag_loc_status"),
+            # status=removed under each sort: removed tags are a few among many, so they get their own small
+            # (partial) indexes instead of a walk along the whole sort index.
+            *[models.Index(fields=["location", key, "id"], condition=models.Q(removed_at__isnull=False),
+                           name=f"tag_loc_removed_{short}")
+              for key, short in (("sort_name", "name"), ("updated_at", "updated"), ("first_seen_at", "first"))],
         ]
 
     def __str__(self) -> str:

@@ -21,10 +21,12 @@ from integrations.highlevel.client import DETAILS_BATCH
 from integrations.highlevel.errors import BadResponse
 from integrations.highlevel.types import Tag as ApiTag
 from integrations.models import Event, Location, Tag, TagDetail
+from integrations.pk_set import PkSet
 from integrations.sync import posts
 from integrations.sync.lanes import in_lanes
 from integrations.sync.runs import RunContext
 from integrations.sync.upsert import BATCH, Writes, assign, batched, fingerprint
+from integrations.tag_counts import tag_counts_store
 
 DETAIL_FIELDS = ("tag", "data", "fetched_at", "changed_at")
 
@@ -51,25 +53,30 @@ def tags_refresh(ctx: RunContext) -> None:
     location = ctx.location
     baseline = location.tags_baselined_at is None
     now = timezone.now()
-    seen: set[str] = set()
+    # The listed tags that were already stored and stayed unchanged, by primary key: a bitmap (1 bit per
+    # id), not a set of HighLevel ids (~100 MB at 1,000,000 tags). Created and changed rows carry
+    # last_seen_at == now instead (_mark_absent_removed reads both).
+    seen = PkSet()
+    listed = 0
     need_details: list[tuple[str, str]] = []
     estimate = Tag.objects.filter(location=location, removed_at__isnull=True).count()
     listing = ctx.client.iter_tags(location.location_id)
     try:
         for batch in batched(listing, BATCH):
-            seen.update(t.id for t in batch)
-            need_details.extend(_save_listed(ctx, batch, baseline=baseline, now=now))
-            ctx.progress(len(seen), max(estimate, len(seen)) * 2)
+            listed += len(batch)
+            need_details.extend(_save_listed(ctx, batch, baseline=baseline, now=now, seen=seen))
+            ctx.progress(listed, max(estimate, listed) * 2)
     except BadResponse as exc:
         _record_bad(ctx, exc)
         raise IncompleteListing(f"tag listing incomplete: {exc}", exc.trace_id) from exc
     _mark_absent_removed(ctx, seen, now=now)
+    ctx.wrote(tag_counts_store(location))
     if baseline:
         Location.objects.filter(pk=location.pk).update(tags_baselined_at=now)
         location.tags_baselined_at = now
-    total = len(seen) + len(need_details)
-    ctx.progress(len(seen), total, force=True)
-    _fetch_details(ctx, need_details, baseline=baseline, done=len(seen), total=total)
+    total = listed + len(need_details)
+    ctx.progress(listed, total, force=True)
+    _fetch_details(ctx, need_details, baseline=baseline, done=listed, total=total)
     posts.posts_refresh(ctx)
 
 
@@ -99,9 +106,10 @@ def _tag_event(ctx: RunContext, kind: str, tag_id: str, name: str, now: datetime
     )
 
 
-def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: datetime
+def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: datetime, seen: PkSet
                  ) -> list[tuple[str, str]]:
-    """Upsert one batch of listed tags; answer (id, fingerprint of its listing) of the tags whose details are due."""
+    """Upsert one batch of listed tags (the unchanged ones' ids go into `seen`); answer (id, fingerprint of
+    its listing) of the tags whose details are due."""
     location = ctx.location
     existing = {t.tag_id: t for t in tags_by_id(location, [t.id for t in batch])}
     writes = Writes(Tag)
@@ -129,6 +137,7 @@ def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: d
                 ctx.count("removed" if want_removed and not before["removed"] else "updated")
                 _tag_change_event(writes, ctx, row, now, before, changed)
             else:
+                seen.add(row.pk)
                 ctx.count("unchanged")
         listed = fingerprint(api_tag.raw)
         if not api_tag.deleted and row.details_for != listed:
@@ -151,11 +160,13 @@ def _tag_change_event(
         _event(writes, ctx, Event.Type.TAG_UPDATED, row, now, **payload)
 
 
-def _mark_absent_removed(ctx: RunContext, seen: set[str], *, now: datetime) -> int:
-    """After a complete listing only: active tags it did not contain become removed."""
+def _mark_absent_removed(ctx: RunContext, seen: PkSet, *, now: datetime) -> int:
+    """After a complete listing only: active tags it did not contain become removed (neither unchanged
+    in it, in `seen`, nor created or changed by it, last seen `now`)."""
     location = ctx.location
     active = Tag.objects.filter(location=location, removed_at__isnull=True).order_by()
-    absent = [pk for pk, tag_id in active.values_list("pk", "tag_id").iterator(chunk_size=2000) if tag_id not in seen]
+    absent = [pk for pk, last_seen in active.values_list("pk", "last_seen_at").iterator(chunk_size=2000)
+              if pk not in seen and last_seen != now]
     for pks in batched(absent, BATCH):
         writes = Writes(Tag)
         for row in Tag.objects.filter(pk__in=pks).order_by():

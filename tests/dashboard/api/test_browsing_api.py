@@ -54,11 +54,30 @@ def test_tags_list_shape_filters_and_is_new(marketer_http, acme):
 def test_tags_pagination_links(marketer_http):
     tags_bulk(location_make("loc-a", "Acme"), 25)
     first = marketer_http.get("/api/v1/locations/loc-a/tags/?page_size=10&sort=-first_seen_at").json()
-    assert first["count"] == 25 and len(first["results"]) == 10 and first["previous"] is None
+    assert first["count"] == 25 and first["count_exact"] is True and len(first["results"]) == 10
+    assert first["previous"] is None and "after=" in first["next"] and "page_size=10" in first["next"]
+    second = marketer_http.get(first["next"]).json()
+    third = marketer_http.get(second["next"]).json()
+    assert len(third["results"]) == 5 and third["next"] is None
+    ids = [t["id"] for page in (first, second, third) for t in page["results"]]
+    assert len(set(ids)) == 25
+    assert [t["id"] for t in marketer_http.get(third["previous"]).json()["results"]] == ids[10:20]
+    assert [t["id"] for t in marketer_http.get(first["last"]).json()["results"]] == ids[15:]
+    assert marketer_http.get("/api/v1/locations/loc-a/tags/?page_size=501").status_code == 400
+
+
+def test_numbered_tag_pages_still_work(marketer_http):
+    tags_bulk(location_make("loc-a", "Acme"), 25)
+    first = marketer_http.get("/api/v1/locations/loc-a/tags/?page_size=10&sort=-first_seen_at&page=1").json()
     assert first["next"].endswith("page_size=10&sort=-first_seen_at&page=2")
     last = marketer_http.get("/api/v1/locations/loc-a/tags/?page_size=10&sort=-first_seen_at&page=3").json()
     assert len(last["results"]) == 5 and last["next"] is None and "page=2" in last["previous"]
-    assert marketer_http.get("/api/v1/locations/loc-a/tags/?page_size=501").status_code == 400
+
+
+@pytest.mark.parametrize("params", ["after=garbage", "before=WyJuYW1lIiwiYSIsMV0", "after=WyItbmFtZSIsImEiLDFd&last=1"])
+def test_bad_tag_cursors_are_json_400s(marketer_http, acme, params):
+    response = marketer_http.get(f"/api/v1/locations/loc-a/tags/?sort=-name&{params}")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
 
 
 @pytest.mark.parametrize("params", ["sort=size", "status=gone", "page=0", "page_size=x"])

@@ -127,3 +127,42 @@ def test_tags_are_looked_up_by_id_through_the_location_id_index(db):
     if connection.vendor == "sqlite":  # PostgreSQL's planner chooses by its statistics
         plan = found.explain()
         assert "(location_id=? AND tag_id=?)" in plan, plan
+
+
+def stored_counts(location) -> tuple[int | None, int | None]:
+    location.refresh_from_db()
+    return location.tag_count_active, location.tag_count_removed
+
+
+def live_counts(location) -> tuple[int, int]:
+    tags = Tag.objects.filter(location=location)
+    return tags.filter(removed_at__isnull=True).count(), tags.filter(removed_at__isnull=False).count()
+
+
+def test_the_stored_tag_counts_follow_adds_removals_and_reruns(hl, location):
+    assert stored_counts(location) == (None, None)
+    sync(location, ["tags"])
+    assert stored_counts(location) == live_counts(location) and stored_counts(location)[0] > 0
+    active, removed = stored_counts(location)
+    first, second = [t for t in hl.tags(location.location_id) if not t.get("deleted")][:2]
+    hl.delete_tag(location.location_id, first["_id"], hard=True)
+    hl.delete_tag(location.location_id, second["_id"])
+    hl.add_tag(location.location_id, "Counted once")
+    hl.add_tag(location.location_id, "Counted twice")
+    sync(location, ["tags"])
+    assert stored_counts(location) == live_counts(location) == (active, removed + 2)
+    again = sync(location, ["tags"])  # a rerun: the same counts, nothing written
+    assert stored_counts(location) == (active, removed + 2) and again.counts["rows_written"] == 0
+
+
+def test_an_unchanged_tag_is_not_marked_removed_and_a_missing_one_is(hl, location):
+    """The seen-set is a bitmap of unchanged rows' ids; created and changed rows count as seen by time."""
+    sync(location, ["tags"])
+    kept, renamed, dropped = [t for t in hl.tags(location.location_id) if not t.get("deleted")][:3]
+    hl.rename_tag(location.location_id, renamed["_id"], "Still here")
+    hl.delete_tag(location.location_id, dropped["_id"], hard=True)
+    added = hl.add_tag(location.location_id, "Just added")
+    sync(location, ["tags"])
+    removed = set(Tag.objects.filter(location=location, removed_at__isnull=False).values_list("tag_id", flat=True))
+    assert dropped["_id"] in removed
+    assert not {kept["_id"], renamed["_id"], added["_id"]} & removed

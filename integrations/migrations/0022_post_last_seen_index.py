@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0019_anomaly_check'),
+        ('integrations', '0021_tag_status_indexes'),
     ]
 
     operations = [

@@ -181,7 +181,7 @@ def day_posts(seed: int, profile_id: str, day: int) -> list[tuple[str, int, int,
             if status == "failed" and day >= -RECENT_CLEAN_DAYS:
                 status = "published"  # a normal recent week has no failure: the control API plants one
         post_type = rng.choice(("post", "post", "post", "reel", "story"))
-        posts.append((status, rng.randint(7, 20), rng.choice((0, 15, 30, 45)), post_type))
+        posts.append((status, rng.choice(names.POSTING_HOURS), rng.choice((0, 15, 30, 45)), post_type))
     return posts
 
 

@@ -18,6 +18,16 @@ TAG_BASES = [
     "Pre-order", "Restock", "Sustainability", "Charity", "Volunteer", "Open House", "Workshop",
     "Masterclass", "Free Trial", "Demo", "Onboarding", "Feature Update", "Ambassador",
 ]
+# The campaigns and series an agency runs in many of its locations at once: a location's tags with these plain
+# names carry most of its posts (sandbox/posts.py), so the demo's campaigns span locations.
+RUNNING_CAMPAIGNS = [
+    "Spring Sale", "Summer Sale", "Giveaway", "Behind the Scenes", "Testimonial", "Tips", "Customer Story",
+    "Team Spotlight", "How To", "New Arrivals", "Promo", "Flash Sale", "Webinar", "Recipe", "Meet the Team",
+    "Black Friday", "Holiday", "Event",
+]
+# The hours (UTC) an account's posts go out at: people keep to a few habitual slots, which is what lets the
+# best-time heatmap gather enough posts per weekday and hour to rank them.
+POSTING_HOURS = (9, 9, 10, 10, 12, 13, 17, 18, 18, 19)
 TAG_PREFIXES = ["VIP", "Local", "Online", "In-Store", "Mobile", "Members", "Early Bird", "Last Chance"]
 TAG_SUFFIXES = [
     "2024", "2025", "2026", "Q1", "Q2", "Q3", "Q4", "January", "March", "May", "July", "September",

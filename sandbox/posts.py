@@ -36,26 +36,44 @@ ERRORS = {
 }
 
 
+ACTIVE_TAGS = 10  # the tags a location's posts mostly carry: its running campaigns and series
+STRAY = 0.01  # the share of tagged posts that carry any of the location's tags instead (one-offs)
+
+
+def running_tags(config: SandboxConfig, location: Location, tag_ids: list[str], tags: dict[str, dict]) -> list[str]:
+    """The location's tags most of its posts carry: those named like the agency's running campaigns
+    (names.RUNNING_CAMPAIGNS, the same names in many locations), topped up with a few of its own series.
+    Real locations tag posts with a handful of campaigns, not with all of their hundreds of tags."""
+    rng = rng_for(config.seed, "running-tags", location.id)
+    by_name = {tags[t]["tag"].removeprefix(config.name_prefix): t for t in tag_ids if t in tags}
+    chosen = [by_name[name] for name in names.RUNNING_CAMPAIGNS if name in by_name][:ACTIVE_TAGS - 3]
+    others = [t for t in tag_ids if t not in chosen]
+    return chosen + rng.sample(others, min(len(others), ACTIVE_TAGS - len(chosen)))
+
+
 def make_posts(config: SandboxConfig, location: Location, accounts: list[dict], tag_ids: list[str],
-               anchor_day: date) -> list[dict]:
+               anchor_day: date, tags: dict[str, dict] | None = None) -> list[dict]:
     """Every post of the location's accounts from `config.days` before the anchor day to POST_HORIZON_DAYS
-    after it, newest first. Insights are not part of the stored body: `with_insights` adds them per answer."""
+    after it, newest first. Insights are not part of the stored body: `with_insights` adds them per answer.
+    Posts mostly carry the location's running tags (`running_tags`, from `tags`: {id: tag body})."""
     rng = rng_for(config.seed, "post-bodies", location.id)
+    running = running_tags(config, location, tag_ids, tags or {}) if tag_ids else []
     posts = []
     for account in accounts:
         for day in range(-config.days, POST_HORIZON_DAYS + 1):
             for status, hour, minute, post_type in day_posts(config.seed, account["profileId"], day):
                 posts.append(_post(rng, config, location, account, anchor_day + timedelta(days=day), status,
-                                   hour, minute, post_type, tag_ids))
+                                   hour, minute, post_type, tag_ids, running))
     posts.sort(key=lambda p: p["scheduleDate"], reverse=True)
     return posts
 
 
 def _post(rng, config: SandboxConfig, location: Location, account: dict, day: date, status: str, hour: int, minute: int,
-          post_type: str, tag_ids: list[str]) -> dict:
+          post_type: str, tag_ids: list[str], running: list[str]) -> dict:
     when = datetime.combine(day, datetime.min.time()).replace(hour=hour, minute=minute, tzinfo=UTC)
     created = when - timedelta(days=rng.randint(0, 6), minutes=rng.randint(0, 600))
-    tags = rng.sample(tag_ids, min(len(tag_ids), rng.choice((0, 1, 1, 2, 3)))) if tag_ids else []
+    pool = tag_ids if rng.random() < STRAY or not running else running
+    tags = rng.sample(pool, min(len(pool), rng.choice((0, 1, 1, 1, 2)))) if pool else []
     post_id = object_id(rng, created.timestamp())
     platform = account["platform"]
     has_media = post_type != "post" or rng.random() < 0.85

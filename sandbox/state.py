@@ -125,7 +125,7 @@ class Sandbox:
             made = self.location(location_id)
             if made.posts is None:
                 made.posts = posts.make_posts(self.config, self.skeleton.locations[location_id], made.accounts,
-                                             made.initial_tag_ids, self.anchor_day)
+                                             made.initial_tag_ids, self.anchor_day, made.tags)
             return made.posts
 
     def company_of(self, resource_id: str) -> str | None:

@@ -55,6 +55,16 @@ def django_db_setup(django_db_setup):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_performance_memo():
+    """Tests roll their rows back, so a later test may rebuild ids and counts that the tag performance memo's
+    data version (dashboard/selectors/performance_memo.py) saw with other figures: each test starts afresh."""
+    from dashboard.selectors.performance_memo import memo_clear
+
+    memo_clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limiter():
     """Each test's database starts empty, so the process-wide limiter starts afresh too."""
     from integrations.clients.limiters import reset_rate_limiter

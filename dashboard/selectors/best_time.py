@@ -1,7 +1,8 @@
 """Best time to post: engagement per post by weekday and hour of publication, in the location's time zone.
 
 One grouped query; the weekday and hour are extracted in SQL in the location's zone (PostgreSQL's AT TIME
-ZONE, Django's own functions on SQLite). Only published posts with insights count (performance_sums.py).
+ZONE; SQLite's strftime shifted by the zone's offsets, local_time.py). Only published posts with insights
+count (performance_sums.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Count, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 
+from dashboard.selectors.local_time import LocalHour, LocalIsoWeekday
 from dashboard.selectors.performance_sums import (
     Window,
     between_q,
@@ -82,8 +83,8 @@ def best_time_heatmap(*, location: Location, start: date, end: date, platform: s
     posts = posts_filtered(posts, "", platform=platform, account=account)
     if tag_id:
         posts = posts.filter(tag_links__tag_id=tag_id)
-    rows = (posts.annotate(weekday=ExtractIsoWeekDay("published_at", tzinfo=zone),
-                           hour=ExtractHour("published_at", tzinfo=zone))
+    span = {"zone": zone, "lo": window.lo, "hi": window.hi}
+    rows = (posts.annotate(weekday=LocalIsoWeekday("published_at", **span), hour=LocalHour("published_at", **span))
             .values("weekday", "hour").annotate(n=Count("pk"), e=Sum(engagement_expression())).order_by())
     found = {(r["weekday"], r["hour"]): (r["n"], r["e"] or 0) for r in rows}
     grid = [(name, [Cell(day, hour, *found.get((day, hour), (0, 0))) for hour in range(24)])

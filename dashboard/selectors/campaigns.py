@@ -10,25 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Max
 from django.http import Http404
 from django.utils.text import slugify
 
 from dashboard.models import CampaignAlias
+from dashboard.selectors.performance_memo import memo_get
 from dashboard.selectors.performance_sums import (
     Figures,
     Group,
     Sums,
     Window,
     baseline_of,
+    link_sums,
     location_platform_sums,
     tag_platform_sums,
 )
@@ -115,48 +115,18 @@ class Campaign(Figures):
         return row
 
 
-_MEMO: OrderedDict[tuple, dict[str, Campaign]] = OrderedDict()
-_MEMO_SIZE = 32
-_MEMO_LOCK = threading.Lock()
-
-
-def campaigns_memo_clear() -> None:
-    """Forget the kept campaigns (benchmarks time the first view after a sync with it)."""
-    with _MEMO_LOCK:
-        _MEMO.clear()
-
-
-def _data_version(locations: list[Location]) -> tuple:
-    """What the campaigns of these locations are computed from, in two cheap aggregates: tag links change
-    ids whenever the posts sync rewrites them (a post's date, status or insights moved; TagPost.COPIED),
-    and tags their count or `updated_at` when created, renamed or removed."""
-    links = TagPost.objects.filter(location__in=locations).aggregate(n=Count("pk"), top=Max("pk"))
-    tags = Tag.objects.filter(location__in=locations).aggregate(n=Count("pk"), top=Max("pk"),
-                                                                changed=Max("updated_at"), seen=Max("last_seen_at"))
-    return tuple(links.values()) + tuple(tags.values())
-
-
 def campaigns_collect(*, locations: list[Location], start: date, end: date, only: str | None = None
                       ) -> dict[str, Campaign]:
     """Every campaign with posts in [start, end] over `locations`, keyed by slug; `only` keeps one campaign.
 
     Days are the UTC days (an agency spans time zones; a location's own page uses its own). An agency's
     campaigns are summed from every tag of every location, so the result is kept per process for the same
-    locations, range and aliases while the data version (`_data_version`) stays the same: the next sync that
-    writes anything changes it. Four queries when kept, nine otherwise."""
+    locations, range and aliases while the data version stays the same (performance_memo.py): the next sync
+    that writes anything changes it. Five queries when kept, eight otherwise."""
     aliases = campaign_aliases()
-    key = (tuple(sorted(loc.pk for loc in locations)), start, end, only, tuple(sorted(aliases.items())),
-           _data_version(locations))
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
-    found = _campaigns_compute(locations=locations, start=start, end=end, only=only, aliases=aliases)
-    with _MEMO_LOCK:
-        _MEMO[key] = found
-        while len(_MEMO) > _MEMO_SIZE:
-            _MEMO.popitem(last=False)
-    return found
+    key = ("campaigns", tuple(sorted(loc.pk for loc in locations)), start, end, only, tuple(sorted(aliases.items())))
+    return memo_get(key, locations, lambda: _campaigns_compute(locations=locations, start=start, end=end, only=only,
+                                                               aliases=aliases))
 
 
 def _campaigns_compute(*, locations: list[Location], start: date, end: date, only: str | None,
@@ -183,16 +153,40 @@ def _campaigns_compute(*, locations: list[Location], start: date, end: date, onl
         at = campaign.locations.setdefault(loc_pk, CampaignLocation(location=by_pk[loc_pk]))
         at.tag_ids.append(tag_id)
         at.names.append(name)
-        # A post carrying two spellings of one campaign in one location counts under each (rare: one
-        # location's tag list rarely holds both "Sale" and "sale").
         for platform, sums in group.by_platform.items():
             at.group.by_platform.setdefault(platform, Sums()).add(sums)
+    _count_each_post_once(campaigns, window)
     for campaign in campaigns.values():
         for loc_pk, at in campaign.locations.items():
             at.sums = at.group.total()
             at.baseline = baseline_of(at.group, everything.get(loc_pk, {}))
             campaign.add(at)
     return {slug: c for slug, c in campaigns.items() if c.sums.published or c.sums.failed or c.sums.scheduled}
+
+
+def _count_each_post_once(campaigns: dict[str, Campaign], window: Window) -> None:
+    """A post carrying two spellings of one campaign in one location ("Spring Sale" and "spring sale", or an
+    alias and its campaign) was summed under each of its tags: take the extra copies off. One more query, only
+    when some campaign holds several tags in one location (rare), over those tags' links alone."""
+    several = {(loc_pk, tag_id): (slug, at) for slug, campaign in campaigns.items()
+               for loc_pk, at in campaign.locations.items() if len(at.tag_ids) > 1 for tag_id in at.tag_ids}
+    if not several:
+        return
+    links = (TagPost.objects.filter(location__in={loc_pk for loc_pk, _ in several},
+                                    tag_id__in={tag_id for _, tag_id in several})
+             .filter(at__gte=window.previous_lo, at__lt=window.hi)
+             .values_list("location_id", "tag_id", "post_id", "platform", "at", "status", "likes", "comments", "shares")
+             .order_by())
+    seen: set[tuple] = set()
+    for loc_pk, tag_id, post_pk, platform, when, status, likes, comments, shares in links:
+        found = several.get((loc_pk, tag_id))
+        if found is None:
+            continue  # the same tag id in another location, where it is its campaign's only tag
+        slug, at = found
+        if (slug, loc_pk, post_pk) in seen:
+            at.group.by_platform[platform] = at.group.by_platform[platform].minus(
+                link_sums(window, when, status, likes, comments, shares))
+        seen.add((slug, loc_pk, post_pk))
 
 
 def _ordered(rows: list[Campaign], sort: str) -> list[Campaign]:

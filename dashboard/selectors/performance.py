@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from dashboard.selectors.performance_memo import memo_get
 from dashboard.selectors.performance_sums import (
     INSIGHT_PLATFORMS,
     Figures,
@@ -118,6 +119,33 @@ def scorecard_medians(card: Scorecard, rows: list[TagScore], *, platform: str = 
         row.medians = {name: median(found.get(name, [])) for name in ("likes", "comments", "shares", "engagement")}
 
 
+def _scored(*, location: Location, start: date, end: date, platform: str, account: str,
+            tag_ids: list[str] | None) -> tuple[list[TagScore], Sums]:
+    """Every tag's row (unsorted, without medians) and the location's sums: three queries."""
+    window = Window(start, end, location_zone(location))
+    groups: dict[str, Group] = {
+        tag_id: group for (_, tag_id), group in
+        tag_platform_sums(locations=[location], window=window, platform=platform, account=account,
+                          tag_ids=tag_ids).items()}
+    everything = location_platform_sums(locations=[location], window=window, platform=platform,
+                                        account=account).get(location.pk, {})
+    names = dict(Tag.objects.filter(location=location, tag_id__in=list(groups)).values_list("tag_id", "name"))
+    rows = []
+    for tag_id, group in groups.items():
+        total = group.total()
+        if not (total.published or total.failed or total.scheduled):
+            continue  # only the previous period had posts
+        rows.append(TagScore(tag_id=tag_id, name=names.get(tag_id, tag_id), sums=total,
+                             baseline=baseline_of(group, everything),
+                             platforms=sorted(p for p, s in group.by_platform.items()
+                                              if s.published or s.failed or s.scheduled),
+                             lift_platforms=group.platforms_with_insights(), known=tag_id in names))
+    location_sums = Sums()
+    for sums in everything.values():
+        location_sums.add(sums)
+    return rows, location_sums
+
+
 def tag_scorecard(*, location: Location, start: date, end: date, platform: str = "", account: str = "",
                   q: str = "", sort: str = DEFAULT_SORT, medians: slice | None = slice(None),
                   tag_ids: list[str] | None = None) -> Scorecard:
@@ -130,33 +158,16 @@ def tag_scorecard(*, location: Location, start: date, end: date, platform: str =
     - Medians are filled for `rows[medians]` only (one more query; `None` for none): a page asks for its own
       rows. Sorting by the median fills every row's.
     - `tag_ids` keeps only those tags (a tag's own page); their lift is the same as in the full card.
-    - Tags without posts in the range are left out. Six queries, whatever the number of tags.
+    - Tags without posts in the range are left out. Whatever the number of tags: four queries (the data
+      version and the medians) while the same sums are kept (performance_memo.py), seven otherwise.
     """
-    window = Window(start, end, location_zone(location))
-    groups: dict[str, Group] = {
-        tag_id: group for (_, tag_id), group in
-        tag_platform_sums(locations=[location], window=window, platform=platform, account=account,
-                          tag_ids=tag_ids).items()}
-    everything = location_platform_sums(locations=[location], window=window, platform=platform,
-                                        account=account).get(location.pk, {})
-    names = dict(Tag.objects.filter(location=location, tag_id__in=list(groups)).values_list("tag_id", "name"))
+    rows, location_sums = memo_get(
+        ("scorecard", location.pk, start, end, location.timezone, platform, account,
+         tuple(tag_ids) if tag_ids is not None else None), [location],
+        lambda: _scored(location=location, start=start, end=end, platform=platform, account=account, tag_ids=tag_ids))
     needle = q.strip().casefold()
-    rows = []
-    for tag_id, group in groups.items():
-        total = group.total()
-        if not (total.published or total.failed or total.scheduled):
-            continue  # only the previous period had posts
-        name = names.get(tag_id, tag_id)
-        if needle and needle not in name.casefold():
-            continue
-        rows.append(TagScore(tag_id=tag_id, name=name, sums=total, baseline=baseline_of(group, everything),
-                             platforms=sorted(p for p, s in group.by_platform.items()
-                                              if s.published or s.failed or s.scheduled),
-                             lift_platforms=group.platforms_with_insights(),
-                             known=tag_id in names))
-    location_sums = Sums()
-    for sums in everything.values():
-        location_sums.add(sums)
+    # Kept rows are shared: the medians filled in place depend only on the memo's key, so they stay true.
+    rows = [r for r in rows if not needle or needle in r.name.casefold()]
     card = Scorecard(location=location, start=start, end=end, rows=rows, location_sums=location_sums)
     if sort.lstrip("-") == "median_engagement":
         scorecard_medians(card, rows, platform=platform, account=account)

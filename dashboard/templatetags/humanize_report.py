@@ -37,4 +37,4 @@ def isodate(value) -> str:
 def platform(value: str) -> str:
     if value in ("all", "All platforms", "Previous period"):
         return "All platforms" if value == "all" else value
-    return Post.PLATFORM_LABELS.get(value, value.capitalize())
+    return Post.label_of(value)

@@ -26,7 +26,7 @@ from dashboard.selectors.statistics import (
 from dashboard.selectors.statistics_payload import agency_timezone, ranking_dicts, statistics_payload
 from dashboard.selectors.statistics_range import PRESETS, StatsQuery, accounts_of, location_today, stats_query_from
 from integrations.metrics import METRICS
-from integrations.models import Location
+from integrations.models import Location, Post
 
 
 def _context(request: HttpRequest, params: Params, payload: dict[str, Any], query: StatsQuery, api_url: str,
@@ -46,6 +46,9 @@ def _context(request: HttpRequest, params: Params, payload: dict[str, Any], quer
         "view_query": urlencode(toggled), "export_query": urlencode({**query.as_query(), "format": "csv"}),
         "config": {"api_url": api_url, "labels": METRIC_LABELS, "initial": payload, "view": view,
                    "gauges": sorted(GAUGES),
+                   # The server's spelling of every platform ("LinkedIn", "TikTok") for legends and tables.
+                   "platform_labels": {p: Post.label_of(p) for p in {*platforms, *payload.get("platforms", []),
+                                                                     *Post.PLATFORM_LABELS}},
                    "location_url": reverse("location_statistics", args=["LOCATION_ID"])},
     }
 

@@ -202,7 +202,9 @@ class Post(models.Model):
         indexes = [models.Index(fields=["location", "published_at"], name="post_loc_published"),
                    # Covering: tag performance's sums read nothing else (dashboard/selectors/performance_sums.py).
                    models.Index(fields=["location", "at", "platform", "status", "likes", "comments", "shares"],
-                                name="post_loc_at")]
+                                name="post_loc_at"),
+                   # Tag performance's memo reads the newest change of a location's posts on every view.
+                   models.Index(fields=["location", "last_seen_at"], name="post_loc_seen")]
 
     def __str__(self) -> str:
         return self.post_id
@@ -223,7 +225,12 @@ class Post(models.Model):
 
     @property
     def platform_label(self) -> str:
-        return self.PLATFORM_LABELS.get(self.platform, self.platform.capitalize())
+        return self.label_of(self.platform)
+
+    @classmethod
+    def label_of(cls, platform: str) -> str:
+        """How a platform is spelled to people ("LinkedIn", "TikTok"): the one place pages and charts ask."""
+        return cls.PLATFORM_LABELS.get(platform, platform.capitalize())
 
     @property
     def insight_values(self) -> tuple[int | None, int | None, int | None]:

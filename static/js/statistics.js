@@ -19,6 +19,9 @@
   function color(platform, index) { return COLORS[platform] || EXTRA[index % EXTRA.length]; }
   function fmt(value) { return value === null || value === undefined ? "–" : Number(value).toLocaleString("en-US"); }
   function cap(text) { return text ? text.charAt(0).toUpperCase() + text.slice(1) : text; }
+  // Platforms as the server spells them ("LinkedIn", "TikTok"); cap() only for one it did not name.
+  var PLATFORM_LABELS = config.platform_labels || {};
+  function platformLabel(platform) { return PLATFORM_LABELS[platform] || cap(platform); }
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
@@ -101,7 +104,7 @@
     var m = data.metrics[metric];
     var platforms = Object.keys(m.by_platform);
     var sets = platforms.map(function (platform, i) {
-      return { label: cap(platform), backgroundColor: color(platform, i),
+      return { label: platformLabel(platform), backgroundColor: color(platform, i),
                data: m.by_platform[platform].series.map(function (p) { return p.value; }) };
     });
     if (m.previous_series) {
@@ -125,7 +128,7 @@
                              data: series.map(function (p) { return p.value; }) }, extra || {});
     };
     var sets = platforms.map(function (platform, i) {
-      return line(cap(platform), color(platform, i), m.by_platform[platform].series);
+      return line(platformLabel(platform), color(platform, i), m.by_platform[platform].series);
     });
     if (platforms.length > 1) sets.push(line("All platforms", "#1f2430", m.series, { borderDash: [5, 4] }));
     draw("chart-" + metric, "line", m.series.map(function (p) { return p.date.slice(5); }), sets,
@@ -141,7 +144,7 @@
     if (metrics.indexOf(current) >= 0) select.value = current;
     var m = data.metrics[select.value];
     var platforms = m ? Object.keys(m.by_platform) : [];
-    draw("chart-breakdown", "bar", platforms.map(cap), [{
+    draw("chart-breakdown", "bar", platforms.map(platformLabel), [{
       label: cap(select.value), data: platforms.map(function (p) { return m.by_platform[p].total; }),
       backgroundColor: platforms.map(color)
     }], { indexAxis: "y", plugins: { legend: { display: false } } });
@@ -169,7 +172,7 @@
     var metrics = Object.keys(data.metrics);
     area.appendChild(el("h2", {}, "By platform"));
     area.appendChild(table(["Platform"].concat(metrics.map(cap)), data.platforms.map(function (p) {
-      return [cap(p)].concat(metrics.map(function (m) { var e = data.metrics[m].by_platform[p]; return e ? e.total : null; }));
+      return [platformLabel(p)].concat(metrics.map(function (m) { var e = data.metrics[m].by_platform[p]; return e ? e.total : null; }));
     }), { "data-testid": "by-platform" }));
     if (data.demographics) {
       var d = data.demographics;
@@ -181,7 +184,7 @@
       var m = data.metrics[metric];
       var platforms = Object.keys(m.by_platform);
       area.appendChild(el("h2", {}, cap(metric) + " per day"));
-      area.appendChild(table(["Date", "All"].concat(platforms.map(cap)), m.series.map(function (point, i) {
+      area.appendChild(table(["Date", "All"].concat(platforms.map(platformLabel)), m.series.map(function (point, i) {
         return [point.date, point.value].concat(platforms.map(function (p) { return m.by_platform[p].series[i].value; }));
       }), { "data-metric-table": metric }));
     });

@@ -163,6 +163,9 @@ def test_the_location_page_embeds_the_payload_and_says_the_time_zone(marketer_ht
     assert config["api_url"] == "/api/v1/locations/loc-a/statistics/"
     assert "America/New_York" in html and 'data-metric="impressions" data-total="60"' in html
     assert "Data last refreshed" in html and "Export CSV" in html
+    # Chart legends spell platforms as the server does, not as a capitalised id ("Linkedin").
+    assert config["platform_labels"]["linkedin"] == "LinkedIn" and config["platform_labels"]["tiktok"] == "TikTok"
+    assert config["platform_labels"]["facebook"] == "Facebook"
 
 
 def test_the_table_view_is_served_without_javascript(marketer_http, acme):

@@ -99,3 +99,24 @@ def test_the_same_seed_gives_the_same_posts_and_insights(sandbox):
     first = every_post(sandbox, "v3")
     sandbox.reset(now=now)
     assert every_post(sandbox, "v3") == first
+
+
+def test_posts_mostly_carry_a_handful_of_running_campaigns_shared_across_locations():
+    """The demo's tag performance has tags with enough posts to rank, campaigns in several locations, and
+    weekday-hour cells with enough posts for the best-time heatmap."""
+    from sandbox.config import SandboxConfig
+    from sandbox.names import POSTING_HOURS
+    from sandbox.state import Sandbox
+
+    sb = Sandbox(SandboxConfig(seed=3, days=90))
+    names_by_location = []
+    for location_id in sb.skeleton.locations:
+        made, posts = sb.location(location_id), sb.posts(location_id)
+        used = Counter(t for p in posts if p["status"] == "published" for t in p["tags"])
+        assert sum(1 for n in used.values() if n >= 5) > len(used) / 2  # most used tags: a real sample
+        names_by_location.append({made.tags[t]["tag"].casefold() for t, n in used.items() if n >= 5})
+        hours = Counter(datetime.fromisoformat(p["scheduleDate"].replace("Z", "+00:00")).hour for p in posts)
+        assert set(hours) <= set(POSTING_HOURS)  # habitual slots
+    locations_of = Counter(name for names in names_by_location for name in names)
+    assert sum(1 for n in locations_of.values() if n >= 2) >= 5  # the same campaigns run in several locations
+    assert max(locations_of.values()) >= 3

@@ -34,7 +34,7 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _processes(port: int) -> list[tuple[str, list[str]]]:
+def _processes(port: int, receiver_port: int = 8766) -> list[tuple[str, list[str]]]:
     manage = [sys.executable, "manage.py"]
     wanted = [
         ("web", [*manage, "runserver", f"127.0.0.1:{port}"]),
@@ -47,7 +47,7 @@ def _processes(port: int) -> list[tuple[str, list[str]]]:
         wanted.append(("sandbox", [*manage, "runsandbox", "--port", sandbox_port, "--days", "200",
                                "--seed", str(settings.HIGHLEVEL_SANDBOX_SEED)]))
     if "runreceiver" in commands:
-        wanted.append(("receiver", [*manage, "runreceiver"]))
+        wanted.append(("receiver", [*manage, "runreceiver", "--port", str(receiver_port)]))
     return wanted
 
 
@@ -93,13 +93,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--receiver-port", type=int, default=8766,
+                            help="the demo webhook receiver's port (several stacks on one machine differ here)")
 
-    def handle(self, *args, port: int, **options):
+    def handle(self, *args, port: int, receiver_port: int, **options):
         children: dict[str, subprocess.Popen] = {}
         signal.signal(signal.SIGTERM, _raise_interrupt)
         signal.signal(signal.SIGHUP, _raise_interrupt)
         env = _environment()
-        for name, argv in _processes(port):
+        for name, argv in _processes(port, receiver_port):
             # Each child leads its own process group so runserver's autoreloader child stops too.
             children[name] = subprocess.Popen(
                 argv, start_new_session=True, env=env, preexec_fn=_die_with_parent

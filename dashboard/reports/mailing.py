@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
 from email.utils import make_msgid
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -49,9 +50,10 @@ def _alert_key(report_pk: int) -> str:
     return f"report.failed:{report_pk}"
 
 
-def _enqueue(delivery: ReportDelivery) -> None:
+def _enqueue(delivery: ReportDelivery, *, now: datetime) -> None:
     """Hand a queued delivery to the worker once the row is committed (the worker must find it)."""
     pk = delivery.pk
+    ReportDelivery.objects.filter(pk=pk).update(handed_at=now)
     transaction.on_commit(lambda: async_task("dashboard.reports.tasks.delivery_send", pk,
                                              task_name=f"report-delivery-{pk}"))
 
@@ -84,19 +86,47 @@ def report_deliver(report: Report, *, now: datetime, trigger: str, user: Any = N
         delivery_send(delivery.pk, now=now)
         delivery.refresh_from_db()
     else:
-        _enqueue(delivery)
+        _enqueue(delivery, now=now)
     return delivery
 
 
 def delivery_send(delivery_pk: int, *, now: datetime | None = None) -> str:
     """The worker's half: claim a queued delivery (queued -> sending, a conditional UPDATE), render its PDF and
     mail it. A retried task, or a second worker, finds nothing to claim and sends nothing. Answers the status."""
+    now = now or timezone.now()
     if not ReportDelivery.objects.filter(pk=delivery_pk, status=Status.QUEUED).update(
-            status=Status.SENDING, progress="Rendering the PDF"):
+            status=Status.SENDING, progress="Rendering the PDF", handed_at=now):
         return "not queued"
     delivery = ReportDelivery.objects.select_related("report").get(pk=delivery_pk)
-    _send(delivery, now or timezone.now())
+    _send(delivery, now)
     return delivery.status
+
+
+# A mailing takes seconds; one still "sending" after this lost its worker (killed, machine gone).
+SENDING_STALE = timedelta(minutes=15)
+# A queued mailing no worker has claimed after this lost its task (a broker emptied, a task deleted).
+QUEUED_STALE = timedelta(minutes=15)
+INTERRUPTED = ("The worker stopped while mailing this report, so the client may or may not have it. "
+               "Check with them, or send it again.")
+
+
+def deliveries_recover(*, now: datetime) -> dict[str, int]:
+    """Nothing stays in flight for ever: a mailing whose worker died mid-send is marked failed (it may have
+    left, so it is never sent again on its own: the admins are alerted and decide), and a queued one whose
+    task went missing is queued again (the claim in delivery_send makes a duplicate task harmless)."""
+    interrupted = 0
+    for delivery in ReportDelivery.objects.filter(status=Status.SENDING, handed_at__lt=now - SENDING_STALE):
+        if ReportDelivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+                status=Status.FAILED, error=INTERRUPTED, progress=""):
+            delivery.refresh_from_db()
+            _failed(delivery, now)
+            interrupted += 1
+    requeued = 0
+    for delivery in ReportDelivery.objects.filter(
+            Q(handed_at__lt=now - QUEUED_STALE) | Q(handed_at__isnull=True), status=Status.QUEUED):
+        _enqueue(delivery, now=now)
+        requeued += 1
+    return {"interrupted": interrupted, "requeued": requeued}
 
 
 def delivery_approve(delivery: ReportDelivery, *, user: Any, now: datetime) -> ReportDelivery:
@@ -104,7 +134,7 @@ def delivery_approve(delivery: ReportDelivery, *, user: Any, now: datetime) -> R
             status=Status.QUEUED, approved_by=user):
         raise DeliveryRefused("This report is no longer waiting for review.")
     delivery.refresh_from_db()
-    _enqueue(delivery)
+    _enqueue(delivery, now=now)
     return delivery
 
 
@@ -125,7 +155,7 @@ def delivery_resend(delivery: ReportDelivery, *, user: Any, now: datetime) -> Re
         or delivery.recipients, period_start=delivery.period_start, period_end=delivery.period_end,
         snapshot=delivery.snapshot, created_at=now, requested_by=user if getattr(user, "pk", None) else None,
         resend_of=delivery)
-    _enqueue(again)
+    _enqueue(again, now=now)
     return again
 
 
@@ -207,6 +237,7 @@ def _failed(delivery: ReportDelivery, now: datetime) -> None:
 def reports_send_due(*, now: datetime) -> int:
     """Mail every scheduled report whose time has come; each is claimed by moving its `next_send_at` on
     with a conditional UPDATE, so two schedulers mail it once. Answers how many were claimed."""
+    deliveries_recover(now=now)
     claimed = 0
     for report in Report.objects.filter(next_send_at__lte=now).exclude(cadence="").select_related("location"):
         following = next_send_at(cadence=report.cadence, weekday=report.weekday, hour=report.send_hour,

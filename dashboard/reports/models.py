@@ -122,6 +122,9 @@ class ReportDelivery(models.Model):
     snapshot = models.JSONField(default=dict)
     error = models.TextField(blank=True)
     progress = models.CharField(max_length=60, blank=True)  # while sending: the step the worker is at
+    # When it was last handed to the worker (queued) or taken by one (sending): how the minute sweep tells a
+    # lost task or a dead worker from a mailing on its way.
+    handed_at = models.DateTimeField(null=True, blank=True)
     resend_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)

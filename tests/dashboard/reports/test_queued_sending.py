@@ -84,3 +84,49 @@ def test_the_task_is_enqueued_after_the_commit(full_location, clock, django_capt
     for callback in callbacks:
         callback()
     assert queued == [("dashboard.reports.tasks.delivery_send", delivery.pk)]
+
+
+def test_a_mailing_whose_worker_died_is_failed_with_an_alert_and_can_be_sent_again(full_location, admin_user,
+                                                                                      clock):
+    from datetime import timedelta
+
+    from dashboard.reports.mailing import SENDING_STALE, deliveries_recover
+    from integrations.models import Alert
+
+    start = datetime.now(UTC)
+    delivery = report_deliver(report_make(full_location), now=start, trigger="manual", recipients=["a@example.com"])
+    # The worker claimed it and was killed before it recorded anything.
+    ReportDelivery.objects.filter(pk=delivery.pk).update(status=Status.SENDING, handed_at=start)
+    assert deliveries_recover(now=start + SENDING_STALE - timedelta(seconds=1)) == {"interrupted": 0, "requeued": 0}
+    delivery.refresh_from_db()
+    assert delivery.status == Status.SENDING  # still within what a mailing may take
+
+    assert deliveries_recover(now=start + SENDING_STALE + timedelta(seconds=1))["interrupted"] == 1
+    delivery.refresh_from_db()
+    assert delivery.status == Status.FAILED and "may or may not have it" in delivery.error
+    assert Alert.objects.filter(kind="report.failed").exists()
+    assert not mail.outbox or all(m.to != ["a@example.com"] for m in mail.outbox)  # never re-sent on its own
+    assert deliveries_recover(now=start + 2 * SENDING_STALE)["interrupted"] == 0  # once
+    copy = delivery_resend(delivery, user=admin_user, now=start + 2 * SENDING_STALE)
+    assert delivery_send(copy.pk) == Status.SENT
+
+
+def test_a_queued_mailing_whose_task_was_lost_is_queued_again_and_still_sent_once(full_location, clock, monkeypatch,
+                                                                                  django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from dashboard.reports import mailing
+
+    handed = []
+    monkeypatch.setattr(mailing, "async_task", lambda func, pk, **kwargs: handed.append(pk))
+    start = datetime.now(UTC)
+    delivery = report_deliver(report_make(full_location), now=start, trigger="manual", recipients=["a@example.com"])
+    handed.clear()  # the broker lost that task (or, on the ORM broker in tests, it never runs)
+    assert mailing.deliveries_recover(now=start + timedelta(minutes=5))["requeued"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mailing.deliveries_recover(now=start + mailing.QUEUED_STALE + timedelta(seconds=1))["requeued"] == 1
+    # Handed again, so the next minutes' sweeps leave it to the worker until another quarter hour passes.
+    assert mailing.deliveries_recover(now=start + mailing.QUEUED_STALE + timedelta(minutes=1))["requeued"] == 0
+    assert handed == [delivery.pk]
+    assert delivery_send(delivery.pk) == Status.SENT and delivery_send(delivery.pk) == "not queued"
+    assert len([m for m in mail.outbox if m.to == ["a@example.com"]]) == 1

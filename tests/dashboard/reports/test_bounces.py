@@ -116,3 +116,37 @@ def test_the_log_shows_the_bounce_and_send_again_works(sent, bounce_settings, ma
 def test_without_a_mailbox_nothing_is_read(db, settings):
     settings.REPORT_BOUNCE_MAILBOX = ""
     assert tasks.report_bounces_read() == {"recorded": 0, "known": 0, "unmatched": 0, "not_dsn": 0}
+
+
+def test_bounces_are_read_from_an_imap_mailbox_over_a_real_socket(sent, bounce_settings, clock):
+    """The imap:// reader against an IMAP server on 127.0.0.1: it logs in with the URL's (quoted) user and
+    password, reads unseen messages without marking them by reading, and flags each one seen once handled."""
+    from urllib.parse import quote
+
+    from tests.support.imap_server import imap_server
+
+    text = (SAMPLES / "permanent.eml").read_text().replace("{VERP}", bounce_address(sent.pk)).replace(
+        "{MSGID}", make_msgid(bounce_token(sent.pk), domain="example.net"))
+    with imap_server() as (box, port):
+        box.add(text.encode())
+        box.add(b"From: someone@example.com\r\nSubject: out of office\r\n\r\nAway until Monday.\r\n")
+        url = f"imap://{box.user}:{quote(box.password, safe='')}@127.0.0.1:{port}/INBOX"
+        assert bounces_read(now=datetime.now(UTC), location=url) == {
+            "recorded": 1, "known": 0, "unmatched": 0, "not_dsn": 1}
+        assert box.logins == [("bounces", "s3cret p@ss")] and box.selected == ["INBOX"]
+        assert box.seen == {1, 2}
+        assert bounces_read(now=datetime.now(UTC), location=url) == {
+            "recorded": 0, "known": 0, "unmatched": 0, "not_dsn": 0}  # nothing unseen is left
+    sent.refresh_from_db()
+    assert sent.status == Status.BOUNCED and sent.bounced == ["client@example.com"]
+
+
+def test_a_wrong_imap_password_is_a_clear_error_that_names_no_secret(sent, bounce_settings):
+    import imaplib
+
+    from tests.support.imap_server import imap_server
+
+    with imap_server() as (box, port), pytest.raises(imaplib.IMAP4.error) as raised:
+        bounces_read(now=datetime.now(UTC), location=f"imap://bounces:wrong-pass@127.0.0.1:{port}/")
+    assert "AUTHENTICATIONFAILED" in str(raised.value) and "wrong-pass" not in str(raised.value)
+    assert not box.seen

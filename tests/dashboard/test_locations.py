@@ -41,6 +41,21 @@ def test_it_lists_each_location_with_tags_new_tags_and_sync_state(marketer_http)
     assert stale.pk
 
 
+def test_the_overview_reads_the_tag_counts_the_sync_stored_and_counts_a_never_synced_location(marketer_http):
+    from integrations.models import Location
+    from integrations.tag_counts import tag_counts_store
+
+    synced, fresh = location_make("loc-a", "Acme"), location_make("loc-b", "Bistro")
+    tags_bulk(synced, 4)
+    tag_make(fresh, "one")
+    tag_make(fresh, "two")
+    tag_make(fresh, "gone", removed=timezone.now())
+    tag_counts_store(synced)  # what the tag sync does after its writes
+    Location.objects.filter(pk=synced.pk).update(tag_count_active=1234)  # the stored figure is the one shown
+    rows = {loc.location_id: loc for loc in marketer_http.get("/").context["locations"]}
+    assert rows["loc-a"].tag_count == 1234 and rows["loc-b"].tag_count == 2
+
+
 def test_a_queued_refresh_shows_as_refreshing(marketer_http):
     acme = location_make("loc-a", "Acme")
     SyncRun.objects.create(kind=SyncRun.Kind.LOCATION, location=acme, status=SyncRun.Status.RUNNING)

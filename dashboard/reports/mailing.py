@@ -78,7 +78,7 @@ def report_deliver(report: Report, *, now: datetime, trigger: str, user: Any = N
         return delivery
     held = trigger == "schedule" and report.review_before_send
     delivery = ReportDelivery.objects.create(
-        **base, status=Status.HELD if held else Status.QUEUED, snapshot=snapshot,
+        **base, status=Status.HELD if held else Status.QUEUED, snapshot=snapshot, handed_at=None if held else now,
         period_start=snapshot["period"]["start"], period_end=snapshot["period"]["end"])
     if held:
         return delivery

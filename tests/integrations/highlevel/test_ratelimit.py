@@ -475,3 +475,26 @@ def test_processes_with_different_allowances_never_put_more_than_the_limit_in_a_
         exchanges.sort()
         for (_, ended), (next_claim, _) in itertools.pairwise(exchanges):
             assert next_claim >= ended + window - 1e-6
+
+
+def test_a_settled_redis_claim_keeps_its_log_alive_until_it_leaves_the_window():
+    # The log's expiry was set at the last claim only: after a slow exchange with no claim behind it, the log
+    # (and the moved claim) could expire while the claim still counted, and a window take one too many.
+    client = redis_or_skip()
+    prefix = f"tagscope-test:{uuid.uuid4().hex}"
+    clock = FakeClock()
+    limiter = RedisRateLimiter(client, prefix=prefix, clock=clock, sleep=clock.sleep, limit=1, window=10.0,
+                               margin=0.1)
+    log = f"{prefix}:k:log"
+    try:
+        first = limiter.acquire("k")
+        client.pexpire(log, 50)  # as if most of its lifetime had passed while HighLevel answered
+        clock.now += 3.0
+        limiter.settle("k", first)
+        assert client.pttl(log) >= 10_000  # the moved claim counts for a window after the answer
+        with pytest.raises(errors.RateLimited):
+            RedisRateLimiter(client, prefix=prefix, clock=clock, sleep=clock.sleep, limit=1, window=10.0,
+                             margin=0.1, max_wait=5.0).acquire("k")
+    finally:
+        for name in client.scan_iter(f"{prefix}:*"):
+            client.delete(name)

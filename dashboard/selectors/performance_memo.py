@@ -41,11 +41,16 @@ def data_version(locations: list[Location]) -> tuple:
     return (*links.values(), *posts.values(), *tags.values())
 
 
-def memo_get(key: tuple, locations: list[Location], compute: Callable[[], T]) -> T:
+def memo_get(key: tuple, locations: list[Location], compute: Callable[[], T], *, wider: tuple | None = None,
+             narrow: Callable[[Any], T] | None = None) -> T:
     """compute(), or what it answered for the same key while the locations' data version stays the same.
-    The answer is shared: callers must not change it."""
-    key = (*key, data_version(locations))
+    The answer is shared: callers must not change it. When an answer is kept for `wider` (a key whose answer
+    holds this one's, such as every campaign for one campaign), `narrow(that answer)` is returned instead."""
+    version = data_version(locations)
+    key = (*key, version)
     with _LOCK:
+        if wider is not None and narrow is not None and (*wider, version) in _MEMO:
+            return narrow(_MEMO[(*wider, version)])
         if key in _MEMO:
             _MEMO.move_to_end(key)
             return _MEMO[key]

@@ -163,23 +163,30 @@ def _campaigns_compute(*, locations: list[Location], start: date, end: date, onl
     bits = PlatformBits({name for platforms in everything.values() for name in platforms})
     totals = tag_totals(locations=locations, window=window, bits=bits,
                         tag_ids=None if only is None else sorted({tag_id for _, tag_id in names}))
-    campaigns: dict[str, Campaign] = {}
+    # Grouped first, built once per campaign and location: an agency has thousands of (location, tag) rows.
+    members: dict[str, dict[int, list[tuple[str, str, Totals]]]] = {}
     for (loc_pk, tag_id), found in totals.items():
         name = names.get((loc_pk, tag_id))
         if name is None:
             continue  # a tag id the tag list does not hold (or, for one campaign, another location's tag)
         own = campaign_slug(name)
         slug = aliases.get(own, own)
-        if only is not None and slug != only:
-            continue
-        campaign = campaigns.setdefault(slug, Campaign(slug=slug))
-        campaign.names[name] += 1
-        if own != slug and own not in campaign.merged:
-            campaign.merged.append(own)
-        at = campaign.locations.setdefault(loc_pk, CampaignLocation(location=by_pk[loc_pk]))
-        at.tag_ids.append(tag_id)
-        at.names.append(name)
-        at.totals.add(found)
+        if only is None or slug == only:
+            members.setdefault(slug, {}).setdefault(loc_pk, []).append((tag_id, name, found))
+    campaigns: dict[str, Campaign] = {}
+    for slug, where in members.items():
+        campaign = campaigns[slug] = Campaign(slug=slug)
+        for loc_pk, tags in where.items():
+            at = campaign.locations[loc_pk] = CampaignLocation(
+                location=by_pk[loc_pk], tag_ids=[t[0] for t in tags], names=[t[1] for t in tags],
+                totals=tags[0][2] if len(tags) == 1 else Totals())
+            for _, name, found in tags:
+                campaign.names[name] += 1
+                own = campaign_slug(name)
+                if own != slug and own not in campaign.merged:
+                    campaign.merged.append(own)
+                if len(tags) > 1:
+                    at.totals.add(found)
     _count_each_post_once(campaigns, window)
     baselines = {loc_pk: Baselines(platforms, bits) for loc_pk, platforms in everything.items()}
     for campaign in campaigns.values():

@@ -126,7 +126,7 @@ def campaigns_collect(*, locations: list[Location], start: date, end: date, only
     campaigns are summed from every tag of every location, so the result is kept per process for the same
     locations, range and aliases while the data version stays the same (performance_memo.py): the next sync
     that writes anything changes it. A campaign's own page takes its campaign from the kept list when there is
-    one. Five queries when kept, seven otherwise."""
+    one. Five queries when kept, six otherwise."""
     aliases = campaign_aliases()
     key = ("campaigns", tuple(sorted(loc.pk for loc in locations)), start, end, tuple(sorted(aliases.items())))
     return memo_get((*key, only), locations, lambda: _campaigns_compute(
@@ -155,9 +155,6 @@ def _campaigns_compute(*, locations: list[Location], start: date, end: date, onl
         locations = [loc for loc in locations if loc.pk in {loc_pk for loc_pk, _ in names}]
         if not locations:
             return {}
-    else:
-        names = {(loc_pk, tag_id): name for loc_pk, tag_id, name in Tag.objects.filter(location__in=locations)
-                 .values_list("location_id", "tag_id", "name").order_by()}
     by_pk = {loc.pk: loc for loc in locations}
     everything = location_platform_sums(locations=locations, window=window)
     bits = PlatformBits({name for platforms in everything.values() for name in platforms})
@@ -166,7 +163,7 @@ def _campaigns_compute(*, locations: list[Location], start: date, end: date, onl
     # Grouped first, built once per campaign and location: an agency has thousands of (location, tag) rows.
     members: dict[str, dict[int, list[tuple[str, str, Totals]]]] = {}
     for (loc_pk, tag_id), found in totals.items():
-        name = names.get((loc_pk, tag_id))
+        name = found.name if only is None else names.get((loc_pk, tag_id))
         if name is None:
             continue  # a tag id the tag list does not hold (or, for one campaign, another location's tag)
         own = campaign_slug(name)

@@ -24,7 +24,7 @@ from dashboard.selectors.performance_sums import (
     per_post,
     tag_totals,
 )
-from integrations.models import Location, Tag
+from integrations.models import Location
 
 SMALL_SAMPLE = 5  # fewer posts with insights than this: the per-post figures are flagged as unreliable
 SORTS = {
@@ -136,23 +136,22 @@ class _Kept:
 
 def _scored(*, location: Location, start: date, end: date, platform: str, account: str,
             tag_ids: list[str] | None) -> _Kept:
-    """Every tag's row (unsorted, without medians) and the location's sums: three queries."""
+    """Every tag's row (unsorted, without medians) and the location's sums: two queries."""
     window = Window(start, end, location_zone(location))
     everything = location_platform_sums(locations=[location], window=window, platform=platform,
                                         account=account).get(location.pk, {})
     bits = PlatformBits(everything)
     totals = tag_totals(locations=[location], window=window, bits=bits, platform=platform, account=account,
                         tag_ids=tag_ids)
-    names = dict(Tag.objects.filter(location=location, tag_id__in=[t for _, t in totals]).values_list("tag_id", "name"))
     baselines = Baselines(everything, bits)
     rows = []
     for (_, tag_id), found in totals.items():
         total = found.sums
         if not (total.published or total.failed or total.scheduled):
             continue  # only the previous period had posts
-        rows.append(TagScore(tag_id=tag_id, name=names.get(tag_id, tag_id), sums=total,
+        rows.append(TagScore(tag_id=tag_id, name=found.name or tag_id, sums=total,
                              baseline=baselines.of(found), platforms=bits.names_of(found.posted),
-                             lift_platforms=bits.names_of(found.covered), known=tag_id in names))
+                             lift_platforms=bits.names_of(found.covered), known=found.name is not None))
     location_sums = Sums()
     for sums in everything.values():
         location_sums.add(sums)
@@ -172,7 +171,7 @@ def tag_scorecard(*, location: Location, start: date, end: date, platform: str =
       none): a page asks for its own rows. Sorting by the median fills every row's.
     - `tag_ids` keeps only those tags (a tag's own page); their lift is the same as in the full card.
     - Tags without posts in the range are left out. Whatever the number of tags: one to three queries (the
-      data version and the medians) while the same sums are kept (performance_memo.py), six otherwise.
+      data version and the medians) while the same sums are kept (performance_memo.py), five otherwise.
     """
     kept = memo_get(
         ("scorecard", location.pk, start, end, location.timezone, platform, account,

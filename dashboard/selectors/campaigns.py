@@ -22,12 +22,11 @@ from django.http import Http404
 from django.utils.text import slugify
 
 from dashboard.models import CampaignAlias
-from dashboard.selectors.performance_memo import memo_get
+from dashboard.selectors.performance_memo import MEMO, PARTS, data_versions, memo_get
 from dashboard.selectors.performance_sums import (
     Baselines,
     Figures,
     PlatformBits,
-    Sums,
     Totals,
     Window,
     link_sums,
@@ -123,16 +122,37 @@ def campaigns_collect(*, locations: list[Location], start: date, end: date, only
     (and reads only its tags' links).
 
     Days are the UTC days (an agency spans time zones; a location's own page uses its own). An agency's
-    campaigns are summed from every tag of every location, so the result is kept per process for the same
-    locations, range and aliases while the data version stays the same (performance_memo.py): the next sync
-    that writes anything changes it. A campaign's own page takes its campaign from the kept list when there is
-    one. Five queries when kept, six otherwise."""
+    campaigns are summed from every tag of every location, so they are kept per process while the locations'
+    data versions stay the same (performance_memo.py), and so is each location's part of them: after one
+    location's sync, only that location is summed again, then the parts are added up. A campaign's own page
+    takes its campaign from the kept list when there is one. Five queries when kept, seven otherwise."""
     aliases = campaign_aliases()
-    key = ("campaigns", tuple(sorted(loc.pk for loc in locations)), start, end, tuple(sorted(aliases.items())))
-    return memo_get((*key, only), locations, lambda: _campaigns_compute(
-        locations=locations, start=start, end=end, only=only, aliases=aliases),
-        wider=None if only is None else (*key, None),
-        narrow=lambda everyone: {only: everyone[only]} if only in everyone else {})
+    versions = data_versions(locations)
+    key = ("campaigns", start, end, tuple(sorted(aliases.items())))
+    whole = (*key, tuple(sorted(versions.items())))
+    kept = MEMO.get(whole)
+    if kept is not None:
+        return kept if only is None else ({only: kept[only]} if only in kept else {})
+    window = Window(start, end, ZoneInfo("UTC"))
+    if only is not None:
+        found = MEMO.get((*whole, only))
+        if found is None:
+            found = _merged(_parts(locations=locations, window=window, aliases=aliases, only=only))
+            MEMO.put((*whole, only), found)
+        return found
+    parts: dict[int, dict[str, CampaignLocation]] = {}
+    for loc in locations:
+        part = PARTS.get((*key, loc.pk, versions[loc.pk]))
+        if part is not None:
+            parts[loc.pk] = part
+    missing = [loc for loc in locations if loc.pk not in parts]
+    if missing:
+        for loc_pk, part in _parts(locations=missing, window=window, aliases=aliases).items():
+            parts[loc_pk] = part
+            PARTS.put((*key, loc_pk, versions[loc_pk]), part)
+    campaigns = _merged(parts)
+    MEMO.put(whole, campaigns)
+    return campaigns
 
 
 def _campaign_tag_names(locations: list[Location], only: str, aliases: dict[str, str]) -> dict[tuple[int, str], str]:
@@ -147,60 +167,72 @@ def _campaign_tag_names(locations: list[Location], only: str, aliases: dict[str,
             tags.filter(name__in=wanted).values_list("location_id", "tag_id", "name").order_by()}
 
 
-def _campaigns_compute(*, locations: list[Location], start: date, end: date, only: str | None,
-                       aliases: dict[str, str]) -> dict[str, Campaign]:
-    window = Window(start, end, ZoneInfo("UTC"))
+def _parts(*, locations: list[Location], window: Window, aliases: dict[str, str], only: str | None = None
+           ) -> dict[int, dict[str, CampaignLocation]]:
+    """{location pk: {campaign slug: the campaign's figures there}} for every location asked (an empty part
+    for a location without campaigns, so that it is kept too); `only` keeps one campaign and reads only its
+    tags' links. Two queries (three when `only` is given, one more when a post carries two spellings)."""
+    found: dict[int, dict[str, CampaignLocation]] = {loc.pk: {} for loc in locations}
+    names = None
     if only is not None:
         names = _campaign_tag_names(locations, only, aliases)
         locations = [loc for loc in locations if loc.pk in {loc_pk for loc_pk, _ in names}]
         if not locations:
-            return {}
+            return found
     by_pk = {loc.pk: loc for loc in locations}
     everything = location_platform_sums(locations=locations, window=window)
     bits = PlatformBits({name for platforms in everything.values() for name in platforms})
     totals = tag_totals(locations=locations, window=window, bits=bits,
-                        tag_ids=None if only is None else sorted({tag_id for _, tag_id in names}))
-    # Grouped first, built once per campaign and location: an agency has thousands of (location, tag) rows.
-    members: dict[str, dict[int, list[tuple[str, str, Totals]]]] = {}
-    for (loc_pk, tag_id), found in totals.items():
-        name = found.name if only is None else names.get((loc_pk, tag_id))
+                        tag_ids=None if names is None else sorted({tag_id for _, tag_id in names}))
+    for (loc_pk, tag_id), tag in totals.items():
+        name = tag.name if names is None else names.get((loc_pk, tag_id))
         if name is None:
             continue  # a tag id the tag list does not hold (or, for one campaign, another location's tag)
         own = campaign_slug(name)
         slug = aliases.get(own, own)
-        if only is None or slug == only:
-            members.setdefault(slug, {}).setdefault(loc_pk, []).append((tag_id, name, found))
+        if only is not None and slug != only:
+            continue
+        at = found[loc_pk].get(slug)
+        if at is None:  # the first tag's totals become the campaign's here (each tag has one campaign)
+            at = found[loc_pk][slug] = CampaignLocation(location=by_pk[loc_pk], totals=tag)
+        else:
+            at.totals.add(tag)
+        at.tag_ids.append(tag_id)
+        at.names.append(name)
+    _count_each_post_once(found, window)
+    for loc_pk, part in found.items():
+        baselines = Baselines(everything.get(loc_pk, {}), bits)
+        for at in part.values():
+            at.sums = at.totals.sums
+            at.baseline = baselines.of(at.totals)
+    return found
+
+
+def _merged(parts: dict[int, dict[str, CampaignLocation]]) -> dict[str, Campaign]:
+    """The campaigns, each location's part added up; those without posts in the range left out."""
     campaigns: dict[str, Campaign] = {}
-    for slug, where in members.items():
-        campaign = campaigns[slug] = Campaign(slug=slug)
-        for loc_pk, tags in where.items():
-            at = campaign.locations[loc_pk] = CampaignLocation(
-                location=by_pk[loc_pk], tag_ids=[t[0] for t in tags], names=[t[1] for t in tags],
-                totals=tags[0][2] if len(tags) == 1 else Totals())
-            for _, name, found in tags:
+    for loc_pk, part in parts.items():
+        for slug, at in part.items():
+            campaign = campaigns.get(slug)
+            if campaign is None:
+                campaign = campaigns[slug] = Campaign(slug=slug)
+            campaign.locations[loc_pk] = at
+            for name in at.names:
                 campaign.names[name] += 1
                 own = campaign_slug(name)
                 if own != slug and own not in campaign.merged:
                     campaign.merged.append(own)
-                if len(tags) > 1:
-                    at.totals.add(found)
-    _count_each_post_once(campaigns, window)
-    baselines = {loc_pk: Baselines(platforms, bits) for loc_pk, platforms in everything.items()}
-    for campaign in campaigns.values():
-        for loc_pk, at in campaign.locations.items():
-            at.sums = at.totals.sums
-            at.baseline = baselines[loc_pk].of(at.totals) if loc_pk in baselines else Sums()
             campaign.add(at)
     return {slug: c for slug, c in campaigns.items() if c.sums.published or c.sums.failed or c.sums.scheduled}
 
 
-def _count_each_post_once(campaigns: dict[str, Campaign], window: Window) -> None:
+def _count_each_post_once(parts: dict[int, dict[str, CampaignLocation]], window: Window) -> None:
     """A post carrying two spellings of one campaign in one location ("Spring Sale" and "spring sale", or an
     alias and its campaign) was summed under each of its tags: take the extra copies off (the platforms stay:
     the first copy is still there). One more query, only when some campaign holds several tags in one location
     (rare), over those tags' links alone."""
-    several = {(loc_pk, tag_id): (slug, at) for slug, campaign in campaigns.items()
-               for loc_pk, at in campaign.locations.items() if len(at.tag_ids) > 1 for tag_id in at.tag_ids}
+    several = {(loc_pk, tag_id): at for loc_pk, part in parts.items()
+               for at in part.values() if len(at.tag_ids) > 1 for tag_id in at.tag_ids}
     if not several:
         return
     links = (TagPost.objects.filter(location__in={loc_pk for loc_pk, _ in several},
@@ -210,13 +242,12 @@ def _count_each_post_once(campaigns: dict[str, Campaign], window: Window) -> Non
              .order_by())
     seen: set[tuple] = set()
     for loc_pk, tag_id, post_pk, when, status, likes, comments, shares in links:
-        found = several.get((loc_pk, tag_id))
-        if found is None:
+        at = several.get((loc_pk, tag_id))
+        if at is None:
             continue  # the same tag id in another location, where it is its campaign's only tag
-        slug, at = found
-        if (slug, loc_pk, post_pk) in seen:
+        if (id(at), post_pk) in seen:
             at.totals.sums = at.totals.sums.minus(link_sums(window, when, status, likes, comments, shares))
-        seen.add((slug, loc_pk, post_pk))
+        seen.add((id(at), post_pk))
 
 
 def _ordered(rows: list[Campaign], sort: str) -> list[Campaign]:

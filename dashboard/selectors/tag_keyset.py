@@ -21,7 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models import Window as Over
 from django.db.models.expressions import OrderBy
 
 from dashboard.params import Params
@@ -87,6 +88,7 @@ class KeysetPage:
     prev_cursor: str | None  # rows before it
     at_start: bool
     cut: bool = False  # a bounded scan (`Window`) stopped before the page was full: more may match beyond
+    total: int | None = None  # every row of the list, when the page's own query could count them for free
 
 
 @dataclass(frozen=True)
@@ -132,9 +134,14 @@ def _segments(tags: QuerySet[Tag], key: str, cursor: Cursor | None, *, ascending
 
 
 def _ids(tags: QuerySet[Tag], cursor: Cursor | None, *, sort: str, backwards: bool, limit: int,
-         window: Window | None = None) -> tuple[list[int], Cursor | None]:
-    """Up to `limit` ids beyond `cursor` in the scan order; and, when `window` cut the reading short, the
-    last row read (the page ends there)."""
+         window: Window | None = None) -> tuple[list[int], Cursor | None, int | None]:
+    """Up to `limit` ids beyond `cursor` in the scan order; when `window` cut the reading short, the last
+    row read (the page ends there); and the number of rows in the list when it came for free: an order
+    by an expression (a search the trigram index narrowed, few new tags) reads and sorts every match
+    anyway, so on a first or last page a COUNT(*) OVER () in the same query counts them (a separate count
+    made PostgreSQL search its trigram index a second time)."""
+    counting = isinstance(tags.query.order_by[0], OrderBy) and cursor is None and window is None
+    total = 0
     ascending = not sort.startswith("-") if not backwards else sort.startswith("-")
     nulls_largest = connections[tags.db].vendor == "postgresql"
     field = key_field(sort)
@@ -155,12 +162,18 @@ def _ids(tags: QuerySet[Tag], cursor: Cursor | None, *, sort: str, backwards: bo
             if len(edge) > 1:
                 stop = Cursor(sort, *edge[0])
                 segment = _up_to(segment, key, stop, ascending=ascending)
+        if counting:  # every range is read (a full page still needs the next range's count)
+            rows = list(segment.annotate(_total=Over(Count("pk"))).values_list("pk", "_total")[
+                : max(limit - len(ids), 1)])
+            total += rows[0][1] if rows else 0
+            ids.extend(pk for pk, _ in rows[: limit - len(ids)])
+            continue
         ids.extend(segment.values_list("pk", flat=True)[: limit - len(ids)])
         if len(ids) >= limit:
-            return ids, None
+            return ids, None, None
         if stop is not None:
-            return ids, stop
-    return ids, None
+            return ids, stop, None
+    return ids, None, total if counting else None
 
 
 def _up_to(tags: QuerySet[Tag], key: str, stop: Cursor, *, ascending: bool) -> QuerySet[Tag]:
@@ -178,8 +191,8 @@ def keyset_page(tags: QuerySet[Tag], *, sort: str, size: int, after: Cursor | No
     before `before`, or the last. Reads size + 1 ids to know whether more lie beyond, then just those rows.
     With `window`, reads at most that many rows of the list (see `Window`)."""
     backwards = before is not None or last
-    ids, stop = _ids(tags, before if backwards else after, sort=sort, backwards=backwards, limit=size + 1,
-                     window=window)
+    ids, stop, total = _ids(tags, before if backwards else after, sort=sort, backwards=backwards, limit=size + 1,
+                            window=window)
     more = len(ids) > size
     ids = ids[:size]
     if backwards:
@@ -189,12 +202,12 @@ def keyset_page(tags: QuerySet[Tag], *, sort: str, size: int, after: Cursor | No
     beyond = _encode(sort, stop.value, stop.pk) if stop else None  # where a cut reading goes on
     if not rows:
         return KeysetPage([], beyond if not backwards else None, beyond if backwards else None,
-                          at_start=not backwards and after is None, cut=stop is not None)
+                          at_start=not backwards and after is None, cut=stop is not None, total=total)
     has_next = (not backwards and (more or stop is not None)) or (before is not None)
     has_prev = (backwards and (more or stop is not None)) or (after is not None)
     next_cursor = (beyond if stop and not backwards else cursor_encode(sort, rows[-1])) if has_next else None
     prev_cursor = (beyond if stop and backwards else cursor_encode(sort, rows[0])) if has_prev else None
-    return KeysetPage(rows, next_cursor, prev_cursor, at_start=not has_prev, cut=stop is not None)
+    return KeysetPage(rows, next_cursor, prev_cursor, at_start=not has_prev, cut=stop is not None, total=total)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,10 @@ def few_new(new_tags: QuerySet[Tag]) -> bool:
 
 
 def whole_page(page: KeysetPage) -> int | None:
-    """The number of rows when this keyset page is all there is (first and last at once)."""
+    """The number of rows of the list when this keyset page knows it: it is all there is (first and last at
+    once), or its query counted them (`KeysetPage.total`)."""
+    if page.total is not None:
+        return page.total
     return len(page.rows) if page.at_start and page.next_cursor is None else None
 
 

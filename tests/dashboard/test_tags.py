@@ -197,6 +197,7 @@ def test_refresh_now_is_refused_to_marketers_and_for_a_dead_connection(marketer_
 
 def test_a_search_count_stops_at_the_cap_and_says_more_than(marketer_http, monkeypatch):
     monkeypatch.setattr("dashboard.selectors.tags.SEARCH_COUNT_CAP", 60)
+    monkeypatch.setattr("integrations.tag_search.CANDIDATE_LIMIT", 10)  # too common for the index: walked, capped
     tags_bulk(location_make("loc-a", "Acme"), 200)
     capped = marketer_http.get(URL, {"q": "-00"})  # in every name
     assert (capped.context["count"], capped.context["exact"]) == (60, False) and capped.context["next_query"]
@@ -258,3 +259,16 @@ def test_a_short_search_in_a_big_location_reads_a_window_per_page_and_says_so(ma
     Location.objects.filter(pk=location.pk).update(tag_count_active=50, tag_count_removed=0)
     whole = marketer_http.get(URL, {"q": "19"})
     assert not whole.context["cut"] and names(whole) == expected and whole.context["count"] == len(expected) == 12
+
+
+@pytest.mark.parametrize("sort", ["name", "-updated_at"])
+def test_a_search_the_index_narrows_is_counted_exactly_by_its_first_page(marketer_http, monkeypatch, sort,
+                                                                          django_assert_num_queries):
+    monkeypatch.setattr("dashboard.selectors.tags.SEARCH_COUNT_CAP", 60)  # no capped count is made
+    tags_bulk(location_make("loc-a", "Acme"), 200)
+    queries = 9 if sort == "name" else 10  # session, user, 2 permissions, location, narrow?, ids (+ nulls), rows, runs
+    with django_assert_num_queries(queries):
+        first = marketer_http.get(URL, {"q": "-00", "sort": sort})  # 200 matches: the index narrows
+    assert (first.context["count"], first.context["exact"]) == (200, True) and len(names(first)) == 50
+    last = marketer_http.get(URL, {"q": "-00", "sort": sort, "last": "1"})
+    assert (last.context["count"], last.context["exact"]) == (200, True)

@@ -78,9 +78,12 @@ def tags_for_location(*, location: Location, filters: TagFilter, now: datetime |
 
 NEW_SORTED_LIMIT = 5_000
 # A search of 1 or 2 characters (no trigram index serves it) reads at most this many tags per page, in the
-# list's order: ~50 ms at most at 1,000,000 tags (bench/million.py), where reading all took 400 ms for a rare
-# needle; a common one fills its page long before. Its next page reads on from where this one stopped.
+# list's order, where reading all took 400 ms for a rare needle at 1,000,000 tags (bench/million.py); a
+# common one fills its page long before. Its next page reads on from where this one stopped. By name with
+# no status filter the (location, name, id) index alone answers; any other order or a status filter reads
+# each row from the table too (about 10 times the cost per row), so it reads fewer.
 SHORT_SEARCH_ROWS = 50_000
+SHORT_SEARCH_ROWS_FROM_TABLE = 10_000
 
 
 def short_search(filters: TagFilter) -> bool:
@@ -89,10 +92,12 @@ def short_search(filters: TagFilter) -> bool:
 
 def search_window(location: Location, filters: TagFilter, now: datetime | None = None) -> Window | None:
     """The bound on a short search's reading (tag_keyset.Window); None for any other list."""
+    by_index_alone = filters.sort in ("name", "-name") and not filters.status
+    rows = SHORT_SEARCH_ROWS if by_index_alone else SHORT_SEARCH_ROWS_FROM_TABLE
     stored = (location.tag_count_active or 0) + (location.tag_count_removed or 0)
-    if not short_search(filters) or (location.tag_count_active is not None and stored <= SHORT_SEARCH_ROWS):
+    if not short_search(filters) or (location.tag_count_active is not None and stored <= rows):
         return None  # a location the sync counted as small is read whole, as before
-    return Window(tags_for_location(location=location, filters=replace(filters, q=""), now=now), SHORT_SEARCH_ROWS)
+    return Window(tags_for_location(location=location, filters=replace(filters, q=""), now=now), rows)
 
 
 def few_new(new_tags: QuerySet[Tag]) -> bool:

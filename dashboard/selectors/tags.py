@@ -149,6 +149,8 @@ def tags_total(location: Location, filters: TagFilter, tags: QuerySet[Tag], *, w
     active, removed = location.tag_count_active, location.tag_count_removed
     if active is not None and removed is not None and filters.status in ("", "active", "removed"):
         return {"": active + removed, "active": active, "removed": removed}[filters.status], True
+    if filters.status == "new":  # counted from the status index (the list itself may be kept off it)
+        return Tag.objects.new().filter(location=location).count(), True
     return tags.count(), True
 
 

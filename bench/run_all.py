@@ -185,8 +185,10 @@ KNOWN = {
               quick=["--quick", "--scale-out", "--runs", "5"], needs_redis=True),
     ],
     "million.py": [
-        Bench("million (SQLite)", ["--refresh"], figure_lines, quick=["--tags", "100000", "--runs", "3"]),
-        Bench("million (PostgreSQL)", ["--scale-out", "--refresh"], figure_lines,
+        # The refresh at 100,000 tags: its peak RSS is flat in the tags (docs/performance.md), its first sync is not.
+        Bench("million (SQLite)", ["--refresh", "--refresh-tags", "100000"], figure_lines,
+              quick=["--tags", "100000", "--runs", "3"]),
+        Bench("million (PostgreSQL)", ["--scale-out", "--refresh", "--refresh-tags", "100000"], figure_lines,
               quick=["--scale-out", "--tags", "100000", "--runs", "3"]),
     ],
 }

@@ -24,7 +24,7 @@ from integrations.models.mirror import (
 )
 from integrations.models.ratelimit import RateLimitDay, RateLimitSlot
 from integrations.models.retention import ApiCallDay, PruneRun
-from integrations.models.rollups import AgencyDay
+from integrations.models.rollups import AgencyDay, LocationMonth
 from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 

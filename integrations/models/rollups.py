@@ -29,3 +29,28 @@ class AgencyDay(models.Model):
     @property
     def value(self) -> float | None:
         return self.total if self.reported else None
+
+
+class LocationMonth(models.Model):
+    """One location's all-accounts statistics points of one calendar month, platform and metric, summed: what
+    the rankings and goal pacing read for whole months, so a year costs 12 rows per location and series
+    instead of 365 (the days of a range's partial months are read raw, or subtracted from their month).
+
+    `points` and `reported` as in AgencyDay. Kept in step by integrations/sync/agency_rollup.py in the
+    transaction that writes the points; a location's deletion takes its rows with it (CASCADE)."""
+
+    location = models.ForeignKey("integrations.Location", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # its first day
+    platform = models.CharField(max_length=20)
+    metric = models.CharField(max_length=30)
+    total = models.FloatField(default=0.0)
+    reported = models.IntegerField(default=0)
+    points = models.IntegerField(default=0)
+
+    class Meta:
+        # Metric first: a ranking reads one metric (or engagement's three) of every location and month.
+        constraints = [models.UniqueConstraint(fields=["metric", "month", "location", "platform"],
+                                               name="locationmonth_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.location_id} {self.month:%Y-%m} {self.platform} {self.metric}={self.total} ({self.points} points)"

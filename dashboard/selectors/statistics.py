@@ -252,8 +252,10 @@ def _gauge_totals(locations: list[Any], query: StatsQuery, metric: str) -> dict[
         with_rows |= {(pk, n) for n, (_, rows) in enumerate(sums) if rows}
     tails = [[last - timedelta(days=k) for k in range(GAUGE_TAIL) if last - timedelta(days=k) >= first]
              for first, last in spans]
-    points = _points(pks, query, min(d for tail in tails for d in tail), (metric,)).filter(
-        day__in=sorted({d for tail in tails for d in tail}))
+    # Days and platforms named: a seek per location, platform and day in the points' unique index.
+    points = StatisticsPoint.objects.filter(
+        location_id__in=pks, profile_id=query.profile_id, platform__in=sorted(set().union(*present.values())),
+        metric=metric, day__in=sorted({d for tail in tails for d in tail}))
     values: dict[int, dict[str, dict[date, float | None]]] = defaultdict(lambda: defaultdict(dict))
     for pk, platform, day, value in points.values_list("location_id", "platform", "day", "value"):
         values[pk][platform][day] = value

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from integrations.models import LocationMonth, StatisticsPoint
 
+COVERING_INDEX = "statpoint_cover"  # integrations/models/mirror.py, StatisticsPoint.Meta.indexes
 Span = tuple[date, date]
 Sums = tuple[float | None, int]  # (the sum or None for a gap, the rows summed)
 
@@ -57,6 +59,28 @@ class _Plan:
             month = end + timedelta(days=1)
 
 
+def _fetch(rows) -> list[tuple]:
+    """The rows of a grouped read of the points, on SQLite through the covering (location, scope, day, ...)
+    index: its planner otherwise takes the unique index for its GROUP BY order, which is not covering and
+    reads the table once per row (measured at 200 locations: 44 against 1,100 ms). Other tables as they are."""
+    if rows.model is not StatisticsPoint or connection.vendor != "sqlite":
+        return list(rows)
+    sql, params = rows.query.sql_with_params()
+    table = connection.ops.quote_name(StatisticsPoint._meta.db_table)
+    sql = sql.replace(f"FROM {table}", f"FROM {table} INDEXED BY {connection.ops.quote_name(COVERING_INDEX)}", 1)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _months(first: date, last: date) -> list[date]:
+    found, month = [], first.replace(day=1)
+    while month <= last:
+        found.append(month)
+        month = _month_end(month) + timedelta(days=1)
+    return found
+
+
 def _in(spans: list[Span]) -> Q | None:
     days = sorted({first + timedelta(days=n) for first, last in spans for n in range((last - first).days + 1)})
     return Q(day__in=days) if days else None
@@ -71,44 +95,48 @@ def range_sums(*, location_pks: Iterable[int], metrics: Iterable[str], spans: li
     plans = [_Plan(first, last, horizon) for first, last in spans]
     found: dict[tuple[int, str, str], list[list]] = {}
 
-    def read(rows, parts: list[tuple[int, int, str]]) -> None:
+    def read(rows, parts: list[tuple[int, int, str]]) -> set[str]:
         """Rows of (location pk, platform, metric, *numbers): each part (span index, sign, its three
-        annotations' prefix) adds or takes away its sum, reported and points."""
+        annotations' prefix) adds or takes away its sum, reported and points. Answers the platforms seen."""
+        seen = set()
         names = [f"{prefix}{n}" for n, _, prefix in parts]
-        for location_pk, row_platform, metric, *numbers in rows.values_list(
-                "location_id", "platform", "metric", *[f"{name}_{x}" for name in names for x in "trp"]):
+        for location_pk, row_platform, metric, *numbers in _fetch(rows.values_list(
+                "location_id", "platform", "metric", *[f"{name}_{x}" for name in names for x in "trp"])):
+            seen.add(row_platform)
             into = found.setdefault((location_pk, row_platform, metric), [[0.0, 0, 0] for _ in plans])
             for k, (n, sign, _) in enumerate(parts):
                 total, reported, points = numbers[3 * k: 3 * k + 3]
                 into[n][0] += sign * (total or 0.0)
                 into[n][1] += sign * (reported or 0)
                 into[n][2] += sign * (points or 0)
+        return seen
 
-    months = sorted({m for plan in plans for m in plan.months})
+    # Every month a span touches: the partial ones add nothing to the sums, but name the platforms that have
+    # rows there (the raw read asks for those only).
+    months = sorted({m for first, last in spans for m in _months(first, last)})
+    platforms: set[str] = set()
     if months:
         rows = LocationMonth.objects.filter(location_id__in=pks, metric__in=metrics, month__in=months)
         if platform:
             rows = rows.filter(platform=platform)
-        parts, sums = [], {}
+        parts, sums = [], {"rows": Count("id")}  # grouped even when no span has a whole month
         for n, plan in enumerate(plans):
             if plan.months:
                 inside = Q(month__in=plan.months)
                 parts.append((n, 1, "m"))
                 sums |= {f"m{n}_t": Sum("total", filter=inside), f"m{n}_r": Sum("reported", filter=inside),
                          f"m{n}_p": Sum("points", filter=inside)}
-        read(rows.values("location_id", "platform", "metric").annotate(**sums).order_by(), parts)
+        platforms = read(rows.values("location_id", "platform", "metric").annotate(**sums).order_by(), parts)
     parts, sums = [], {}
     for n, plan in enumerate(plans):
-        for prefix, sign, spans in (("a", 1, plan.plus), ("s", -1, plan.minus)):
-            if inside := _in(spans):
+        for prefix, sign, days in (("a", 1, plan.plus), ("s", -1, plan.minus)):
+            if inside := _in(days):
                 parts.append((n, sign, prefix))
                 sums |= {f"{prefix}{n}_t": Sum("value", filter=inside),
                          f"{prefix}{n}_r": Count("value", filter=inside), f"{prefix}{n}_p": Count("id", filter=inside)}
-    if parts:
+    if parts and platforms:
         points = StatisticsPoint.objects.filter(location_id__in=pks, profile_id=StatisticsPoint.ALL_ACCOUNTS,
-                                                metric__in=metrics)
-        if platform:
-            points = points.filter(platform=platform)
+                                                platform__in=sorted(platforms), metric__in=metrics)
         every = _in([s for plan in plans for s in (*plan.plus, *plan.minus)])
         read(points.filter(every).values("location_id", "platform", "metric").annotate(**sums).order_by(), parts)
     return {key: [(round(total, 6) if reported else None, points) for total, reported, points in numbers]

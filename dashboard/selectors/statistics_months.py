@@ -99,16 +99,18 @@ def range_sums(*, location_pks: Iterable[int], metrics: Iterable[str], spans: li
         """Rows of (location pk, platform, metric, *numbers): each part (span index, sign, its three
         annotations' prefix) adds or takes away its sum, reported and points. Answers the platforms seen."""
         seen = set()
-        names = [f"{prefix}{n}" for n, _, prefix in parts]
+        slots = [(3 * k, n, sign) for k, (n, sign, _) in enumerate(parts)]
         for location_pk, row_platform, metric, *numbers in _fetch(rows.values_list(
-                "location_id", "platform", "metric", *[f"{name}_{x}" for name in names for x in "trp"])):
+                "location_id", "platform", "metric", *[f"{prefix}{n}_{x}" for n, _, prefix in parts for x in "trp"])):
             seen.add(row_platform)
-            into = found.setdefault((location_pk, row_platform, metric), [[0.0, 0, 0] for _ in plans])
-            for k, (n, sign, _) in enumerate(parts):
-                total, reported, points = numbers[3 * k: 3 * k + 3]
-                into[n][0] += sign * (total or 0.0)
-                into[n][1] += sign * (reported or 0)
-                into[n][2] += sign * (points or 0)
+            into = found.get((location_pk, row_platform, metric))
+            if into is None:
+                into = found[(location_pk, row_platform, metric)] = [[0.0, 0, 0] for _ in plans]
+            for at, n, sign in slots:
+                sums = into[n]
+                sums[0] += sign * (numbers[at] or 0.0)
+                sums[1] += sign * (numbers[at + 1] or 0)
+                sums[2] += sign * (numbers[at + 2] or 0)
         return seen
 
     # Every month a span touches: the partial ones add nothing to the sums, but name the platforms that have

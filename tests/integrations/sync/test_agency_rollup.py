@@ -230,3 +230,21 @@ def test_rankings_from_the_monthly_rollup_equal_the_raw_points(metric, start, en
         alone = statistics_for(location_pks=[row["location"].pk], query=query)["metrics"].get(metric, {})
         assert (row["total"], row["previous_total"], row["change_pct"]) == (
             alone.get("total"), alone.get("previous_total"), alone.get("change_pct")), row["name"]
+
+
+def test_manage_py_rollup_rebuild_recomputes_both_rollups():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    one, two = location_make("loc-1", "One"), location_make("loc-2", "Two")
+    write(one, series(40, 5.0))
+    write(two, series(10, 7.0))
+    StatisticsPoint.objects.filter(location=one, day__lte=date(2026, 3, 3)).delete()  # not through the sync
+    assert not rollups_equal_raw()
+    out = StringIO()
+    call_command("rollup_rebuild", stdout=out)
+    assert rollups_equal_raw()
+    assert months()[(one.pk, date(2026, 3, 1), "facebook", "impressions")] == (140.0, 28)
+    assert (one.pk, date(2026, 2, 1), "facebook", "impressions") not in months()
+    assert "location months: 2 rows recomputed" in out.getvalue()

@@ -44,8 +44,8 @@ def statistics_plant(location, *, days: int, seed: int) -> int:
 
 def agency_plant(*, locations: int, tags: int, posts: int, days: int) -> None:
     from django.db import transaction
-
     from performance import CAMPAIGN_WORDS, plant
+
     from integrations.models import Location
     from integrations.sync.agency_rollup import rollups_rebuild
     from integrations.tag_counts import tag_counts_store

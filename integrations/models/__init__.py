@@ -33,7 +33,8 @@ __all__ = [
     "AuditEntry",
     "Connection",
     "Delivery", "DeliveryAttempt", "DeliveryCursor", "Demographics", "Destination", "DestinationMapping", "Event",
-    "Goal", "InboundWebhook", "Location", "LocationMonth", "NotificationPreference", "PendingInstall", "Post", "PostInsightSnapshot",
+    "Goal", "InboundWebhook", "Location", "LocationMonth", "NotificationPreference", "PendingInstall", "Post",
+    "PostInsightSnapshot",
     "PruneRun", "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag",
     "TagDetail", "TagPost", "WorkerHeartbeat",
 ]

@@ -194,7 +194,8 @@ def main() -> None:
     parser.add_argument("--locations", type=int, help="locations (default 200, 20 with --quick)")
     parser.add_argument("--days", type=int, help="days of statistics (default 90, 30 with --quick; "
                         "400 with --pages-only, so the 365-day pages read a full year)")
-    parser.add_argument("--sqlite-file", help="with --pages-only: plant into this file and stop (to profile it)")
+    parser.add_argument("--sqlite-file", help="with --pages-only: plant into this new file and stop (to profile "
+                        "it), or time the pages of a file planted so (deleting all but 2 of its locations)")
     args = parser.parse_args()
     locations, args.tags, days = (20, 200, 30) if args.quick else (200, 2000, 90)
     args.locations = args.locations or locations
@@ -206,12 +207,17 @@ def main() -> None:
         if args.pages_only:
             from agency_plant import agency_plant
 
-            agency_plant(locations=args.locations, tags=args.tags, posts=500 if not args.quick else 50,
-                         days=args.days)
+            from integrations.models import Location
+
             figure("backend", "PostgreSQL" if args.scale_out else "SQLite")
-            figure("planted", f"{args.locations} locations x {args.tags:,} tags, {args.days} days")
-            if args.sqlite_file:
-                return
+            if Location.objects.exists():  # --sqlite-file planted before: time its pages (it loses locations)
+                figure("planted before", f"{Location.objects.count()} locations")
+            else:
+                agency_plant(locations=args.locations, tags=args.tags, posts=500 if not args.quick else 50,
+                             days=args.days)
+                figure("planted", f"{args.locations} locations x {args.tags:,} tags, {args.days} days")
+                if args.sqlite_file:
+                    return
         else:
             sync_fleet(args, workdir, db_path)
         pages_big_and_small(args.runs)

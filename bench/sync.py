@@ -251,8 +251,9 @@ print(json.dumps({{"outcome": outcome, "maxrss_kb": peak_kb}}))
 """
 
 
-def rss(args, database_url: str, redis_url: str, *, tags: int | None = None, again: bool = False) -> None:
-    """A worker process syncs one location's tags (and, with `again`, syncs it once more unchanged)."""
+def rss(args, database_url: str, redis_url: str, *, tags: int | None = None, again: bool = False) -> list[dict]:
+    """A worker process syncs one location's tags (and, with `again`, syncs it once more unchanged); answers
+    each run's outcome, wall time, rows written and peak RSS (MB)."""
     from dashboard.devtools.demo import sandbox_agency_connect
     from integrations.models import Location, SyncRun, Tag
     from integrations.sync.runs import location_plan
@@ -261,6 +262,7 @@ def rss(args, database_url: str, redis_url: str, *, tags: int | None = None, aga
     from sandbox.server import SandboxServer
 
     tags = tags or (20_000 if args.quick else 100_000)
+    runs: list[dict] = []
     started = time.monotonic()
     config = SandboxConfig(seed=2, agencies=1, locations=1, tags=tags, days=7, burst_limit=1000, burst_window_ms=1000)
     server = SandboxServer(config).start()
@@ -286,8 +288,11 @@ def rss(args, database_url: str, redis_url: str, *, tags: int | None = None, aga
                   f"in {wall:.1f} s, {Tag.objects.filter(location=location).count()} tags stored, "
                   f"rows written {unit.counts.get('rows_written', 0)}")
             print(f"  peak RSS             {peak:8.1f} MB  target <= 150 MB")
+            runs.append({"outcome": str(figures.get("outcome", "failed")), "wall": wall, "peak_mb": peak,
+                         "rows_written": unit.counts.get("rows_written", 0)})
     finally:
         server.stop()
+    return runs
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from dashboard.selectors.tag_keyset import keyset_page, navigation, page_links
 from dashboard.selectors.tags import (
     TagFilter,
     TagPage,
+    search_window,
     tag_as_dict,
     tag_details,
     tag_get,
@@ -64,8 +65,9 @@ def tags_list(request: HttpRequest, location_id: str) -> HttpResponse:
         count, exact = tags_total(location, filters, tags)
         return JsonResponse({**paginated(request, TagPage(tags), serialize, count=count), "count_exact": exact})
     size = page_params(request)[1]
-    page = keyset_page(tags, sort=filters.sort, size=size, after=nav.after, before=nav.before, last=nav.last)
-    count, exact = tags_total(location, filters, tags, whole=whole_page(page))
+    page = keyset_page(tags, sort=filters.sort, size=size, after=nav.after, before=nav.before, last=nav.last,
+                       window=search_window(location, filters, now))
+    count, exact = tags_total(location, filters, tags, whole=whole_page(page), shown=len(page.rows))
 
     def link(query: dict[str, str] | None) -> str | None:
         if query is None:
@@ -73,7 +75,7 @@ def tags_list(request: HttpRequest, location_id: str) -> HttpResponse:
         return request.build_absolute_uri(f"{request.path}?{urlencode({**query, 'page_size': size})}")
 
     links = page_links(page, filters.as_query())
-    return JsonResponse({"count": count, "count_exact": exact, "next": link(links["next"]),
+    return JsonResponse({"count": count, "count_exact": exact, "partial": page.cut, "next": link(links["next"]),
                          "previous": link(links["previous"]), "first": link(filters.as_query()),
                          "last": link({**filters.as_query(), "last": "1"}),
                          "results": [serialize(tag) for tag in page.rows]})

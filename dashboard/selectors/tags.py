@@ -10,7 +10,7 @@ counts the sync stores (`tags_total`). Old `page=` numbers still work (OFFSET ov
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +18,10 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from dashboard.params import Params
-from dashboard.selectors.tag_keyset import KeysetPage
+from dashboard.selectors.tag_keyset import KeysetPage, Window
 from integrations.models import Event, Location, Tag, TagPost
 from integrations.models.mirror import unindexed
+from integrations.tag_search import MIN_LENGTH
 
 SORTS: dict[str, tuple[str, str]] = {
     "name": ("sort_name", "id"), "-name": ("-sort_name", "-id"),
@@ -61,11 +62,13 @@ def tags_for_location(*, location: Location, filters: TagFilter, now: datetime |
     elif filters.status == "removed":
         tags = tags.filter(removed_at__isnull=False)
     elif filters.status == "new":
-        tags = tags.new(now)
-        if few_new(tags.filter(location=location)):
-            # Few new tags are found by the status index; ordering by an expression keeps SQLite from walking
-            # a whole sort index of the location for them instead, and then sorts the few. Many (a big first
-            # import) are found fastest by walking the sort index itself.
+        few = few_new(tags.new(now).filter(location=location))
+        # Few new tags are found by the status index; ordering by an expression keeps SQLite from walking
+        # a whole sort index of the location for them instead, and then sorts the few. Many (a big first
+        # import) are found fastest by walking the sort index itself (and PostgreSQL must be kept from
+        # the status index then, see `new`).
+        tags = tags.new(now, by_status_index=few)
+        if few:
             ordering = tuple(unindexed(ordering))
     tags = tags.order_by(*ordering)
     if filters.q:
@@ -74,6 +77,27 @@ def tags_for_location(*, location: Location, filters: TagFilter, now: datetime |
 
 
 NEW_SORTED_LIMIT = 5_000
+# A search of 1 or 2 characters (no trigram index serves it) reads at most this many tags per page, in the
+# list's order, where reading all took 400 ms for a rare needle at 1,000,000 tags (bench/million.py); a
+# common one fills its page long before. Its next page reads on from where this one stopped. By name with
+# no status filter the (location, name, id) index alone answers; any other order or a status filter reads
+# each row from the table too (about 10 times the cost per row), so it reads fewer.
+SHORT_SEARCH_ROWS = 50_000
+SHORT_SEARCH_ROWS_FROM_TABLE = 10_000
+
+
+def short_search(filters: TagFilter) -> bool:
+    return 0 < len(filters.q.casefold()) < MIN_LENGTH
+
+
+def search_window(location: Location, filters: TagFilter, now: datetime | None = None) -> Window | None:
+    """The bound on a short search's reading (tag_keyset.Window); None for any other list."""
+    by_index_alone = filters.sort in ("name", "-name") and not filters.status
+    rows = SHORT_SEARCH_ROWS if by_index_alone else SHORT_SEARCH_ROWS_FROM_TABLE
+    stored = (location.tag_count_active or 0) + (location.tag_count_removed or 0)
+    if not short_search(filters) or (location.tag_count_active is not None and stored <= rows):
+        return None  # a location the sync counted as small is read whole, as before
+    return Window(tags_for_location(location=location, filters=replace(filters, q=""), now=now), rows)
 
 
 def few_new(new_tags: QuerySet[Tag]) -> bool:
@@ -82,7 +106,10 @@ def few_new(new_tags: QuerySet[Tag]) -> bool:
 
 
 def whole_page(page: KeysetPage) -> int | None:
-    """The number of rows when this keyset page is all there is (first and last at once)."""
+    """The number of rows of the list when this keyset page knows it: it is all there is (first and last at
+    once), or its query counted them (`KeysetPage.total`)."""
+    if page.total is not None:
+        return page.total
     return len(page.rows) if page.at_start and page.next_cursor is None else None
 
 
@@ -105,20 +132,25 @@ class TagPage:
 SEARCH_COUNT_CAP = 200
 
 
-def tags_total(location: Location, filters: TagFilter, tags: QuerySet[Tag], *, whole: int | None = None
-               ) -> tuple[int, bool]:
+def tags_total(location: Location, filters: TagFilter, tags: QuerySet[Tag], *, whole: int | None = None,
+               shown: int | None = None) -> tuple[int, bool]:
     """(count, exact) of what the list shows, without counting a million rows per request: the counts the
     sync stored on the location for all, active and removed tags (integrations/tag_counts.py); a live
     COUNT for "new" (few, found by the status index) and before the first sync; a search counts at most
-    SEARCH_COUNT_CAP matches and then says "more than". `whole`: the size of a page known to hold everything."""
+    SEARCH_COUNT_CAP matches and then says "more than"; a short search on keyset pages (`shown`: the rows
+    of its page) counts nothing (at least what it shows). `whole`: the size of a page known to hold everything."""
     if whole is not None:  # one page held every match: nothing to count
         return whole, True
+    if shown is not None and short_search(filters):  # counting would read every tag, which the window avoids
+        return shown, False
     if filters.q:
         found = tags.order_by().values("pk")[:SEARCH_COUNT_CAP + 1].count()
         return min(found, SEARCH_COUNT_CAP), found <= SEARCH_COUNT_CAP
     active, removed = location.tag_count_active, location.tag_count_removed
     if active is not None and removed is not None and filters.status in ("", "active", "removed"):
         return {"": active + removed, "active": active, "removed": removed}[filters.status], True
+    if filters.status == "new":  # counted from the status index (the list itself may be kept off it)
+        return Tag.objects.new().filter(location=location).count(), True
     return tags.count(), True
 
 

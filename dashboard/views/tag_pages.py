@@ -16,7 +16,7 @@ PAGE_SIZE = 50
 
 def keyset_context(page: KeysetPage, state: dict[str, str]) -> dict[str, Any]:
     links = page_links(page, state)
-    return {"rows": page.rows, "numbered": False, "first_row": None,
+    return {"rows": page.rows, "numbered": False, "first_row": None, "cut": page.cut,
             **{f"{name}_query": urlencode(query) if query is not None else None for name, query in links.items()}}
 
 

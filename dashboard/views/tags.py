@@ -21,10 +21,13 @@ from dashboard.selectors.performance_page import tag_performance_context
 from dashboard.selectors.tag_keyset import keyset_page, navigation
 from dashboard.selectors.tags import (
     POSTS_LIMIT,
+    SHORT_SEARCH_ROWS,
     SORT_LABELS,
     STATUSES,
     TagFilter,
     detail_fields,
+    search_window,
+    short_search,
     tag_details,
     tag_get,
     tag_history,
@@ -37,7 +40,6 @@ from dashboard.selectors.tags import (
 from dashboard.views.tag_pages import PAGE_SIZE, keyset_context, numbered_page
 from integrations.models.mirror import NEW_TAG_DAYS
 from integrations.sync.manual import RefreshRefused, refresh_location_request
-from integrations.tag_search import MIN_LENGTH
 
 
 @require_GET
@@ -51,13 +53,15 @@ def tag_list(request: HttpRequest, location_id: str) -> HttpResponse:
     tags = tags_for_location(location=location, filters=filters, now=now)
     state = filters.as_query()
     nav = navigation(params, filters.sort)
+    window = None
     if "page" in request.GET and not nav.given:  # an old numbered link: still served (an OFFSET)
         count, exact = tags_total(location, filters, tags)
         context = numbered_page(tags, params.page(), count, exact, state)
     else:
+        window = search_window(location, filters, now)
         page = keyset_page(tags, sort=filters.sort, size=PAGE_SIZE, after=nav.after, before=nav.before,
-                           last=nav.last)
-        count, exact = tags_total(location, filters, tags, whole=whole_page(page))
+                           last=nav.last, window=window)
+        count, exact = tags_total(location, filters, tags, whole=whole_page(page), shown=len(page.rows))
         context = keyset_context(page, state)
     context["rows"] = [tag_row(tag, now) for tag in context["rows"]]
     context.update({
@@ -65,7 +69,7 @@ def tag_list(request: HttpRequest, location_id: str) -> HttpResponse:
         "export_query": urlencode({**state, "format": "csv"}), "new_days": NEW_TAG_DAYS,
         "tag_base": reverse("location_tags", args=[location.location_id]),
         "back": f"?{urlencode({'back': urlencode(state)})}" if state else "",
-        "short_search": 0 < len(filters.q) < MIN_LENGTH,
+        "short_search": short_search(filters), "short_rows": window.rows if window else SHORT_SEARCH_ROWS,
     })
     if partial:  # the page's script asks for this with the values it set: nothing to report
         return render(request, "tags/_results.html", context)

@@ -73,7 +73,7 @@ MOVE_SQL = ('UPDATE "integrations_ratelimitslot" SET "used_at" = %s '
 # used then. Parameters: used_at, key, limit, cutoff.
 PUSH_SQL = ('UPDATE "integrations_ratelimitslot" SET "used_at" = %s '
             'WHERE "key" = %s AND "slot" < %s AND "used_at" <= %s')
-# The day's count and HighLevel's figures, stored about once a second per bucket: plain SQL too.
+# The day's count and HighLevel's figures, stored every few seconds per bucket: plain SQL too.
 DAY_ROW_SQL = ('INSERT INTO "integrations_ratelimitday" ("key", "day", "count") VALUES (%s, %s, 0) '
                'ON CONFLICT ("key", "day") DO NOTHING')
 COUNT_SQL = 'UPDATE "integrations_ratelimitday" SET "count" = "count" + %s WHERE "key" = %s AND "day" = %s'

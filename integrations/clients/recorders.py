@@ -43,8 +43,8 @@ class DatabaseRecorder:
 
 class BufferedRecorder(DatabaseRecorder):
     """Keeps the records until `flush()` writes them in one INSERT. A sync unit flushes it with its progress
-    (about once a second) and when it ends, which spares a database write per request; a worker killed
-    mid-run loses at most its last second of records (monitoring only: the mirror does not depend on them)."""
+    (every FLUSH_EVERY_SECONDS, 2 s) and when it ends, which spares a database write per request; a worker
+    killed mid-run loses at most its last 2 seconds of records (monitoring only: the mirror does not depend on them)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -55,8 +55,9 @@ DETAILS_BATCH = 50
 STATISTICS_MAX_PROFILES = 100
 POST_PAGE_SIZE = 50
 LOCATION_PAGE_SIZE = 100
-# 10,000 pages of 100 is a million tags: far past any real location, near enough to stop a runaway loop.
-MAX_PAGES = 10_000
+# 100,000 pages of 100 is ten million tags: past any real location (1,000,000 tags take 10,001 pages),
+# near enough to stop a runaway listing (a server ignoring `skip` is stopped at its second page).
+MAX_PAGES = 100_000
 
 
 def render_instant(value: date | datetime, *, end_of_day: bool = False) -> str:
@@ -320,13 +321,16 @@ class HighLevelClient(Transport):
             raise
 
     def _paginate(self, fetch: Callable[[int], _Page], *, page_size: int, max_pages: int, what: str) -> Iterator[Any]:
-        seen: set[str] = set()
+        # Pages are streamed: only the previous page's ids are kept (a set of every id held ~100 MB at
+        # 1,000,000 tags). That still drops the repeats of a shifted page (a tag inserted before it) and still
+        # catches a server that ignores `skip` (its next page brings nothing the previous did not).
+        previous: set[str] = set()
         problems: list[str] = []
         skip = 0
         for _ in range(max_pages):
             page = self._lenient(lambda skip=skip: fetch(skip))
             problems.extend(page.problems)
-            new = [item for item in page.items if item.id not in seen]
+            new = [item for item in page.items if item.id not in previous]
             if page.raw_count and not new:
                 reason = (
                     "every item on it is malformed" if len(page.problems) == page.raw_count
@@ -336,9 +340,8 @@ class HighLevelClient(Transport):
                     f"{what}: the page at skip={skip} brings no new id ({reason}); the listing cannot be completed",
                     problems=problems, retryable=True,
                 )
-            for item in new:
-                seen.add(item.id)
-                yield item
+            previous = {item.id for item in page.items}
+            yield from new
             if page.raw_count < page_size:
                 break
             skip += page_size

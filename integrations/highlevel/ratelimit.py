@@ -25,8 +25,8 @@ Requests made inside `background()` (a statistics backfill) yield: while an ordi
 bucket waits for a slot, they do not take one, so a location's tags refresh is not queued behind hundreds
 of one-day statistics requests. When nothing else waits they use every slot, so nothing is lost to it.
 
-Requests are counted per day in memory and stored with the daily figures (at most once a second per
-bucket); the stored day state is read at most every DAY_STATE_TTL seconds. So processes see each other's
+Requests are counted per day in memory and stored with the daily figures (at most every DAILY_REPORT_EVERY
+seconds per bucket); the stored day state is read at most every DAY_STATE_TTL seconds. So processes see each other's
 counts a few seconds late: the daily limit can be passed by that many seconds' worth of requests, which
 HighLevel then refuses with a 429 that blocks the bucket, as any 429 does (and every answer's daily
 remaining reaches the process that got it at once).
@@ -53,9 +53,10 @@ DEFAULT_WINDOW = 10.0
 DEFAULT_DAILY_LIMIT = 200_000
 DEFAULT_MARGIN = 0.1
 DEFAULT_MAX_WAIT = 120.0
-# HighLevel's daily figures arrive with every answer; storing them once a second per bucket is enough for the
-# Operations page and spares a write per request, except near the end of the quota, where every answer counts.
-DAILY_REPORT_EVERY = 1.0
+# HighLevel's daily figures arrive with every answer; storing them every 5 s per bucket is enough for the
+# Operations page (and as often as other processes read them, DAY_STATE_TTL) and spares the writes of 50
+# requests, except near the end of the quota, where every answer counts.
+DAILY_REPORT_EVERY = 5.0
 DAILY_REPORT_LOW = 0.05
 WANT_GRACE = 0.25  # an ordinary request's claim on the next free slot outlasts its wait by this much
 DAY_STATE_TTL = 5.0  # seconds a process trusts the stored day state it read (HighLevel's answers update it)
@@ -233,7 +234,7 @@ class BaseRateLimiter:
         with self._day_lock:
             self._uncounted[(key, day)] = self._uncounted.get((key, day), 0) + 1
             due = self.clock() - self._counted_at.get(key, 0.0) >= DAILY_REPORT_EVERY
-        if due:  # no answer stores them (transport errors only): store them here, once a second
+        if due:  # no answer stores them (transport errors only): store them here, every DAILY_REPORT_EVERY
             self._store_counts(key, self.clock())
 
     def _store_counts(self, key: str, now: float) -> None:

@@ -68,26 +68,39 @@ return free
 """
 
 
-# KEYS: log. ARGV: claimed_at, used_at. The claim whose score is `claimed_at` (if still there) moves to `used_at`.
+# KEYS: log. ARGV: claimed_at, used_at, ttl_ms. The claim whose score is `claimed_at` (if still there) moves to
+# `used_at`, and the log lives at least `ttl_ms` more: it must not expire (and forget the claim) before the
+# moved claim leaves the window, as it could when no claim followed a slow exchange.
 _MOVE_LUA = """
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
 for _, member in ipairs(members) do
   redis.call('ZADD', KEYS[1], 'XX', ARGV[2], member)
 end
+if #members > 0 and redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
 return #members
 """
+
+# Connections per process: every lane of every unit a worker runs side by side asks the limiter (a 2-worker
+# cluster runs 32 units of up to 8 lanes each). redis-py's default pool raises MaxConnectionsError past 100;
+# a blocking pool makes a thread wait for a connection instead (each script takes well under a millisecond).
+POOL_CONNECTIONS = 32
+POOL_WAIT_SECONDS = 30.0
 
 
 class RedisRateLimiter(BaseRateLimiter):
     """The same semantics over Redis: a sorted set of claim times per key, trimmed and claimed in Lua."""
 
     def __init__(self, redis_client: Any = None, *, url: str | None = None, prefix: str = "tagscope:rl",
-                 **kwargs: Any) -> None:
+                 max_connections: int = POOL_CONNECTIONS, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if redis_client is None:
             import redis
 
-            redis_client = redis.Redis.from_url(url or "redis://127.0.0.1:6379/0")
+            pool = redis.BlockingConnectionPool.from_url(url or "redis://127.0.0.1:6379/0",
+                                                         max_connections=max_connections, timeout=POOL_WAIT_SECONDS)
+            redis_client = redis.Redis(connection_pool=pool)
         self.redis = redis_client
         self.prefix = prefix
         self._claim = redis_client.register_script(_CLAIM_LUA)
@@ -126,7 +139,8 @@ class RedisRateLimiter(BaseRateLimiter):
                    args=[repr(now), repr(self.window), self.limit, self._ttl_ms(self.window), uuid.uuid4().hex])
 
     def _move_claim(self, key: str, claimed_at: float, used_at: float) -> None:
-        self._move(keys=self._keys(key)[:1], args=[repr(claimed_at), repr(used_at)])
+        ttl = self._ttl_ms(used_at + self.window - self.clock())
+        self._move(keys=self._keys(key)[:1], args=[repr(claimed_at), repr(used_at), ttl])
 
     def _day_key(self, key: str, day: date) -> str:
         return f"{self.prefix}:{key}:day:{day.isoformat()}"

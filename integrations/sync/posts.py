@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.bulk import instances_insert
 from integrations.highlevel.errors import BadResponse, ValidationError
 from integrations.highlevel.types import Post as ApiPost
 from integrations.models import Location, Post, PostInsightSnapshot, TagPost
@@ -141,7 +142,7 @@ def _save(ctx: RunContext, batch: list[ApiPost], now: datetime) -> None:
     location = ctx.location
     existing = {p.post_id: p for p in Post.objects.filter(  # unordered: found through (location, post_id)
         location=location, post_id__in=[p.id for p in batch]).order_by()}
-    writes = Writes(Post, with_ids=True)  # new posts are linked to their tags and snapshots below
+    writes = Writes(Post, with_ids=("location_id", "post_id"))  # new posts are linked to tags and snapshots below
     relink: list[Post] = []
     moved: list[Post] = []  # publication date changed: snapshots outside the new window go
     rows: list[Post] = []
@@ -175,7 +176,7 @@ def _save(ctx: RunContext, batch: list[ApiPost], now: datetime) -> None:
         with transaction.atomic():
             TagPost.objects.filter(post__in=[p for p in relink if p.pk and p.post_id in existing]).delete()
             links = [TagPost.of(p, tag_id) for p in relink for tag_id in set(p.tag_ids)]
-            TagPost.objects.bulk_create(links, batch_size=BATCH, ignore_conflicts=True)
+            instances_insert(links, ignore_conflicts=True)
         written += len(links)
     written += _snapshot(rows, moved, now)
     ctx.wrote(written)
@@ -218,7 +219,7 @@ def _snapshot(rows: list[Post], moved: list[Post], now: datetime) -> int:
     if not (creates or updates or moved):
         return 0
     with transaction.atomic():
-        PostInsightSnapshot.objects.bulk_create(creates, batch_size=BATCH, ignore_conflicts=True)
+        instances_insert(creates, ignore_conflicts=True)
         PostInsightSnapshot.objects.bulk_update(updates, [*Post.INSIGHT_FIELDS, "taken_at"], batch_size=BATCH)
         deleted, _ = PostInsightSnapshot.objects.filter(stale).delete() if moved else (0, None)
     return len(creates) + len(updates) + deleted

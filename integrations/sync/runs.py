@@ -10,7 +10,7 @@
 - Making runs: `run_create` (one INSERT; a parent is born with its `progress_total`), `location_plan`,
   `bulk_plan`, `retry_plan` and `failed_units_retry_plan`. services.py hands the units to workers.
 - A unit's attempt: `run_start`, then progress through its RunContext (counts, problems, traceIds and the
-  lease renewed, at most once a second), then `run_finish`, or `run_attempt_failed`: THE failure policy,
+  lease renewed, at most every FLUSH_EVERY_SECONDS), then `run_finish`, or `run_attempt_failed`: THE failure policy,
   which waits and comes back (`waiting`, a one-off schedule) or fails the run with the reason.
 - `run_take_over` fails a dead worker's run; `run_cancel` skips queued and waiting units.
 - A parent (a location's run, a bulk run) follows its units: running while one runs, `waiting` while they
@@ -73,7 +73,7 @@ CANCELLABLE = TRANSITIONS["cancel"][0]
 # is watching) use SYNC_ON_DEMAND_ATTEMPTS and SYNC_ON_DEMAND_RETRY_SECONDS instead: `retry_backoff`.
 SCHEDULED_BACKOFF = Backoff(retries=4, base=30, cap=1800, jitter=UP, spread=0.25)
 MAX_RATE_WAITS = 50  # 429s of a scheduled run: HighLevel says when to come back, so they go on longer
-FLUSH_EVERY_SECONDS = 1.0
+FLUSH_EVERY_SECONDS = 2.0  # progress, counts, call records and the lease (120 s) of a unit
 MAX_PROBLEMS = 200
 MAX_TRACE_IDS = 50
 COUNT_NAMES = ("created", "updated", "removed", "unchanged", "rows_written")
@@ -199,7 +199,7 @@ class RunContext:
                 self.trace_ids.append(trace_id)
 
     def progress(self, done: int, total: int | None = None, *, force: bool = False) -> None:
-        """Record progress; saved (and the lease renewed) at most once a second unless forced."""
+        """Record progress; saved (and the lease renewed) at most every FLUSH_EVERY_SECONDS unless forced."""
         self.run.progress_done = done
         if total is not None:
             self.run.progress_total = max(total, done)

@@ -10,7 +10,7 @@ import pytest
 from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
-from dashboard.selectors.tag_keyset import BadCursor, cursor_decode, cursor_encode, keyset_page
+from dashboard.selectors.tag_keyset import BadCursor, Window, cursor_decode, cursor_encode, keyset_page
 from dashboard.selectors.tags import SORTS, STATUSES, TagFilter, tags_for_location
 from integrations.models import Tag
 from tests.dashboard.browsing_factories import location_make
@@ -28,9 +28,11 @@ def tied_tags(location, count: int, *, prefix: str = "t") -> None:
         removed_at=now if n % 7 == 0 else None, is_baseline=n % 3 == 0) for n in range(count)])
 
 
-def walk(tags, sort: str, *, backwards: bool = False, between=None) -> list[int]:
-    seen, page = [], keyset_page(tags, sort=sort, size=4, last=backwards)
+def walk(tags, sort: str, *, backwards: bool = False, between=None, window=None, pages=None) -> list[int]:
+    seen, page = [], keyset_page(tags, sort=sort, size=4, last=backwards, window=window)
     while True:
+        if pages is not None:
+            pages.append(page)
         seen = page.rows + seen if backwards else seen + page.rows
         cursor = page.prev_cursor if backwards else page.next_cursor
         if cursor is None:
@@ -38,7 +40,8 @@ def walk(tags, sort: str, *, backwards: bool = False, between=None) -> list[int]
         if between:
             between()
         decoded = cursor_decode(cursor, sort)
-        page = keyset_page(tags, sort=sort, size=4, **({"before": decoded} if backwards else {"after": decoded}))
+        page = keyset_page(tags, sort=sort, size=4, window=window,
+                           **({"before": decoded} if backwards else {"after": decoded}))
 
 
 @pytest.mark.parametrize("status", list(STATUSES))
@@ -99,3 +102,45 @@ def test_many_new_tags_walk_the_sort_index_in_the_same_order(sort, monkeypatch):
     tags = tags_for_location(location=location, filters=TagFilter(sort=sort, status="new"))
     assert not isinstance(tags.query.order_by[0], OrderBy)  # the plain sort index
     assert walk(tags, sort) == few and len(few) > 2
+
+
+@pytest.mark.parametrize("status", ["", "removed"])
+@pytest.mark.parametrize("sort", list(SORTS))
+def test_a_short_search_reads_a_window_per_page_and_still_visits_every_match_once_in_order(sort, status):
+    location = location_make("loc-a", "Acme")
+    tied_tags(location, 60)
+    tied_tags(location_make("loc-b", "Other"), 10)
+    tags = tags_for_location(location=location, filters=TagFilter(q="PH", sort=sort, status=status))  # "alpha"
+    everything = tags_for_location(location=location, filters=TagFilter(sort=sort, status=status))
+    expected = list(tags.values_list("pk", flat=True))
+    assert expected == [pk for pk, name in everything.values_list("pk", "sort_name") if "ph" in name]
+    for backwards in (False, True):
+        pages = []
+        assert walk(tags, sort, backwards=backwards, window=Window(everything, 5), pages=pages) == expected
+        assert any(page.cut for page in pages)
+        # a page reads at most 5 rows (two ranges for a nullable sort: 10), so there are at least this many
+        assert len(pages) >= everything.count() // (10 if sort.endswith("updated_at") else 5)
+
+
+def test_a_window_larger_than_the_list_is_one_plain_page(db):
+    location = location_make("loc-a", "Acme")
+    tied_tags(location, 10)
+    tags = tags_for_location(location=location, filters=TagFilter(q="ph"))
+    page = keyset_page(tags, sort="name", size=50, window=Window(tags_for_location(
+        location=location, filters=TagFilter()), 10))
+    assert not page.cut and page.next_cursor is None and [t.pk for t in page.rows] == list(
+        tags.values_list("pk", flat=True))
+
+
+def test_a_window_with_no_match_is_an_empty_page_that_reads_on(db):
+    location = location_make("loc-a", "Acme")
+    tied_tags(location, 60)  # by name: 24 alphas, then 12 betas, then 24 gammas
+    tags = tags_for_location(location=location, filters=TagFilter(q="ta"))
+    page = keyset_page(tags, sort="name", size=50, window=Window(tags_for_location(
+        location=location, filters=TagFilter()), 10))
+    assert page.rows == [] and page.cut and page.next_cursor
+    assert cursor_decode(page.next_cursor, "name").value == "alpha"  # read on after the 10th row
+    pages = []
+    assert walk(tags, "name", window=Window(tags_for_location(location=location, filters=TagFilter()), 10),
+                pages=pages) == list(tags.values_list("pk", flat=True))
+    assert [bool(p.rows) for p in pages][:3] == [False, False, True]

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from dashboard.selectors.tags import TagFilter, tags_for_location
-from integrations.models import Connection, Event, SyncRun
+from integrations.models import Connection, Event, Location, SyncRun, Tag
 from integrations.models.mirror import NEW_TAG_DAYS
 from tests.dashboard.browsing_factories import event_make, location_make, post_make, tag_make, tags_bulk
 
@@ -123,8 +123,9 @@ def test_the_list_runs_a_fixed_number_of_queries(marketer_http, django_assert_ma
     tags_bulk(location_make("loc-big", "Big"), 1500)
     for url in (URL, "/locations/loc-big/tags/"):
         for params in ({"q": "a", "sort": "-updated_at"}, {"page": "2", "status": "new"}, {"sort": "-first_seen_at"}):
-            # session, user, 2 permissions, location, count, ids (2 for a nullable sort's two ranges), rows, runs
-            with django_assert_max_num_queries(10):
+            # session, user, 2 permissions, location, count, ids (2 for a nullable sort's two ranges), rows, runs;
+            # a 1-2 character search counts nothing but reads the end of its window per range (2 + 2 for ids)
+            with django_assert_max_num_queries(11):
                 assert marketer_http.get(url, params).status_code == 200
 
 
@@ -196,8 +197,9 @@ def test_refresh_now_is_refused_to_marketers_and_for_a_dead_connection(marketer_
 
 def test_a_search_count_stops_at_the_cap_and_says_more_than(marketer_http, monkeypatch):
     monkeypatch.setattr("dashboard.selectors.tags.SEARCH_COUNT_CAP", 60)
+    monkeypatch.setattr("integrations.tag_search.CANDIDATE_LIMIT", 10)  # too common for the index: walked, capped
     tags_bulk(location_make("loc-a", "Acme"), 200)
-    capped = marketer_http.get(URL, {"q": "-"})
+    capped = marketer_http.get(URL, {"q": "-00"})  # in every name
     assert (capped.context["count"], capped.context["exact"]) == (60, False) and capped.context["next_query"]
     assert "more than 60 tags" in capped.content.decode()
     seen = []
@@ -228,6 +230,45 @@ def test_a_failed_refresh_shows_its_internal_error_to_admins_only(marketer_http,
 
 
 def test_a_search_on_one_page_is_not_counted_again(marketer_http, acme, django_assert_num_queries):
-    with django_assert_num_queries(8):  # session, user, 2 permissions, location, ids, rows, runs: no count
+    # session, user, 2 permissions, location, the end of a short search's window, ids, rows, runs: no count
+    with django_assert_num_queries(9):
         response = marketer_http.get(URL, {"q": "an"})
     assert (response.context["count"], response.context["exact"]) == (1, True) and names(response) == ["Banana"]
+
+
+def test_a_short_search_in_a_big_location_reads_a_window_per_page_and_says_so(marketer_http, monkeypatch):
+    monkeypatch.setattr("dashboard.selectors.tags.SHORT_SEARCH_ROWS", 60)
+    location = location_make("loc-a", "Acme")
+    tags_bulk(location, 200)
+    Location.objects.filter(pk=location.pk).update(tag_count_active=190, tag_count_removed=10)  # as a sync stores
+    expected = list(Tag.objects.filter(location=location, sort_name__contains="19").order_by("sort_name", "id")
+                    .values_list("name", flat=True))
+    page = marketer_http.get(URL, {"q": "19"})  # in 12 names of 200
+    assert page.context["cut"] and page.context["exact"] is False and page.context["next_query"]
+    assert "among the 60 tags read for this page" in page.content.decode()
+    seen = []
+    while True:
+        seen += names(page)
+        if not page.context["next_query"]:
+            break
+        page = marketer_http.get(f"{URL}?{page.context['next_query']}")
+    assert seen == expected
+    api = marketer_http.get("/api/v1/locations/loc-a/tags/?q=19").json()
+    assert api["partial"] is True and api["count_exact"] is False and api["next"]
+    # the same search where the sync counted few tags reads the whole list at once, and counts
+    Location.objects.filter(pk=location.pk).update(tag_count_active=50, tag_count_removed=0)
+    whole = marketer_http.get(URL, {"q": "19"})
+    assert not whole.context["cut"] and names(whole) == expected and whole.context["count"] == len(expected) == 12
+
+
+@pytest.mark.parametrize("sort", ["name", "-updated_at"])
+def test_a_search_the_index_narrows_is_counted_exactly_by_its_first_page(marketer_http, monkeypatch, sort,
+                                                                          django_assert_num_queries):
+    monkeypatch.setattr("dashboard.selectors.tags.SEARCH_COUNT_CAP", 60)  # no capped count is made
+    tags_bulk(location_make("loc-a", "Acme"), 200)
+    queries = 9 if sort == "name" else 10  # session, user, 2 permissions, location, narrow?, ids (+ nulls), rows, runs
+    with django_assert_num_queries(queries):
+        first = marketer_http.get(URL, {"q": "-00", "sort": sort})  # 200 matches: the index narrows
+    assert (first.context["count"], first.context["exact"]) == (200, True) and len(names(first)) == 50
+    last = marketer_http.get(URL, {"q": "-00", "sort": sort, "last": "1"})
+    assert (last.context["count"], last.context["exact"]) == (200, True)

@@ -94,3 +94,34 @@ def test_plain_values_skip_preparation_only_where_it_would_hand_them_back_unchan
         plain = _plain_type(field)
         sample = {str: "abc", int: 7, float: 2.5, bool: True}[plain]
         assert field.get_db_prep_save(sample, connection) == sample and plain is type(sample)
+
+
+def test_instances_insert_still_stamps_auto_now_fields(db):
+    from integrations.bulk import _reads_attribute
+
+    before = datetime.now(UTC)
+    assert instances_insert([Connection(name="A", kind=Connection.Kind.PRIVATE_TOKEN, location_id="LA"),
+                             Connection(name="B", kind=Connection.Kind.PRIVATE_TOKEN, location_id="LB")]) == 2
+    stamped = Connection.objects.order_by("name").values_list("name", "created_at", "updated_at")
+    assert [(name, created >= before, updated >= before) for name, created, updated in stamped] == [
+        ("A", True, True), ("B", True, True)]
+    # Read straight off the instance: plain fields and dates without auto_now; never an auto_now field.
+    assert _reads_attribute(Tag._meta.get_field("raw")) and _reads_attribute(Tag._meta.get_field("first_seen_at"))
+    assert not _reads_attribute(Connection._meta.get_field("created_at"))
+    assert not _reads_attribute(Connection._meta.get_field("updated_at"))
+
+
+def test_writes_with_ids_give_the_created_instances_their_ids(location):
+    from integrations.models import Post
+    from integrations.sync.upsert import Writes
+
+    other = Location.objects.create(location_id="L2", connection=location.connection, name="Two")
+    Post.objects.create(location=other, post_id="p1", last_seen_at=AT)  # the same post id elsewhere
+    writes = Writes(Post, with_ids=("location_id", "post_id"))
+    made = [Post(location=location, post_id=post_id, last_seen_at=AT) for post_id in ("p1", "p2")]
+    for post in made:
+        writes.create(post)
+    assert writes.commit() == 2
+    stored = dict(Post.objects.filter(location=location).values_list("post_id", "pk"))
+    assert [(post.post_id, post.pk, post._state.adding) for post in made] == [
+        ("p1", stored["p1"], False), ("p2", stored["p2"], False)]

@@ -206,3 +206,14 @@ def test_a_page_of_nothing_but_malformed_tags_stops_the_listing(client):
         list(client.iter_tags(LOC))
     assert len(info.value.problems) == 100
     assert len(responses.calls) == 3  # the page and its two retries, never a walk through 10,000 pages
+
+
+@responses.activate
+def test_a_listing_is_streamed_holding_no_more_than_a_page_of_ids(client):
+    serve_tags([tag(i) for i in range(1_000)])
+    listing = client.iter_tags(LOC)
+    assert [next(listing).id for _ in range(750)][-1] == "t0749"
+    pages = listing.gi_yieldfrom  # iter_tags hands over to _paginate
+    held = [v for v in pages.gi_frame.f_locals.values() if isinstance(v, set | list | dict)]
+    assert held and max(len(v) for v in held) <= 100  # a set of every id would hold 700 by now
+    assert len(list(listing)) == 250

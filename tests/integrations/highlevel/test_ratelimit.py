@@ -14,7 +14,7 @@ from requests.structures import CaseInsensitiveDict
 from integrations.clients.limiter_db import DatabaseRateLimiter
 from integrations.clients.limiters import get_rate_limiter, reset_rate_limiter
 from integrations.highlevel import errors
-from integrations.highlevel.ratelimit import background, bucket_key
+from integrations.highlevel.ratelimit import DAILY_REPORT_EVERY, background, bucket_key
 from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
 from integrations.highlevel.ratelimit_redis import RedisRateLimiter
 
@@ -261,7 +261,7 @@ def test_random_traffic_never_exceeds_the_limit_in_any_window(make_limiter):
     assert claims == sorted(claims)
 
 
-def test_daily_figures_are_stored_once_a_second_unless_the_quota_runs_low(db):
+def test_daily_figures_are_stored_every_few_seconds_unless_the_quota_runs_low(db):
     from integrations.models import RateLimitDay
 
     clock = FakeClock()
@@ -276,8 +276,10 @@ def test_daily_figures_are_stored_once_a_second_unless_the_quota_runs_low(db):
 
     answer(150_000)
     answer(149_999)
-    assert stored() == 150_000  # the second answer came within the second: not written
-    clock.sleep(1.0)
+    clock.sleep(DAILY_REPORT_EVERY - 0.5)
+    answer(149_999)
+    assert stored() == 150_000  # the later answers came within DAILY_REPORT_EVERY: not written
+    clock.sleep(0.5)
     answer(149_998)
     assert stored() == 149_998
     answer(9_000)  # under 5 % of the daily limit: every answer is written
@@ -318,18 +320,21 @@ def test_settling_a_claim_that_left_the_window_changes_nothing(make_limiter):
     assert clock.now - second == pytest.approx(10.1, abs=0.01)
 
 
-def test_daily_counts_are_stored_once_a_second_and_reach_other_processes(db):
+def test_daily_counts_are_stored_every_few_seconds_and_reach_other_processes(db):
     from integrations.models import RateLimitDay
 
     clock = FakeClock()
     one = DatabaseRateLimiter(clock=clock, sleep=clock.sleep)
     for _ in range(3):
         one.acquire("app:loc")
-    assert RateLimitDay.objects.get(key="app:loc").count == 1  # the first at once, then once a second
-    clock.now += 1.0
+    assert RateLimitDay.objects.get(key="app:loc").count == 1  # the first at once, then every few seconds
+    clock.now += DAILY_REPORT_EVERY - 0.5
     one.acquire("app:loc")
-    assert RateLimitDay.objects.get(key="app:loc").count == 4
-    other = DatabaseRateLimiter(clock=clock, sleep=clock.sleep, daily_limit=4)
+    assert RateLimitDay.objects.get(key="app:loc").count == 1
+    clock.now += 0.5
+    one.acquire("app:loc")
+    assert RateLimitDay.objects.get(key="app:loc").count == 5
+    other = DatabaseRateLimiter(clock=clock, sleep=clock.sleep, daily_limit=5)
     with pytest.raises(errors.QuotaExhausted):
         other.acquire("app:loc")
 
@@ -470,3 +475,26 @@ def test_processes_with_different_allowances_never_put_more_than_the_limit_in_a_
         exchanges.sort()
         for (_, ended), (next_claim, _) in itertools.pairwise(exchanges):
             assert next_claim >= ended + window - 1e-6
+
+
+def test_a_settled_redis_claim_keeps_its_log_alive_until_it_leaves_the_window():
+    # The log's expiry was set at the last claim only: after a slow exchange with no claim behind it, the log
+    # (and the moved claim) could expire while the claim still counted, and a window take one too many.
+    client = redis_or_skip()
+    prefix = f"tagscope-test:{uuid.uuid4().hex}"
+    clock = FakeClock()
+    limiter = RedisRateLimiter(client, prefix=prefix, clock=clock, sleep=clock.sleep, limit=1, window=10.0,
+                               margin=0.1)
+    log = f"{prefix}:k:log"
+    try:
+        first = limiter.acquire("k")
+        client.pexpire(log, 50)  # as if most of its lifetime had passed while HighLevel answered
+        clock.now += 3.0
+        limiter.settle("k", first)
+        assert client.pttl(log) >= 10_000  # the moved claim counts for a window after the answer
+        with pytest.raises(errors.RateLimited):
+            RedisRateLimiter(client, prefix=prefix, clock=clock, sleep=clock.sleep, limit=1, window=10.0,
+                             margin=0.1, max_wait=5.0).acquire("k")
+    finally:
+        for name in client.scan_iter(f"{prefix}:*"):
+            client.delete(name)

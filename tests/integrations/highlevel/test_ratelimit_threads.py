@@ -117,3 +117,22 @@ def test_slow_answers_never_let_more_than_the_limit_arrive_in_any_window(backend
                 client.delete(name)
     assert len(arrivals) == THREADS * PER_THREAD
     assert max_in_any_window(arrivals, WINDOW) <= LIMIT
+
+
+def test_more_threads_than_redis_connections_wait_for_one_and_keep_the_limit():
+    # A worker runs dozens of units of up to 8 lanes each: more threads than its Redis pool holds. redis-py's
+    # default pool raised MaxConnectionsError past its size (a failed unit, or an unsettled claim); the
+    # limiter's pool makes a thread wait for a connection instead.
+    client = redis_or_skip()
+    prefix = f"tagscope-test:{uuid.uuid4().hex}"
+    host, port = client.connection_pool.connection_kwargs["host"], client.connection_pool.connection_kwargs["port"]
+    shared = RedisRateLimiter(url=f"redis://{host}:{port}/0", prefix=prefix, max_connections=2, limit=LIMIT,
+                              window=WINDOW, margin=0.0)
+    try:
+        claims = in_threads(lambda _: [shared.acquire("app:shared-location") for _ in range(PER_THREAD)])
+    finally:
+        for name in client.scan_iter(f"{prefix}:*"):
+            client.delete(name)
+    assert len(claims) == THREADS * PER_THREAD
+    assert max_in_any_window(claims, WINDOW) <= LIMIT
+    assert shared.redis.connection_pool.max_connections == 2

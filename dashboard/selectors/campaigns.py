@@ -8,6 +8,7 @@ posts without it on the same platforms, and the campaign's lift sums those basel
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections import Counter
@@ -21,16 +22,16 @@ from django.http import Http404
 from django.utils.text import slugify
 
 from dashboard.models import CampaignAlias
-from dashboard.selectors.performance_memo import memo_get
+from dashboard.selectors.performance_memo import MEMO, PARTS, data_versions, memo_get
 from dashboard.selectors.performance_sums import (
+    Baselines,
     Figures,
-    Group,
-    Sums,
+    PlatformBits,
+    Totals,
     Window,
-    baseline_of,
     link_sums,
     location_platform_sums,
-    tag_platform_sums,
+    tag_totals,
 )
 from integrations.models import Location, Tag, TagPost
 
@@ -58,7 +59,7 @@ class CampaignLocation(Figures):
     location: Location | None = None
     tag_ids: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
-    group: Group = field(default_factory=Group)  # the campaign's tags here, per platform, for the baseline
+    totals: Totals = field(default_factory=Totals)  # the campaign's tags here, with their platforms
 
     @property
     def tags(self) -> list[tuple[str, str]]:
@@ -117,76 +118,136 @@ class Campaign(Figures):
 
 def campaigns_collect(*, locations: list[Location], start: date, end: date, only: str | None = None
                       ) -> dict[str, Campaign]:
-    """Every campaign with posts in [start, end] over `locations`, keyed by slug; `only` keeps one campaign.
+    """Every campaign with posts in [start, end] over `locations`, keyed by slug; `only` keeps one campaign
+    (and reads only its tags' links).
 
     Days are the UTC days (an agency spans time zones; a location's own page uses its own). An agency's
-    campaigns are summed from every tag of every location, so the result is kept per process for the same
-    locations, range and aliases while the data version stays the same (performance_memo.py): the next sync
-    that writes anything changes it. Five queries when kept, eight otherwise."""
+    campaigns are summed from every tag of every location, so they are kept per process while the locations'
+    data versions stay the same (performance_memo.py), and so is each location's part of them: after one
+    location's sync, only that location is summed again, then the parts are added up. A campaign's own page
+    takes its campaign from the kept list when there is one. Five queries when kept, seven otherwise."""
     aliases = campaign_aliases()
-    key = ("campaigns", tuple(sorted(loc.pk for loc in locations)), start, end, only, tuple(sorted(aliases.items())))
-    return memo_get(key, locations, lambda: _campaigns_compute(locations=locations, start=start, end=end, only=only,
-                                                               aliases=aliases))
-
-
-def _campaigns_compute(*, locations: list[Location], start: date, end: date, only: str | None,
-                       aliases: dict[str, str]) -> dict[str, Campaign]:
+    versions = data_versions(locations)
+    key = ("campaigns", start, end, tuple(sorted(aliases.items())))
+    whole = (*key, tuple(sorted(versions.items())))
+    kept = MEMO.get(whole)
+    if kept is not None:
+        return kept if only is None else ({only: kept[only]} if only in kept else {})
     window = Window(start, end, ZoneInfo("UTC"))
+    if only is not None:
+        found = MEMO.get((*whole, only))
+        if found is None:
+            found = _merged(_parts(locations=locations, window=window, aliases=aliases, only=only))
+            MEMO.put((*whole, only), found)
+        return found
+    parts: dict[int, dict[str, CampaignLocation]] = {}
+    for loc in locations:
+        part = PARTS.get((*key, loc.pk, versions[loc.pk]))
+        if part is not None:
+            parts[loc.pk] = part
+    missing = [loc for loc in locations if loc.pk not in parts]
+    if missing:
+        for loc_pk, part in _parts(locations=missing, window=window, aliases=aliases).items():
+            parts[loc_pk] = part
+            PARTS.put((*key, loc_pk, versions[loc_pk]), part)
+    campaigns = _merged(parts)
+    MEMO.put(whole, campaigns)
+    return campaigns
+
+
+def _campaign_tag_names(locations: list[Location], only: str, aliases: dict[str, str]) -> dict[tuple[int, str], str]:
+    """{(location pk, tag id): name} of the tags whose name belongs to campaign `only`: one query over the
+    distinct names (an agency holds thousands, not millions), one over those tags."""
+    members = {only} | {merged for merged, into in aliases.items() if into == only}
+    tags = Tag.objects.filter(location__in=locations)
+    wanted = [n for n in tags.values_list("name", flat=True).order_by().distinct() if campaign_slug(n) in members]
+    if not wanted:
+        return {}
+    return {(loc_pk, tag_id): name for loc_pk, tag_id, name in
+            tags.filter(name__in=wanted).values_list("location_id", "tag_id", "name").order_by()}
+
+
+def _parts(*, locations: list[Location], window: Window, aliases: dict[str, str], only: str | None = None
+           ) -> dict[int, dict[str, CampaignLocation]]:
+    """{location pk: {campaign slug: the campaign's figures there}} for every location asked (an empty part
+    for a location without campaigns, so that it is kept too); `only` keeps one campaign and reads only its
+    tags' links. Two queries (three when `only` is given, one more when a post carries two spellings)."""
+    found: dict[int, dict[str, CampaignLocation]] = {loc.pk: {} for loc in locations}
+    names = None
+    if only is not None:
+        names = _campaign_tag_names(locations, only, aliases)
+        locations = [loc for loc in locations if loc.pk in {loc_pk for loc_pk, _ in names}]
+        if not locations:
+            return found
     by_pk = {loc.pk: loc for loc in locations}
-    groups = tag_platform_sums(locations=locations, window=window)
     everything = location_platform_sums(locations=locations, window=window)
-    names = {(loc_pk, tag_id): name for loc_pk, tag_id, name in
-             Tag.objects.filter(location__in=locations).values_list("location_id", "tag_id", "name").order_by()}
-    campaigns: dict[str, Campaign] = {}
-    for (loc_pk, tag_id), group in groups.items():
-        name = names.get((loc_pk, tag_id))
+    bits = PlatformBits({name for platforms in everything.values() for name in platforms})
+    totals = tag_totals(locations=locations, window=window, bits=bits,
+                        tag_ids=None if names is None else sorted({tag_id for _, tag_id in names}))
+    for (loc_pk, tag_id), tag in totals.items():
+        name = tag.name if names is None else names.get((loc_pk, tag_id))
         if name is None:
-            continue  # a tag id the tag list does not hold: no name to group by
+            continue  # a tag id the tag list does not hold (or, for one campaign, another location's tag)
         own = campaign_slug(name)
         slug = aliases.get(own, own)
         if only is not None and slug != only:
             continue
-        campaign = campaigns.setdefault(slug, Campaign(slug=slug))
-        campaign.names[name] += 1
-        if own != slug and own not in campaign.merged:
-            campaign.merged.append(own)
-        at = campaign.locations.setdefault(loc_pk, CampaignLocation(location=by_pk[loc_pk]))
+        at = found[loc_pk].get(slug)
+        if at is None:  # the first tag's totals become the campaign's here (each tag has one campaign)
+            at = found[loc_pk][slug] = CampaignLocation(location=by_pk[loc_pk], totals=tag)
+        else:
+            at.totals.add(tag)
         at.tag_ids.append(tag_id)
         at.names.append(name)
-        for platform, sums in group.by_platform.items():
-            at.group.by_platform.setdefault(platform, Sums()).add(sums)
-    _count_each_post_once(campaigns, window)
-    for campaign in campaigns.values():
-        for loc_pk, at in campaign.locations.items():
-            at.sums = at.group.total()
-            at.baseline = baseline_of(at.group, everything.get(loc_pk, {}))
+    _count_each_post_once(found, window)
+    for loc_pk, part in found.items():
+        baselines = Baselines(everything.get(loc_pk, {}), bits)
+        for at in part.values():
+            at.sums = at.totals.sums
+            at.baseline = baselines.of(at.totals)
+    return found
+
+
+def _merged(parts: dict[int, dict[str, CampaignLocation]]) -> dict[str, Campaign]:
+    """The campaigns, each location's part added up; those without posts in the range left out."""
+    campaigns: dict[str, Campaign] = {}
+    for loc_pk, part in parts.items():
+        for slug, at in part.items():
+            campaign = campaigns.get(slug)
+            if campaign is None:
+                campaign = campaigns[slug] = Campaign(slug=slug)
+            campaign.locations[loc_pk] = at
+            for name in at.names:
+                campaign.names[name] += 1
+                own = campaign_slug(name)
+                if own != slug and own not in campaign.merged:
+                    campaign.merged.append(own)
             campaign.add(at)
     return {slug: c for slug, c in campaigns.items() if c.sums.published or c.sums.failed or c.sums.scheduled}
 
 
-def _count_each_post_once(campaigns: dict[str, Campaign], window: Window) -> None:
+def _count_each_post_once(parts: dict[int, dict[str, CampaignLocation]], window: Window) -> None:
     """A post carrying two spellings of one campaign in one location ("Spring Sale" and "spring sale", or an
-    alias and its campaign) was summed under each of its tags: take the extra copies off. One more query, only
-    when some campaign holds several tags in one location (rare), over those tags' links alone."""
-    several = {(loc_pk, tag_id): (slug, at) for slug, campaign in campaigns.items()
-               for loc_pk, at in campaign.locations.items() if len(at.tag_ids) > 1 for tag_id in at.tag_ids}
+    alias and its campaign) was summed under each of its tags: take the extra copies off (the platforms stay:
+    the first copy is still there). One more query, only when some campaign holds several tags in one location
+    (rare), over those tags' links alone."""
+    several = {(loc_pk, tag_id): at for loc_pk, part in parts.items()
+               for at in part.values() if len(at.tag_ids) > 1 for tag_id in at.tag_ids}
     if not several:
         return
     links = (TagPost.objects.filter(location__in={loc_pk for loc_pk, _ in several},
                                     tag_id__in={tag_id for _, tag_id in several})
              .filter(at__gte=window.previous_lo, at__lt=window.hi)
-             .values_list("location_id", "tag_id", "post_id", "platform", "at", "status", "likes", "comments", "shares")
+             .values_list("location_id", "tag_id", "post_id", "at", "status", "likes", "comments", "shares")
              .order_by())
     seen: set[tuple] = set()
-    for loc_pk, tag_id, post_pk, platform, when, status, likes, comments, shares in links:
-        found = several.get((loc_pk, tag_id))
-        if found is None:
+    for loc_pk, tag_id, post_pk, when, status, likes, comments, shares in links:
+        at = several.get((loc_pk, tag_id))
+        if at is None:
             continue  # the same tag id in another location, where it is its campaign's only tag
-        slug, at = found
-        if (slug, loc_pk, post_pk) in seen:
-            at.group.by_platform[platform] = at.group.by_platform[platform].minus(
-                link_sums(window, when, status, likes, comments, shares))
-        seen.add((slug, loc_pk, post_pk))
+        if (id(at), post_pk) in seen:
+            at.totals.sums = at.totals.sums.minus(link_sums(window, when, status, likes, comments, shares))
+        seen.add((id(at), post_pk))
 
 
 def _ordered(rows: list[Campaign], sort: str) -> list[Campaign]:
@@ -223,16 +284,41 @@ def campaign_get(*, locations: list[Location], slug: str, start: date, end: date
     return Campaign(slug=slug, names=Counter(spellings))
 
 
-def campaign_choices(*, locations: list[Location], exclude: str) -> list[tuple[str, str]]:
-    """(slug, a spelling) of every other campaign name over the locations, for the merge form."""
+SUGGESTIONS = 20
+
+
+def campaign_choices(*, locations: list[Location], exclude: str, limit: int = SUGGESTIONS) -> list[tuple[str, str]]:
+    """(slug, a spelling) of the other campaign names most like campaign `exclude`, for the merge form's
+    suggestions: an agency holds thousands of names, and a list of them all is neither usable nor fast. Names
+    sharing its first letters or holding it (or held by it) come first, then by similarity; the form takes any
+    name typed too (`campaign_named`). Kept per process while the tags stay the same (performance_memo.py)."""
     aliases = campaign_aliases()
+    key = ("campaign-choices", tuple(sorted(loc.pk for loc in locations)), exclude, tuple(sorted(aliases.items())))
+    return memo_get(key, locations, lambda: _choices(locations, exclude, aliases, limit))
+
+
+def _choices(locations: list[Location], exclude: str, aliases: dict[str, str], limit: int) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for name in Tag.objects.filter(location__in=locations, removed_at__isnull=True).values_list(
-            "name", flat=True).distinct():
+            "name", flat=True).order_by().distinct():
         slug = campaign_slug(name)
         if slug != exclude and aliases.get(slug) != exclude:
             seen.setdefault(slug, name)
-    return sorted(seen.items(), key=lambda item: item[1].casefold())
+
+    def likeness(slug: str) -> tuple:
+        related = slug[:3] == exclude[:3] or slug in exclude or exclude in slug
+        return (not related, -difflib.SequenceMatcher(None, exclude, slug).quick_ratio(), slug)
+
+    return [(slug, seen[slug]) for slug in sorted(seen, key=likeness)[:limit]]
+
+
+def campaign_named(*, locations: list[Location], typed: str) -> str | None:
+    """The slug of the campaign a typed name (or slug) names, when some visible active tag carries it."""
+    slug = campaign_slug(typed.strip()) if typed.strip() else ""
+    if not slug:
+        return None
+    names = Tag.objects.filter(location__in=locations, removed_at__isnull=True).values_list("name", flat=True)
+    return slug if any(campaign_slug(n) == slug for n in names.order_by().distinct().iterator()) else None
 
 
 @dataclass(frozen=True)

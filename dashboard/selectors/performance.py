@@ -12,19 +12,19 @@ from typing import Any
 from dashboard.selectors.performance_memo import memo_get
 from dashboard.selectors.performance_sums import (
     INSIGHT_PLATFORMS,
+    Baselines,
     Figures,
-    Group,
+    PlatformBits,
     Sums,
     Window,
-    baseline_of,
     engagement_values,
     location_platform_sums,
     location_zone,
     median,
     per_post,
-    tag_platform_sums,
+    tag_totals,
 )
-from integrations.models import Location, Tag
+from integrations.models import Location
 
 SMALL_SAMPLE = 5  # fewer posts with insights than this: the per-post figures are flagged as unreliable
 SORTS = {
@@ -102,15 +102,21 @@ class Scorecard:
 
 def _ordered(rows: list[TagScore], sort: str) -> list[TagScore]:
     key, descending = sort.lstrip("-"), sort.startswith("-")
-    present = [r for r in rows if r.value(key) is not None]
-    missing = [r for r in rows if r.value(key) is None]
-    present.sort(key=lambda r: (r.value(key), r.name.casefold()), reverse=descending)
-    missing.sort(key=lambda r: r.name.casefold())
-    return present + missing  # rows without the figure come last whichever the direction
+    valued = [(r.value(key), r.name.casefold(), r) for r in rows]
+    present = [v for v in valued if v[0] is not None]
+    missing = [v for v in valued if v[0] is None]
+    present.sort(key=lambda v: (v[0], v[1]), reverse=descending)
+    missing.sort(key=lambda v: v[1])
+    return [v[2] for v in present + missing]  # rows without the figure come last whichever the direction
 
 
 def scorecard_medians(card: Scorecard, rows: list[TagScore], *, platform: str = "", account: str = "") -> None:
-    """Fill the medians of `rows` (one query): a page computes them for its own rows only."""
+    """Fill the medians of `rows` that lack them (one query, none when all have them): a page computes them for
+    its own rows only. Rows are kept between views (performance_memo.py) and their medians depend only on what
+    the rows were kept for, so a median once filled stays true."""
+    rows = [r for r in rows if not r.medians]
+    if not rows:
+        return
     window = Window(card.start, card.end, location_zone(card.location))
     values = engagement_values(location=card.location, tag_ids=[r.tag_id for r in rows], window=window,
                                platform=platform, account=account)
@@ -119,31 +125,37 @@ def scorecard_medians(card: Scorecard, rows: list[TagScore], *, platform: str = 
         row.medians = {name: median(found.get(name, [])) for name in ("likes", "comments", "shares", "engagement")}
 
 
+@dataclass
+class _Kept:
+    """What a scorecard keeps between views: its rows, the location's sums, and the rows in each order asked."""
+
+    rows: list[TagScore]
+    location_sums: Sums
+    orders: dict[str, list[TagScore]] = field(default_factory=dict)
+
+
 def _scored(*, location: Location, start: date, end: date, platform: str, account: str,
-            tag_ids: list[str] | None) -> tuple[list[TagScore], Sums]:
-    """Every tag's row (unsorted, without medians) and the location's sums: three queries."""
+            tag_ids: list[str] | None) -> _Kept:
+    """Every tag's row (unsorted, without medians) and the location's sums: two queries."""
     window = Window(start, end, location_zone(location))
-    groups: dict[str, Group] = {
-        tag_id: group for (_, tag_id), group in
-        tag_platform_sums(locations=[location], window=window, platform=platform, account=account,
-                          tag_ids=tag_ids).items()}
     everything = location_platform_sums(locations=[location], window=window, platform=platform,
                                         account=account).get(location.pk, {})
-    names = dict(Tag.objects.filter(location=location, tag_id__in=list(groups)).values_list("tag_id", "name"))
+    bits = PlatformBits(everything)
+    totals = tag_totals(locations=[location], window=window, bits=bits, platform=platform, account=account,
+                        tag_ids=tag_ids)
+    baselines = Baselines(everything, bits)
     rows = []
-    for tag_id, group in groups.items():
-        total = group.total()
+    for (_, tag_id), found in totals.items():
+        total = found.sums
         if not (total.published or total.failed or total.scheduled):
             continue  # only the previous period had posts
-        rows.append(TagScore(tag_id=tag_id, name=names.get(tag_id, tag_id), sums=total,
-                             baseline=baseline_of(group, everything),
-                             platforms=sorted(p for p, s in group.by_platform.items()
-                                              if s.published or s.failed or s.scheduled),
-                             lift_platforms=group.platforms_with_insights(), known=tag_id in names))
+        rows.append(TagScore(tag_id=tag_id, name=found.name or tag_id, sums=total,
+                             baseline=baselines.of(found), platforms=bits.names_of(found.posted),
+                             lift_platforms=bits.names_of(found.covered), known=found.name is not None))
     location_sums = Sums()
     for sums in everything.values():
         location_sums.add(sums)
-    return rows, location_sums
+    return _Kept(rows, location_sums)
 
 
 def tag_scorecard(*, location: Location, start: date, end: date, platform: str = "", account: str = "",
@@ -155,24 +167,25 @@ def tag_scorecard(*, location: Location, start: date, end: date, platform: str =
       it (case-insensitive); `sort` is a key of SORTS, `-` first for descending (rows without the figure last).
     - Lift compares the tag's engagement per post with the location's posts *without* the tag on the same
       platforms (those where the tag's posts have insights), in the same range.
-    - Medians are filled for `rows[medians]` only (one more query; `None` for none): a page asks for its own
-      rows. Sorting by the median fills every row's.
+    - Medians are filled for `rows[medians]` only (one more query, when they are not kept yet; `None` for
+      none): a page asks for its own rows. Sorting by the median fills every row's.
     - `tag_ids` keeps only those tags (a tag's own page); their lift is the same as in the full card.
-    - Tags without posts in the range are left out. Whatever the number of tags: four queries (the data
-      version and the medians) while the same sums are kept (performance_memo.py), seven otherwise.
+    - Tags without posts in the range are left out. Whatever the number of tags: one to three queries (the
+      data version and the medians) while the same sums are kept (performance_memo.py), five otherwise.
     """
-    rows, location_sums = memo_get(
+    kept = memo_get(
         ("scorecard", location.pk, start, end, location.timezone, platform, account,
          tuple(tag_ids) if tag_ids is not None else None), [location],
         lambda: _scored(location=location, start=start, end=end, platform=platform, account=account, tag_ids=tag_ids))
-    needle = q.strip().casefold()
-    # Kept rows are shared: the medians filled in place depend only on the memo's key, so they stay true.
-    rows = [r for r in rows if not needle or needle in r.name.casefold()]
-    card = Scorecard(location=location, start=start, end=end, rows=rows, location_sums=location_sums)
+    sort = sort if sort_is_valid(sort) else DEFAULT_SORT
+    card = Scorecard(location=location, start=start, end=end, rows=kept.rows, location_sums=kept.location_sums)
     if sort.lstrip("-") == "median_engagement":
-        scorecard_medians(card, rows, platform=platform, account=account)
-        medians = None
-    card.rows = _ordered(rows, sort if sort_is_valid(sort) else DEFAULT_SORT)
+        scorecard_medians(card, kept.rows, platform=platform, account=account)
+    ordered = kept.orders.get(sort)
+    if ordered is None:  # two threads may both sort: the same list either way
+        ordered = kept.orders[sort] = _ordered(kept.rows, sort)
+    needle = q.strip().casefold()
+    card.rows = [r for r in ordered if needle in r.name.casefold()] if needle else list(ordered)
     if medians is not None and card.rows:
         scorecard_medians(card, card.rows[medians], platform=platform, account=account)
     return card

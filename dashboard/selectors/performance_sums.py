@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from integrations.metrics import percent_change
-from integrations.models import Location, Post, TagPost
+from integrations.models import Location, Post, Tag, TagPost
 
 INSIGHT_PLATFORMS = ("facebook", "instagram", "linkedin", "youtube")
 INSIGHTS_NOTE = ("HighLevel reports likes, comments and shares only for Facebook, Instagram, LinkedIn and YouTube; "
@@ -113,16 +113,16 @@ def _aggregates(window: Window) -> dict:
             "n_prev_engagement": Coalesce(Sum(engagement_expression(), filter=before & covered_q("")), zero)}
 
 
-def raw_rows(queryset: QuerySet) -> list[tuple]:
+def raw_rows(queryset: QuerySet, wrap: str = "{}") -> list[tuple]:
     """A values_list queryset's rows as the database driver answers them. Django's per-value converters (an
     int() for every SUM and COUNT) cost more than the query itself over thousands of groups, and the
-    driver's values are already ints."""
+    driver's values are already ints. `wrap` puts the query's SQL inside another statement (at its `{}`)."""
     try:
         sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
     except EmptyResultSet:  # e.g. location__in=[]: a user who sees no location
         return []
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(wrap.format(sql), params)
         return cursor.fetchall()
 
 
@@ -200,49 +200,89 @@ def link_sums(window: Window, at: datetime | None, status: str, likes: int | Non
     return sums
 
 
-@dataclass
-class Group:
-    """One tag's (or campaign's) sums, per platform: what lift needs to find "the same platforms"."""
+class PlatformBits:
+    """The platforms of a window as bits, so that one grouped query per tag can say on which platforms the tag
+    posted and where its posts carry insights (a SUM of DISTINCT bits is their OR, on SQLite and PostgreSQL)
+    instead of returning a row per tag and platform: five to seven times fewer rows to read and sum."""
 
-    by_platform: dict[str, Sums] = field(default_factory=dict)
+    def __init__(self, platforms: Iterable[str]):
+        self.names = sorted(set(platforms))
 
-    def total(self) -> Sums:
-        total = Sums()
-        for sums in self.by_platform.values():
-            total.add(sums)
-        return total
+    def expression(self) -> Case:
+        return Case(*[When(platform=name, then=Value(1 << n)) for n, name in enumerate(self.names)],
+                    default=Value(0), output_field=IntegerField())
 
-    def platforms_with_insights(self) -> list[str]:
-        return sorted(p for p, s in self.by_platform.items() if s.covered)
+    def names_of(self, mask: int) -> list[str]:
+        return [name for n, name in enumerate(self.names) if mask >> n & 1]
 
 
-def tag_platform_sums(*, locations: Iterable[Location], window: Window, platform: str = "",
-                      account: str = "", tag_ids: list[str] | None = None) -> dict[tuple[int, str], Group]:
-    """{(location pk, tag id): Group} over the posts in the window or its previous period: two queries over
-    the tag links' copies of their posts' fields (TagPost.COPIED), without joining the posts. `tag_ids`
-    narrows to those tags."""
+@dataclass(slots=True)
+class Totals:
+    """A tag's sums over every platform (or a campaign's in one location), with two PlatformBits masks: the
+    platforms it posted on in the range (any status), and those where its posts carry insights (what its lift
+    compares on)."""
+
+    sums: Sums = field(default_factory=Sums)
+    posted: int = 0
+    covered: int = 0
+    name: str | None = None  # a tag's name, None when the tag list does not hold its id
+
+    def add(self, other: Totals) -> None:
+        self.sums.add(other.sums)
+        self.posted |= other.posted
+        self.covered |= other.covered
+
+
+def tag_totals(*, locations: Iterable[Location], window: Window, bits: PlatformBits, platform: str = "",
+               account: str = "", tag_ids: list[str] | None = None) -> dict[tuple[int, str], Totals]:
+    """{(location pk, tag id): Totals} over the posts in the window or its previous period, with the tags'
+    names: one query over the tag links' copies of their posts' fields (TagPost.COPIED), without joining the
+    posts; the names are joined to its groups (thousands), not read for every tag of the locations (at agency
+    scale, hundreds of thousands). `tag_ids` narrows to those tags."""
     links = posts_filtered(TagPost.objects.filter(location__in=list(locations)), "", platform=platform,
                            account=account)
     if tag_ids is not None:
         links = links.filter(tag_id__in=tag_ids)
-    return {key: Group(by_platform=platforms)
-            for key, platforms in grouped_sums(links, ("location_id", "tag_id"), window).items()}
+    now, zero = Q(at__gte=window.lo), Value(0, output_field=IntegerField())
+    masks = {"m_posted": Coalesce(Sum(bits.expression(), distinct=True,
+                                      filter=now & Q(status__in=(PUBLISHED, FAILED, SCHEDULED))), zero),
+             "m_covered": Coalesce(Sum(bits.expression(), distinct=True, filter=now & covered_q("")), zero)}
+    grouped = (links.filter(between_q("", window.previous_lo, window.hi)).values_list("location_id", "tag_id")
+               .annotate(**_aggregates(window), **masks).order_by())
+    quote = connections[grouped.db].ops.quote_name
+    table, location, tag_id = quote(Tag._meta.db_table), quote("location_id"), quote("tag_id")
+    named = (f"SELECT grouped.*, tag.{quote('name')} FROM ({{}}) grouped "  # noqa: S608 (constant names only)
+             f"LEFT JOIN {table} tag ON tag.{location} = grouped.{location} AND tag.{tag_id} = grouped.{tag_id}")
+    return {(row[0], row[1]): Totals(Sums(*row[2:11]), row[11], row[12], row[13])
+            for row in raw_rows(grouped, wrap=named)}
 
 
 def location_platform_sums(*, locations: Iterable[Location], window: Window, platform: str = "",
                            account: str = "") -> dict[int, dict[str, Sums]]:
-    """{location pk: {platform: Sums}} over every post of the window (tagged or not): two queries."""
+    """{location pk: {platform: Sums}} over every post of the window (tagged or not): one query."""
     posts = posts_filtered(Post.objects.filter(location__in=list(locations)), "", platform=platform, account=account)
     return {key[0]: platforms for key, platforms in grouped_sums(posts, ("location_id",), window).items()}
 
 
-def baseline_of(group: Group, everything: dict[str, Sums]) -> Sums:
-    """The posts *without* the tag on the platforms where the tag's posts have insights: the location's
-    sums on those platforms less the tag's own."""
-    rest = Sums()
-    for platform in group.platforms_with_insights():
-        rest.add(everything.get(platform, Sums()).minus(group.by_platform[platform]))
-    return rest
+class Baselines:
+    """The posts *without* a tag (or campaign) in one location, on the platforms where its own posts carry
+    insights: the location's sums on those platforms less its own. Its insight figures (covered posts, likes,
+    comments, shares) all lie on those platforms, so its totals come off whole; those are the baseline's only
+    figures (what lift reads). The location's sums per set of platforms are kept: tags share a handful."""
+
+    def __init__(self, everything: dict[str, Sums], bits: PlatformBits):
+        self.everything, self.bits = everything, bits
+        self._rest: dict[int, Sums] = {}
+
+    def of(self, totals: Totals) -> Sums:
+        rest = self._rest.get(totals.covered)
+        if rest is None:
+            rest = self._rest[totals.covered] = Sums()
+            for name in self.bits.names_of(totals.covered):
+                rest.add(self.everything.get(name, Sums()))
+        own = totals.sums
+        return Sums(covered=rest.covered - own.covered, likes=rest.likes - own.likes,
+                    comments=rest.comments - own.comments, shares=rest.shares - own.shares)
 
 
 def per_post(total: float, posts: int) -> float | None:

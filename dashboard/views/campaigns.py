@@ -14,7 +14,14 @@ from dashboard.campaign_aliases import AliasRefused, campaign_merge, campaign_sp
 from dashboard.clientip import client_ip
 from dashboard.params import Params
 from dashboard.roles import BROWSE, MANAGE_CAMPAIGNS, has_permission, requires
-from dashboard.selectors.campaigns import DEFAULT_SORT, SORTS, campaign_choices, campaign_get, campaigns_list
+from dashboard.selectors.campaigns import (
+    DEFAULT_SORT,
+    SORTS,
+    campaign_choices,
+    campaign_get,
+    campaign_named,
+    campaigns_list,
+)
 from dashboard.selectors.locations import locations_visible
 from dashboard.selectors.performance_params import performance_query
 from dashboard.selectors.performance_sums import INSIGHTS_NOTE
@@ -83,6 +90,13 @@ def campaign_show(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _alias_change(request: HttpRequest, slug: str, change) -> HttpResponse:
     merged = request.POST.get("merged", "").strip()[:300]
+    if change is campaign_merge and merged:  # a typed name (or a suggested slug): the campaign it names
+        found = campaign_named(locations=list(locations_visible(request.user)), typed=merged)
+        if found is None:
+            messages.error(request, f"No tag in your locations is named “{merged}”: type a name as it is spelled "
+                                    "on a tag (capitals and spaces do not matter).")
+            return redirect("campaign_detail", slug=slug)
+        merged = found
     try:
         change(into=slug, merged=merged, actor=Actor(user=request.user, ip_address=client_ip(request)))
     except AliasRefused as exc:

@@ -170,9 +170,21 @@ def _ranges_refresh(ctx: RunContext, scopes: list[tuple[str, list[str]]], versio
     # The first request alone, and its answer checked before the lanes start (in_lanes is lazy): if HighLevel
     # refuses v3, it refuses one request, not one per lane.
     probe = [(work[0], fetch(work[0]))] if work else []
-    answered = itertools.chain(probe, in_lanes(fetch, work[1:]))
+    lanes = in_lanes(fetch, work[1:])
     breakdowns = _Breakdowns(ctx)
     try:
+        # The lanes start before the probe's answer is stored, if it passed: storing it is a transaction that
+        # may wait for other locations' writes (the agency rollup), and the location's rate limit went unused
+        # meanwhile (seconds of a first sync under load). A lane's failure here is raised after the probe's
+        # answer is stored, as it was when the probe was stored first.
+        head: list = []
+        failure: Exception | None = None
+        if probe and probe[0][1] is not None and not refused and all(a.answers_asked_days for a in probe[0][1]):
+            try:
+                head = list(itertools.islice(lanes, 1))
+            except Exception as exc:  # raised below, once the probe's answer is stored
+                failure = exc
+        answered = itertools.chain(probe, head, lanes if failure is None else ())
         for done, ((scope, _, (start, end), one_day), answers) in enumerate(answered, start=1):
             if answers is not None and not refused:
                 wrong = next((a for a in answers if not a.answers_asked_days), None)
@@ -186,6 +198,8 @@ def _ranges_refresh(ctx: RunContext, scopes: list[tuple[str, list[str]]], versio
                     for answer in answers:
                         answer_store(ctx, scope, answer, list(answer.asked_days or ()))
             ctx.progress(done, len(work))
+        if failure is not None:
+            raise failure
     except LeaseLost:
         raise  # another worker has the location now: nothing more is written here
     except Exception:

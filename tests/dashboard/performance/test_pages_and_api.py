@@ -113,6 +113,28 @@ def test_a_merge_into_itself_or_of_nothing_is_refused(admin_http, agency):
     assert not CampaignAlias.objects.exists() and not AuditEntry.objects.exists()
 
 
+def test_an_admin_merges_a_typed_name_and_an_unknown_name_is_refused_with_a_message(admin_http, agency):
+    response = admin_http.post("/campaigns/summersale/merge/", {"merged": "  Summer SALES "}, follow=True)
+    assert CampaignAlias.objects.get().slug == "summersales"  # the name as typed, capitals and spaces aside
+    assert "Campaign names merged." in response.content.decode()
+    refused = admin_http.post("/campaigns/summersale/merge/", {"merged": "Winter Gala"}, follow=True)
+    assert "No tag in your locations is named “Winter Gala”" in refused.content.decode()
+    assert CampaignAlias.objects.count() == 1
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.CAMPAIGN_MERGED).count() == 1
+
+
+def test_the_merge_form_suggests_the_most_similar_names_first_and_at_most_twenty(admin_http, agency):
+    from integrations.models import Location
+    acme = Location.objects.get(location_id="loc-a")
+    for n in range(30):
+        tag_make(acme, f"Zebra {n:02d}", tag_id=f"z{n}")
+    page = admin_http.get(f"/campaigns/summersale/?{RANGE}").content.decode()
+    suggestions = page.split('<datalist id="merge-suggestions">')[1].split("</datalist>")[0]
+    values = [v.split('"')[0] for v in suggestions.split('<option value="')[1:]]
+    assert len(values) == 20 and values[0] == "SummerSales" and "Summer Sale" not in values
+    assert sum(v.startswith("Zebra") for v in values) == 19  # 31 other names, the 20 most alike
+
+
 def test_pages_render_their_figures_and_links(marketer_http, agency):
     page = marketer_http.get(f"/locations/loc-a/tags/performance/?{RANGE}").content.decode()
     assert "Summer Sale" in page and "/locations/loc-a/tags/a-sale/" in page and "small sample" in page

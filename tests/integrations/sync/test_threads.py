@@ -135,3 +135,36 @@ def test_a_locations_tags_are_not_queued_behind_its_statistics_backfill(hl, thre
     # At the limit the backfill takes its requests' worth of seconds; the tags a fraction of that, not
     # their share of the slots among the backfill's lanes.
     assert took["tags"] < took["statistics"] / 3
+
+
+def test_the_statistics_lanes_start_before_the_first_answer_is_stored(hl, agency, threads_on, monkeypatch):
+    # Storing the first (probe) answer may wait for other locations' writes; the location's rate limit must
+    # not go unused meanwhile: the lanes are already asking when it is stored.
+    from integrations.highlevel.client import HighLevelClient
+    from integrations.sync import statistics
+
+    location = Location.objects.filter(connection=agency).order_by("location_id").first()
+    _, (accounts,) = location_plan(location, kinds=["accounts"])
+    units_execute(run_ids=[accounts.pk])
+    answered: list[int] = []
+    answered_when_stored: list[int] = []
+    real_get, real_store = HighLevelClient.get_statistics, statistics.answer_store
+
+    def get_statistics(self, *args, **kwargs):
+        answers = real_get(self, *args, **kwargs)
+        answered.append(1)
+        return answers
+
+    def answer_store(*args, **kwargs):
+        answered_when_stored.append(len(answered))
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(HighLevelClient, "get_statistics", get_statistics)
+    monkeypatch.setattr(statistics, "answer_store", answer_store)
+    _, (unit,) = location_plan(location, kinds=["statistics"])
+    assert units_execute(run_ids=[unit.pk]) == {"succeeded": 1}
+    assert answered_when_stored[0] >= 2  # the probe's answer, and at least one lane's
+    assert StatisticsPoint.objects.filter(location=location).count() > 0
+    _, (again,) = location_plan(location, kinds=["statistics"])  # nothing was missed or stored twice
+    assert units_execute(run_ids=[again.pk]) == {"succeeded": 1}
+    assert SyncRun.objects.get(pk=again.pk).counts["rows_written"] == 0

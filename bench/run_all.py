@@ -183,6 +183,11 @@ KNOWN = {
         Bench("agency (SQLite)", [], figure_lines, quick=["--quick", "--runs", "5"]),
         Bench("agency (PostgreSQL + Redis)", ["--scale-out"], figure_lines,
               quick=["--quick", "--scale-out", "--runs", "5"], needs_redis=True),
+        # The agency pages on 200 locations' rows planted directly (the sync above takes over 10 minutes).
+        Bench("agency pages (SQLite)", ["--pages-only"], figure_lines,
+              quick=["--pages-only", "--quick", "--runs", "5"]),
+        Bench("agency pages (PostgreSQL)", ["--pages-only", "--scale-out"], figure_lines,
+              quick=["--pages-only", "--quick", "--scale-out", "--runs", "5"], needs_redis=True),
     ],
     "million.py": [
         # The refresh at 100,000 tags: its peak RSS is flat in the tags (docs/performance.md), its first sync is not.

@@ -34,4 +34,5 @@ def test_figure_lines_become_rows_with_their_verdicts():
 
 def test_make_bench_runs_the_agency_benchmark_on_both_backends():
     names = [b.name for script, b in run_all().plan(False, ["agency"])]
-    assert names == ["agency (SQLite)", "agency (PostgreSQL + Redis)"]
+    assert names == ["agency (SQLite)", "agency (PostgreSQL + Redis)", "agency pages (SQLite)",
+                     "agency pages (PostgreSQL)"]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from dashboard import roles
 from dashboard.api.base import ApiError, api_params, api_view, page_params, paginated
 from dashboard.exports import csv_response
-from dashboard.selectors.locations import location_as_dict, location_for, locations_with_counts
+from dashboard.selectors.locations import OverviewRows, location_as_dict, location_for
 from dashboard.selectors.tag_keyset import keyset_page, navigation, page_links
 from dashboard.selectors.tags import (
     TagFilter,
@@ -44,8 +44,8 @@ def wants_csv(request: HttpRequest) -> bool:
 
 @api_view(roles.BROWSE)
 def locations_list(request: HttpRequest) -> JsonResponse:
-    rows = locations_with_counts(user=request.user, q=api_params(request).text("q"))
-    return JsonResponse(paginated(request, rows, location_as_dict, count=len(rows)))
+    rows = OverviewRows(user=request.user, q=api_params(request).text("q"))
+    return JsonResponse(paginated(request, rows, location_as_dict))
 
 
 @api_view(roles.BROWSE)

@@ -53,12 +53,42 @@ def locations_with_counts(*, user: Any, q: str = "", now: datetime | None = None
     """Visible locations with `tag_count` (active) and `new_tag_count`, `live_run`, `status`, `fresh`,
     `attention` (open "needs attention" items) and `pacing` (goals) set; those needing attention first (most
     items first), then by name."""
-    now = now or timezone.now()
-    rows = locations_visible(user).select_related("connection")
-    if q:
-        rows = rows.filter(Q(name__icontains=q) | Q(location_id__icontains=q))
-    locations = list(rows.order_by("name", "pk"))
+    ordered = OverviewRows(user=user, q=q, now=now)
+    return ordered[0:len(ordered)]
+
+
+class OverviewRows:
+    """The overview's rows in their order (those needing attention first, most items first, then by name),
+    detailed a slice at a time: `rows[a:b]` are the locations of that slice with everything
+    `locations_with_counts` sets. Only the order reads every visible location (their names and the open
+    attention alerts); tag counts, runs, freshness and goal pacing are read for the slice's locations only,
+    so a page of the overview costs the same at 20 or 200 locations. `count()` and `len()` for the pager."""
+
+    def __init__(self, *, user: Any, q: str = "", now: datetime | None = None):
+        self.now = now or timezone.now()
+        rows = locations_visible(user).select_related("connection")
+        if q:
+            rows = rows.filter(Q(name__icontains=q) | Q(location_id__icontains=q))
+        self.locations = list(rows.order_by("name", "pk"))
+        self.attention = attention_items(location_pks=[loc.pk for loc in self.locations])
+        self.locations.sort(key=lambda loc: -len(self.attention.get(loc.pk, [])))  # stable: by name within
+
+    def __len__(self) -> int:
+        return len(self.locations)
+
+    def count(self) -> int:
+        return len(self.locations)
+
+    def __getitem__(self, window: slice) -> list[Location]:
+        locations = self.locations[window]
+        _details(locations, self.attention, self.now)
+        return locations
+
+
+def _details(locations: list[Location], attention: dict[int, list], now: datetime) -> None:
     pks = [loc.pk for loc in locations]
+    if not pks:
+        return
     # Active tags as the sync stored them (integrations/tag_counts.py): counting 400,000 tags of an agency on
     # every view grew with the agency. A location never synced has none stored and is counted live, like the
     # new tags: one grouped count on the (location, removed_at, first_seen_at) index.
@@ -67,7 +97,6 @@ def locations_with_counts(*, user: Any, q: str = "", now: datetime | None = None
         active |= _counts(Tag.objects.filter(location_id__in=uncounted, removed_at__isnull=True))
     new = _counts(Tag.objects.new(now).filter(location_id__in=pks))
     live = live_runs(pks)
-    attention = attention_items(location_pks=pks)
     pacing = goals_pacing(location_pks=pks, now=now)
     for location in locations:
         location.attention = attention.get(location.pk, [])
@@ -76,8 +105,6 @@ def locations_with_counts(*, user: Any, q: str = "", now: datetime | None = None
         location.live_run = live.get(location.pk)
         location.status = sync_status(location, location.live_run)
         location.fresh = location_freshness(location, now)
-    locations.sort(key=lambda loc: -len(loc.attention))  # stable: by name within the same count
-    return locations
 
 
 def _counts(tags: QuerySet[Tag]) -> dict[int, int]:

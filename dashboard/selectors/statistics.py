@@ -22,6 +22,7 @@ from typing import Any
 from django.db.models import Case, CharField, F, FloatField, Max, Min, Q, Sum, When
 from django.db.models.functions import Cast
 
+from dashboard.selectors.statistics_months import range_sums
 from dashboard.selectors.statistics_range import StatsQuery
 from integrations.metrics import METRICS, percent_change
 from integrations.models import AgencyDay, Connection, Demographics, Location, StatisticsPoint
@@ -30,6 +31,7 @@ METRIC_LABELS = {m: m.capitalize() for m in METRICS}
 GAUGES = frozenset({"followers"})
 ENGAGEMENT_PARTS = ("likes", "comments", "shares")
 ALL_PLATFORMS = ""
+GAUGE_TAIL = 3  # days at each range's end where an audience size's ranking looks for its last point first
 
 Grid = dict[str, dict[str, dict[date, float | None]]]  # metric -> platform -> day -> value
 
@@ -229,11 +231,60 @@ def locations_ranked(*, locations: list[Any], query: StatsQuery, metric: str) ->
     return ranked
 
 
+def _spans(query: StatsQuery) -> list[tuple[date, date]]:
+    return [(query.start, query.end), query.previous] if query.compare else [(query.start, query.end)]
+
+
 def _gauge_totals(locations: list[Any], query: StatsQuery, metric: str) -> dict[int, tuple]:
-    """{location pk: (total, previous total)} of an audience size: its series' last point, so day by day."""
+    """{location pk: (total, previous total)} of an audience size: its series' last point, where every
+    platform the location has in the ranges has a number. Which platforms those are comes from the monthly
+    rollup; the numbers of each range's last GAUGE_TAIL days are read raw, and a location's whole ranges only
+    where no such day has every platform's number (so the answer is the charts' whatever the data)."""
+    pks = [loc.pk for loc in locations]
+    if query.profile_id != ALL_PLATFORMS:
+        return _gauge_totals_raw(pks, query, metric)
+    spans = _spans(query)
+    present: dict[int, set[str]] = defaultdict(set)
+    with_rows: set[tuple[int, int]] = set()  # (location pk, span index) with a row in the span
+    for (pk, platform, _), sums in range_sums(location_pks=pks, metrics=(metric,), spans=spans,
+                                              platform=query.platform).items():
+        present[pk].add(platform)
+        with_rows |= {(pk, n) for n, (_, rows) in enumerate(sums) if rows}
+    tails = [[last - timedelta(days=k) for k in range(GAUGE_TAIL) if last - timedelta(days=k) >= first]
+             for first, last in spans]
+    # Days and platforms named: a seek per location, platform and day in the points' unique index.
+    points = StatisticsPoint.objects.filter(
+        location_id__in=pks, profile_id=query.profile_id, platform__in=sorted(set().union(*present.values())),
+        metric=metric, day__in=sorted({d for tail in tails for d in tail}))
+    values: dict[int, dict[str, dict[date, float | None]]] = defaultdict(lambda: defaultdict(dict))
+    for pk, platform, day, value in points.values_list("location_id", "platform", "day", "value"):
+        values[pk][platform][day] = value
+    found, lacking = {}, []
+    for pk in pks:
+        platforms = sorted(present.get(pk, ()))
+        if len(platforms) > 1 and ALL_PLATFORMS in platforms:
+            platforms.remove(ALL_PLATFORMS)
+        ends = []
+        for n, tail in enumerate(tails):
+            complete = [d for d in tail if platforms and all(values[pk][p].get(d) is not None for p in platforms)]
+            if complete:
+                ends.append(sum(values[pk][p][complete[0]] for p in platforms))
+            elif (pk, n) in with_rows:
+                lacking.append(pk)
+                break
+            else:
+                ends.append(None)
+        else:
+            found[pk] = (ends[0], ends[1] if query.compare else None)
+    return found | _gauge_totals_raw(lacking, query, metric)
+
+
+def _gauge_totals_raw(pks: list[int], query: StatsQuery, metric: str) -> dict[int, tuple]:
+    """The same from every raw point of the ranges (one row per location, platform and day)."""
+    if not pks:
+        return {}
     first = query.previous[0] if query.compare else query.start
-    rows = _rows(_points([loc.pk for loc in locations], query, first, (metric,)), "location_id", "platform",
-                 "metric", summed=False)  # one row per location, platform, metric and day already
+    rows = _rows(_points(pks, query, first, (metric,)), "location_id", "platform", "metric", summed=False)
     per_location: dict[int, list] = defaultdict(list)
     for location_pk, *rest in rows:
         per_location[location_pk].append(rest)
@@ -246,16 +297,21 @@ def _gauge_totals(locations: list[Any], query: StatsQuery, metric: str) -> dict[
 
 
 def _summed_totals(locations: list[Any], query: StatsQuery, metric: str) -> dict[int, tuple]:
-    """{location pk: (total, previous total)} of a summed metric, added up by the database: one row per
-    location, platform and metric whatever the range's length. The same figures as the charts' totals: the
-    all-platform row only where no platform reports the metric, engagement as likes + comments + shares."""
+    """{location pk: (total, previous total)} of a summed metric, added up by the database from the monthly
+    rollup and the partial months' days (selectors/statistics_months.py): a few rows per location, platform
+    and metric whatever the range's length. The same figures as the charts' totals: the all-platform row only
+    where no platform reports the metric, engagement as likes + comments + shares."""
     needed = ENGAGEMENT_PARTS if metric == "engagement" else (metric,)
-    first = query.previous[0] if query.compare else query.start
-    rows = (_points([loc.pk for loc in locations], query, first, needed)
-            .values_list("location_id", "platform", "metric")
-            .annotate(now=Sum("value", filter=Q(day__gte=query.start)),
-                      before=Sum("value", filter=Q(day__lt=query.start)))
-            .order_by())
+    pks = [loc.pk for loc in locations]
+    if query.profile_id == ALL_PLATFORMS:
+        sums = range_sums(location_pks=pks, metrics=needed, spans=_spans(query), platform=query.platform)
+        rows = [(pk, platform, metric, spans[0][0], spans[1][0] if query.compare else None)
+                for (pk, platform, metric), spans in sums.items()]
+    else:
+        first = query.previous[0] if query.compare else query.start
+        rows = (_points(pks, query, first, needed).values_list("location_id", "platform", "metric")
+                .annotate(now=Sum("value", filter=Q(day__gte=query.start)),
+                          before=Sum("value", filter=Q(day__lt=query.start))).order_by())
     by_platform: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for location_pk, platform, _, now, before in rows:  # engagement: its parts' sums, added per platform
         by_platform[location_pk][platform].append((now, before))

@@ -18,9 +18,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 
-from integrations.models import Goal, Location, Post, StatisticsPoint
+from integrations.models import Goal, Location, LocationMonth, Post, StatisticsPoint
 
 ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA = "on_track", "at_risk", "off_track", "no_data"
 STATE_LABELS = {ON_TRACK: "On track", AT_RISK: "At risk", OFF_TRACK: "Off track", NO_DATA: "Too early to tell"}
@@ -126,8 +126,11 @@ ENGAGEMENT_PARTS = ("likes", "comments", "shares")
 
 
 class _Facts:
-    """Everything the goals' measures read, fetched at once: the posts of the weeks, and per month the sums
-    of the summed metrics per (location, platform, metric) and the follower counts per day."""
+    """Everything the goals' measures read, fetched at once and summed by the database: the week's posts
+    counted per (location, platform, status), and per month the sums of the summed metrics per (location,
+    platform, metric) and the follower counts of the days that matter. Months come from the locations'
+    monthly rollup (LocationMonth) less the days after each location's last complete day, so a month's
+    pacing reads a few rows per location whatever day of the month it is."""
 
     def __init__(self, plans: list[_Plan], now: datetime):
         self.now = now
@@ -142,36 +145,75 @@ class _Facts:
         for start, month in months.items():
             self._month(start, month)
 
-    def _posts(self, weeks: list[_Plan]) -> dict[int, list[tuple]]:
-        if not weeks:
+    def _posts(self, weeks: list[_Plan]) -> dict[int, list[tuple[str, str, int]]]:
+        """{location pk: [(platform, "published" or "scheduled", posts)]} of each location's week: published so
+        far, scheduled from now to the week's end. One grouped count (an OR per distinct week, as time zones
+        make them)."""
+        by_bounds: dict[tuple[datetime, datetime], set[int]] = {}
+        for plan in weeks:
+            by_bounds.setdefault(_week_bounds(plan), set()).add(plan.goal.location_id)
+        wanted = Q()
+        for (first, after), location_pks in sorted(by_bounds.items()):
+            wanted |= Q(location_id__in=sorted(location_pks)) & (
+                Q(status="published", published_at__gte=first, published_at__lt=after)
+                | Q(status="scheduled", scheduled_at__gte=self.now, scheduled_at__lt=after))
+        if not by_bounds:
             return {}
-        bounds = [_week_bounds(p) for p in weeks]
-        first, after = min(b[0] for b in bounds), max(b[1] for b in bounds)
-        wanted = (Q(status="published", published_at__gte=first, published_at__lt=after)
-                  | Q(status="scheduled", scheduled_at__gte=self.now, scheduled_at__lt=after))
-        by_location: dict[int, list[tuple]] = {}
-        for location_pk, *post in (Post.objects.filter(wanted, location_id__in={p.goal.location_id for p in weeks})
-                                   .values_list("location_id", "platform", "status", "published_at", "scheduled_at")):
-            by_location.setdefault(location_pk, []).append(post)
-        return by_location
+        rows = (Post.objects.filter(wanted).values_list("location_id", "platform", "status")
+                .annotate(n=Count("id")).order_by())
+        found: dict[int, list[tuple[str, str, int]]] = {}
+        for location_pk, platform, status, n in rows:
+            found.setdefault(location_pk, []).append((platform, status, n))
+        return found
 
     def _month(self, start: date, plans: list[_Plan]) -> None:
-        """Two queries for the month that starts on `start`, whatever each location's last complete day (time
-        zones make it differ): an OR of one condition per distinct last day."""
+        """The month that starts on `start`, up to each location's last complete day (time zones make it
+        differ): the month's rollup less the days after it, and the follower counts of the day before the
+        month, its first day and the last two complete days (all days only for a location with none there)."""
+        month_end = period_of(Goal.Kind.IMPRESSIONS, start)[1]
         points = StatisticsPoint.objects.filter(profile_id=StatisticsPoint.ALL_ACCOUNTS)
-        summed = _up_to_last([p for p in plans if p.goal.kind != Goal.Kind.FOLLOWER_GROWTH])
+        summed = [p for p in plans if p.goal.kind != Goal.Kind.FOLLOWER_GROWTH]
         if summed:
-            rows = (points.filter(summed, metric__in=SUMMED, day__gte=start)
-                    .values_list("location_id", "platform", "metric").annotate(total=Sum("value")).order_by())
-            for location_pk, platform, metric, total in rows:
-                self.sums[(start, location_pk, platform, metric)] = total
-        counted = _up_to_last([p for p in plans if p.goal.kind == Goal.Kind.FOLLOWER_GROWTH])
+            sums: dict[tuple, list] = {}
+            for location_pk, platform, metric, total, reported, count in (
+                    LocationMonth.objects.filter(month=start, metric__in=SUMMED,
+                                                 location_id__in=sorted({p.goal.location_id for p in summed}))
+                    .values_list("location_id", "platform", "metric", "total", "reported", "points")):
+                sums[(location_pk, platform, metric)] = [total, reported, count]
+            after = _by_last(summed, lambda last: Q(day__gt=last, day__lte=month_end))
+            for location_pk, platform, metric, total, reported, count in (
+                    points.filter(after, metric__in=SUMMED).values_list("location_id", "platform", "metric")
+                    .annotate(total=Sum("value"), reported=Count("value"), n=Count("id")).order_by()):
+                kept = sums.setdefault((location_pk, platform, metric), [0.0, 0, 0])
+                kept[0] -= total or 0.0
+                kept[1] -= reported
+                kept[2] -= count
+            for (location_pk, platform, metric), (total, reported, count) in sums.items():
+                if count > 0:  # a series with a row up to the last complete day, as SUM() over them answers
+                    self.sums[(start, location_pk, platform, metric)] = round(total, 6) if reported else None
+        counted = [p for p in plans if p.goal.kind == Goal.Kind.FOLLOWER_GROWTH]
         if counted:
-            rows = (points.filter(counted, metric="followers", value__isnull=False,
-                                  day__gte=start - timedelta(days=1))
-                    .values_list("location_id", "platform", "day", "value"))
-            for location_pk, platform, day, value in rows:
-                self.followers.setdefault((start, location_pk), []).append((platform, day, value))
+            followers = points.filter(metric="followers", value__isnull=False)
+
+            def days(last: date) -> Q:
+                return Q(day__in=sorted({start - timedelta(days=1), start, max(start, last - timedelta(days=1)),
+                                         last}))
+
+            found = self._followers(start, followers.filter(_by_last(counted, days)))
+            lacking = [p for p in counted if not any(
+                day >= p.last - timedelta(days=1) for _, day, _ in found.get(p.goal.location_id, []))]
+            if lacking:  # no count on the last two complete days: the latest count may be any day before
+                for plan in lacking:
+                    self.followers.pop((start, plan.goal.location_id), None)
+                self._followers(start, followers.filter(
+                    _by_last(lacking, lambda last: Q(day__gte=start - timedelta(days=1), day__lte=last))))
+
+    def _followers(self, start: date, rows) -> dict[int, list[tuple[str, date, float]]]:
+        found: dict[int, list[tuple[str, date, float]]] = {}
+        for location_pk, platform, day, value in rows.values_list("location_id", "platform", "day", "value"):
+            self.followers.setdefault((start, location_pk), []).append((platform, day, value))
+            found.setdefault(location_pk, []).append((platform, day, value))
+        return found
 
     def measure(self, plan: _Plan) -> tuple[float | None, float | None]:
         goal = plan.goal
@@ -218,27 +260,25 @@ class _Facts:
         return counts
 
     def _week(self, plan: _Plan) -> tuple[float, float]:
-        first, after = _week_bounds(plan)
         published = scheduled = 0
-        for platform, status, published_at, scheduled_at in self.posts.get(plan.goal.location_id, []):
+        for platform, status, n in self.posts.get(plan.goal.location_id, []):
             if plan.goal.platform and platform != plan.goal.platform:
                 continue
-            if status == "published" and published_at and first <= published_at < after:
-                published += 1
-            elif status == "scheduled" and scheduled_at and self.now <= scheduled_at < after:
-                scheduled += 1
+            if status == "published":
+                published += n
+            else:
+                scheduled += n
         return float(published), float(published + scheduled)
 
 
-def _up_to_last(plans: list[_Plan]) -> Q | None:
-    """Each plan's location up to its last complete day; None when there is no plan."""
+def _by_last(plans: list[_Plan], days) -> Q:
+    """An OR of each distinct last complete day's locations with `days(last)`, the condition on their days."""
     by_last: dict[date, set[int]] = {}
     for plan in plans:
         by_last.setdefault(plan.last, set()).add(plan.goal.location_id)
-    wanted = None
+    wanted = Q()
     for last, location_pks in sorted(by_last.items()):
-        condition = Q(location_id__in=sorted(location_pks), day__lte=last)
-        wanted = condition if wanted is None else wanted | condition
+        wanted |= Q(location_id__in=sorted(location_pks)) & days(last)
     return wanted
 
 

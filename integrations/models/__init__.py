@@ -24,7 +24,7 @@ from integrations.models.mirror import (
 )
 from integrations.models.ratelimit import RateLimitDay, RateLimitSlot
 from integrations.models.retention import ApiCallDay, PruneRun
-from integrations.models.rollups import AgencyDay
+from integrations.models.rollups import AgencyDay, LocationMonth
 from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 
@@ -33,7 +33,8 @@ __all__ = [
     "AuditEntry",
     "Connection",
     "Delivery", "DeliveryAttempt", "DeliveryCursor", "Demographics", "Destination", "DestinationMapping", "Event",
-    "Goal", "InboundWebhook", "Location", "NotificationPreference", "PendingInstall", "Post", "PostInsightSnapshot",
+    "Goal", "InboundWebhook", "Location", "LocationMonth", "NotificationPreference", "PendingInstall", "Post",
+    "PostInsightSnapshot",
     "PruneRun", "RateLimitDay", "RateLimitSlot", "SocialAccount", "StatisticsPoint", "SyncLease", "SyncRun", "Tag",
     "TagDetail", "TagPost", "WorkerHeartbeat",
 ]

@@ -1,19 +1,21 @@
-"""Keeping AgencyDay (every location's all-accounts statistics summed per day, platform and metric) equal to
-the sum of the raw points.
+"""Keeping the statistics rollups equal to the sums of the raw all-accounts points: AgencyDay (every
+location summed per day, platform and metric) and LocationMonth (each location summed per calendar month,
+platform and metric).
 
 The sync's writes move it by their differences, in the same transaction as the points: a rerun that changes
 no point changes nothing here, a kill loses both or neither, and workers writing side by side add to the same
 rows without reading them first (an upsert that adds, so no update is lost). Rows are touched in key order,
 so two transactions never wait on each other in a circle. A location deleted takes its points out the same
-way (integrations/signals: `pre_delete`). `agency_days_rebuild` recomputes days from the raw points: the
-migration's backfill and `manage.py rollup_rebuild`, for anything that deletes points another way.
+way (integrations/signals: `pre_delete`); its LocationMonth rows go with it (CASCADE). `agency_days_rebuild`
+and `location_months_rebuild` recompute from the raw points: the migrations' backfills and `manage.py
+rollup_rebuild`, for anything that deletes points another way.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection, transaction
 
@@ -37,6 +39,21 @@ DAYS_RECOMPUTE = ('INSERT INTO "integrations_agencyday" ("day", "platform", "met
                   'SELECT "day", "platform", "metric", COALESCE(SUM("value"), 0), COUNT("value"), COUNT(*) '
                   'FROM "integrations_statisticspoint" WHERE "profile_id" = %s AND "day" >= %s AND "day" <= %s '
                   'GROUP BY "day", "platform", "metric"')
+MONTH_INSERT_HEAD = ('INSERT INTO "integrations_locationmonth" '
+                     '("location_id", "month", "platform", "metric", "total", "reported", "points") VALUES ')
+MONTH_INSERT_ROW = "(%s, %s, %s, %s, %s, %s, %s)"
+MONTH_ADD_ON_CONFLICT = (' ON CONFLICT ("metric", "month", "location_id", "platform") DO UPDATE SET '
+                         '"total" = "integrations_locationmonth"."total" + EXCLUDED."total", '
+                         '"reported" = "integrations_locationmonth"."reported" + EXCLUDED."reported", '
+                         '"points" = "integrations_locationmonth"."points" + EXCLUDED."points"')
+MONTHS_DELETE = 'DELETE FROM "integrations_locationmonth" WHERE "month" >= %s AND "month" <= %s'
+# The month of a day, as each database writes it (SQLite keeps dates as ISO text).
+MONTH_OF = {"sqlite": "strftime('%%Y-%%m-01', \"day\")", "postgresql": "date_trunc('month', \"day\")::date"}
+MONTHS_RECOMPUTE = ('INSERT INTO "integrations_locationmonth" '
+                    '("location_id", "month", "platform", "metric", "total", "reported", "points") '
+                    'SELECT "location_id", {month}, "platform", "metric", COALESCE(SUM("value"), 0), COUNT("value"), '
+                    'COUNT(*) FROM "integrations_statisticspoint" WHERE "profile_id" = %s AND "day" >= %s '
+                    'AND "day" <= %s GROUP BY "location_id", {month}, "platform", "metric"')
 ROWS_PER_STATEMENT = 300
 
 
@@ -44,30 +61,36 @@ def _delta(old_exists: bool, old: float | None, new_exists: bool, new: float | N
     return ((new or 0.0) - (old or 0.0), (new is not None) - (old is not None), int(new_exists) - int(old_exists))
 
 
-def changes_apply(changes: Iterable[tuple[Key, bool, float | None, bool, float | None]]) -> int:
-    """Move the rollup by each changed point: (key, existed before, value before, exists after, value after).
-    Answers the rows touched. Call it in the transaction that writes the points."""
+def changes_apply(changes: Iterable[tuple[Key, bool, float | None, bool, float | None]], location_pk: int) -> int:
+    """Move the rollups by each changed point of the location: (key, existed before, value before, exists
+    after, value after). Answers the rows touched. Call it in the transaction that writes the points."""
     deltas: dict[Key, list] = defaultdict(lambda: [0.0, 0, 0])
-    for key, old_exists, old, new_exists, new in changes:
-        total, reported, points = _delta(old_exists, old, new_exists, new)
-        into = deltas[key]
-        into[0] += total
-        into[1] += reported
-        into[2] += points
+    months: dict[tuple[str, date, str], list] = defaultdict(lambda: [0.0, 0, 0])
+    for (platform, metric, day), old_exists, old, new_exists, new in changes:
+        delta = _delta(old_exists, old, new_exists, new)
+        for into in (deltas[(platform, metric, day)], months[(metric, day.replace(day=1), platform)]):
+            into[0] += delta[0]
+            into[1] += delta[1]
+            into[2] += delta[2]
     rows = [(day, platform, metric, *d) for (platform, metric, day), d in sorted(deltas.items()) if any(d)]
     _add(rows)
-    return len(rows)
+    month_rows = [(location_pk, month, platform, metric, *d)
+                  for (metric, month, platform), d in sorted(months.items()) if any(d)]
+    _add(month_rows, head=MONTH_INSERT_HEAD, row=MONTH_INSERT_ROW, tail=MONTH_ADD_ON_CONFLICT, day_at=1)
+    return len(rows) + len(month_rows)
 
 
-def _add(rows: list[tuple]) -> None:
+def _add(rows: list[tuple], *, head: str = INSERT_HEAD, row: str = INSERT_ROW, tail: str = ADD_ON_CONFLICT,
+         day_at: int = 0) -> None:
+    """An upsert that adds each row's numbers; `day_at` is the index of the date in a row."""
     if not rows:
         return
     adapt = connection.ops.adapt_datefield_value
     with connection.cursor() as cursor:
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
             batch = rows[start:start + ROWS_PER_STATEMENT]
-            params = [p for day, *rest in batch for p in (adapt(day), *rest)]
-            cursor.execute(INSERT_HEAD + ", ".join([INSERT_ROW] * len(batch)) + ADD_ON_CONFLICT, params)
+            params = [adapt(p) if i == day_at else p for values in batch for i, p in enumerate(values)]
+            cursor.execute(head + ", ".join([row] * len(batch)) + tail, params)
 
 
 def location_remove(location_pk: int) -> int:
@@ -95,6 +118,30 @@ def agency_days_rebuild(first: date | None = None, last: date | None = None) -> 
         cursor.execute(DAYS_DELETE, span)
         cursor.execute(DAYS_RECOMPUTE, [ALL_ACCOUNTS, *span])
         return cursor.rowcount
+
+
+def location_months_rebuild(first: date | None = None, last: date | None = None) -> int:
+    """Recompute every location's months that hold the days from `first` to `last` (every month when not
+    given; whole months, whatever the days) from the raw points; answers the rows it holds for them."""
+    adapt = connection.ops.adapt_datefield_value
+    first_month = (first or date.min).replace(day=1)
+    last_day = _month_end(last or date.max)
+    sql = MONTHS_RECOMPUTE.format(month=MONTH_OF[connection.vendor])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(MONTHS_DELETE, [adapt(first_month), adapt(last_day)])
+        cursor.execute(sql, [ALL_ACCOUNTS, adapt(first_month), adapt(last_day)])
+        return cursor.rowcount
+
+
+def rollups_rebuild(first: date | None = None, last: date | None = None) -> int:
+    """Both rollups recomputed for the days from `first` to `last` (every day when not given)."""
+    return agency_days_rebuild(first, last) + location_months_rebuild(first, last)
+
+
+def _month_end(day: date) -> date:
+    if day.month == 12:
+        return day.replace(day=31)
+    return day.replace(month=day.month + 1, day=1) - timedelta(days=1)
 
 
 def _day(value) -> date:

@@ -80,7 +80,7 @@ def upsert_values(ctx: RunContext, scope: str, values: dict[tuple[str, str, date
                                                     for (platform, metric, day), value in creates.items()])
         rows_update(StatisticsPoint, ("value", "fetched_at"), updates)
         if scope == StatisticsPoint.ALL_ACCOUNTS:
-            changes_apply(changes)
+            changes_apply(changes, location_id)
     ctx.count("created", len(creates))
     ctx.count("updated", len(updates))
     ctx.wrote(len(creates) + len(updates))

@@ -20,7 +20,7 @@ from integrations.models import (
     TagDetail,
     TagPost,
 )
-from integrations.sync.agency_rollup import agency_days_rebuild
+from integrations.sync.agency_rollup import rollups_rebuild
 
 PLATFORMS = ("facebook", "instagram", "linkedin", "google", "tiktok", "youtube", "pinterest")
 METRICS = ("posts", "impressions", "reach", "likes", "comments", "shares", "followers")
@@ -96,7 +96,7 @@ def statistics_make(location: Location, *, end: date, days: int, accounts: list[
     rows += [StatisticsPoint(location=location, profile_id="", platform=p, metric=m, day=d, value=v, fetched_at=now)
              for (p, m, d), v in totals.items()]
     StatisticsPoint.objects.bulk_create(rows, batch_size=5000)
-    agency_days_rebuild(end - timedelta(days=days), end)  # as the sync's writes keep it
+    rollups_rebuild(end - timedelta(days=days), end)  # as the sync's writes keep them
 
 
 def demographics_make(location: Location, *, end: date, profile_id: str = "") -> Demographics:

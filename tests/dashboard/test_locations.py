@@ -88,3 +88,42 @@ def test_the_overview_runs_a_fixed_number_of_queries(marketer_http, django_asser
     with django_assert_max_num_queries(10):
         big = marketer_http.get("/")
     assert len(small.context["locations"]) == 3 and len(big.context["locations"]) == 12
+
+
+def test_the_overview_pages_fifty_locations_needing_attention_first(marketer_http, django_assert_num_queries):
+    """An agency of 60: page 1 has the location needing attention (last by name) first and 50 rows, page 2 the
+    other 10; goals, counts and runs are read for a page's locations only, at the same cost as a small agency."""
+    from integrations.models import Alert, Goal
+
+    locations = [location_make(f"loc-{n:02d}", f"Shop {n:02d}") for n in range(60)]
+    for location in locations:
+        Goal.objects.create(location=location, kind=Goal.Kind.POSTS_PER_WEEK, target=3)
+    now = timezone.now()
+    Alert.objects.create(kind="post.failed", dedupe_key="post.failed:loc-59:x", title="Shop 59: a post failed",
+                         location=locations[-1], context={"reason": "post failed on Instagram"},
+                         first_seen_at=now, last_seen_at=now)
+    first = marketer_http.get("/")
+    rows = first.context["locations"]
+    assert [loc.location_id for loc in rows[:2]] == ["loc-59", "loc-00"] and len(rows) == 50
+    assert all(hasattr(loc, "pacing") and len(loc.pacing) == 1 for loc in rows)
+    body = first.content.decode()
+    assert "Page 1 of 2" in body and 'href="?page=2"' in body and "60 locations" in body
+    second = marketer_http.get("/?page=2")
+    assert [loc.location_id for loc in second.context["locations"]] == [f"loc-{n}" for n in range(49, 59)]
+    assert "Page 2 of 2" in second.content.decode()
+    api = marketer_http.get("/api/v1/locations/?page=2&page_size=20").json()
+    assert api["count"] == 60 and [r["id"] for r in api["results"]][:2] == ["loc-19", "loc-20"]
+    assert all(len(r["goals"]) == 1 for r in api["results"])
+    searched = marketer_http.get("/?q=Shop 5")
+    assert {loc.location_id for loc in searched.context["locations"]} == {f"loc-5{n}" for n in range(10)}
+    with django_assert_num_queries(len_queries(marketer_http, "/")):
+        marketer_http.get("/?page=2")  # 10 rows cost what 50 do
+
+
+def len_queries(http, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        http.get(url)
+    return len(captured)

@@ -1,5 +1,6 @@
-"""`manage.py rollup_rebuild [--since DAY] [--until DAY]`: recompute the agency rollup from the raw statistics
-points, for points deleted some other way than the sync and a location's deletion (which keep it in step)."""
+"""`manage.py rollup_rebuild [--since DAY] [--until DAY]`: recompute the statistics rollups (the agency's days,
+each location's months) from the raw points, for points deleted some other way than the sync and a
+location's deletion (which keep them in step). Months are recomputed whole."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.sync.agency_rollup import agency_days_rebuild
+from integrations.sync.agency_rollup import agency_days_rebuild, location_months_rebuild
 
 
 def _day(text: str | None) -> date | None:
@@ -18,12 +19,14 @@ def _day(text: str | None) -> date | None:
 
 
 class Command(BaseCommand):
-    help = "Recompute the agency statistics rollup (AgencyDay) from the raw points."
+    help = "Recompute the statistics rollups (AgencyDay, LocationMonth) from the raw points."
 
     def add_arguments(self, parser):
         parser.add_argument("--since", help="first day to recompute (YYYY-MM-DD); default: every day")
         parser.add_argument("--until", help="last day to recompute (YYYY-MM-DD)")
 
     def handle(self, *args, **options):
-        rows = agency_days_rebuild(_day(options["since"]), _day(options["until"]))
-        self.stdout.write(f"agency rollup: {rows} rows recomputed")
+        since, until = _day(options["since"]), _day(options["until"])
+        days = agency_days_rebuild(since, until)
+        months = location_months_rebuild(since, until)
+        self.stdout.write(f"agency rollup: {days} rows recomputed; location months: {months} rows recomputed")

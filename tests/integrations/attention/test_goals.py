@@ -21,6 +21,7 @@ from integrations.attention.goals import (
     state_for,
 )
 from integrations.models import Goal, Location, Post, StatisticsPoint
+from integrations.sync.agency_rollup import rollups_rebuild
 
 NOW = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)  # Wednesday 11 March, 10:00 in New York
 
@@ -34,6 +35,7 @@ def points(location, metric, values: dict[date, float], platform=""):
     StatisticsPoint.objects.bulk_create([StatisticsPoint(location=location, profile_id="", platform=platform,
                                                          metric=metric, day=d, value=v, fetched_at=NOW)
                                          for d, v in values.items()])
+    rollups_rebuild(min(values), max(values))  # as the sync's writes keep them
 
 
 def post(location, n, status, at, platform="facebook"):
@@ -155,4 +157,28 @@ def test_pacing_many_locations_costs_the_same_queries_as_few(db):
         assert by_kind[Goal.Kind.IMPRESSIONS].done == 50.0
         assert by_kind[Goal.Kind.FOLLOWER_GROWTH].done == 20.0
         assert by_kind[Goal.Kind.POSTS_PER_WEEK].done == 1.0
-    assert counts[0] == counts[1] <= 4
+    # The goals, the weeks' posts counted, the month's rollup, the days after the last complete day, the
+    # follower counts.
+    assert counts[0] == counts[1] <= 5
+
+
+@time_machine.travel(NOW, tick=False)
+def test_pacing_from_the_monthly_rollup_equals_the_raw_points(location):
+    """Today's points (after the last complete day) are left out, gaps stay gaps, and a follower count
+    older than the last two complete days is still the latest one (read from all the month's days)."""
+    impressions = Goal.objects.create(location=location, kind=Goal.Kind.IMPRESSIONS, target=1000)
+    engagement = Goal.objects.create(location=location, kind=Goal.Kind.ENGAGEMENT_PER_POST, target=10,
+                                     platform="facebook")
+    growth = Goal.objects.create(location=location, kind=Goal.Kind.FOLLOWER_GROWTH, target=50)
+    points(location, "impressions", {date(2026, 3, d): 10.0 for d in range(1, 12)})  # 11 March is today
+    points(location, "likes", {date(2026, 3, 2): 4.0, date(2026, 3, 3): None}, platform="facebook")
+    points(location, "posts", {date(2026, 3, 2): 2.0}, platform="facebook")
+    points(location, "followers", {date(2026, 2, 28): 100.0, date(2026, 3, 5): 130.0}, platform="facebook")
+    with CaptureQueriesContext(connection) as captured:
+        found = {p.goal: p for p in goals_pacing(location_pks=[location.pk], now=NOW)[location.pk]}
+    assert found[impressions].done == 100.0  # 1-10 March; today's 10 are not a complete day
+    assert found[engagement].done == 2.0
+    assert (found[growth].done, found[growth].projection) == (30.0, 186.0)  # 30 gained over 5 days, of 31
+    # The goals, the rollup, the days after, the follower counts, then those of the whole month (none on the
+    # last two complete days); no posts (no weekly goal).
+    assert len(captured) == 5

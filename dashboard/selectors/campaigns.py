@@ -31,6 +31,7 @@ from dashboard.selectors.performance_sums import (
     Window,
     link_sums,
     location_platform_sums,
+    sorted_rows,
     tag_totals,
 )
 from integrations.models import Location, Tag, TagPost
@@ -250,16 +251,6 @@ def _count_each_post_once(parts: dict[int, dict[str, CampaignLocation]], window:
         seen.add((id(at), post_pk))
 
 
-def _ordered(rows: list[Campaign], sort: str) -> list[Campaign]:
-    key, descending = sort.lstrip("-"), sort.startswith("-")
-    if key not in SORTS:
-        key, descending = DEFAULT_SORT.lstrip("-"), True
-    present = [r for r in rows if r.value(key) is not None]
-    missing = [r for r in rows if r.value(key) is None]
-    present.sort(key=lambda r: (r.value(key), r.name.casefold()), reverse=descending)
-    return present + sorted(missing, key=lambda r: r.name.casefold())
-
-
 def campaigns_list(*, locations: list[Location], start: date, end: date, q: str = "", sort: str = DEFAULT_SORT,
                    min_locations: int = 1) -> list[Campaign]:
     """Campaigns over `locations` with posts in the range, filtered by name (any spelling) and sorted."""
@@ -267,7 +258,7 @@ def campaigns_list(*, locations: list[Location], start: date, end: date, q: str 
     rows = [c for c in campaigns_collect(locations=locations, start=start, end=end).values()
             if c.location_count >= min_locations
             and (not needle or any(needle in re.sub(r"\s+", "", n.casefold()) for n in c.names) or needle in c.slug)]
-    return _ordered(rows, sort)
+    return sorted_rows(rows, sort if sort.lstrip("-") in SORTS else DEFAULT_SORT)
 
 
 def campaign_get(*, locations: list[Location], slug: str, start: date, end: date) -> Campaign:

@@ -22,6 +22,7 @@ from dashboard.selectors.performance_sums import (
     location_zone,
     median,
     per_post,
+    sorted_rows,
     tag_totals,
 )
 from integrations.models import Location
@@ -100,16 +101,6 @@ class Scorecard:
         return per_post(self.location_sums.engagement, self.location_sums.covered)
 
 
-def _ordered(rows: list[TagScore], sort: str) -> list[TagScore]:
-    key, descending = sort.lstrip("-"), sort.startswith("-")
-    valued = [(r.value(key), r.name.casefold(), r) for r in rows]
-    present = [v for v in valued if v[0] is not None]
-    missing = [v for v in valued if v[0] is None]
-    present.sort(key=lambda v: (v[0], v[1]), reverse=descending)
-    missing.sort(key=lambda v: v[1])
-    return [v[2] for v in present + missing]  # rows without the figure come last whichever the direction
-
-
 def scorecard_medians(card: Scorecard, rows: list[TagScore], *, platform: str = "", account: str = "") -> None:
     """Fill the medians of `rows` that lack them (one query, none when all have them): a page computes them for
     its own rows only. Rows are kept between views (performance_memo.py) and their medians depend only on what
@@ -126,7 +117,7 @@ def scorecard_medians(card: Scorecard, rows: list[TagScore], *, platform: str = 
 
 
 @dataclass
-class _Kept:
+class _Scored:
     """What a scorecard keeps between views: its rows, the location's sums, and the rows in each order asked."""
 
     rows: list[TagScore]
@@ -135,7 +126,7 @@ class _Kept:
 
 
 def _scored(*, location: Location, start: date, end: date, platform: str, account: str,
-            tag_ids: list[str] | None) -> _Kept:
+            tag_ids: list[str] | None) -> _Scored:
     """Every tag's row (unsorted, without medians) and the location's sums: two queries."""
     window = Window(start, end, location_zone(location))
     everything = location_platform_sums(locations=[location], window=window, platform=platform,
@@ -155,7 +146,7 @@ def _scored(*, location: Location, start: date, end: date, platform: str, accoun
     location_sums = Sums()
     for sums in everything.values():
         location_sums.add(sums)
-    return _Kept(rows, location_sums)
+    return _Scored(rows, location_sums)
 
 
 def tag_scorecard(*, location: Location, start: date, end: date, platform: str = "", account: str = "",
@@ -183,7 +174,7 @@ def tag_scorecard(*, location: Location, start: date, end: date, platform: str =
         scorecard_medians(card, kept.rows, platform=platform, account=account)
     ordered = kept.orders.get(sort)
     if ordered is None:  # two threads may both sort: the same list either way
-        ordered = kept.orders[sort] = _ordered(kept.rows, sort)
+        ordered = kept.orders[sort] = sorted_rows(kept.rows, sort)
     needle = q.strip().casefold()
     card.rows = [r for r in ordered if needle in r.name.casefold()] if needle else list(ordered)
     if medians is not None and card.rows:

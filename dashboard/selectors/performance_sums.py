@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import EmptyResultSet
@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce
 from integrations.metrics import percent_change
 from integrations.models import Location, Post, Tag, TagPost
 
+T = TypeVar("T")
 INSIGHT_PLATFORMS = ("facebook", "instagram", "linkedin", "youtube")
 INSIGHTS_NOTE = ("HighLevel reports likes, comments and shares only for Facebook, Instagram, LinkedIn and YouTube; "
                  "posts on other platforms count as published but carry no engagement.")
@@ -283,6 +284,19 @@ class Baselines:
         own = totals.sums
         return Sums(covered=rest.covered - own.covered, likes=rest.likes - own.likes,
                     comments=rest.comments - own.comments, shares=rest.shares - own.shares)
+
+
+def sorted_rows(rows: list[T], sort: str) -> list[T]:
+    """Rows (tag scores, campaigns: anything with `value(key)` and `name`) by `sort`, a key with `-` first for
+    descending; ties by name, and rows without the figure last whichever the direction. Each row's figure is
+    read once."""
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    valued = [(r.value(key), r.name.casefold(), r) for r in rows]
+    present = [v for v in valued if v[0] is not None]
+    missing = [v for v in valued if v[0] is None]
+    present.sort(key=lambda v: (v[0], v[1]), reverse=descending)
+    missing.sort(key=lambda v: v[1])
+    return [v[2] for v in present + missing]
 
 
 def per_post(total: float, posts: int) -> float | None:

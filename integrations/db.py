@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connections, models
@@ -45,6 +45,15 @@ def last_used_touch(row: models.Model, *, now: datetime) -> None:
     """Record that `row` (a model with `last_used_at`) was used at `now`, unless it was within the minute."""
     if row.last_used_at is None or row.last_used_at < now - LAST_USED_GRANULARITY:
         type(row).objects.filter(pk=row.pk).update(last_used_at=now)
+
+
+def db_datetime(value: Any) -> datetime | None:
+    """A DateTimeField's value as plain SQL reads it (PostgreSQL: aware; SQLite: the naive UTC Django stored,
+    USE_TZ, as a datetime or its text) as the aware datetime the ORM would have answered."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def idle(seconds: float) -> None:

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,7 +27,7 @@ from integrations import crypto
 from integrations.clients import highlevel_client
 from integrations.connections.audit import audit_record
 from integrations.crypto import UndecryptableSecret
-from integrations.db import idle, last_used_touch
+from integrations.db import db_datetime, idle, last_used_touch
 from integrations.highlevel.client import HighLevelClient
 from integrations.highlevel.errors import HighLevelError, InvalidGrant
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION
@@ -263,14 +264,9 @@ class ConnectionCredentials:
         """The usual case in one query of a few columns: a usable connection whose stored token (the location's
         minted one, for an agency install) is not about to expire. None: anything else, which the full read
         handles (it refreshes, mints, marks the connection or raises). A sync re-reads its token every
-        TOKEN_RECHECK; building a whole Connection (and a Location) for that was a tenth of a worker's CPU."""
-        columns = ("status", "kind", "last_used_at", "token_version", "access_token_enc", "token_expires_at")
-        if self.location is not None:
-            row = (Location.objects.filter(pk=self.location.pk, connection_id=self.connection_id)
-                   .values_list(*(f"connection__{name}" for name in columns), "token_enc", "token_expires_at")
-                   .first())
-        else:
-            row = Connection.objects.filter(pk=self.connection_id).values_list(*columns).first()
+        TOKEN_RECHECK; building a whole Connection (and a Location) for that was a tenth of a worker's CPU, and
+        compiling the query through the ORM most of what was left (_token_row)."""
+        row = _token_row(self.connection_id, self.location.pk if self.location is not None else None)
         if row is None:
             return None
         status, kind, last_used_at, version, token_enc, expires_at = row[:6]
@@ -279,6 +275,7 @@ class ConnectionCredentials:
             if self._drop_location_token:
                 return None
             token_enc, expires_at = row[6:]
+        last_used_at, expires_at = db_datetime(last_used_at), db_datetime(expires_at)
         if status not in Connection.USABLE or not token_enc or _expiring(expires_at, now):
             return None
         try:
@@ -317,6 +314,30 @@ class ConnectionCredentials:
             self._drop_location_token = True
             return
         connection_refresh(connection_id=self.connection_id, seen_version=self._version, reason="after a 401")
+
+
+# The columns `_stored_token` reads: the connection's, then (for one location) the location's minted token.
+TOKEN_COLUMNS = ("status", "kind", "last_used_at", "token_version", "access_token_enc", "token_expires_at")
+
+
+def _token_row(connection_id: int, location_pk: int | None) -> tuple | None:
+    """`_stored_token`'s one query, as plain SQL (read every TOKEN_RECHECK by every client of a sync; the
+    ORM's compiling cost several times the query). Datetimes come back as the database gives them."""
+    quote = db_connection.ops.quote_name
+    columns = ", ".join(f"c.{quote(name)}" for name in TOKEN_COLUMNS)
+    connections_table, connection_pk = quote(Connection._meta.db_table), quote(Connection._meta.pk.column)
+    if location_pk is None:
+        sql = f"SELECT {columns} FROM {connections_table} c WHERE c.{connection_pk} = %s"  # noqa: S608 (names only)
+        params: list[int] = [connection_id]
+    else:
+        location_fk = quote(Location._meta.get_field("connection").column)
+        sql = (f"SELECT {columns}, l.{quote('token_enc')}, l.{quote('token_expires_at')} "  # noqa: S608 (names only)
+               f"FROM {quote(Location._meta.db_table)} l JOIN {connections_table} c ON c.{connection_pk} = "
+               f"l.{location_fk} WHERE l.{quote(Location._meta.pk.column)} = %s AND c.{connection_pk} = %s")
+        params = [location_pk, connection_id]
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def client_for_location(location: Location, *, run_id: int | None = None, **kwargs) -> HighLevelClient:

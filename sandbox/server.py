@@ -5,14 +5,61 @@ from __future__ import annotations
 import sys
 import threading
 from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 from .app import make_app
 from .config import SandboxConfig
 from .state import Sandbox
 
+# A kept-alive connection left idle this long is closed (the client opens another when it next asks).
+IDLE_SECONDS = 30
+
+
+class _ServerHandler(ServerHandler):
+    """Answers in HTTP/1.1, so a client's connection stays open for its next request, as HighLevel's API keeps
+    it (a new TCP connection per request cost the client, whose CPU the benchmarks measure, more than its
+    request). An answer without a length is the last of its connection."""
+
+    http_version = "1.1"
+
+    def cleanup_headers(self):
+        super().cleanup_headers()
+        if "Content-Length" not in self.headers:
+            self.headers["Connection"] = "close"
+            self.request_handler.close_connection = True
+
 
 class _Handler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
+
+    def handle(self):
+        """Every request of the connection until the client closes it, asks to, or leaves it idle (wsgiref's
+        own handler answers one request per connection)."""
+        self.close_connection = True
+        self._handle_one()
+        while not self.close_connection:
+            self._handle_one()
+
+    def _handle_one(self):
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except OSError:  # idle past IDLE_SECONDS, or the client went away
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if len(self.raw_requestline) > 65536:
+            self.requestline, self.request_version, self.command = "", "", ""
+            self.send_error(414)
+            return
+        if not self.parse_request():  # an error was answered; parse_request decided whether to close
+            return
+        handler = _ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=False)
+        handler.request_handler = self
+        handler.run(self.server.get_app())
+
     def get_environ(self):
         environ = super().get_environ()
         environ["sandbox.connection"] = self.connection  # lets the timeout fault hang up without answering

@@ -56,7 +56,7 @@ class HighLevelAdapter(HTTPAdapter):
 
     - Without a proxy, the connection pool of an origin is looked up once, not built into a pool key per
       request (a URL parse, the TLS key attributes, the pool manager's lock): remembered per origin and TLS
-      settings until urllib3 closes it (the manager evicting it, or `close()`).
+      settings until `close()` (or until the pool itself is closed).
     - No proxy: the request's path is the URL to send, without asking the proxy table again.
     - The answer's cookies are not copied into a jar: HighLevel's API is cookieless, and no jar is sent.
     """
@@ -345,7 +345,8 @@ class Transport:
 
 def _decode(response: requests.Response) -> tuple[Any, bool]:
     """The body as JSON (orjson: a statistics answer in a fifth of json's time); json's reading for what orjson
-    refuses and json takes (NaN, integers past 64 bits), so nothing that decoded before fails now."""
+    refuses and json takes (NaN), so nothing that decoded before fails now. An integer past 64 bits comes as
+    a float, the double that HighLevel's JavaScript servers held anyway."""
     body = response.content
     try:
         return orjson.loads(body), True

@@ -125,3 +125,43 @@ def test_writes_with_ids_give_the_created_instances_their_ids(location):
     stored = dict(Post.objects.filter(location=location).values_list("post_id", "pk"))
     assert [(post.post_id, post.pk, post._state.adding) for post in made] == [
         ("p1", stored["p1"], False), ("p2", stored["p2"], False)]
+
+
+def test_sqlites_datetime_text_is_what_the_field_prepares(db):
+    from zoneinfo import ZoneInfo
+
+    from integrations.bulk import _preparers
+
+    field = StatisticsPoint._meta.get_field("fetched_at")
+    (prep,) = _preparers([field], connection)
+    for value in (AT, AT.replace(microsecond=0), datetime(2025, 7, 1, 23, 30, tzinfo=ZoneInfo("America/Chicago")),
+                  datetime(2024, 2, 29, 0, 0, 0, 1, tzinfo=ZoneInfo("Asia/Kolkata")), None):
+        assert prep(value) == field.get_db_prep_save(value, connection)
+
+
+def test_repeated_and_mixed_values_in_a_column_are_stored_as_the_orm_would(location):
+    later = AT + timedelta(hours=1)
+    rows = [(location.pk, "", "facebook", f"m{n}", date(2025, 3, 1) + timedelta(days=n % 3), n if n % 4 else None,
+             AT if n % 2 else later) for n in range(40)]  # repeated days and times; ints in a float column
+    assert rows_insert(StatisticsPoint, FIELDS, rows) == 40
+    stored = list(StatisticsPoint.objects.order_by("pk").values_list("metric", "day", "value", "fetched_at"))
+    assert stored == [(row[3], row[4], None if row[5] is None else float(row[5]), row[6]) for row in rows]
+    pks = [pk for pk, in StatisticsPoint.objects.order_by("pk").values_list("pk")[:2]]
+    assert rows_update(StatisticsPoint, ("value", "fetched_at"), [(pks[0], 3, later), (pks[1], None, later)]) == 2
+    assert list(StatisticsPoint.objects.filter(pk__in=pks).order_by("pk").values_list("value", "fetched_at")) == [
+        (3.0, later), (None, later)]
+
+
+def test_a_row_of_the_wrong_width_is_refused_before_anything_is_sent(location):
+    with pytest.raises(ValueError, match="every row needs 7 values"):
+        rows_insert(StatisticsPoint, FIELDS, [(location.pk, "", "facebook", "reach", date(2025, 3, 1), 1.0, AT),
+                                              (location.pk, "", "facebook", "reach", date(2025, 3, 2), 1.0)])
+    with pytest.raises(ValueError, match="the primary key and 2 values"):
+        rows_update(StatisticsPoint, ("value", "fetched_at"), [(1, 2.0)])
+    assert not StatisticsPoint.objects.exists()
+
+
+def test_a_new_tags_row_names_every_field_of_tag():
+    from integrations.sync.tags import NEW_TAG_FIELDS
+
+    assert list(NEW_TAG_FIELDS) == [f.name for f in Tag._meta.concrete_fields if not f.primary_key]

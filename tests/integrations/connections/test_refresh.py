@@ -182,3 +182,41 @@ def test_a_401_drops_the_held_token():
     responses.post(TOKEN_URL, json=token_answer())
     credentials.on_unauthorized()
     assert credentials.token() == "sbxat_access_two"
+
+
+@pytest.mark.django_db
+def test_the_plain_sql_token_read_answers_what_the_orm_reads():
+    from integrations.connections.tokens import TOKEN_COLUMNS, _token_row
+    from integrations.db import db_datetime
+    from integrations.models import Location
+
+    agency = oauth_connection(kind=Connection.Kind.OAUTH_AGENCY, expires_in=3600)
+    Connection.objects.filter(pk=agency.pk).update(last_used_at=timezone.now() - timedelta(minutes=5))
+    minted_until = timezone.now() + timedelta(hours=2)
+    location = Location.objects.create(location_id="LOCAGENCY1", connection=agency, name="Sub-account",
+                                       token_enc=crypto.encrypt("sbxat_minted"), token_expires_at=minted_until)
+    orm = Location.objects.filter(pk=location.pk).values_list(
+        *(f"connection__{name}" for name in TOKEN_COLUMNS), "token_enc", "token_expires_at").get()
+    row = _token_row(agency.pk, location.pk)
+    assert [db_datetime(v) if n in (2, 5, 7) else v for n, v in enumerate(row)] == list(orm)
+    assert db_datetime(row[7]) == minted_until
+    plain = oauth_connection(location_id="LOCPLAIN01")
+    row = _token_row(plain.pk, None)
+    assert [db_datetime(v) if n in (2, 5) else v for n, v in enumerate(row)] == list(
+        Connection.objects.filter(pk=plain.pk).values_list(*TOKEN_COLUMNS).get())
+    assert _token_row(plain.pk, location.pk) is None  # the location belongs to another connection
+    credentials = ConnectionCredentials(agency.pk, location=location)
+    assert credentials.token() == "sbxat_minted"
+
+
+def test_db_datetime_reads_what_each_database_gives_as_the_orm_would():
+    from datetime import UTC, datetime
+
+    from integrations.db import db_datetime
+
+    aware = datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    assert db_datetime(None) is None
+    assert db_datetime(aware) == aware  # PostgreSQL
+    assert db_datetime(aware.replace(tzinfo=None)) == aware  # SQLite's converter: naive UTC
+    assert db_datetime("2025-03-01 12:30:15.123456") == aware  # SQLite's text
+    assert db_datetime("2025-03-01 12:30:15") == aware.replace(microsecond=0)

@@ -498,3 +498,52 @@ def test_a_settled_redis_claim_keeps_its_log_alive_until_it_leaves_the_window():
     finally:
         for name in client.scan_iter(f"{prefix}:*"):
             client.delete(name)
+
+
+def test_on_sqlite_the_limiters_statements_bypass_djangos_cursor_unless_queries_are_logged(db, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from integrations.models import RateLimitDay, RateLimitSlot
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite fast path")
+    clock = FakeClock()
+    limiter = DatabaseRateLimiter(limit=2, window=10.0, margin=0.1, clock=clock, sleep=clock.sleep)
+    other = DatabaseRateLimiter(limit=2, window=10.0, margin=0.1, clock=clock, sleep=clock.sleep, max_wait=1.0)
+    limiter._ensure_ring("app:loc")
+    other._ensure_ring("app:loc")  # (its ring is read through the ORM once)
+    with CaptureQueriesContext(connection) as queries:
+        first = limiter.acquire("app:loc")
+    assert any("UPDATE" in q["sql"] and "integrations_ratelimitslot" in q["sql"] for q in queries.captured_queries)
+
+    def no_cursor(*args, **kwargs):
+        raise AssertionError("the limiter went through Django's cursor")
+
+    monkeypatch.setattr(connection, "cursor", no_cursor)
+    second = limiter.acquire("app:loc")
+    clock.now += 5.0
+    limiter.settle("app:loc", second)  # outlasted the margin: its slot moves
+    limiter.observe("app:loc", 200, CaseInsensitiveDict({"X-RateLimit-Daily-Remaining": "99"}))
+    limiter.observe("app:loc", 200, CaseInsensitiveDict({"X-RateLimit-Limit-Daily": "5000"}))  # no remaining
+    with pytest.raises(errors.RateLimited):  # both slots taken within the window: the limit holds
+        other.acquire("app:loc")
+    monkeypatch.undo()
+    used = sorted(RateLimitSlot.objects.filter(key="app:loc", slot__lt=2).values_list("used_at", flat=True))
+    assert used == [pytest.approx(first), pytest.approx(START + 5.0 - 0.1)]
+    day = RateLimitDay.objects.get(key="app:loc")
+    assert (day.count, day.reported_remaining) == (2, 99)  # the count stored with the first answer's figures
+
+
+def test_a_daily_report_without_one_figure_keeps_the_stored_one(db):
+    from integrations.models import RateLimitDay
+
+    clock = FakeClock()
+    limiter = DatabaseRateLimiter(clock=clock, sleep=clock.sleep)
+    limiter._report_daily("app:loc", datetime(2025, 3, 1).date(), 1234, 200_000)
+    limiter._report_daily("app:loc", datetime(2025, 3, 1).date(), None, 150_000)
+    limiter._report_daily("app:loc", datetime(2025, 3, 1).date(), 1000, None)
+    row = RateLimitDay.objects.get(key="app:loc")
+    assert (row.reported_remaining, row.reported_limit) == (1000, 150_000)
+    assert limiter._day_state("app:loc", datetime(2025, 3, 1).date()) == (0, 1000)
+    assert limiter._day_state("app:loc", datetime(2025, 3, 2).date()) == (0, None)

@@ -146,10 +146,13 @@ def refresh_all_and_wait(deadline_seconds: float = 1800) -> tuple[float, list]:
     return bulk.finished_at.timestamp() - started, units
 
 
+SANDBOX_PIDS: dict[str, int] = {}  # url -> the pid serving it, so a benchmark can count its CPU apart
+
+
 @contextmanager
 def sandbox_process(**config: int):
     """The sandbox in a process of its own (`manage.py runsandbox`), as HighLevel is another machine: its
-    CPU is not Tagscope's. Yields its URL once it answers."""
+    CPU is not Tagscope's. Yields its URL once it answers (its pid in SANDBOX_PIDS meanwhile)."""
     import requests
 
     port = _free_port()
@@ -167,8 +170,10 @@ def sandbox_process(**config: int):
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("the sandbox did not start") from None
                 time.sleep(0.2)  # waiting for another process to listen
+        SANDBOX_PIDS[url] = process.pid
         yield url
     finally:
+        SANDBOX_PIDS.pop(url, None)
         process.terminate()
         process.wait(timeout=10)
 

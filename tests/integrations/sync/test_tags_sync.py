@@ -166,3 +166,17 @@ def test_an_unchanged_tag_is_not_marked_removed_and_a_missing_one_is(hl, locatio
     removed = set(Tag.objects.filter(location=location, removed_at__isnull=False).values_list("tag_id", flat=True))
     assert dropped["_id"] in removed
     assert not {kept["_id"], renamed["_id"], added["_id"]} & removed
+
+
+def test_the_details_state_read_in_plain_sql_is_what_the_orm_reads(hl, location):
+    from integrations.sync.tags import _details_state
+
+    sync(location, ["tags"])
+    ids = [*Tag.objects.filter(location=location).order_by("tag_id").values_list("tag_id", flat=True)[:30], "gone"]
+    tags, stored = _details_state(location.pk, ids)
+    assert tags == {tag_id: (pk, name, details_for) for tag_id, pk, name, details_for in Tag.objects.filter(
+        location=location, tag_id__in=ids).values_list("tag_id", "pk", "name", "details_for")}
+    assert stored and stored == {tag_pk: (pk, data) for pk, tag_pk, data in TagDetail.objects.filter(
+        tag__location=location, tag__tag_id__in=ids).values_list("pk", "tag_id", "data")}
+    assert all(isinstance(data, dict) for _, data in stored.values())  # decoded as the ORM decodes JSON
+    assert _details_state(location.pk, []) == ({}, {}) and _details_state(location.pk, ["gone"]) == ({}, {})

@@ -74,8 +74,14 @@ def _number(value: Any, what: str) -> float | int | None:
     return value
 
 
+_PLAIN_NUMBERS = frozenset({int, float, type(None)})
+
+
 def _series(value: Any, what: str) -> tuple[float | int | None, ...]:
-    return tuple(_number(v, what) for v in _list(value, what))
+    values = _list(value, what)
+    if set(map(type, values)) <= _PLAIN_NUMBERS:  # the usual series, checked in C: `_number` per value changes none
+        return tuple(values)
+    return tuple(_number(v, what) for v in values)
 
 
 def _str_list(value: Any, what: str) -> tuple[str, ...]:

@@ -218,3 +218,14 @@ def test_an_answer_is_proven_only_when_its_day_names_are_the_asked_days(client, 
     (answer,) = client.get_statistics(LOC, ["p1"], current_range=(MON_3, MON_3 + timedelta(days=2)))
     assert answer.answers_asked_days is proven
     assert answer.asked_days == (MON_3, MON_3 + timedelta(days=1), MON_3 + timedelta(days=2))
+
+
+def test_a_series_of_plain_numbers_passes_as_it_is_and_anything_else_is_read_value_by_value():
+    from integrations.highlevel.errors import BadResponse
+    from integrations.highlevel.parsing.readers import _series
+
+    assert _series([1, 2.5, None, 0], "reach") == (1, 2.5, None, 0)
+    assert _series([1, "2.5", None], "reach") == (1, 2.5, None)  # a numeric string, as HighLevel sometimes sends
+    for broken in ([1, True], [1, "many"], [{"v": 1}], "1,2"):
+        with pytest.raises(BadResponse):
+            _series(broken, "reach")

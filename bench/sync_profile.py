@@ -22,7 +22,6 @@ import pstats
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 from common import setup_django
 from sync import WORKERS, point_at, sandbox_process
@@ -84,36 +83,34 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--save", help="write the merged profile (pstats) to this file")
     args = parser.parse_args()
-    workdir = tempfile.mkdtemp(prefix="tagscope-profile-")
-    setup_django(os.path.join(workdir, "profile.sqlite3"))
+    with tempfile.TemporaryDirectory(prefix="tagscope-profile-") as workdir:
+        profile(args, os.path.join(workdir, "profile.sqlite3"))
+
+
+def profile(args: argparse.Namespace, db_path: str) -> None:
+    setup_django(db_path)
     from django.conf import settings
     from django.core.management import call_command
 
     settings.Q_CLUSTER["workers"] = WORKERS
     locations, tags, days = (5, 500, 30) if args.quick else (20, 2000, 90)
-    try:
-        with sandbox_process(seed=1, agencies=1, locations=locations, tags=tags, days=days) as url:
-            from sandbox.client import SandboxControl
+    with sandbox_process(seed=1, agencies=1, locations=locations, tags=tags, days=days) as url:
+        from sandbox.client import SandboxControl
 
-            state = SandboxControl(url).state()
-            cpu, requests = one_sync(url, state, days)
-            print(f"first sync, {locations} locations x {tags} tags, {days} days, in one process without the "
-                  f"profiler: {cpu:.1f} s CPU, {requests} requests, {cpu / requests * 1000:.2f} ms per request")
-            call_command("flush", verbosity=0, interactive=False)  # the limiter's slots too: so wait out
-            time.sleep(11)  # the sandbox's 10 s window of the first sync, or the second one starts with 429s
-            profile_every_thread()
-            cpu, requests = one_sync(url, state, days)
-            print(f"the same under the profiler: {cpu:.1f} s CPU, {cpu / requests * 1000:.2f} ms per request")
-        stats = pstats.Stats(*PROFILES)
-        if args.save:
-            stats.dump_stats(args.save)
-        stats.sort_stats("cumulative").print_stats(args.top)
-        stats.sort_stats("tottime").print_stats(args.top)
-    finally:
-        for name in os.listdir(workdir):
-            Path(workdir, name).unlink(missing_ok=True)
-        os.rmdir(workdir)
-
+        state = SandboxControl(url).state()
+        cpu, requests = one_sync(url, state, days)
+        print(f"first sync, {locations} locations x {tags} tags, {days} days, in one process without the "
+              f"profiler: {cpu:.1f} s CPU, {requests} requests, {cpu / requests * 1000:.2f} ms per request")
+        call_command("flush", verbosity=0, interactive=False)  # the limiter's slots too: so wait out
+        time.sleep(11)  # the sandbox's 10 s window of the first sync, or the second one starts with 429s
+        profile_every_thread()
+        cpu, requests = one_sync(url, state, days)
+        print(f"the same under the profiler: {cpu:.1f} s CPU, {cpu / requests * 1000:.2f} ms per request")
+    stats = pstats.Stats(*PROFILES)
+    if args.save:
+        stats.dump_stats(args.save)
+    stats.sort_stats("cumulative").print_stats(args.top)
+    stats.sort_stats("tottime").print_stats(args.top)
 
 if __name__ == "__main__":
     main()

@@ -202,7 +202,8 @@ KNOWN = {
 def plan(quick: bool, only: list[str]) -> list[tuple[Path, Bench]]:
     runs = []
     for script in sorted(BENCH.glob("*.py")):
-        if script.name in ("__init__.py", "common.py", Path(__file__).name):  # common.py: their shared set-up
+        # common.py: their shared set-up; sync_profile.py: a CPU profile to read, no figures against targets
+        if script.name in ("__init__.py", "common.py", "sync_profile.py", Path(__file__).name):
             continue
         if only and script.stem not in only:
             continue

@@ -96,8 +96,9 @@ def _statement(sql: str, params: list[Any]) -> tuple[int, tuple | None]:
     a regular expression per statement) cost more CPU than the claim's UPDATE itself, once per request.
     Errors still come as Django's (`wrap_database_errors`), and while queries are logged (DEBUG, a test
     capturing them) the statements go through Django's cursor, so they are seen."""
-    from django.db import connection
+    from django.db import DEFAULT_DB_ALIAS, connections
 
+    connection = connections[DEFAULT_DB_ALIAS]  # this thread's, once (django.db.connection looks it up per use)
     if connection.vendor == "sqlite" and not connection.queries_logged:
         with connection.wrap_database_errors:
             if connection.connection is None:

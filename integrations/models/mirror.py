@@ -78,6 +78,7 @@ class TagQuerySet(models.QuerySet):
         if not tag_search.narrows(connection, needle):
             return found if location_pk is None else found.filter(location_id=location_pk)
         if connection.vendor == "postgresql":  # the GIN index finds the few; an expression order sorts them
+            found = found.extra(where=[tag_search.POSTGRES_WORDS_LIKE], params=[tag_search.words_pattern(needle)])
             found = found.order_by(*unindexed(found.query.order_by))
             return found if location_pk is None else found.filter(location_id=location_pk)
         candidates = RawSQL(tag_search.sqlite_candidate_sql(), [tag_search.fts_phrase(needle)])  # noqa: S611 (constant SQL)

@@ -1,9 +1,9 @@
 """The substring index behind tag search: an FTS5 trigram table on SQLite, a pg_trgm GIN index on PostgreSQL.
 
 Both index `Tag.sort_name` (the case-folded name; PostgreSQL with its separators joined, see SEPARATORS),
-so a search keeps today's meaning: case-insensitive substring, `%` and `_` literal. Trigrams only serve needles of 3 or more characters; shorter ones (and any
-other backend) use the plain scan, which the tag list bounds to a window of tags per page in a big location
-(dashboard/selectors/tag_keyset.py's `Window`).
+so a search keeps today's meaning: case-insensitive substring, `%` and `_` literal. Trigrams only serve
+needles of 3 or more characters; shorter ones (and any other backend) use the plain scan, which the tag list
+bounds to a window of tags per page in a big location (dashboard/selectors/tag_keyset.py's `Window`).
 
 Kept in step by the database itself, not by the sync: on SQLite, triggers on the tag table update the FTS5
 table inside the same statement (so the upsert's bulk raw SQL, ORM saves, renames and cascade deletes all

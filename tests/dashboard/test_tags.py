@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from dashboard.selectors.tag_keyset import keyset_page
 from dashboard.selectors.tags import TagFilter, tags_for_location
 from integrations.models import Connection, Event, Location, SyncRun, Tag
 from integrations.models.mirror import NEW_TAG_DAYS
@@ -265,10 +266,17 @@ def test_a_short_search_in_a_big_location_reads_a_window_per_page_and_says_so(ma
 def test_a_search_the_index_narrows_is_counted_exactly_by_its_first_page(marketer_http, monkeypatch, sort,
                                                                           django_assert_num_queries):
     monkeypatch.setattr("dashboard.selectors.tags.SEARCH_COUNT_CAP", 60)  # no capped count is made
-    tags_bulk(location_make("loc-a", "Acme"), 200)
-    queries = 9 if sort == "name" else 10  # session, user, 2 permissions, location, narrow?, ids (+ nulls), rows, runs
-    with django_assert_num_queries(queries):
+    location = location_make("loc-a", "Acme")
+    tags_bulk(location, 200)
+    Tag.objects.filter(location=location, tag_id__endswith="7").update(updated_at=None)  # nulls among the matches
+    # session, user, 2 permissions, location, narrow?, ids (one query, nulls and all), rows, runs
+    with django_assert_num_queries(9):
         first = marketer_http.get(URL, {"q": "-00", "sort": sort})  # 200 matches: the index narrows
     assert (first.context["count"], first.context["exact"]) == (200, True) and len(names(first)) == 50
     last = marketer_http.get(URL, {"q": "-00", "sort": sort, "last": "1"})
     assert (last.context["count"], last.context["exact"]) == (200, True)
+    # The pages in the list's own order, nulls where the unsearched list's keyset pages put them.
+    listed = tags_for_location(location=location, filters=TagFilter(sort=sort))
+    everything = keyset_page(listed, sort=sort, size=200).rows
+    assert names(first) == [t.name for t in everything if "-00" in t.sort_name][:50]
+    assert names(last) == [t.name for t in everything if "-00" in t.sort_name][-50:]

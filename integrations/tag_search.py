@@ -106,12 +106,19 @@ def narrows(connection: Any, needle: str) -> bool:
         return False
     if connection.vendor == "postgresql":
         return postgres_estimate(connection, needle) <= CANDIDATE_LIMIT
-    if connection.vendor != "sqlite":
-        return False
+    return connection.vendor == "sqlite" and sqlite_candidates(connection, needle) is not None
+
+
+def sqlite_candidates(connection: Any, needle: str) -> str | None:
+    """The ids of every tag (of any location) whose name the FTS5 table finds `needle` in, as a JSON array
+    for SQLITE_CANDIDATES_SQL; None when there are more than CANDIDATE_LIMIT (or the needle is too short)."""
+    if len(needle) < MIN_LENGTH:
+        return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM (SELECT rowid FROM integrations_tag_search "
+        cursor.execute("SELECT json_group_array(rowid), count(*) FROM (SELECT rowid FROM integrations_tag_search "
                        "WHERE integrations_tag_search MATCH %s LIMIT %s)", [fts_phrase(needle), CANDIDATE_LIMIT + 1])
-        return cursor.fetchone()[0] <= CANDIDATE_LIMIT
+        ids, found = cursor.fetchone()
+    return ids if found <= CANDIDATE_LIMIT else None
 
 
 def like_pattern(needle: str) -> str:
@@ -133,5 +140,4 @@ def postgres_estimate(connection: Any, needle: str) -> float:
     return float(plan[0]["Plan"]["Plan Rows"])
 
 
-def sqlite_candidate_sql() -> str:
-    return "SELECT rowid FROM integrations_tag_search WHERE integrations_tag_search MATCH %s"
+SQLITE_CANDIDATES_SQL = "SELECT value FROM json_each(%s)"

@@ -118,7 +118,7 @@ def test_on_sqlite_a_narrowed_page_looks_its_candidates_up_by_id_not_through_the
 
     page = tags_for_location(location=tagged, filters=TagFilter(q="sale", sort="-updated_at")).values("pk")[:50]
     plan = page.explain()
-    assert "INTEGER PRIMARY KEY" in plan and "integrations_tag_search" in plan, plan
+    assert "INTEGER PRIMARY KEY" in plan and "json_each" in plan, plan  # the probe's candidates, by id
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
@@ -139,3 +139,23 @@ def test_on_postgresql_a_needle_across_separators_is_read_through_the_joined_wor
     assert found(tagged, "harvest-fair") == set()
     assert found(tagged, "harvestqfair") == {"harvestqfair"}
     assert found(tagged, "harvest fair-") == {"Harvest Fair-Q"}
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+@pytest.mark.parametrize("last", [False, True])
+def test_on_sqlite_a_narrowed_page_and_its_count_search_the_fts_table_once(tagged, last):
+    """The probe's candidates are handed on: the page, its null segment and its count read them by id."""
+    from django.test.utils import CaptureQueriesContext
+
+    from dashboard.selectors.tag_keyset import keyset_page
+    from dashboard.selectors.tags import TagFilter, tags_for_location, tags_total
+
+    Tag.objects.filter(location=tagged, name="Spring Sale").update(updated_at=None)
+    filters = TagFilter(q="sale", sort="-updated_at")
+    with CaptureQueriesContext(connection) as queries:
+        tags = tags_for_location(location=tagged, filters=filters)
+        page = keyset_page(tags, sort=filters.sort, size=1, last=last)
+        count = tags_total(tagged, filters, tags)
+    assert [row.name for row in page.rows] == (["Spring Sale"] if last else ["spring-sale-2026"])
+    assert count == (2, True) and page.total == 2
+    assert sum("MATCH" in q["sql"] for q in queries.captured_queries) == 1

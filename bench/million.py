@@ -200,7 +200,9 @@ def main() -> None:
         for _, urls, _ in groups:
             for url in urls:
                 each = measure(client, [url], max(3, args.runs // 2))
-                show("  " + url.replace(base, "?").split("?", 1)[1][:40], each)
+                # This process's CPU: on SQLite the database's work too, so a figure the load hardly moves.
+                print(f"    {url.replace(base, '?').split('?', 1)[1][:40]:<42} p50 {each['p50']:7.1f} ms  "
+                      f"cpu p50 {each['cpu_p50']:6.1f} ms  queries {each['queries']:>2}  (n={each['n']})")
         load = os.getloadavg()
         print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         if args.refresh:

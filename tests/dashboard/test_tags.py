@@ -280,3 +280,26 @@ def test_a_search_the_index_narrows_is_counted_exactly_by_its_first_page(markete
     everything = keyset_page(listed, sort=sort, size=200).rows
     assert names(first) == [t.name for t in everything if "-00" in t.sort_name][:50]
     assert names(last) == [t.name for t in everything if "-00" in t.sort_name][-50:]
+
+
+def test_a_capped_search_count_walks_the_lists_own_order(monkeypatch):
+    """Where the page just found its matches: unordered, SQLite counted along the name index, which can hold
+    none of them for most of its length (`er-t` before the "offer-t…" names at 1,000,000 tags)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dashboard.selectors.tags import tags_total
+
+    monkeypatch.setattr("integrations.tag_search.CANDIDATE_LIMIT", 10)  # too common for the index: walked
+    location = location_make("loc-a", "Acme")
+    tags_bulk(location, 200)
+    filters = TagFilter(q="-00", sort="first_seen_at")
+    tags = tags_for_location(location=location, filters=filters)
+    with CaptureQueriesContext(connection) as queries:
+        assert tags_total(location, filters, tags) == (200, True)
+    (count,) = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert 'ORDER BY "integrations_tag"."first_seen_at" ASC' in count
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {count}")
+            assert "tag_loc_first_seen" in str(cursor.fetchall())

@@ -196,10 +196,20 @@ def test_refresh_now_is_refused_to_marketers_and_for_a_dead_connection(marketer_
     assert "cannot sync" in response.content.decode() and not SyncRun.objects.exists()
 
 
+def planner_statistics() -> None:
+    """PostgreSQL narrows a search by its planner's estimate: fresh statistics, as autovacuum keeps them."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE integrations_tag")
+
+
 def test_a_search_count_stops_at_the_cap_and_says_more_than(marketer_http, monkeypatch):
     monkeypatch.setattr("dashboard.selectors.tags.SEARCH_COUNT_CAP", 60)
     monkeypatch.setattr("integrations.tag_search.CANDIDATE_LIMIT", 10)  # too common for the index: walked, capped
     tags_bulk(location_make("loc-a", "Acme"), 200)
+    planner_statistics()
     capped = marketer_http.get(URL, {"q": "-00"})  # in every name
     assert (capped.context["count"], capped.context["exact"]) == (60, False) and capped.context["next_query"]
     assert "more than 60 tags" in capped.content.decode()
@@ -293,6 +303,7 @@ def test_a_capped_search_count_walks_the_lists_own_order(monkeypatch):
     monkeypatch.setattr("integrations.tag_search.CANDIDATE_LIMIT", 10)  # too common for the index: walked
     location = location_make("loc-a", "Acme")
     tags_bulk(location, 200)
+    planner_statistics()
     filters = TagFilter(q="-00", sort="first_seen_at")
     tags = tags_for_location(location=location, filters=filters)
     with CaptureQueriesContext(connection) as queries:
@@ -303,3 +314,21 @@ def test_a_capped_search_count_walks_the_lists_own_order(monkeypatch):
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN QUERY PLAN {count}")
             assert "tag_loc_first_seen" in str(cursor.fetchall())
+
+
+def test_a_narrowed_search_is_counted_unordered_up_to_the_cap(monkeypatch):
+    """Its order is an expression that reads and sorts every match; unordered, the count stops at the cap."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dashboard.selectors.tags import tags_total
+
+    monkeypatch.setattr("dashboard.selectors.tags.SEARCH_COUNT_CAP", 60)
+    location = location_make("loc-a", "Acme")
+    tags_bulk(location, 200)
+    filters = TagFilter(q="-00", sort="-updated_at")  # 200 matches: the index narrows
+    tags = tags_for_location(location=location, filters=filters)
+    with CaptureQueriesContext(connection) as queries:
+        assert tags_total(location, filters, tags) == (60, False)
+    (count,) = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert "ORDER BY" not in count and "LIMIT 61" in count

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from dashboard.selectors.tag_keyset import keyset_page
@@ -198,8 +199,6 @@ def test_refresh_now_is_refused_to_marketers_and_for_a_dead_connection(marketer_
 
 def planner_statistics() -> None:
     """PostgreSQL narrows a search by its planner's estimate: fresh statistics, as autovacuum keeps them."""
-    from django.db import connection
-
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE integrations_tag")
@@ -295,7 +294,6 @@ def test_a_search_the_index_narrows_is_counted_exactly_by_its_first_page(markete
 def test_a_capped_search_count_walks_the_lists_own_order(monkeypatch):
     """Where the page just found its matches: unordered, SQLite counted along the name index, which can hold
     none of them for most of its length (`er-t` before the "offer-t…" names at 1,000,000 tags)."""
-    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from dashboard.selectors.tags import tags_total
@@ -318,7 +316,6 @@ def test_a_capped_search_count_walks_the_lists_own_order(monkeypatch):
 
 def test_a_narrowed_search_is_counted_unordered_up_to_the_cap(monkeypatch):
     """Its order is an expression that reads and sorts every match; unordered, the count stops at the cap."""
-    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from dashboard.selectors.tags import tags_total

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -29,9 +30,6 @@ from integrations.sync.upsert import BATCH, Writes, assign, batched, fingerprint
 from integrations.tag_counts import tag_counts_store
 
 DETAIL_FIELDS = ("tag", "data", "fetched_at", "changed_at")
-# Every field of a new Tag row, in the order _save_listed gives them (a test holds this to Tag's fields).
-NEW_TAG_FIELDS = ("location", "tag_id", "name", "sort_name", "created_by", "deleted", "created_at", "updated_at",
-                  "raw", "first_seen_at", "last_seen_at", "removed_at", "is_baseline", "details_for")
 
 
 def tags_by_id(location: Location, tag_ids: list[str]) -> QuerySet[Tag]:
@@ -60,14 +58,17 @@ def tags_refresh(ctx: RunContext) -> None:
     # id), not a set of HighLevel ids (~100 MB at 1,000,000 tags). Created and changed rows carry
     # last_seen_at == now instead (_mark_absent_removed reads both).
     seen = PkSet()
+    # The listed tags whose details are due, by primary key too: their HighLevel ids and listing fingerprints
+    # are read back from the rows when the details are fetched (a list of them grew by ~0.25 kB a tag: past
+    # 150 MB at 1,000,000 tags in a first sync).
+    due = PkSet()
     listed = 0
-    need_details: list[tuple[str, str]] = []
     estimate = Tag.objects.filter(location=location, removed_at__isnull=True).count()
     listing = ctx.client.iter_tags(location.location_id)
     try:
         for batch in batched(listing, BATCH):
             listed += len(batch)
-            need_details.extend(_save_listed(ctx, batch, baseline=baseline, now=now, seen=seen))
+            _save_listed(ctx, batch, baseline=baseline, now=now, seen=seen, due=due)
             ctx.progress(listed, max(estimate, listed) * 2)
     except BadResponse as exc:
         _record_bad(ctx, exc)
@@ -77,9 +78,9 @@ def tags_refresh(ctx: RunContext) -> None:
     if baseline:
         Location.objects.filter(pk=location.pk).update(tags_baselined_at=now)
         location.tags_baselined_at = now
-    total = listed + len(need_details)
+    total = listed + len(due)
     ctx.progress(listed, total, force=True)
-    _fetch_details(ctx, need_details, baseline=baseline, done=listed, total=total)
+    _fetch_details(ctx, due, baseline=baseline, done=listed, total=total)
     posts.posts_refresh(ctx)
 
 
@@ -109,48 +110,45 @@ def _tag_event(ctx: RunContext, kind: str, tag_id: str, name: str, now: datetime
     )
 
 
-def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: datetime, seen: PkSet
-                 ) -> list[tuple[str, str]]:
-    """Upsert one batch of listed tags (the unchanged ones' ids go into `seen`); answer (id, fingerprint of
-    its listing) of the tags whose details are due."""
+def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: datetime, seen: PkSet,
+                 due: PkSet) -> None:
+    """Upsert one batch of listed tags: the unchanged ones' ids go into `seen`, those whose details are due
+    (new, or listed otherwise than when their details were fetched) into `due`."""
     location = ctx.location
     existing = {t.tag_id: t for t in tags_by_id(location, [t.id for t in batch])}
-    writes = Writes(Tag, row_fields=NEW_TAG_FIELDS)
-    need_details = []
+    writes = Writes(Tag, with_ids=("location_id", "tag_id"))  # a created tag's id goes into `due`
+    wanting = []
     for api_tag in batch:
         fields = _listed_fields(api_tag)
         row = existing.get(api_tag.id)
         if row is None:
-            # A new tag is a row of values, not a Tag: building 2,000 model instances per location was
-            # more CPU than inserting them.
-            writes.create_row((location.pk, api_tag.id, fields["name"], fields["sort_name"], fields["created_by"],
-                               fields["deleted"], fields["created_at"], fields["updated_at"], fields["raw"], now, now,
-                               now if api_tag.deleted else None, baseline, ""))
+            row = Tag(location=location, tag_id=api_tag.id, first_seen_at=now, last_seen_at=now,
+                      removed_at=now if api_tag.deleted else None, is_baseline=baseline, **fields)
+            writes.create(row)
             ctx.count("created")
             if not baseline and not api_tag.deleted:
-                writes.events.append(_tag_event(ctx, Event.Type.TAG_CREATED, api_tag.id, fields["name"], now))
-            if not api_tag.deleted:  # its details are due (a new tag has none)
-                need_details.append((api_tag.id, fingerprint(api_tag.raw)))
-            continue
-        before = {"name": row.name, "removed": row.removed_at is not None}
-        changed = assign(row, fields)
-        want_removed = api_tag.deleted
-        if want_removed != before["removed"]:
-            row.removed_at = now if want_removed else None
-            changed.append("removed_at")
-        if changed:
-            row.last_seen_at = now
-            writes.update(row, [*changed, "last_seen_at"])
-            ctx.count("removed" if want_removed and not before["removed"] else "updated")
-            _tag_change_event(writes, ctx, row, now, before, changed)
+                _event(writes, ctx, Event.Type.TAG_CREATED, row, now)
         else:
-            seen.add(row.pk)
-            ctx.count("unchanged")
-        listed = fingerprint(api_tag.raw)
-        if not api_tag.deleted and row.details_for != listed:
-            need_details.append((api_tag.id, listed))
+            before = {"name": row.name, "removed": row.removed_at is not None}
+            changed = assign(row, fields)
+            want_removed = api_tag.deleted
+            if want_removed != before["removed"]:
+                row.removed_at = now if want_removed else None
+                changed.append("removed_at")
+            if changed:
+                row.last_seen_at = now
+                writes.update(row, [*changed, "last_seen_at"])
+                ctx.count("removed" if want_removed and not before["removed"] else "updated")
+                _tag_change_event(writes, ctx, row, now, before, changed)
+            else:
+                seen.add(row.pk)
+                ctx.count("unchanged")
+        # The row's listing as stored (what _due_batches reads back), not the answer's own: equal as data.
+        if not api_tag.deleted and row.details_for != fingerprint(row.raw):
+            wanting.append(row)
     ctx.wrote(writes.commit())
-    return need_details
+    for row in wanting:
+        due.add(row.pk)
 
 
 def _tag_change_event(
@@ -172,8 +170,10 @@ def _mark_absent_removed(ctx: RunContext, seen: PkSet, *, now: datetime) -> int:
     in it, in `seen`, nor created or changed by it, last seen `now`)."""
     location = ctx.location
     active = Tag.objects.filter(location=location, removed_at__isnull=True).order_by()
-    absent = [pk for pk, last_seen in active.values_list("pk", "last_seen_at").iterator(chunk_size=2000)
-              if pk not in seen and last_seen != now]
+    absent = PkSet()  # a bit each: a listing that lost most of 1,000,000 tags must not hold a list of them
+    for pk, last_seen in active.values_list("pk", "last_seen_at").iterator(chunk_size=2000):
+        if pk not in seen and last_seen != now:
+            absent.add(pk)
     for pks in batched(absent, BATCH):
         writes = Writes(Tag)
         for row in Tag.objects.filter(pk__in=pks).order_by():
@@ -185,20 +185,28 @@ def _mark_absent_removed(ctx: RunContext, seen: PkSet, *, now: datetime) -> int:
     return len(absent)
 
 
-def _fetch_details(ctx: RunContext, due: list[tuple[str, str]], *, baseline: bool, done: int, total: int) -> None:
-    """One request's worth of ids at a time, fetched in lanes, each batch stored as it comes."""
-    listed = dict(due)
+def _due_batches(due: PkSet) -> Iterator[dict[str, str]]:
+    """The due tags, a details request's worth at a time: {HighLevel id: fingerprint of its listing}, read
+    back from the rows the listing wrote (one query per batch, in the caller's thread: in_lanes reads this
+    lazily)."""
+    for pks in batched(due, DETAILS_BATCH):
+        rows = Tag.objects.filter(pk__in=pks).order_by().values_list("tag_id", "raw")
+        yield {tag_id: fingerprint(raw) for tag_id, raw in rows}
 
-    def fetch(ids: list[str]) -> list[ApiTag]:
+
+def _fetch_details(ctx: RunContext, due: PkSet, *, baseline: bool, done: int, total: int) -> None:
+    """One request's worth of ids at a time, fetched in lanes, each batch stored as it comes."""
+
+    def fetch(listed: dict[str, str]) -> list[ApiTag]:
         try:
-            return ctx.client.get_tag_details(ctx.location.location_id, ids)
+            return ctx.client.get_tag_details(ctx.location.location_id, list(listed))
         except BadResponse as exc:
             _record_bad(ctx, exc)
             return list(exc.partial or [])
 
-    for ids, details in in_lanes(fetch, list(batched(list(listed), DETAILS_BATCH))):
+    for listed, details in in_lanes(fetch, _due_batches(due)):
         _save_details(ctx, details, listed, baseline=baseline)
-        done += len(ids)
+        done += len(listed)
         ctx.progress(done, total)
 
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from django.db import models, transaction
 
-from integrations.bulk import instances_insert, instances_update, rows_insert
+from integrations.bulk import instances_insert, instances_update
 from integrations.models import Event
 
 BATCH = 500
@@ -50,11 +50,8 @@ class Writes:
     events to raise. `commit()` writes them in one short transaction and answers the rows written."""
 
     def __init__(self, model: type[models.Model], *, ignore_conflicts: bool = False,
-                 with_ids: tuple[str, str] | None = None, row_fields: tuple[str, ...] = ()):
+                 with_ids: tuple[str, str] | None = None):
         self.model = model
-        # Rows created as tuples of values in the order of these fields (`create_row`), not as instances.
-        self.row_fields = row_fields
-        self.create_rows: list[tuple] = []
         # True where another unit may create the same rows at the same time (accounts): theirs stands.
         self.ignore_conflicts = ignore_conflicts
         # Where the caller uses the new rows' ids afterwards: the two attributes of the model's unique key
@@ -68,9 +65,6 @@ class Writes:
     def create(self, obj: models.Model) -> None:
         self.creates.append(obj)
 
-    def create_row(self, values: tuple) -> None:
-        self.create_rows.append(values)
-
     def update(self, obj: models.Model, changed: list[str]) -> None:
         if changed:
             self.updates.append(obj)
@@ -80,16 +74,15 @@ class Writes:
         self.events.append(Event(**fields))
 
     def commit(self) -> int:
-        if not (self.creates or self.create_rows or self.updates or self.events):
+        if not (self.creates or self.updates or self.events):
             return 0
         with transaction.atomic():
             instances_insert(self.creates, ignore_conflicts=self.ignore_conflicts)
             if self.creates and self.with_ids:
                 self._read_ids()
-            rows_insert(self.model, self.row_fields, self.create_rows, ignore_conflicts=self.ignore_conflicts)
             instances_update(self.updates, sorted(self.update_fields))
             instances_insert(self.events)
-        return len(self.creates) + len(self.create_rows) + len(self.updates) + len(self.events)
+        return len(self.creates) + len(self.updates) + len(self.events)
 
     def _read_ids(self) -> None:
         """Give the created instances their ids (and mark them saved), as `bulk_create` would."""

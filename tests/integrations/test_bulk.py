@@ -160,8 +160,3 @@ def test_a_row_of_the_wrong_width_is_refused_before_anything_is_sent(location):
         rows_update(StatisticsPoint, ("value", "fetched_at"), [(1, 2.0)])
     assert not StatisticsPoint.objects.exists()
 
-
-def test_a_new_tags_row_names_every_field_of_tag():
-    from integrations.sync.tags import NEW_TAG_FIELDS
-
-    assert list(NEW_TAG_FIELDS) == [f.name for f in Tag._meta.concrete_fields if not f.primary_key]

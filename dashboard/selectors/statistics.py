@@ -22,8 +22,10 @@ from typing import Any
 from django.db.models import Case, CharField, F, FloatField, Max, Min, Q, Sum, When
 from django.db.models.functions import Cast
 
+from dashboard.selectors.performance_memo import parts_get
 from dashboard.selectors.statistics_months import range_sums
 from dashboard.selectors.statistics_range import StatsQuery
+from integrations.data_versions import STATISTICS
 from integrations.metrics import METRICS, percent_change
 from integrations.models import AgencyDay, Connection, Demographics, Location, StatisticsPoint
 
@@ -219,11 +221,18 @@ def demographics_for(*, location_pks: list[int], query: StatsQuery) -> dict[str,
 
 
 def locations_ranked(*, locations: list[Any], query: StatsQuery, metric: str) -> list[dict[str, Any]]:
-    """Each location's total (and previous total) of one metric in the range, highest first."""
-    totals = _gauge_totals(locations, query, metric) if metric in GAUGES else _summed_totals(locations, query, metric)
+    """Each location's total (and previous total) of one metric in the range, highest first. Each location's
+    totals are kept while its statistics stay the same (performance_memo.py): after one location's sync, only
+    its own are read again."""
+    def compute(missing: list[Any]) -> dict[int, tuple]:
+        if metric in GAUGES:
+            return _gauge_totals(missing, query, metric)
+        return _summed_totals(missing, query, metric)
+
+    totals = parts_get(("ranking", query, metric), locations, compute, STATISTICS)
     ranked = []
     for location in locations:
-        total, previous = totals.get(location.pk, (None, None))
+        total, previous = totals.get(location.pk) or (None, None)
         ranked.append({"location": location, "id": location.location_id, "name": location.name,
                        "total": _number(total), "previous_total": _number(previous),
                        "change_pct": percent_change(total, previous)})

@@ -117,8 +117,24 @@ class Campaign(Figures):
         return row
 
 
-def campaigns_collect(*, locations: list[Location], start: date, end: date, only: str | None = None
-                      ) -> dict[str, Campaign]:
+class Campaigns(dict[str, Campaign]):
+    """{slug: Campaign}, with the orders the list asked of it: kept with it (an agency has tens of thousands
+    of campaigns, and sorting them costs more than the rest of a kept view)."""
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.orders: dict[str, list[Campaign]] = {}
+
+    def ordered(self, sort: str) -> list[Campaign]:
+        """Every campaign by `sort` (sorted_rows). Shared: callers must not change it."""
+        found = self.orders.get(sort)
+        if found is None:  # two threads may both sort: the same list either way
+            found = self.orders[sort] = sorted_rows(list(self.values()), sort)
+        return found
+
+
+def campaigns_collect(*, locations: list[Location], start: date, end: date, only: str | None = None,
+                      aliases: dict[str, str] | None = None) -> Campaigns:
     """Every campaign with posts in [start, end] over `locations`, keyed by slug; `only` keeps one campaign
     (and reads only its tags' links).
 
@@ -126,14 +142,15 @@ def campaigns_collect(*, locations: list[Location], start: date, end: date, only
     campaigns are summed from every tag of every location, so they are kept per process while the locations'
     data versions stay the same (performance_memo.py), and so is each location's part of them: after one
     location's sync, only that location is summed again, then the parts are added up. A campaign's own page
-    takes its campaign from the kept list when there is one. Five queries when kept, seven otherwise."""
-    aliases = campaign_aliases()
+    takes its campaign from the kept list when there is one. `aliases` as the caller read them, else read
+    here. Two queries when kept (the aliases and the data versions), four more otherwise."""
+    aliases = campaign_aliases() if aliases is None else aliases
     versions = data_versions(locations)
     key = ("campaigns", start, end, tuple(sorted(aliases.items())))
     whole = (*key, tuple(sorted(versions.items())))
     kept = MEMO.get(whole)
     if kept is not None:
-        return kept if only is None else ({only: kept[only]} if only in kept else {})
+        return kept if only is None else Campaigns({only: kept[only]} if only in kept else {})
     window = Window(start, end, ZoneInfo("UTC"))
     if only is not None:
         found = MEMO.get((*whole, only))
@@ -209,7 +226,7 @@ def _parts(*, locations: list[Location], window: Window, aliases: dict[str, str]
     return found
 
 
-def _merged(parts: dict[int, dict[str, CampaignLocation]]) -> dict[str, Campaign]:
+def _merged(parts: dict[int, dict[str, CampaignLocation]]) -> Campaigns:
     """The campaigns, each location's part added up; those without posts in the range left out."""
     campaigns: dict[str, Campaign] = {}
     for loc_pk, part in parts.items():
@@ -224,7 +241,8 @@ def _merged(parts: dict[int, dict[str, CampaignLocation]]) -> dict[str, Campaign
                 if own != slug and own not in campaign.merged:
                     campaign.merged.append(own)
             campaign.add(at)
-    return {slug: c for slug, c in campaigns.items() if c.sums.published or c.sums.failed or c.sums.scheduled}
+    return Campaigns((slug, c) for slug, c in campaigns.items()
+                     if c.sums.published or c.sums.failed or c.sums.scheduled)
 
 
 def _count_each_post_once(parts: dict[int, dict[str, CampaignLocation]], window: Window) -> None:
@@ -255,17 +273,20 @@ def campaigns_list(*, locations: list[Location], start: date, end: date, q: str 
                    min_locations: int = 1) -> list[Campaign]:
     """Campaigns over `locations` with posts in the range, filtered by name (any spelling) and sorted."""
     needle = re.sub(r"\s+", "", q.casefold())
-    rows = [c for c in campaigns_collect(locations=locations, start=start, end=end).values()
-            if c.location_count >= min_locations
+    ordered = campaigns_collect(locations=locations, start=start, end=end).ordered(
+        sort if sort.lstrip("-") in SORTS else DEFAULT_SORT)
+    if min_locations <= 1 and not needle:
+        return list(ordered)
+    return [c for c in ordered if c.location_count >= min_locations
             and (not needle or any(needle in re.sub(r"\s+", "", n.casefold()) for n in c.names) or needle in c.slug)]
-    return sorted_rows(rows, sort if sort.lstrip("-") in SORTS else DEFAULT_SORT)
 
 
 def campaign_get(*, locations: list[Location], slug: str, start: date, end: date) -> Campaign:
     """One campaign, its locations ranked; an alias's slug answers its campaign. 404 when nothing carries it
     in any visible location (whatever the range)."""
-    slug = campaign_aliases().get(slug, slug)
-    found = campaigns_collect(locations=locations, start=start, end=end, only=slug).get(slug)
+    aliases = campaign_aliases()
+    slug = aliases.get(slug, slug)
+    found = campaigns_collect(locations=locations, start=start, end=end, only=slug, aliases=aliases).get(slug)
     if found is not None:
         return found
     spellings = [name for name in Tag.objects.filter(location__in=locations).values_list("name", flat=True)

@@ -154,9 +154,11 @@ class _Facts:
             by_bounds.setdefault(_week_bounds(plan), set()).add(plan.goal.location_id)
         wanted = Q()
         for (first, after), location_pks in sorted(by_bounds.items()):
-            wanted |= Q(location_id__in=sorted(location_pks)) & (
-                Q(status="published", published_at__gte=first, published_at__lt=after)
-                | Q(status="scheduled", scheduled_at__gte=self.now, scheduled_at__lt=after))
+            # Flat terms, each answered by one index: (location, published_at), and the scheduled posts' own.
+            wanted |= Q(location_id__in=sorted(location_pks), status="published", published_at__gte=first,
+                        published_at__lt=after)
+            wanted |= Q(location_id__in=sorted(location_pks), status="scheduled", scheduled_at__gte=self.now,
+                        scheduled_at__lt=after)
         if not by_bounds:
             return {}
         rows = (Post.objects.filter(wanted).values_list("location_id", "platform", "status")

@@ -119,11 +119,15 @@ class Campaign(Figures):
 
 class Campaigns(dict[str, Campaign]):
     """{slug: Campaign}, with the orders the list asked of it: kept with it (an agency has tens of thousands
-    of campaigns, and sorting them costs more than the rest of a kept view)."""
+    of campaigns, and sorting them costs more than the rest of a kept view). A merged list also holds the
+    locations' parts it was added up from and every campaign before those without posts were left out, so
+    that the next list after one location's sync adds up only the campaigns that location touches."""
 
     def __init__(self, *args: Any):
         super().__init__(*args)
         self.orders: dict[str, list[Campaign]] = {}
+        self.parts: dict[int, dict[str, CampaignLocation]] = {}
+        self.everything: dict[str, Campaign] = {}
 
     def ordered(self, sort: str) -> list[Campaign]:
         """Every campaign by `sort` (sorted_rows). Shared: callers must not change it."""
@@ -168,8 +172,11 @@ def campaigns_collect(*, locations: list[Location], start: date, end: date, only
         for loc_pk, part in _parts(locations=missing, window=window, aliases=aliases).items():
             parts[loc_pk] = part
             PARTS.put((*key, loc_pk, versions[loc_pk]), part)
-    campaigns = _merged(parts)
+        parts = {loc.pk: parts[loc.pk] for loc in locations}  # in the locations' order, as kept ones are
+    latest = MEMO.get((*key, "latest"))
+    campaigns = _merged(parts) if latest is None else _merged_again(latest, parts)
     MEMO.put(whole, campaigns)
+    MEMO.put((*key, "latest"), campaigns)
     return campaigns
 
 
@@ -226,23 +233,61 @@ def _parts(*, locations: list[Location], window: Window, aliases: dict[str, str]
     return found
 
 
+def _has_posts(campaign: Campaign) -> bool:
+    return bool(campaign.sums.published or campaign.sums.failed or campaign.sums.scheduled)
+
+
 def _merged(parts: dict[int, dict[str, CampaignLocation]]) -> Campaigns:
     """The campaigns, each location's part added up; those without posts in the range left out."""
-    campaigns: dict[str, Campaign] = {}
+    everything: dict[str, Campaign] = {}
     for loc_pk, part in parts.items():
         for slug, at in part.items():
-            campaign = campaigns.get(slug)
+            campaign = everything.get(slug)
             if campaign is None:
-                campaign = campaigns[slug] = Campaign(slug=slug)
-            campaign.locations[loc_pk] = at
-            for name in at.names:
-                campaign.names[name] += 1
-                own = campaign_slug(name)
-                if own != slug and own not in campaign.merged:
-                    campaign.merged.append(own)
-            campaign.add(at)
-    return Campaigns((slug, c) for slug, c in campaigns.items()
-                     if c.sums.published or c.sums.failed or c.sums.scheduled)
+                campaign = everything[slug] = Campaign(slug=slug)
+            _add_location(campaign, loc_pk, at)
+    campaigns = Campaigns((slug, c) for slug, c in everything.items() if _has_posts(c))
+    campaigns.parts, campaigns.everything = dict(parts), everything
+    return campaigns
+
+
+def _add_location(campaign: Campaign, loc_pk: int, at: CampaignLocation) -> None:
+    campaign.locations[loc_pk] = at
+    for name in at.names:
+        campaign.names[name] += 1
+        own = campaign_slug(name)
+        if own != campaign.slug and own not in campaign.merged:
+            campaign.merged.append(own)
+    campaign.add(at)
+
+
+def _merged_again(before: Campaigns, parts: dict[int, dict[str, CampaignLocation]]) -> Campaigns:
+    """`_merged(parts)`, from the campaigns merged `before` from other parts: only the campaigns of the
+    locations whose part changed (or that came or went) are added up again, each from its locations' parts
+    in the order `_merged` adds them; the others are shared with `before` (campaigns are never changed once
+    merged). From scratch when more than half of the locations changed."""
+    changed = [pk for pk in {*parts, *before.parts} if parts.get(pk) is not before.parts.get(pk)]
+    if len(changed) * 2 > len(parts) or list(before.parts) != [pk for pk in parts if pk in before.parts]:
+        return _merged(parts)
+    touched = {slug for pk in changed for part in (before.parts.get(pk, {}), parts.get(pk, {})) for slug in part}
+    order = {pk: n for n, pk in enumerate(parts)}
+    everything = dict(before.everything)
+    campaigns = Campaigns(before)
+    for slug in touched:
+        old = before.everything.get(slug)
+        holders = {pk for pk in (old.locations if old else ()) if pk in parts and pk not in changed}
+        holders |= {pk for pk in changed if slug in parts.get(pk, {})}
+        everything.pop(slug, None)
+        campaigns.pop(slug, None)
+        if not holders:
+            continue
+        campaign = everything[slug] = Campaign(slug=slug)
+        for pk in sorted(holders, key=order.__getitem__):
+            _add_location(campaign, pk, parts[pk][slug])
+        if _has_posts(campaign):
+            campaigns[slug] = campaign
+    campaigns.parts, campaigns.everything = dict(parts), everything
+    return campaigns
 
 
 def _count_each_post_once(parts: dict[int, dict[str, CampaignLocation]], window: Window) -> None:

@@ -24,7 +24,10 @@ Prints `figure: name | value | target | ok` lines (bench/run_all.py puts them in
 - the database size; whether the agency rollup equals the raw points summed;
 - the agency pages (statistics over 365 days, API with ranking, rankings, overview) p95 <= 150 ms, and issue
   20's scorecard (<= 100 ms), heatmap (<= 100 ms) and campaign list (<= 150 ms) on the synced data; their query
-  counts, then again after all but two locations are deleted: the counts must not change.
+  counts, then again after all but two locations are deleted: the counts must not change. Pages keep answers
+  by the locations' data versions (dashboard/selectors/performance_memo.py), so those are views of unchanged
+  data; the first view after one location's sync (its versions moved: p95 against the same targets) and with
+  nothing kept (a process just started, or every location synced: p50) are timed too.
 The machine is shared: figures vary from run to run.
 """
 

@@ -113,7 +113,8 @@ def process_tree(root: int) -> list[int]:
 
 
 def tree_figures(root: int) -> tuple[float, float]:
-    """(CPU seconds used by the cluster's processes so far, the largest peak RSS among them in MB)."""
+    """(CPU seconds used by the cluster's processes so far, those replaced included; the largest peak RSS among
+    the live ones in MB)."""
     ticks = os.sysconf("SC_CLK_TCK")
     cpu, peak = 0.0, 0.0
     for pid in process_tree(root):
@@ -122,14 +123,16 @@ def tree_figures(root: int) -> tuple[float, float]:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        cpu += (int(fields[11]) + int(fields[12])) / ticks
+        # utime + stime, and cutime + cstime: the children it has reaped (workers replaced after a task).
+        cpu += sum(int(field) for field in fields[11:15]) / ticks
         hwm = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")), "0")
         peak = max(peak, int(hwm) / 1024)
     return cpu, peak
 
 
-def refresh_all_and_wait(deadline_seconds: float = 1800) -> tuple[float, list]:
-    """"Refresh all", as an admin clicks it; (seconds from the enqueue to the bulk run's end, its units)."""
+def refresh_all_and_wait(deadline_seconds: float = 1800, watch=None) -> tuple[float, list]:
+    """"Refresh all", as an admin clicks it; (seconds from the enqueue to the bulk run's end, its units).
+    `watch()` is called at every poll meanwhile."""
     from integrations.models import SyncRun
     from integrations.sync.services import refresh_all_enqueue
 
@@ -141,15 +144,20 @@ def refresh_all_and_wait(deadline_seconds: float = 1800) -> tuple[float, list]:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the refresh did not finish in {deadline_seconds} s")
         time.sleep(POLL_SECONDS)  # watching the workers' progress in the database
+        if watch:
+            watch()
         bulk.refresh_from_db()
     units = list(SyncRun.objects.filter(parent__parent=bulk))
     return bulk.finished_at.timestamp() - started, units
 
 
+SANDBOX_PIDS: dict[str, int] = {}  # url -> the pid serving it, so a benchmark can count its CPU apart
+
+
 @contextmanager
 def sandbox_process(**config: int):
     """The sandbox in a process of its own (`manage.py runsandbox`), as HighLevel is another machine: its
-    CPU is not Tagscope's. Yields its URL once it answers."""
+    CPU is not Tagscope's. Yields its URL once it answers (its pid in SANDBOX_PIDS meanwhile)."""
     import requests
 
     port = _free_port()
@@ -167,8 +175,10 @@ def sandbox_process(**config: int):
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("the sandbox did not start") from None
                 time.sleep(0.2)  # waiting for another process to listen
+        SANDBOX_PIDS[url] = process.pid
         yield url
     finally:
+        SANDBOX_PIDS.pop(url, None)
         process.terminate()
         process.wait(timeout=10)
 

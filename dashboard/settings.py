@@ -159,6 +159,9 @@ Q_CLUSTER = {
     "max_attempts": env_int("Q_MAX_ATTEMPTS", default=3),
     "catch_up": False,
     "save_limit": env_int("Q_SAVE_LIMIT", default=2000),
+    # A worker whose memory peaked above this (MB) after a task is replaced by a fresh fork: a batch of
+    # sync units on dozens of threads leaves the heap fragmented, and the next batch would start from there.
+    "max_rss": env_int("Q_MAX_RSS_MB", default=150) * 1024,
     "ack_failures": True,
     "poll": 0.5,
     "label": "Tasks",

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connections, models
+from django.db import utils as db_errors
 
 # What a forked child inherited from its parent: pools and connections whose sockets the parent still uses.
 # The child keeps them referenced and never closes them (closing, or freeing, would end the parent's
@@ -34,6 +35,13 @@ def connections_give_back(*, pooled_only: bool = True) -> None:
         if pooled_only and not getattr(connection, "pool", None):
             continue
         connection.close()
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database could not serve this thread for a while: no pooled connection within the pool's timeout
+    (a busy worker's threads held them all), SQLite's write lock held past the busy timeout, a server
+    connection lost. Worth another attempt later, as a HighLevel 503 is; not a bug to fail on."""
+    return isinstance(exc, (db_errors.OperationalError, db_errors.InterfaceError))
 
 
 # `last_used_at` columns (connections, API tokens) are written at most this often: a write per use would

@@ -2,7 +2,8 @@
 
 It serves HighLevel's OAuth and Social Planner routes over real HTTP from seeded, in-memory state (never
 Django's database): `SandboxServer(SandboxConfig(seed=1, ...)).start()` then `.url`, or
-`python manage.py runsandbox`. Framework-free; only the management command imports Django.
+`python manage.py runsandbox`. Framework-free; only the management command imports Django. HTTP/1.1 with kept
+connections, as HighLevel's API: a client's next request reuses its connection (server.py).
 
 Routes as HighLevel has them: GET/POST /oauth/chooselocation (consent
 page), POST /oauth/token, POST /oauth/locationToken, GET /oauth/installedLocations, GET /locations/{locationId}

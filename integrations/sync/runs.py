@@ -41,6 +41,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.connections.tokens import ConnectionUnusable, connection_mark_needs_reconnect
+from integrations.db import database_unavailable
 from integrations.highlevel.errors import AuthenticationError, QuotaExhausted, RateLimited, ScopeError
 from integrations.highlevel.retry import UP, Backoff
 from integrations.models import Connection, Event, Location, SyncRun
@@ -267,8 +268,8 @@ def _retry_in(run: SyncRun, exc: Exception) -> float | None:
         else:
             waits = run.attempts < MAX_RATE_WAITS
         return max(1.0, float(exc.wait or 10)) * random.uniform(1.0, 1.2) if waits else None
-    if getattr(exc, "retryable", False):  # the HTTP layer's typed errors, and an unclean listing
-        return retry_backoff(run).delay(run.attempts - 1)
+    if getattr(exc, "retryable", False) or database_unavailable(exc):  # the HTTP layer's typed errors, an
+        return retry_backoff(run).delay(run.attempts - 1)  # unclean listing, a database busy for a while
     return None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import utils as db_errors
 from django.utils import timezone
 
 from integrations.highlevel.client import HighLevelClient
@@ -50,6 +51,11 @@ def test_a_running_unit_cannot_be_cancelled_and_a_finished_one_not_moved(db, loc
     (BadResponse("unreadable answer to a request that is not idempotent", retryable=False), False),
     (HighLevelError("a 4xx of no known kind", status=418), False),
     (RuntimeError("a bug of ours"), False),
+    # The database busy for a while: a worker's threads held every pooled connection, SQLite's lock held on.
+    (db_errors.OperationalError("couldn't get a connection after 30.00 sec"), True),
+    (db_errors.OperationalError("database is locked"), True),
+    (db_errors.InterfaceError("connection already closed"), True),
+    (db_errors.IntegrityError("UNIQUE constraint failed: a bug of ours"), False),
 ])
 def test_the_failure_policy_reads_the_errors_retryable_flag(hl, location, monkeypatch, error, waits):
     def fail(*args, **kwargs):

@@ -9,6 +9,8 @@ refreshes it unchanged (rows written, peak RSS).
     .venv/bin/python bench/million.py --tags 100000 --runs 5   # a quick look
     .venv/bin/python bench/million.py --refresh                # also the worker's sync and unchanged refresh
     .venv/bin/python bench/million.py --refresh-only           # only that
+    .venv/bin/python bench/million.py --keep /tmp/m.sqlite3    # plant once into that file, reuse it next time
+    .venv/bin/python bench/million.py --scale-out --keep 1     # keep the database, reuse it next time
 
 The tags are written straight into the database (one INSERT ... SELECT) with the search index
 dropped, then the index is built by the migration's own code and timed (what migrating an existing
@@ -92,6 +94,19 @@ def populate(count: int):
     return location
 
 
+def planted(count: int):
+    """The location a previous run planted (--keep) when it holds `count` tags; None when there is none."""
+    from integrations.models import Location, Tag
+
+    location = Location.objects.filter(location_id="bench-million").first()
+    if location is None:
+        return None
+    if (found := Tag.objects.filter(location=location).count()) != count:
+        raise SystemExit(f"the kept database holds {found:,} planted tags, not {count:,}: remove it first")
+    print(f"reusing the {count:,} tags planted before")
+    return location
+
+
 def deep(location, sort: str, status: str, offset: int, *, before: bool = False) -> str:
     """The query of a keyset page `offset` rows into the list (a reader who followed the links that far)."""
     from urllib.parse import urlencode
@@ -111,6 +126,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--scale-out", action="store_true", help="PostgreSQL on 127.0.0.1")
     parser.add_argument("--database", default="tagscope_million", help="with --scale-out: made empty first")
+    parser.add_argument("--keep", default="",
+                        help="plant once, reuse after: the SQLite file to keep (or, with --scale-out, any value: the "
+                             "database is not dropped); a run that finds the planted tags there measures them")
     parser.add_argument("--refresh", action="store_true",
                         help="also sync a sandbox location of --tags tags in a worker process, then again unchanged")
     parser.add_argument("--refresh-only", action="store_true", help="only that")
@@ -125,11 +143,14 @@ def main() -> None:
             import psycopg
 
             with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
-                conn.execute(f"CREATE DATABASE {args.database}")
+                if not (args.keep and conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                                   [args.database]).fetchone()):
+                    conn.execute(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
+                    conn.execute(f"CREATE DATABASE {args.database}")
             database_url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
-        database_url = database_url or f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
-        setup_django(os.path.join(tmp, "bench.sqlite3"), database_url=database_url)
+        sqlite_file = args.keep if args.keep and not args.scale_out else os.path.join(tmp, "bench.sqlite3")
+        database_url = database_url or f"sqlite:///{os.path.abspath(sqlite_file)}"
+        setup_django(sqlite_file, database_url=database_url)
         from django.conf import settings
         from django.contrib.auth import get_user_model
         from django.test import Client
@@ -139,9 +160,11 @@ def main() -> None:
               f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
         if args.refresh_only:
             return refresh(args, database_url)
-        location = populate(args.tags)
+        location = planted(args.tags) or populate(args.tags)
         client = Client()
-        client.force_login(get_user_model().objects.create_superuser("bench", "b@example.com", "bench-pass-123"))
+        user = get_user_model().objects.filter(username="bench").first()
+        client.force_login(user or get_user_model().objects.create_superuser("bench", "b@example.com",
+                                                                             "bench-pass-123"))
         base = f"/locations/{location.location_id}/tags/"
         api = f"/api/v1/locations/{location.location_id}/tags/"
         deep_pages = [f"{base}?sort=first_seen_at&{deep(location, 'first_seen_at', '', args.tags // 10)}",
@@ -177,7 +200,9 @@ def main() -> None:
         for _, urls, _ in groups:
             for url in urls:
                 each = measure(client, [url], max(3, args.runs // 2))
-                show("  " + url.replace(base, "?").split("?", 1)[1][:40], each)
+                # This process's CPU: on SQLite the database's work too, so a figure the load hardly moves.
+                print(f"    {url.replace(base, '?').split('?', 1)[1][:40]:<42} p50 {each['p50']:7.1f} ms  "
+                      f"cpu p50 {each['cpu_p50']:6.1f} ms  queries {each['queries']:>2}  (n={each['n']})")
         load = os.getloadavg()
         print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         if args.refresh:

@@ -3,6 +3,8 @@ where a Python set of ints or strings costs ~60-100 bytes per member."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 class PkSet:
     def __init__(self) -> None:
@@ -25,3 +27,9 @@ class PkSet:
 
     def __len__(self) -> int:
         return self.size
+
+    def __iter__(self) -> Iterator[int]:
+        """The ids in ascending order."""
+        for byte, value in enumerate(self.bits):
+            if value:
+                yield from (byte * 8 + bit for bit in range(8) if value >> bit & 1)

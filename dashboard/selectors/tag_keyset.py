@@ -139,7 +139,8 @@ def _ids(tags: QuerySet[Tag], cursor: Cursor | None, *, sort: str, backwards: bo
     row read (the page ends there); and the number of rows in the list when it came for free: an order
     by an expression (a search the trigram index narrowed, few new tags) reads and sorts every match
     anyway, so on a first or last page a COUNT(*) OVER () in the same query counts them (a separate count
-    made PostgreSQL search its trigram index a second time)."""
+    made PostgreSQL search its trigram index a second time), and it reads the list whole, not as a segment
+    of nulls and one of the rest (SQLite searched its FTS5 table once per segment)."""
     counting = isinstance(tags.query.order_by[0], OrderBy) and cursor is None and window is None
     total = 0
     ascending = not sort.startswith("-") if not backwards else sort.startswith("-")
@@ -154,6 +155,8 @@ def _ids(tags: QuerySet[Tag], cursor: Cursor | None, *, sort: str, backwards: bo
     ids: list[int] = []
     read = segments(window.everything)[0] if window else []
     found, key = segments(tags)
+    if counting:  # the whole list in one query: its order puts the nulls where the segments would
+        found = [tags.reverse() if backwards else tags]
     for index, segment in enumerate(found):
         stop = None
         if window:
@@ -162,7 +165,7 @@ def _ids(tags: QuerySet[Tag], cursor: Cursor | None, *, sort: str, backwards: bo
             if len(edge) > 1:
                 stop = Cursor(sort, *edge[0])
                 segment = _up_to(segment, key, stop, ascending=ascending)
-        if counting:  # every range is read (a full page still needs the next range's count)
+        if counting:
             rows = list(segment.annotate(_total=Over(Count("pk"))).values_list("pk", "_total")[
                 : max(limit - len(ids), 1)])
             total += rows[0][1] if rows else 0

@@ -17,6 +17,8 @@ lane (the same code, in the caller's thread) unless a test switches threads on (
 from __future__ import annotations
 
 import contextvars
+import itertools
+import math
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -39,43 +41,40 @@ def lanes_setting() -> int:
 def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None = None) -> Iterator[tuple[T, R]]:
     """(item, `fetch(item)`) for every item, up to `lanes` fetching at once, yielded in the items' order.
 
-    At most READ_AHEAD x `lanes` answers wait for the caller at any time, however slowly it stores them (a
-    location of 100,000 tags must not hold its details in memory). The first exception stops handing out
-    items; it is raised where its item would have been yielded, after the items before it (handed out
-    earlier, the queue being in order). Leaving the loop early also stops the lanes; either way every lane
-    has ended when this generator has.
+    `items` is read lazily, in the caller's thread (it may read the database: a location's due tag-detail
+    batches come from a query per batch, not a list of 1,000,000 ids), and at most READ_AHEAD x `lanes`
+    items are taken from it beyond those yielded, so at most that many answers wait for the caller, however
+    slowly it stores them. The first exception stops handing out items; it is raised where its item would
+    have been yielded, after the items before it (handed out earlier, the queue being in order). Leaving
+    the loop early also stops the lanes; either way every lane has ended when this generator has.
     """
-    todo = list(items)
-    count = min(lanes or lanes_setting(), len(todo)) if settings.SYNC_THREADS else 1
+    source = iter(items)
+    wanted = (lanes or lanes_setting()) if settings.SYNC_THREADS else 1
+    head = list(itertools.islice(source, wanted))
+    count = min(wanted, len(head))  # no more lanes than items
     if count <= 1:
-        for item in todo:
+        for item in itertools.chain(head, source):
             yield item, fetch(item)
         return
-    pending: queue.SimpleQueue = queue.SimpleQueue()
-    for pair in enumerate(todo):
-        pending.put(pair)
+    source = itertools.chain(head, source)
+    pending: queue.SimpleQueue = queue.SimpleQueue()  # (index, item), then one None per lane: no more
     results: dict[int, tuple[bool, object]] = {}
     ready = threading.Condition()
-    stop = threading.Event()
-    consumed = [0]  # items yielded so far; lanes fetch at most READ_AHEAD x count beyond them
-    ahead = READ_AHEAD * count
+    failed = [math.inf]  # the first item whose fetch raised: none after it is fetched any more
+    stop = threading.Event()  # the caller left: fetch nothing more
 
     def lane() -> None:
         try:
-            while not stop.is_set():
-                try:
-                    index, item = pending.get_nowait()
-                except queue.Empty:
-                    return
-                with ready:  # answers waiting to be stored are held in memory: not too many of them
-                    ready.wait_for(lambda index=index: stop.is_set() or index < consumed[0] + ahead)
-                if stop.is_set():
-                    return
+            while (handed := pending.get()) is not None:
+                index, item = handed
+                if stop.is_set() or index > failed[0]:
+                    continue
                 try:
                     outcome: tuple[bool, object] = (True, fetch(item))
                 except BaseException as exc:  # handed to the consumer, which raises it
                     outcome = (False, exc)
-                    stop.set()
+                    with ready:
+                        failed[0] = min(failed[0], index)
                 finally:
                     connections_give_back(pooled_only=False)
                 with ready:
@@ -89,22 +88,34 @@ def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None =
                                 daemon=True) for n in range(count)]
     for thread in threads:
         thread.start()
+    waiting: dict[int, T] = {}  # handed out, not yet yielded: the next one and READ_AHEAD x count beyond it
+    ended = False
     try:
-        for index, item in enumerate(todo):
+        for index in itertools.count():
+            while not ended and len(waiting) <= READ_AHEAD * count and failed[0] == math.inf:
+                item = next(source, _END)
+                if item is _END:
+                    ended = True
+                    break
+                waiting[index + len(waiting)] = item  # type: ignore[assignment]
+                pending.put((index + len(waiting) - 1, item))
+            if index not in waiting:
+                return
             with ready:
                 if index not in results:
                     connections_give_back()  # the caller's, while it waits for the lanes
                 ready.wait_for(lambda index=index: index in results)
                 ok, value = results.pop(index)
-                consumed[0] = index + 1
-                ready.notify_all()
+            item = waiting.pop(index)
             if not ok:
                 raise value  # type: ignore[misc]
             yield item, value  # type: ignore[misc]
     finally:
-        with ready:
-            stop.set()
-            ready.notify_all()
+        stop.set()
+        for _ in threads:
+            pending.put(None)
         for thread in threads:
             thread.join()
 
+
+_END = object()

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -58,14 +59,17 @@ def tags_refresh(ctx: RunContext) -> None:
     # id), not a set of HighLevel ids (~100 MB at 1,000,000 tags). Created and changed rows carry
     # last_seen_at == now instead (_mark_absent_removed reads both).
     seen = PkSet()
+    # The listed tags whose details are due, by primary key too: their HighLevel ids and listing fingerprints
+    # are read back from the rows when the details are fetched (a list of them grew by ~0.25 kB a tag: past
+    # 150 MB at 1,000,000 tags in a first sync).
+    due = PkSet()
     listed = 0
-    need_details: list[tuple[str, str]] = []
     estimate = Tag.objects.filter(location=location, removed_at__isnull=True).count()
     listing = ctx.client.iter_tags(location.location_id)
     try:
         for batch in batched(listing, BATCH):
             listed += len(batch)
-            need_details.extend(_save_listed(ctx, batch, baseline=baseline, now=now, seen=seen))
+            _save_listed(ctx, batch, baseline=baseline, now=now, seen=seen, due=due)
             ctx.progress(listed, max(estimate, listed) * 2)
     except BadResponse as exc:
         _record_bad(ctx, exc)
@@ -75,9 +79,9 @@ def tags_refresh(ctx: RunContext) -> None:
     if baseline:
         Location.objects.filter(pk=location.pk).update(tags_baselined_at=now)
         location.tags_baselined_at = now
-    total = listed + len(need_details)
+    total = listed + len(due)
     ctx.progress(listed, total, force=True)
-    _fetch_details(ctx, need_details, baseline=baseline, done=listed, total=total)
+    _fetch_details(ctx, due, baseline=baseline, done=listed, total=total)
     posts.posts_refresh(ctx)
 
 
@@ -107,14 +111,15 @@ def _tag_event(ctx: RunContext, kind: str, tag_id: str, name: str, now: datetime
     )
 
 
-def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: datetime, seen: PkSet
-                 ) -> list[tuple[str, str]]:
-    """Upsert one batch of listed tags (the unchanged ones' ids go into `seen`); answer (id, fingerprint of
-    its listing) of the tags whose details are due."""
+def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: datetime, seen: PkSet,
+                 due: PkSet) -> None:
+    """Upsert one batch of listed tags: the unchanged ones' ids go into `seen`, those whose details are due
+    (new, or listed otherwise than when their details were fetched) into `due`."""
     location = ctx.location
     existing = {t.tag_id: t for t in tags_by_id(location, [t.id for t in batch])}
-    writes = Writes(Tag, on_write=lambda: versions_move(location.pk, TAGS))
-    need_details = []
+    writes = Writes(Tag, with_ids=("location_id", "tag_id"),  # a created tag's id goes into `due`
+                    on_write=lambda: versions_move(location.pk, TAGS))
+    wanting = []
     for api_tag in batch:
         fields = _listed_fields(api_tag)
         row = existing.get(api_tag.id)
@@ -140,11 +145,12 @@ def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: d
             else:
                 seen.add(row.pk)
                 ctx.count("unchanged")
-        listed = fingerprint(api_tag.raw)
-        if not api_tag.deleted and row.details_for != listed:
-            need_details.append((api_tag.id, listed))
+        # The row's listing as stored (what _due_batches reads back), not the answer's own: equal as data.
+        if not api_tag.deleted and row.details_for != fingerprint(row.raw):
+            wanting.append(row)
     ctx.wrote(writes.commit())
-    return need_details
+    for row in wanting:
+        due.add(row.pk)
 
 
 def _tag_change_event(
@@ -166,8 +172,10 @@ def _mark_absent_removed(ctx: RunContext, seen: PkSet, *, now: datetime) -> int:
     in it, in `seen`, nor created or changed by it, last seen `now`)."""
     location = ctx.location
     active = Tag.objects.filter(location=location, removed_at__isnull=True).order_by()
-    absent = [pk for pk, last_seen in active.values_list("pk", "last_seen_at").iterator(chunk_size=2000)
-              if pk not in seen and last_seen != now]
+    absent = PkSet()  # a bit each: a listing that lost most of 1,000,000 tags must not hold a list of them
+    for pk, last_seen in active.values_list("pk", "last_seen_at").iterator(chunk_size=2000):
+        if pk not in seen and last_seen != now:
+            absent.add(pk)
     for pks in batched(absent, BATCH):
         writes = Writes(Tag, on_write=lambda: versions_move(location.pk, TAGS))
         for row in Tag.objects.filter(pk__in=pks).order_by():
@@ -179,20 +187,28 @@ def _mark_absent_removed(ctx: RunContext, seen: PkSet, *, now: datetime) -> int:
     return len(absent)
 
 
-def _fetch_details(ctx: RunContext, due: list[tuple[str, str]], *, baseline: bool, done: int, total: int) -> None:
-    """One request's worth of ids at a time, fetched in lanes, each batch stored as it comes."""
-    listed = dict(due)
+def _due_batches(due: PkSet) -> Iterator[dict[str, str]]:
+    """The due tags, a details request's worth at a time: {HighLevel id: fingerprint of its listing}, read
+    back from the rows the listing wrote (one query per batch, in the caller's thread: in_lanes reads this
+    lazily)."""
+    for pks in batched(due, DETAILS_BATCH):
+        rows = Tag.objects.filter(pk__in=pks).order_by().values_list("tag_id", "raw")
+        yield {tag_id: fingerprint(raw) for tag_id, raw in rows}
 
-    def fetch(ids: list[str]) -> list[ApiTag]:
+
+def _fetch_details(ctx: RunContext, due: PkSet, *, baseline: bool, done: int, total: int) -> None:
+    """One request's worth of ids at a time, fetched in lanes, each batch stored as it comes."""
+
+    def fetch(listed: dict[str, str]) -> list[ApiTag]:
         try:
-            return ctx.client.get_tag_details(ctx.location.location_id, ids)
+            return ctx.client.get_tag_details(ctx.location.location_id, list(listed))
         except BadResponse as exc:
             _record_bad(ctx, exc)
             return list(exc.partial or [])
 
-    for ids, details in in_lanes(fetch, list(batched(list(listed), DETAILS_BATCH))):
+    for listed, details in in_lanes(fetch, _due_batches(due)):
         _save_details(ctx, details, listed, baseline=baseline)
-        done += len(ids)
+        done += len(listed)
         ctx.progress(done, total)
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from dashboard.selectors.tag_keyset import keyset_page
 from dashboard.selectors.tags import TagFilter, tags_for_location
 from integrations.models import Connection, Event, Location, SyncRun, Tag
 from integrations.models.mirror import NEW_TAG_DAYS
@@ -196,13 +197,18 @@ def test_refresh_now_is_refused_to_marketers_and_for_a_dead_connection(marketer_
     assert "cannot sync" in response.content.decode() and not SyncRun.objects.exists()
 
 
+def planner_statistics() -> None:
+    """PostgreSQL narrows a search by its planner's estimate: fresh statistics, as autovacuum keeps them."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE integrations_tag")
+
+
 def test_a_search_count_stops_at_the_cap_and_says_more_than(marketer_http, monkeypatch):
     monkeypatch.setattr("dashboard.selectors.tags.SEARCH_COUNT_CAP", 60)
     monkeypatch.setattr("integrations.tag_search.CANDIDATE_LIMIT", 10)  # too common for the index: walked, capped
     tags_bulk(location_make("loc-a", "Acme"), 200)
-    if connection.vendor == "postgresql":  # the planner's estimate decides there: from statistics, not defaults
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE integrations_tag")
+    planner_statistics()
     capped = marketer_http.get(URL, {"q": "-00"})  # in every name
     assert (capped.context["count"], capped.context["exact"]) == (60, False) and capped.context["next_query"]
     assert "more than 60 tags" in capped.content.decode()
@@ -269,10 +275,57 @@ def test_a_short_search_in_a_big_location_reads_a_window_per_page_and_says_so(ma
 def test_a_search_the_index_narrows_is_counted_exactly_by_its_first_page(marketer_http, monkeypatch, sort,
                                                                           django_assert_num_queries):
     monkeypatch.setattr("dashboard.selectors.tags.SEARCH_COUNT_CAP", 60)  # no capped count is made
-    tags_bulk(location_make("loc-a", "Acme"), 200)
-    queries = 9 if sort == "name" else 10  # session, user, 2 permissions, location, narrow?, ids (+ nulls), rows, runs
-    with django_assert_num_queries(queries):
+    location = location_make("loc-a", "Acme")
+    tags_bulk(location, 200)
+    Tag.objects.filter(location=location, tag_id__endswith="7").update(updated_at=None)  # nulls among the matches
+    # session, user, 2 permissions, location, narrow?, ids (one query, nulls and all), rows, runs
+    with django_assert_num_queries(9):
         first = marketer_http.get(URL, {"q": "-00", "sort": sort})  # 200 matches: the index narrows
     assert (first.context["count"], first.context["exact"]) == (200, True) and len(names(first)) == 50
     last = marketer_http.get(URL, {"q": "-00", "sort": sort, "last": "1"})
     assert (last.context["count"], last.context["exact"]) == (200, True)
+    # The pages in the list's own order, nulls where the unsearched list's keyset pages put them.
+    listed = tags_for_location(location=location, filters=TagFilter(sort=sort))
+    everything = keyset_page(listed, sort=sort, size=200).rows
+    assert names(first) == [t.name for t in everything if "-00" in t.sort_name][:50]
+    assert names(last) == [t.name for t in everything if "-00" in t.sort_name][-50:]
+
+
+def test_a_capped_search_count_walks_the_lists_own_order(monkeypatch):
+    """Where the page just found its matches: unordered, SQLite counted along the name index, which can hold
+    none of them for most of its length (`er-t` before the "offer-t…" names at 1,000,000 tags)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from dashboard.selectors.tags import tags_total
+
+    monkeypatch.setattr("integrations.tag_search.CANDIDATE_LIMIT", 10)  # too common for the index: walked
+    location = location_make("loc-a", "Acme")
+    tags_bulk(location, 200)
+    planner_statistics()
+    filters = TagFilter(q="-00", sort="first_seen_at")
+    tags = tags_for_location(location=location, filters=filters)
+    with CaptureQueriesContext(connection) as queries:
+        assert tags_total(location, filters, tags) == (200, True)
+    (count,) = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert 'ORDER BY "integrations_tag"."first_seen_at" ASC' in count
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {count}")
+            assert "tag_loc_first_seen" in str(cursor.fetchall())
+
+
+def test_a_narrowed_search_is_counted_unordered_up_to_the_cap(monkeypatch):
+    """Its order is an expression that reads and sorts every match; unordered, the count stops at the cap."""
+    from django.test.utils import CaptureQueriesContext
+
+    from dashboard.selectors.tags import tags_total
+
+    monkeypatch.setattr("dashboard.selectors.tags.SEARCH_COUNT_CAP", 60)
+    location = location_make("loc-a", "Acme")
+    tags_bulk(location, 200)
+    filters = TagFilter(q="-00", sort="-updated_at")  # 200 matches: the index narrows
+    tags = tags_for_location(location=location, filters=filters)
+    with CaptureQueriesContext(connection) as queries:
+        assert tags_total(location, filters, tags) == (60, False)
+    (count,) = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert "ORDER BY" not in count and "LIMIT 61" in count

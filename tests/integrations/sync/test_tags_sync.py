@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from integrations.highlevel.client import HighLevelClient
 from integrations.highlevel.parsing import parse_datetime
 from integrations.models import Event, Location, Post, SocialAccount, StatisticsPoint, SyncRun, Tag, TagDetail, TagPost
 from integrations.sync.services import refresh_location_enqueue
 from integrations.sync.tags import tags_by_id
+from integrations.sync.upsert import fingerprint
 
 
 def sync(location, kinds=None) -> SyncRun:
@@ -166,3 +168,33 @@ def test_an_unchanged_tag_is_not_marked_removed_and_a_missing_one_is(hl, locatio
     removed = set(Tag.objects.filter(location=location, removed_at__isnull=False).values_list("tag_id", flat=True))
     assert dropped["_id"] in removed
     assert not {kept["_id"], renamed["_id"], added["_id"]} & removed
+
+
+def test_details_are_asked_once_for_new_and_relisted_tags_and_read_back_from_their_rows(hl, location, monkeypatch):
+    """The listing keeps only a bitmap of the row ids whose details are due (no list of ids and fingerprints
+    that grew with the tags); the details phase reads each batch's ids and listings back from the rows.
+    So: every active tag asked once in a first sync, its stored listing's fingerprint recorded; then only
+    the renamed and the added; then nothing."""
+    asked: list[str] = []
+    real = HighLevelClient.get_tag_details
+
+    def spy(self, location_id, tag_ids, **kwargs):
+        tag_ids = list(tag_ids)
+        asked.extend(tag_ids)
+        return real(self, location_id, tag_ids, **kwargs)
+
+    monkeypatch.setattr(HighLevelClient, "get_tag_details", spy)
+    sync(location, ["tags"])
+    listed = [t for t in hl.tags(location.location_id) if not t.get("deleted")]
+    assert sorted(asked) == sorted(t["_id"] for t in listed)
+    active = Tag.objects.filter(location=location, removed_at__isnull=True)
+    assert active.count() == len(listed) and all(tag.details_for == fingerprint(tag.raw) for tag in active)
+    asked.clear()
+    renamed = listed[1]
+    hl.rename_tag(location.location_id, renamed["_id"], "Renamed for its details")
+    added = hl.add_tag(location.location_id, "Added with details")
+    sync(location, ["tags"])
+    assert sorted(asked) == sorted([renamed["_id"], added["_id"]])
+    assert TagDetail.objects.get(tag__tag_id=added["_id"]).data["tag"] == "Added with details"
+    asked.clear()
+    assert sync(location, ["tags"]).counts["rows_written"] == 0 and asked == []

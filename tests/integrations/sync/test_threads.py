@@ -57,6 +57,27 @@ def test_lanes_fetch_no_further_ahead_than_the_caller_stores(threads_on):
     assert sorted(fetched) == list(range(100))
 
 
+@pytest.mark.parametrize("threads", [True, False])
+def test_lanes_read_their_items_lazily_in_the_callers_thread(threads_on, settings, threads):
+    """The items may come from the database a batch at a time (a location's due tag details): taken no
+    further ahead than the answers may wait, and in the caller's thread, whose connection sees its rows."""
+    settings.SYNC_THREADS = threads
+    caller = threading.current_thread()
+    taken: list[int] = []
+
+    def items():
+        for n in range(100):
+            assert threading.current_thread() is caller
+            taken.append(n)
+            yield n
+
+    bound = READ_AHEAD * 4 if threads else 0
+    for item, answer in in_lanes(lambda n: n * 2, items(), lanes=4):
+        assert answer == item * 2
+        assert len(taken) <= item + 1 + bound  # what is yielded and what may wait beyond it
+    assert taken == list(range(100))
+
+
 def test_lanes_raise_the_first_failure_after_the_items_before_it(threads_on):
     def fetch(n: int) -> int:
         if n == 3:

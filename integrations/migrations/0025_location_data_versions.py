@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0023_location_month'),
+        ('integrations', '0024_tag_search_words'),
     ]
 
     operations = [

@@ -40,7 +40,9 @@ def populate(tags: int, days: int, per_platform: int):
     return location, user, accounts
 
 
-def measure(client, urls: list[str], runs: int) -> dict:
+def measure(client, urls: list[str], runs: int, before=None) -> dict:
+    """p50/p95 wall, queries and the process's CPU of `runs` GETs of each URL, after one untimed GET of each;
+    `before()`, when given, runs before each timed GET (untimed): what the view must not find kept."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -49,6 +51,8 @@ def measure(client, urls: list[str], runs: int) -> dict:
     times, queries, cpu = [], [], []
     for _ in range(runs):
         for url in urls:
+            if before is not None:
+                before()
             with CaptureQueriesContext(connection) as captured:
                 started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(url)

@@ -117,8 +117,28 @@ class Campaign(Figures):
         return row
 
 
-def campaigns_collect(*, locations: list[Location], start: date, end: date, only: str | None = None
-                      ) -> dict[str, Campaign]:
+class Campaigns(dict[str, Campaign]):
+    """{slug: Campaign}, with the orders the list asked of it: kept with it (an agency has tens of thousands
+    of campaigns, and sorting them costs more than the rest of a kept view). A merged list also holds the
+    locations' parts it was added up from and every campaign before those without posts were left out, so
+    that the next list after one location's sync adds up only the campaigns that location touches."""
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.orders: dict[str, list[Campaign]] = {}
+        self.parts: dict[int, dict[str, CampaignLocation]] = {}
+        self.everything: dict[str, Campaign] = {}
+
+    def ordered(self, sort: str) -> list[Campaign]:
+        """Every campaign by `sort` (sorted_rows). Shared: callers must not change it."""
+        found = self.orders.get(sort)
+        if found is None:  # two threads may both sort: the same list either way
+            found = self.orders[sort] = sorted_rows(list(self.values()), sort)
+        return found
+
+
+def campaigns_collect(*, locations: list[Location], start: date, end: date, only: str | None = None,
+                      aliases: dict[str, str] | None = None) -> Campaigns:
     """Every campaign with posts in [start, end] over `locations`, keyed by slug; `only` keeps one campaign
     (and reads only its tags' links).
 
@@ -126,14 +146,15 @@ def campaigns_collect(*, locations: list[Location], start: date, end: date, only
     campaigns are summed from every tag of every location, so they are kept per process while the locations'
     data versions stay the same (performance_memo.py), and so is each location's part of them: after one
     location's sync, only that location is summed again, then the parts are added up. A campaign's own page
-    takes its campaign from the kept list when there is one. Five queries when kept, seven otherwise."""
-    aliases = campaign_aliases()
+    takes its campaign from the kept list when there is one. `aliases` as the caller read them, else read
+    here. Two queries when kept (the aliases and the data versions), four more otherwise."""
+    aliases = campaign_aliases() if aliases is None else aliases
     versions = data_versions(locations)
     key = ("campaigns", start, end, tuple(sorted(aliases.items())))
     whole = (*key, tuple(sorted(versions.items())))
     kept = MEMO.get(whole)
     if kept is not None:
-        return kept if only is None else ({only: kept[only]} if only in kept else {})
+        return kept if only is None else Campaigns({only: kept[only]} if only in kept else {})
     window = Window(start, end, ZoneInfo("UTC"))
     if only is not None:
         found = MEMO.get((*whole, only))
@@ -151,8 +172,11 @@ def campaigns_collect(*, locations: list[Location], start: date, end: date, only
         for loc_pk, part in _parts(locations=missing, window=window, aliases=aliases).items():
             parts[loc_pk] = part
             PARTS.put((*key, loc_pk, versions[loc_pk]), part)
-    campaigns = _merged(parts)
+        parts = {loc.pk: parts[loc.pk] for loc in locations}  # in the locations' order, as kept ones are
+    latest = MEMO.get((*key, "latest"))
+    campaigns = _merged(parts) if latest is None else _merged_again(latest, parts)
     MEMO.put(whole, campaigns)
+    MEMO.put((*key, "latest"), campaigns)
     return campaigns
 
 
@@ -209,22 +233,61 @@ def _parts(*, locations: list[Location], window: Window, aliases: dict[str, str]
     return found
 
 
-def _merged(parts: dict[int, dict[str, CampaignLocation]]) -> dict[str, Campaign]:
+def _has_posts(campaign: Campaign) -> bool:
+    return bool(campaign.sums.published or campaign.sums.failed or campaign.sums.scheduled)
+
+
+def _merged(parts: dict[int, dict[str, CampaignLocation]]) -> Campaigns:
     """The campaigns, each location's part added up; those without posts in the range left out."""
-    campaigns: dict[str, Campaign] = {}
+    everything: dict[str, Campaign] = {}
     for loc_pk, part in parts.items():
         for slug, at in part.items():
-            campaign = campaigns.get(slug)
+            campaign = everything.get(slug)
             if campaign is None:
-                campaign = campaigns[slug] = Campaign(slug=slug)
-            campaign.locations[loc_pk] = at
-            for name in at.names:
-                campaign.names[name] += 1
-                own = campaign_slug(name)
-                if own != slug and own not in campaign.merged:
-                    campaign.merged.append(own)
-            campaign.add(at)
-    return {slug: c for slug, c in campaigns.items() if c.sums.published or c.sums.failed or c.sums.scheduled}
+                campaign = everything[slug] = Campaign(slug=slug)
+            _add_location(campaign, loc_pk, at)
+    campaigns = Campaigns((slug, c) for slug, c in everything.items() if _has_posts(c))
+    campaigns.parts, campaigns.everything = dict(parts), everything
+    return campaigns
+
+
+def _add_location(campaign: Campaign, loc_pk: int, at: CampaignLocation) -> None:
+    campaign.locations[loc_pk] = at
+    for name in at.names:
+        campaign.names[name] += 1
+        own = campaign_slug(name)
+        if own != campaign.slug and own not in campaign.merged:
+            campaign.merged.append(own)
+    campaign.add(at)
+
+
+def _merged_again(before: Campaigns, parts: dict[int, dict[str, CampaignLocation]]) -> Campaigns:
+    """`_merged(parts)`, from the campaigns merged `before` from other parts: only the campaigns of the
+    locations whose part changed (or that came or went) are added up again, each from its locations' parts
+    in the order `_merged` adds them; the others are shared with `before` (campaigns are never changed once
+    merged). From scratch when more than half of the locations changed."""
+    changed = [pk for pk in {*parts, *before.parts} if parts.get(pk) is not before.parts.get(pk)]
+    if len(changed) * 2 > len(parts) or list(before.parts) != [pk for pk in parts if pk in before.parts]:
+        return _merged(parts)
+    touched = {slug for pk in changed for part in (before.parts.get(pk, {}), parts.get(pk, {})) for slug in part}
+    order = {pk: n for n, pk in enumerate(parts)}
+    everything = dict(before.everything)
+    campaigns = Campaigns(before)
+    for slug in touched:
+        old = before.everything.get(slug)
+        holders = {pk for pk in (old.locations if old else ()) if pk in parts and pk not in changed}
+        holders |= {pk for pk in changed if slug in parts.get(pk, {})}
+        everything.pop(slug, None)
+        campaigns.pop(slug, None)
+        if not holders:
+            continue
+        campaign = everything[slug] = Campaign(slug=slug)
+        for pk in sorted(holders, key=order.__getitem__):
+            _add_location(campaign, pk, parts[pk][slug])
+        if _has_posts(campaign):
+            campaigns[slug] = campaign
+    campaigns.parts, campaigns.everything = dict(parts), everything
+    return campaigns
 
 
 def _count_each_post_once(parts: dict[int, dict[str, CampaignLocation]], window: Window) -> None:
@@ -255,17 +318,20 @@ def campaigns_list(*, locations: list[Location], start: date, end: date, q: str 
                    min_locations: int = 1) -> list[Campaign]:
     """Campaigns over `locations` with posts in the range, filtered by name (any spelling) and sorted."""
     needle = re.sub(r"\s+", "", q.casefold())
-    rows = [c for c in campaigns_collect(locations=locations, start=start, end=end).values()
-            if c.location_count >= min_locations
+    ordered = campaigns_collect(locations=locations, start=start, end=end).ordered(
+        sort if sort.lstrip("-") in SORTS else DEFAULT_SORT)
+    if min_locations <= 1 and not needle:
+        return list(ordered)
+    return [c for c in ordered if c.location_count >= min_locations
             and (not needle or any(needle in re.sub(r"\s+", "", n.casefold()) for n in c.names) or needle in c.slug)]
-    return sorted_rows(rows, sort if sort.lstrip("-") in SORTS else DEFAULT_SORT)
 
 
 def campaign_get(*, locations: list[Location], slug: str, start: date, end: date) -> Campaign:
     """One campaign, its locations ranked; an alias's slug answers its campaign. 404 when nothing carries it
     in any visible location (whatever the range)."""
-    slug = campaign_aliases().get(slug, slug)
-    found = campaigns_collect(locations=locations, start=start, end=end, only=slug).get(slug)
+    aliases = campaign_aliases()
+    slug = aliases.get(slug, slug)
+    found = campaigns_collect(locations=locations, start=start, end=end, only=slug, aliases=aliases).get(slug)
     if found is not None:
         return found
     spellings = [name for name in Tag.objects.filter(location__in=locations).values_list("name", flat=True)

@@ -60,27 +60,30 @@ def locations_with_counts(*, user: Any, q: str = "", now: datetime | None = None
 class OverviewRows:
     """The overview's rows in their order (those needing attention first, most items first, then by name),
     detailed a slice at a time: `rows[a:b]` are the locations of that slice with everything
-    `locations_with_counts` sets. Only the order reads every visible location (their names and the open
-    attention alerts); tag counts, runs, freshness and goal pacing are read for the slice's locations only,
-    so a page of the overview costs the same at 20 or 200 locations. `count()` and `len()` for the pager."""
+    `locations_with_counts` sets. Only the order reads every visible location (their ids by name and the
+    open attention alerts); the rows themselves, tag counts, runs, freshness and goal pacing are read for the
+    slice's locations only, so a page of the overview costs the same at 20 or 200 locations. `count()` and
+    `len()` for the pager."""
 
     def __init__(self, *, user: Any, q: str = "", now: datetime | None = None):
         self.now = now or timezone.now()
-        rows = locations_visible(user).select_related("connection")
+        self.rows = locations_visible(user)
         if q:
-            rows = rows.filter(Q(name__icontains=q) | Q(location_id__icontains=q))
-        self.locations = list(rows.order_by("name", "pk"))
-        self.attention = attention_items(location_pks=[loc.pk for loc in self.locations])
-        self.locations.sort(key=lambda loc: -len(self.attention.get(loc.pk, [])))  # stable: by name within
+            self.rows = self.rows.filter(Q(name__icontains=q) | Q(location_id__icontains=q))
+        self.order = list(self.rows.order_by("name", "pk").values_list("pk", flat=True))
+        self.attention = attention_items(location_pks=self.order)
+        self.order.sort(key=lambda pk: -len(self.attention.get(pk, [])))  # stable: by name within
 
     def __len__(self) -> int:
-        return len(self.locations)
+        return len(self.order)
 
     def count(self) -> int:
-        return len(self.locations)
+        return len(self.order)
 
     def __getitem__(self, window: slice) -> list[Location]:
-        locations = self.locations[window]
+        pks = self.order[window]
+        found = {loc.pk: loc for loc in self.rows.select_related("connection").filter(pk__in=pks)} if pks else {}
+        locations = [found[pk] for pk in pks if pk in found]  # one deleted meanwhile is left out
         _details(locations, self.attention, self.now)
         return locations
 

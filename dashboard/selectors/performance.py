@@ -161,8 +161,8 @@ def tag_scorecard(*, location: Location, start: date, end: date, platform: str =
     - Medians are filled for `rows[medians]` only (one more query, when they are not kept yet; `None` for
       none): a page asks for its own rows. Sorting by the median fills every row's.
     - `tag_ids` keeps only those tags (a tag's own page); their lift is the same as in the full card.
-    - Tags without posts in the range are left out. Whatever the number of tags: one to three queries (the
-      data version and the medians) while the same sums are kept (performance_memo.py), five otherwise.
+    - Tags without posts in the range are left out. Whatever the number of tags: one or two queries (the
+      data version and the medians) while the same sums are kept (performance_memo.py), four otherwise.
     """
     kept = memo_get(
         ("scorecard", location.pk, start, end, location.timezone, platform, account,

@@ -1,13 +1,15 @@
-"""Tag performance's figures kept per process while the data they are computed from stays the same.
+"""Answers computed from many rows, kept per process while the data they are computed from stays the same.
 
 Summing a year of a big location's tag links takes SQLite 50-100 ms (bench/performance.py); the same page,
 re-sorted, filtered by name or paged, asks for the same sums. `memo_get` keeps the last results, keyed by what
-was asked and by the locations' data versions: any write of the posts sync (a post, its insights, its tag
-links) or of the tags sync changes a location's version, so the next view computes afresh. Nothing is ever
-invalidated by hand.
+was asked and by the locations' data versions (Location.tags_version, Location.statistics_version): the sync
+gives a location new versions in the transaction of each write that changes its tags, posts, links or
+statistics (integrations/data_versions.py), so the next view computes afresh. Nothing is ever invalidated
+by hand, and reading the versions is one query over the locations.
 
-An agency's campaigns are summed from every location; after one location's sync, only that location's part
-changes. `Kept` holds such per-location parts apart (campaigns.py), so that the others are not summed again.
+An agency's answers are summed from every location; after one location's sync, only that location's part
+changes. `PARTS` holds such per-location parts apart (`parts_get`, campaigns.py), so that the others are
+not computed again.
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
-from django.db.models import Count, Max
-
-from integrations.models import Location, Post, Tag, TagPost
+from integrations.data_versions import TAGS
+from integrations.models import Location
 
 T = TypeVar("T")
 
@@ -52,7 +53,7 @@ class Kept:
 
 
 MEMO = Kept(64)  # whole answers: a scorecard, an agency's campaign list
-PARTS = Kept(4096)  # per-location parts of agency-wide answers (campaigns.py), a few per location
+PARTS = Kept(8192)  # per-location parts of agency-wide answers (campaigns, rankings), a few per location
 
 
 def memo_clear() -> None:
@@ -61,36 +62,49 @@ def memo_clear() -> None:
     PARTS.clear()
 
 
-def data_versions(locations: Iterable[Location]) -> dict[int, tuple]:
-    """{location pk: what tag performance over it is computed from}, in three grouped aggregates over indexes
-    whatever the number of locations: tag links change ids whenever the posts sync rewrites them
-    (TagPost.COPIED changed); posts their count when created or deleted and their newest `last_seen_at`
-    whenever the sync changes one (an untagged post's insights move the baselines); tags their count or
-    `updated_at` when created, renamed or removed. A location without rows has the empty version."""
+def data_versions(locations: Iterable[Location], field: str = TAGS) -> dict[int, int | None]:
+    """{location pk: its version of `field` (TAGS: what tag performance and campaigns are computed from;
+    STATISTICS: the statistics charts and rankings)}, in one query whatever the number of locations (the
+    stored row's, not the instance's: an instance may have been read before a sync). None for a location
+    deleted since."""
     pks = [loc.pk for loc in locations]
-    versions: dict[int, list] = {pk: [] for pk in pks}
-    for model, aggregates in (
-            (TagPost, {"n": Count("pk"), "top": Max("pk")}),
-            (Post, {"n": Count("pk"), "seen": Max("last_seen_at")}),
-            (Tag, {"n": Count("pk"), "top": Max("pk"), "changed": Max("updated_at"), "seen": Max("last_seen_at")})):
-        found = {row[0]: row[1:] for row in model.objects.filter(location__in=pks).values_list("location_id")
-                 .annotate(**aggregates).order_by()}
-        for pk, version in versions.items():
-            version.append(found.get(pk))
-    return {pk: tuple(version) for pk, version in versions.items()}
+    stored = dict(Location.objects.filter(pk__in=pks).values_list("pk", field).order_by())
+    return {pk: stored.get(pk) for pk in pks}
 
 
-def data_version(locations: Iterable[Location]) -> tuple:
+def data_version(locations: Iterable[Location], field: str = TAGS) -> tuple:
     """The versions of all these locations, as one key."""
-    return tuple(sorted(data_versions(locations).items()))
+    return tuple(sorted(data_versions(locations, field).items()))
 
 
-def memo_get(key: tuple, locations: list[Location], compute: Callable[[], T]) -> T:
-    """compute(), or what it answered for the same key while the locations' data version stays the same.
-    The answer is shared: callers must not change it."""
-    key = (*key, data_version(locations))
+def memo_get(key: tuple, locations: list[Location], compute: Callable[[], T], field: str = TAGS) -> T:
+    """compute(), or what it answered for the same key while the locations' data versions of `field` stay
+    the same. The answer is shared: callers must not change it."""
+    key = (*key, field, data_version(locations, field))
     found = MEMO.get(key)
     if found is None:
         found = compute()
         MEMO.put(key, found)
+    return found
+
+
+def parts_get(key: tuple, locations: list[Location], compute: Callable[[list[Location]], dict[int, T]],
+              field: str = TAGS) -> dict[int, T]:
+    """{location pk: its part} for every location: those kept for the same key and data version of `field`,
+    and compute(the others) for the rest (a location it leaves out of its answer has None as its part). The
+    parts are shared: callers must not change them."""
+    versions = data_versions(locations, field)
+    found: dict[int, T] = {}
+    missing = []
+    for loc in locations:
+        part = PARTS.get((*key, field, loc.pk, versions[loc.pk]))
+        if part is None:
+            missing.append(loc)
+        else:
+            found[loc.pk] = part[0]
+    if missing:
+        computed = compute(missing)
+        for loc in missing:
+            found[loc.pk] = computed.get(loc.pk)
+            PARTS.put((*key, field, loc.pk, versions[loc.pk]), (found[loc.pk],))  # a 1-tuple: None is a part too
     return found

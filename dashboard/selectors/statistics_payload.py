@@ -1,15 +1,54 @@
 """What the statistics pages and the statistics API both show: the payload (metrics, platforms,
 demographics over a range and its comparison) and the ranking of locations by one metric. The pages embed
-it for their first paint; the API answers it."""
+it for their first paint; the API answers it.
+
+A year of an agency's payload is about 100,000 daily points (1 MB of JSON): it is kept per process as its
+JSON, while the locations' statistics stay the same (performance_memo.py, keyed by their statistics
+versions), so a second view neither reads the rollup nor builds and encodes the points again; the rankings
+keep each location's totals the same way (statistics.py).
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
+from dashboard.selectors.performance_memo import memo_get
 from dashboard.selectors.statistics import demographics_for, statistics_for
 from dashboard.selectors.statistics import locations_ranked as rank
 from dashboard.selectors.statistics_range import StatsQuery
+from integrations.data_versions import STATISTICS
 from integrations.models import Location
+
+# What Django's json_script escapes, so that the JSON is safe inside a <script> element (and still JSON).
+SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
+SERIES_KEYS = frozenset({"series", "previous_series", "by_platform"})
+
+
+def script_safe(text: str) -> str:
+    for char, escaped in SCRIPT_ESCAPES:
+        text = text.replace(char, escaped)
+    return text
+
+
+@dataclass(frozen=True)
+class KeptPayload:
+    """A payload as kept: its JSON, fit for an HTTP body and a <script> element alike, and what the pages
+    render from it besides the charts (the payload less its daily series). Shared: never changed."""
+
+    json: str
+    summary: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        """The whole payload, decoded afresh (the CSV export and the table view read every day)."""
+        return json.loads(self.json)
+
+    def json_with(self, **members: Any) -> str:
+        """The payload's JSON with more members (the ranking) added, without encoding the payload again."""
+        if not members:
+            return self.json
+        return f"{self.json[:-1]}, {script_safe(json.dumps(members))[1:]}"
 
 
 def statistics_payload(*, locations: list[Location], query: StatsQuery, timezone_name: str) -> dict[str, Any]:
@@ -24,6 +63,17 @@ def statistics_payload(*, locations: list[Location], query: StatsQuery, timezone
         "metrics": data["metrics"], "platforms": data["platforms"],
         "demographics": demographics_for(location_pks=pks, query=query),
     }
+
+
+def statistics_kept(*, locations: list[Location], query: StatsQuery, timezone_name: str) -> KeptPayload:
+    """`statistics_payload`, encoded, or as kept while the locations' statistics versions stay the same."""
+    def compute() -> KeptPayload:
+        payload = statistics_payload(locations=locations, query=query, timezone_name=timezone_name)
+        summary = {**payload, "metrics": {metric: {k: v for k, v in data.items() if k not in SERIES_KEYS}
+                                          for metric, data in payload["metrics"].items()}}
+        return KeptPayload(json=script_safe(json.dumps(payload)), summary=summary)
+
+    return memo_get(("statistics", query, timezone_name), locations, compute, STATISTICS)
 
 
 def agency_timezone(locations: list[Location]) -> str:

@@ -1,8 +1,10 @@
-"""Filters for report templates, which render snapshots (plain JSON: numbers, ISO dates, platform keys)."""
+"""Filters for report templates, which render snapshots (plain JSON: numbers, ISO dates, platform keys), and for
+pages that print many numbers (the overview's goals: Django's floatformat and intcomma cost tens of µs each)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
@@ -19,6 +21,14 @@ def figure(value) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.1f}"
     return f"{int(value):,}"
+
+
+@register.filter
+def percent(value) -> str:
+    """A percentage rounded to a whole number, halves up as floatformat:0 does: 49.5 -> '50'."""
+    if value is None or value == "":
+        return "\u2013"
+    return f"{int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)):,}"
 
 
 @register.filter

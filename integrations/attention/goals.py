@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 
 from integrations.models import Goal, Location, LocationMonth, Post, StatisticsPoint
 
@@ -34,6 +34,9 @@ class Pacing:
     done: float | None  # so far
     projection: float | None  # at the period's end
     state: str
+    # When it changes with nothing written: the first scheduled post it counts as ahead falls due (posts per
+    # week; None when it counts none). The dashboard keeps pacings until then (dashboard/selectors/goals.py).
+    changes_at: datetime | None = None
 
     @property
     def state_label(self) -> str:
@@ -54,15 +57,24 @@ class Pacing:
                 "percent": self.percent, "state": self.state}
 
 
-def _zone(location: Location) -> ZoneInfo:
+def zone_of(name: str) -> ZoneInfo:
     try:
-        return ZoneInfo(location.timezone or "UTC")
+        return ZoneInfo(name or "UTC")
     except (KeyError, ValueError):
         return ZoneInfo("UTC")
 
 
+def _zone(location: Location) -> ZoneInfo:
+    return zone_of(location.timezone)
+
+
+def local_today(timezone_name: str, now: datetime) -> date:
+    """The day it is at `now` in the time zone named (UTC for an unknown name): what periods start from."""
+    return now.astimezone(zone_of(timezone_name)).date()
+
+
 def _today(location: Location, now: datetime) -> date:
-    return now.astimezone(_zone(location)).date()
+    return local_today(location.timezone, now)
 
 
 def period_of(kind: str, today: date) -> tuple[date, date]:
@@ -116,8 +128,10 @@ def _pacings(goals: list[Goal], now: datetime) -> list[Pacing]:
     pacings = []
     for plan in plans:
         done, projection = facts.measure(plan)
+        changes_at = facts.soonest.get(plan.goal.location_id) if plan.goal.kind == Goal.Kind.POSTS_PER_WEEK else None
         pacings.append(Pacing(goal=plan.goal, period_start=plan.start, period_end=plan.end, done=done,
-                              projection=projection, state=state_for(projection, plan.goal.target)))
+                              projection=projection, state=state_for(projection, plan.goal.target),
+                              changes_at=changes_at))
     return pacings
 
 
@@ -139,6 +153,7 @@ class _Facts:
         for plan in plans:
             if plan.goal.kind != Goal.Kind.POSTS_PER_WEEK and plan.today > plan.start:
                 months.setdefault(plan.start, []).append(plan)
+        self.soonest: dict[int, datetime] = {}  # location pk: its first scheduled post counted as ahead
         self.posts = self._posts(weeks)
         self.sums: dict[tuple[date, int, str, str], float | None] = {}
         self.followers: dict[tuple[date, int], list[tuple[str, date, float]]] = {}
@@ -154,16 +169,20 @@ class _Facts:
             by_bounds.setdefault(_week_bounds(plan), set()).add(plan.goal.location_id)
         wanted = Q()
         for (first, after), location_pks in sorted(by_bounds.items()):
-            wanted |= Q(location_id__in=sorted(location_pks)) & (
-                Q(status="published", published_at__gte=first, published_at__lt=after)
-                | Q(status="scheduled", scheduled_at__gte=self.now, scheduled_at__lt=after))
+            # Flat terms, each answered by one index: (location, published_at), and the scheduled posts' own.
+            wanted |= Q(location_id__in=sorted(location_pks), status="published", published_at__gte=first,
+                        published_at__lt=after)
+            wanted |= Q(location_id__in=sorted(location_pks), status="scheduled", scheduled_at__gte=self.now,
+                        scheduled_at__lt=after)
         if not by_bounds:
             return {}
         rows = (Post.objects.filter(wanted).values_list("location_id", "platform", "status")
-                .annotate(n=Count("id")).order_by())
+                .annotate(n=Count("id"), first=Min("scheduled_at")).order_by())
         found: dict[int, list[tuple[str, str, int]]] = {}
-        for location_pk, platform, status, n in rows:
+        for location_pk, platform, status, n, first in rows:
             found.setdefault(location_pk, []).append((platform, status, n))
+            if status == "scheduled" and first is not None:
+                self.soonest[location_pk] = min(first, self.soonest.get(location_pk, first))
         return found
 
     def _month(self, start: date, plans: list[_Plan]) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -109,6 +111,13 @@ class Connection(models.Model):
         return self.status in self.USABLE
 
 
+def version_new() -> int:
+    """A data version no process has seen yet: random rather than counted, so that a location created again
+    or a restored database (integrations/data_versions.py) never brings back a number an answer was kept
+    under with other data."""
+    return secrets.randbits(62)
+
+
 class LocationQuerySet(models.QuerySet):
     def syncable(self) -> LocationQuerySet:
         """Installed locations of usable connections: the ones a refresh may run for."""
@@ -152,6 +161,12 @@ class Location(models.Model):
     # Under the 2021-07-28 statistics contract: the location's day on which HighLevel's default window (the
     # last 7 days) was last stored; it is asked once a day (integrations/sync/statistics_window.py).
     statistics_window_on = models.DateField(null=True, blank=True)
+    # What the location's figures are computed from, as versions the dashboard keeps answers by
+    # (dashboard/selectors/performance_memo.py): each write of the sync gives the data it changed a new one, in
+    # the same transaction (integrations/data_versions.py). Tags, posts and their links; statistics points
+    # (their rollups) and demographics.
+    tags_version = models.BigIntegerField(default=version_new)
+    statistics_version = models.BigIntegerField(default=version_new)
 
     objects = LocationQuerySet.as_manager()
 

@@ -220,8 +220,10 @@ class Post(models.Model):
                    # Covering: tag performance's sums read nothing else (dashboard/selectors/performance_sums.py).
                    models.Index(fields=["location", "at", "platform", "status", "likes", "comments", "shares"],
                                 name="post_loc_at"),
-                   # Tag performance's memo reads the newest change of a location's posts on every view.
-                   models.Index(fields=["location", "last_seen_at"], name="post_loc_seen")]
+                   # Goal pacing and the empty-schedule check count each location's posts scheduled ahead: a few
+                   # among hundreds (statuses change, so only the scheduled ones are in it).
+                   models.Index(fields=["location", "scheduled_at"], condition=models.Q(status="scheduled"),
+                                name="post_loc_scheduled")]
 
     def __str__(self) -> str:
         return self.post_id

@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.bulk import instances_insert
+from integrations.data_versions import TAGS, versions_move, written
 from integrations.highlevel.errors import BadResponse, ValidationError
 from integrations.highlevel.types import Post as ApiPost
 from integrations.models import Location, Post, PostInsightSnapshot, TagPost
@@ -111,7 +112,7 @@ def _delete_gone(ctx: RunContext, seen: set[str], start: date, end: date) -> Non
     gone = [pk for pk, post_id in rows if post_id not in seen]
     for pks in batched(gone, BATCH):
         with transaction.atomic():
-            deleted, _ = Post.objects.filter(pk__in=pks).delete()
+            deleted = written(Post.objects.filter(pk__in=pks).delete()[0], ctx.location.pk, TAGS)
         ctx.wrote(deleted)
 
 
@@ -142,7 +143,8 @@ def _save(ctx: RunContext, batch: list[ApiPost], now: datetime) -> None:
     location = ctx.location
     existing = {p.post_id: p for p in Post.objects.filter(  # unordered: found through (location, post_id)
         location=location, post_id__in=[p.id for p in batch]).order_by()}
-    writes = Writes(Post, with_ids=("location_id", "post_id"))  # new posts are linked to tags and snapshots below
+    writes = Writes(Post, with_ids=("location_id", "post_id"),  # new posts are linked to tags and snapshots below
+                    on_write=lambda: versions_move(location.pk, TAGS))
     relink: list[Post] = []
     moved: list[Post] = []  # publication date changed: snapshots outside the new window go
     rows: list[Post] = []
@@ -171,15 +173,16 @@ def _save(ctx: RunContext, batch: list[ApiPost], now: datetime) -> None:
                 if "published_at" in changed:
                     moved.append(row)
         rows.append(row)
-    written = writes.commit()
+    rows_written = writes.commit()
     if relink:
         with transaction.atomic():
             TagPost.objects.filter(post__in=[p for p in relink if p.pk and p.post_id in existing]).delete()
             links = [TagPost.of(p, tag_id) for p in relink for tag_id in set(p.tag_ids)]
             instances_insert(links, ignore_conflicts=True)
-        written += len(links)
-    written += _snapshot(rows, moved, now)
-    ctx.wrote(written)
+            versions_move(location.pk, TAGS)
+        rows_written += len(links)
+    rows_written += _snapshot(rows, moved, now)
+    ctx.wrote(rows_written)
 
 
 def snapshot_days(post: Post) -> tuple[date, date] | None:
@@ -222,4 +225,5 @@ def _snapshot(rows: list[Post], moved: list[Post], now: datetime) -> int:
         instances_insert(creates, ignore_conflicts=True)
         PostInsightSnapshot.objects.bulk_update(updates, [*Post.INSIGHT_FIELDS, "taken_at"], batch_size=BATCH)
         deleted, _ = PostInsightSnapshot.objects.filter(stale).delete() if moved else (0, None)
+        versions_move(rows[0].location_id, TAGS)
     return len(creates) + len(updates) + deleted

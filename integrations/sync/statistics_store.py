@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from integrations.bulk import rows_insert, rows_update
+from integrations.data_versions import STATISTICS, versions_move, written
 from integrations.highlevel.types import Statistics
 from integrations.models import Demographics, StatisticsPoint
 from integrations.sync.agency_rollup import changes_apply
@@ -27,7 +28,9 @@ def answer_store(ctx: RunContext, scope: str, answer: Statistics, days: list[dat
     if len(days) != len(answer.day_range):
         raise ValueError("the days to store must be the answer's days")
     upsert_points(ctx, scope, days, answer_series(answer))
-    ctx.wrote(_store_demographics(ctx, scope, answer, days[0], days[-1], timezone.now()))
+    with transaction.atomic():
+        ctx.wrote(written(_store_demographics(ctx, scope, answer, days[0], days[-1], timezone.now()),
+                          ctx.location.pk, STATISTICS))
 
 
 def answer_series(answer: Statistics):
@@ -81,6 +84,7 @@ def upsert_values(ctx: RunContext, scope: str, values: dict[tuple[str, str, date
         rows_update(StatisticsPoint, ("value", "fetched_at"), updates)
         if scope == StatisticsPoint.ALL_ACCOUNTS:
             changes_apply(changes, location_id)
+        versions_move(location_id, STATISTICS)
     ctx.count("created", len(creates))
     ctx.count("updated", len(updates))
     ctx.wrote(len(creates) + len(updates))

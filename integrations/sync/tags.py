@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.bulk import instances_insert, rows_insert, rows_update
+from integrations.data_versions import TAGS, versions_move
 from integrations.highlevel.client import DETAILS_BATCH
 from integrations.highlevel.errors import BadResponse
 from integrations.highlevel.types import Tag as ApiTag
@@ -116,7 +117,8 @@ def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: d
     (new, or listed otherwise than when their details were fetched) into `due`."""
     location = ctx.location
     existing = {t.tag_id: t for t in tags_by_id(location, [t.id for t in batch])}
-    writes = Writes(Tag, with_ids=("location_id", "tag_id"))  # a created tag's id goes into `due`
+    writes = Writes(Tag, with_ids=("location_id", "tag_id"),  # a created tag's id goes into `due`
+                    on_write=lambda: versions_move(location.pk, TAGS))
     wanting = []
     for api_tag in batch:
         fields = _listed_fields(api_tag)
@@ -175,7 +177,7 @@ def _mark_absent_removed(ctx: RunContext, seen: PkSet, *, now: datetime) -> int:
         if pk not in seen and last_seen != now:
             absent.add(pk)
     for pks in batched(absent, BATCH):
-        writes = Writes(Tag)
+        writes = Writes(Tag, on_write=lambda: versions_move(location.pk, TAGS))
         for row in Tag.objects.filter(pk__in=pks).order_by():
             row.removed_at = now
             writes.update(row, ["removed_at"])

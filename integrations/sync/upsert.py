@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -50,13 +50,14 @@ class Writes:
     events to raise. `commit()` writes them in one short transaction and answers the rows written."""
 
     def __init__(self, model: type[models.Model], *, ignore_conflicts: bool = False,
-                 with_ids: tuple[str, str] | None = None):
+                 with_ids: tuple[str, str] | None = None, on_write: Callable[[], None] | None = None):
         self.model = model
         # True where another unit may create the same rows at the same time (accounts): theirs stands.
         self.ignore_conflicts = ignore_conflicts
         # Where the caller uses the new rows' ids afterwards: the two attributes of the model's unique key
         # (plain SQL inserts them, one read by that key gives the ids: `bulk_create` cost several times that).
         self.with_ids = with_ids
+        self.on_write = on_write  # run in the commit's transaction when it writes (a data version moving)
         self.creates: list[models.Model] = []
         self.updates: list[models.Model] = []
         self.update_fields: set[str] = set()
@@ -82,6 +83,8 @@ class Writes:
                 self._read_ids()
             instances_update(self.updates, sorted(self.update_fields))
             instances_insert(self.events)
+            if self.on_write is not None:
+                self.on_write()
         return len(self.creates) + len(self.updates) + len(self.events)
 
     def _read_ids(self) -> None:

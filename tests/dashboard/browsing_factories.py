@@ -1,5 +1,6 @@
 """Mirror rows made directly (no sync), for the browsing tests and bench/pages.py: locations with a
-connection, tags in bulk, posts carrying tags, daily statistics per account and platform, demographics."""
+connection, tags in bulk, posts carrying tags, daily statistics per account and platform, demographics. Each
+moves the location's data versions as the sync's writes do (integrations/data_versions.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
+from integrations.data_versions import STATISTICS, TAGS, versions_move
 from integrations.models import (
     Connection,
     Demographics,
@@ -48,6 +50,7 @@ def tag_make(location: Location, name: str, *, tag_id: str | None = None, first_
     )
     if details is not None:
         TagDetail.objects.create(tag=tag, data=details, fetched_at=now, changed_at=now)
+    versions_move(location.pk, TAGS)  # as the sync's writes do
     return tag
 
 
@@ -66,6 +69,7 @@ def tags_bulk(location: Location, count: int, *, now: datetime | None = None, se
                         raw={"_id": f"tag{n:06d}", "name": name}, first_seen_at=first_seen, last_seen_at=now,
                         removed_at=now - timedelta(days=1) if n % 40 == 1 else None, is_baseline=not is_new))
     Tag.objects.bulk_create(rows, batch_size=2000)
+    versions_move(location.pk, TAGS)
 
 
 def accounts_make(location: Location, *, platforms=PLATFORMS, per_platform: int = 1) -> list[SocialAccount]:
@@ -97,12 +101,14 @@ def statistics_make(location: Location, *, end: date, days: int, accounts: list[
              for (p, m, d), v in totals.items()]
     StatisticsPoint.objects.bulk_create(rows, batch_size=5000)
     rollups_rebuild(end - timedelta(days=days), end)  # as the sync's writes keep them
+    versions_move(location.pk, STATISTICS)
 
 
 def demographics_make(location: Location, *, end: date, profile_id: str = "") -> Demographics:
     data = {"gender": {"totals": {"male": {"total": 40, "percentage": 40}, "female": {"total": 55, "percentage": 55},
                                   "unknown": {"total": 5, "percentage": 5}}},
             "age": {"totals": {"18-24": 20, "25-34": 50, "35-44": 30}}}
+    versions_move(location.pk, STATISTICS)
     return Demographics.objects.create(location=location, profile_id=profile_id, range_start=end - timedelta(days=29),
                                        range_end=end, data=data, fetched_at=timezone.now())
 
@@ -114,6 +120,7 @@ def post_make(location: Location, post_id: str, *, tag_ids: list[str], status: s
     post = Post.objects.create(location=location, post_id=post_id, status=status, tag_ids=tag_ids, summary=summary,
                                last_seen_at=now, **fields)
     TagPost.objects.bulk_create([TagPost.of(post, t) for t in tag_ids])
+    versions_move(location.pk, TAGS)
     return post
 
 

@@ -36,6 +36,7 @@ def test_an_admin_sets_a_goal_and_everyone_sees_its_pacing(admin_http, client, m
     assert "Posts per week" in page and "Off track" in page and "Save goal" not in page
     cell = client.get("/").content.decode().split('data-testid="goals"')[1].split("</td>")[0]
     assert "Off track" in cell and "Posts per week" in cell
+    assert 'title="target 7, heading for 0"' in cell and "· 0%" in cell
     assert "Off track" in client.get("/locations/loc-a/statistics/").content.decode()
 
 
@@ -106,3 +107,10 @@ def test_an_admin_makes_a_threshold_the_default_for_every_location(admin_http):
     assert "The default threshold is 5" in admin_http.get("/locations/loc-a/goals/").content.decode()
     answer = admin_http.post("/locations/loc-a/goals/edit/", {"action": "monitoring", "as_default": "on"})
     assert answer.status_code == 400 and "Give the threshold" in answer.content.decode()
+
+
+def test_pacing_numbers_read_as_floatformat_and_intcomma_wrote_them():
+    from dashboard.templatetags.humanize_report import figure, percent
+
+    assert [figure(v) for v in (12000.0, 1234.56, 7, None)] == ["12,000", "1,234.6", "7", "\u2013"]
+    assert [percent(v) for v in (49.5, 50.4, 1234.5, 0, None)] == ["50", "50", "1,235", "0", "\u2013"]

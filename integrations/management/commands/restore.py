@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.data_versions import versions_move_all
 from integrations.retention.backup import BackupError, database_restore
 
 
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         if check.missing:
             self.stdout.write(f"The backup lacks {len(check.missing)} migration(s) of this version; applying them.")
             call_command("migrate", interactive=False, verbosity=0)
+        # A running web process keeps answers by the locations' data versions: the restored rows get new ones.
+        versions_move_all()
         self.stdout.write(self.style.SUCCESS(
             f"Restored {path} ({check.tables} tables). Start the qcluster again; its schedules carry on from "
             "the restored state (runs that were in flight when the backup was taken are swept and redone)."))

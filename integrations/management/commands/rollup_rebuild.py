@@ -8,6 +8,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.data_versions import versions_move_all
 from integrations.sync.agency_rollup import agency_days_rebuild, location_months_rebuild
 
 
@@ -29,4 +30,5 @@ class Command(BaseCommand):
         since, until = _day(options["since"]), _day(options["until"])
         days = agency_days_rebuild(since, until)
         months = location_months_rebuild(since, until)
+        versions_move_all()  # the answers kept from the rollups as they were are not kept any longer
         self.stdout.write(f"agency rollup: {days} rows recomputed; location months: {months} rows recomputed")

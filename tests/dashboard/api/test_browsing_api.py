@@ -164,7 +164,7 @@ def test_api_reads_run_a_fixed_number_of_queries(marketer_http, django_assert_ma
     tags_bulk(location_make("loc-a", "Acme"), 700)
     with django_assert_max_num_queries(8):
         marketer_http.get("/api/v1/locations/loc-a/tags/?page=5&sort=-updated_at&q=a")
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         marketer_http.get("/api/v1/locations/")
     with django_assert_max_num_queries(10):
         marketer_http.get("/api/v1/locations/loc-a/statistics/?compare=previous")

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dashboard.selectors.performance import tag_scorecard
+from integrations.data_versions import TAGS, versions_move
 from integrations.models import Post, TagPost
 from tests.dashboard.browsing_factories import location_make, post_make, tag_make
 
@@ -35,13 +36,15 @@ def card(location):
 
 
 def sync_writes(post: Post, **fields) -> None:
-    """What the posts sync does on a change: the fields, last_seen_at, and the links rewritten."""
+    """What the posts sync does on a change: the fields, last_seen_at, the links rewritten and the location's
+    tags version moved (tests/integrations/sync/test_data_versions.py runs the sync itself)."""
     for name, value in fields.items():
         setattr(post, name, value)
     post.last_seen_at = timezone.now() + timedelta(seconds=1)
     post.save()
     TagPost.objects.filter(post=post).delete()
     TagPost.objects.bulk_create([TagPost.of(post, t) for t in post.tag_ids])
+    versions_move(post.location_id, TAGS)
 
 
 def test_an_unchanged_location_is_answered_from_the_memo_with_fewer_queries(loc):
@@ -70,4 +73,5 @@ def test_a_removed_tag_and_a_deleted_post_show_at_once(loc):
     sync_writes(Post.objects.get(post_id="second"), tag_ids=[])
     assert card(loc)[0] == {"spring": (10, 233.3)}  # against (4 + 2) / 2
     Post.objects.filter(post_id="tagged").delete()
+    versions_move(loc.pk, TAGS)
     assert card(loc)[0] == {}

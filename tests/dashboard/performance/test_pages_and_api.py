@@ -203,6 +203,7 @@ def test_query_counts_do_not_grow_with_locations_and_tags(marketer_http, agency)
 
 
 def test_kept_campaigns_follow_the_data_they_are_summed_from(marketer_http, agency):
+    from integrations.data_versions import TAGS, versions_move
     from integrations.models import Post, TagPost
 
     def engagement() -> tuple[int, int]:
@@ -218,6 +219,7 @@ def test_kept_campaigns_follow_the_data_they_are_summed_from(marketer_http, agen
     post.save()
     TagPost.objects.filter(post=post).delete()
     TagPost.objects.bulk_create([TagPost.of(post, t) for t in post.tag_ids])
+    versions_move(post.location_id, TAGS)  # in the same transaction, as the sync does
     assert engagement()[0] == 170
     tag_make(agency[1], "Summer sale ", tag_id="b-sale-2")  # a new spelling in a location: a new tag
     post_make(agency[1], "late", tag_ids=["b-sale-2"], when=at(20), likes=5, comments=0, shares=0)

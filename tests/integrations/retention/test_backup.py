@@ -117,8 +117,13 @@ def test_a_backup_taken_while_a_worker_writes_restores_to_a_working_dashboard(
     Tag.objects.all().delete()
     SyncRun.objects.all().delete()
     connections.close_all()
+    backed_up = _rows(target, "SELECT tags_version, statistics_version FROM integrations_location "
+                              f"WHERE id = {location.pk}")
     call_command("restore", str(target))
     assert SyncRun.objects.count() == in_backup and Tag.objects.get().name == "Spring sale"
+    # A web process kept answers by the data versions it saw: the restored rows come with new ones.
+    restored = Location.objects.values_list("tags_version", "statistics_version").get(pk=location.pk)
+    assert restored[0] != backed_up[0][0] and restored[1] != backed_up[0][1]
     assert _rows(Path(connection.settings_dict["NAME"]), "PRAGMA journal_mode") == [("wal",)]
     kept = glob.glob(f"{connection.settings_dict['NAME']}.before-restore-*")
     assert len(kept) == 1 and _rows(Path(kept[0]), "SELECT COUNT(*) FROM integrations_tag") == [(0,)]

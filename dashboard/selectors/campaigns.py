@@ -22,7 +22,7 @@ from django.http import Http404
 from django.utils.text import slugify
 
 from dashboard.models import CampaignAlias
-from dashboard.selectors.performance_memo import MEMO, PARTS, data_versions, memo_get
+from dashboard.selectors.performance_memo import MEMO, data_versions, memo_get, parts_get
 from dashboard.selectors.performance_sums import (
     Baselines,
     Figures,
@@ -162,17 +162,8 @@ def campaigns_collect(*, locations: list[Location], start: date, end: date, only
             found = _merged(_parts(locations=locations, window=window, aliases=aliases, only=only))
             MEMO.put((*whole, only), found)
         return found
-    parts: dict[int, dict[str, CampaignLocation]] = {}
-    for loc in locations:
-        part = PARTS.get((*key, loc.pk, versions[loc.pk]))
-        if part is not None:
-            parts[loc.pk] = part
-    missing = [loc for loc in locations if loc.pk not in parts]
-    if missing:
-        for loc_pk, part in _parts(locations=missing, window=window, aliases=aliases).items():
-            parts[loc_pk] = part
-            PARTS.put((*key, loc_pk, versions[loc_pk]), part)
-        parts = {loc.pk: parts[loc.pk] for loc in locations}  # in the locations' order, as kept ones are
+    parts = parts_get(key, locations, lambda missing: _parts(locations=missing, window=window, aliases=aliases),
+                      versions=versions)
     latest = MEMO.get((*key, "latest"))
     campaigns = _merged(parts) if latest is None else _merged_again(latest, parts)
     MEMO.put(whole, campaigns)

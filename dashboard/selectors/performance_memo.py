@@ -89,11 +89,12 @@ def memo_get(key: tuple, locations: list[Location], compute: Callable[[], T], fi
 
 
 def parts_get(key: tuple, locations: list[Location], compute: Callable[[list[Location]], dict[int, T]],
-              field: str = TAGS) -> dict[int, T]:
-    """{location pk: its part} for every location: those kept for the same key and data version of `field`,
-    and compute(the others) for the rest (a location it leaves out of its answer has None as its part). The
-    parts are shared: callers must not change them."""
-    versions = data_versions(locations, field)
+              field: str = TAGS, versions: dict[int, int | None] | None = None) -> dict[int, T]:
+    """{location pk: its part} for every location, in the locations' order: those kept for the same key and
+    data version of `field`, and compute(the others) for the rest (a location it leaves out of its answer has
+    None as its part). `versions`: the locations' `data_versions` when the caller has read them already. The
+    parts are shared (a kept part is the very object kept): callers must not change them."""
+    versions = data_versions(locations, field) if versions is None else versions
     found: dict[int, T] = {}
     missing = []
     for loc in locations:
@@ -107,4 +108,5 @@ def parts_get(key: tuple, locations: list[Location], compute: Callable[[list[Loc
         for loc in missing:
             found[loc.pk] = computed.get(loc.pk)
             PARTS.put((*key, field, loc.pk, versions[loc.pk]), (found[loc.pk],))  # a 1-tuple: None is a part too
+        found = {loc.pk: found[loc.pk] for loc in locations}
     return found

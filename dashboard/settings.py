@@ -332,6 +332,10 @@ SYNC_REQUEST_LANES = env_int("SYNC_REQUEST_LANES", default=8)
 # At most this many units in one worker task, run side by side (integrations/sync/scheduling.py): units
 # enqueued together go out in a batch per worker, so a few worker processes keep many locations busy.
 SYNC_UNITS_PER_TASK = env_int("SYNC_UNITS_PER_TASK", default=32)
+# A batch whose unit ends takes the next queued unit of the same bulk run (so a worker is not left waiting
+# on its batch's slowest unit) for this long after the task began; then it only finishes what it has, well
+# within the task's timeout. 0: a batch runs its own units only.
+SYNC_TAKE_QUEUED_SECONDS = env_int("SYNC_TAKE_QUEUED_SECONDS", default=Q_CLUSTER["timeout"] // 2)
 # Off: lanes and batches run one after another in the worker's own thread (slower; for debugging).
 SYNC_THREADS = env_bool("SYNC_THREADS", default=True)
 # 181 days: a 90-day chart and the 90 days it is compared with, plus a day for locations west of UTC. Posts

@@ -72,7 +72,7 @@ def sync_unit(run_id: int) -> str:
 def sync_units(run_ids: list[int]) -> dict[str, int]:
     from integrations.sync.services import units_execute
 
-    return units_execute(run_ids=run_ids)
+    return units_execute(run_ids=run_ids, take_queued=True)
 
 
 def alerts_evaluate(kinds: list[str] | None = None) -> dict:

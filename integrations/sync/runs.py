@@ -12,6 +12,7 @@
 - A unit's attempt: `run_start`, then progress through its RunContext (counts, problems, traceIds and the
   lease renewed, at most every FLUSH_EVERY_SECONDS), then `run_finish`, or `run_attempt_failed`: THE failure policy,
   which waits and comes back (`waiting`, a one-off schedule) or fails the run with the reason.
+- `queued_units_next`: units of the same bulk that no worker has taken yet, for a batch with a free thread.
 - `run_take_over` fails a dead worker's run; `run_cancel` skips queued and waiting units.
 - A parent (a location's run, a bulk run) follows its units: running while one runs, `waiting` while they
   wait (with the soonest next attempt, its attempt number and error), finished with its last unit.
@@ -28,7 +29,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import zip_longest
@@ -36,7 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import DateTimeField, F, Value
+from django.db.models import Case, DateTimeField, F, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -137,6 +138,28 @@ def bulk_plan(locations: list[Location], *, kind: str, kinds: Iterable[str] | No
     # Interleave by unit position too: every location's first unit before anyone's second.
     units = [u for group in zip_longest(*(p[1] for p in plans)) for u in group if u is not None]
     return bulk, [p[0] for p in plans], units
+
+
+# Units in the order bulk_plan interleaves them: every location's accounts, then tags, then statistics.
+UNIT_ORDER = Case(*(When(kind=k, then=Value(i)) for i, k in enumerate(DEFAULT_KINDS)), output_field=IntegerField())
+
+
+def bulk_roots(run_ids: Iterable[int]) -> set[int]:
+    """The top runs (a bulk run, or a location's run) that these units belong to; a lone unit has none."""
+    pairs = SyncRun.objects.filter(pk__in=list(run_ids)).values_list("parent_id", "parent__parent_id")
+    return {grand or parent for parent, grand in pairs if parent}
+
+
+def queued_units_next(roots: set[int], *, limit: int, exclude: Collection[int] = ()) -> list[int]:
+    """Up to `limit` units under `roots` still queued (no worker has started them; a unit waiting to retry
+    is not queued), in the planned order, not in `exclude`. Another worker may take one at the same moment:
+    the unit's lease decides, and the loser is told "already running elsewhere" (services._unit_execute)."""
+    if not roots or limit < 1:
+        return []
+    queued = (SyncRun.objects.filter(Q(parent_id__in=roots) | Q(parent__parent_id__in=roots), status=QUEUED,
+                                     kind__in=SyncRun.UNIT_KINDS)
+              .order_by(UNIT_ORDER, "pk").values_list("pk", flat=True)[:limit + len(exclude)])
+    return [pk for pk in queued if pk not in exclude][:limit]
 
 
 def failed_units_retry_plan(failed: list[SyncRun], *, actor: Any = None, kind: str = Kind.ALL,

@@ -16,9 +16,10 @@ finishes the run; a failure goes to runs.run_attempt_failed, the one failure pol
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from itertools import zip_longest
 from typing import Any
 
@@ -35,7 +36,9 @@ from integrations.sync.locks import LeaseLost, lease_claim, lease_holder, lease_
 from integrations.sync.runs import (
     RunContext,
     bulk_plan,
+    bulk_roots,
     location_plan,
+    queued_units_next,
     retry_plan,
     run_attempt_failed,
     run_finish,
@@ -105,9 +108,15 @@ def run_retry(run: SyncRun, *, actor: Any = None) -> SyncRun:
 
 # --- executing units -------------------------------------------------------------------------------------
 def units_execute(*, run_ids: list[int], watch: Callable[[], None] | None = None,
-                  watch_every: float = WATCH_EVERY_SECONDS) -> dict[str, int]:
+                  watch_every: float = WATCH_EVERY_SECONDS, take_queued: bool = False,
+                  clock: Callable[[], float] = time.monotonic) -> dict[str, int]:
     """Do several units side by side, a thread each (SYNC_THREADS off: one after the other, here); answers
-    how many ended how. `watch` is called every `watch_every` seconds meanwhile and once at the end."""
+    how many ended how. `watch` is called every `watch_every` seconds meanwhile and once at the end.
+
+    `take_queued` (a worker's batch task): when one of its units ends, a thread takes the next unit of the same
+    bulk run that no worker has started, for SYNC_TAKE_QUEUED_SECONDS after the task began. A batch ends with
+    its slowest unit, which waits on its location's rate limit; without this the worker's other threads would
+    idle meanwhile, round after round of batches. The unit's own task later finds it done ("nothing to do")."""
     outcomes: Counter[str] = Counter()
     if not settings.SYNC_THREADS or len(run_ids) < 2:
         for run_id in run_ids:
@@ -122,14 +131,26 @@ def units_execute(*, run_ids: list[int], watch: Callable[[], None] | None = None
         finally:
             connections.close_all()  # this thread's own connection
 
+    taking_until = clock() + settings.SYNC_TAKE_QUEUED_SECONDS if take_queued else None
+    roots = bulk_roots(run_ids) if taking_until is not None else set()
+    taken: set[int] = set(run_ids)
+    watched_at = clock()
     with ThreadPoolExecutor(max_workers=len(run_ids), thread_name_prefix="sync-unit") as pool:
         pending = {pool.submit(one, run_id) for run_id in run_ids}
         while pending:
             connections_give_back()  # this thread only watches meanwhile
-            finished, pending = wait(pending, timeout=watch_every)
+            finished, pending = wait(pending, timeout=watch_every, return_when=FIRST_COMPLETED)
             for future in finished:
                 outcomes[future.result()] += 1
-            if watch:
+            free = len(run_ids) - len(pending)
+            if roots and free and clock() < taking_until:
+                more = queued_units_next(roots, limit=free, exclude=taken)
+                if more:
+                    taken.update(more)
+                    outcomes["taken from the queue"] += len(more)
+                    pending |= {pool.submit(one, run_id) for run_id in more}
+            if watch and (not pending or clock() - watched_at >= watch_every):
+                watched_at = clock()
                 watch()
     return dict(outcomes)
 

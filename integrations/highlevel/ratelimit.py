@@ -25,6 +25,14 @@ Requests made inside `background()` (a statistics backfill) yield: while an ordi
 bucket waits for a slot, they do not take one, so a location's tags refresh is not queued behind hundreds
 of one-day statistics requests. When nothing else waits they use every slot, so nothing is lost to it.
 
+Within one process, the threads waiting for a slot of the same bucket queue (`_Line`): only the first of them
+asks the shared store, and it hands its turn to the next as soon as it has a slot. A refused claim also
+answers when the next few slots free (`UPCOMING`), so the next in line sleeps until its slot is due instead of
+asking the store again and being refused: a process makes about one claim per request, not one per waiting
+thread each time a slot frees. The store still decides every claim, so the limit holds across processes as
+before; the line and its hints only decide when this process asks. Ordinary and yielding requests queue
+apart, so a background request at the head never holds an ordinary one back.
+
 Requests are counted per day in memory and stored with the daily figures (at most every DAILY_REPORT_EVERY
 seconds per bucket); the stored day state is read at most every DAY_STATE_TTL seconds. So processes see each other's
 counts a few seconds late: the daily limit can be passed by that many seconds' worth of requests, which
@@ -39,7 +47,8 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
@@ -59,6 +68,7 @@ DEFAULT_MAX_WAIT = 120.0
 DAILY_REPORT_EVERY = 5.0
 DAILY_REPORT_LOW = 0.05
 WANT_GRACE = 0.25  # an ordinary request's claim on the next free slot outlasts its wait by this much
+UPCOMING = 16  # a refused claim answers when this many of the bucket's next slots free (hints for the line)
 DAY_STATE_TTL = 5.0  # seconds a process trusts the stored day state it read (HighLevel's answers update it)
 
 
@@ -87,6 +97,56 @@ def bucket_key(app_id: str, resource_id: str) -> str:
     return f"{app_id or '-'}:{resource_id or '-'}"
 
 
+class _Line:
+    """This process's threads waiting for a slot of one bucket (ordinary or yielding), in arrival order: the
+    one whose turn it is asks the store; the others block on a lock of their own until it hands them the
+    turn (no polling, no waking them all). `free_at`: when the bucket's next slots free (the limiter's clock),
+    as the last refused claim answered, each taken by one turn; `wanted_until`: the want this line stands."""
+
+    __slots__ = ("busy", "free_at", "lock", "waiting", "wanted_until")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.busy = False
+        self.waiting: deque[threading.Lock] = deque()
+        self.free_at: deque[float] = deque()
+        self.wanted_until = 0.0
+
+    def enter(self, before_wait: Callable[[], None] | None) -> None:
+        """Wait for this thread's turn (at once when no one of this process is ahead)."""
+        with self.lock:
+            if not self.busy:
+                self.busy = True
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self.waiting.append(turn)
+        if before_wait is not None:
+            before_wait()
+        turn.acquire()  # released by `leave` of the thread ahead: the turn is this thread's now
+
+    def leave(self) -> None:
+        """Hand the turn to the next thread in line, if any."""
+        with self.lock:
+            if self.waiting:
+                self.waiting.popleft().release()  # busy stays True: the turn passes on
+            else:
+                self.busy = False
+
+    def followed(self) -> bool:
+        with self.lock:
+            return bool(self.waiting)
+
+    def hint(self) -> float | None:
+        """When the slot of this turn should free (None: unknown, ask at once)."""
+        with self.lock:
+            return self.free_at.popleft() if self.free_at else None
+
+    def hints(self, now: float, later: Sequence[float]) -> None:
+        with self.lock:
+            self.free_at = deque(now + wait for wait in later)
+
+
 class BaseRateLimiter:
     """The acquire/observe logic; subclasses store the log, the block and the daily counts."""
 
@@ -100,6 +160,7 @@ class BaseRateLimiter:
         max_wait: float = DEFAULT_MAX_WAIT,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        before_wait: Callable[[], None] | None = None,
     ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("limit must be >= 1 and window > 0")
@@ -110,6 +171,9 @@ class BaseRateLimiter:
         self.max_wait = max_wait
         self.clock = clock
         self.sleep = sleep
+        self.before_wait = before_wait  # before a thread blocks in its line (production: gives back its connection)
+        self._lines: dict[tuple[str, bool], _Line] = {}
+        self._lines_lock = threading.Lock()
         self._daily_reported: dict[str, tuple[float, date, int | None]] = {}
         self._day_lock = threading.Lock()
         self._day_seen: dict[str, tuple[float, date, int, int | None]] = {}  # read at, day, count, remaining
@@ -117,9 +181,10 @@ class BaseRateLimiter:
         self._counted_at: dict[str, float] = {}
 
     # -- storage hooks ------------------------------------------------------------------------------------
-    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
-        """Claim a slot: (True, the claim's time) or (False, seconds until one may free). `yielding`: claim
-        nothing while an ordinary request waits (`_want`), and answer how long that lasts."""
+    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float, Sequence[float]]:
+        """Claim a slot: (True, the claim's time, ()) or (False, seconds until one may free, seconds until each
+        of the next few slots frees after that one: up to UPCOMING - 1, in order, or none when unknown).
+        `yielding`: claim nothing while an ordinary request waits (`_want`), and answer how long that lasts."""
         raise NotImplementedError
 
     def _want(self, key: str, until: float) -> None:
@@ -166,26 +231,57 @@ class BaseRateLimiter:
             raise QuotaExhausted(
                 f"daily quota of {key} spent", wait=_seconds_to_next_utc_day(now), status=None
             )
-        waited = 0.0
         yielding = _background.get()
+        line = self._line(key, yielding)
+        entered = self.clock()
+        line.enter(self.before_wait)
+        try:
+            claimed_at = self._claim_in_turn(key, line, yielding, self.clock() - entered)
+        finally:
+            line.leave()
+        self._count_later(key, day)
+        return claimed_at
+
+    def _line(self, key: str, yielding: bool) -> _Line:
+        line = self._lines.get((key, yielding))
+        if line is None:
+            with self._lines_lock:
+                line = self._lines.setdefault((key, yielding), _Line())
+        return line
+
+    def _claim_in_turn(self, key: str, line: _Line, yielding: bool, waited: float) -> float:
+        """This thread's turn in `line`: claim a slot from the store, waiting for it as long as it takes."""
+        due = line.hint()
         while True:
             now = self.clock()
-            claimed, value = self._try_claim(key, now, yielding=yielding)
+            if due is not None and due > now and waited + (due - now) <= self.max_wait:
+                # This turn's slot frees then (the last refused claim said so): asking before would only be
+                # refused. A hair over, as below.
+                pause = due - now + 0.001
+                if not yielding and due + WANT_GRACE > line.wanted_until:
+                    line.wanted_until = due + WANT_GRACE
+                    self._want(key, line.wanted_until)
+                self.sleep(pause)
+                waited += pause
+                now = self.clock()
+            due = None
+            claimed, value, later = self._try_claim(key, now, yielding=yielding)
             if claimed:
-                if waited and not yielding:
-                    self._want(key, 0.0)  # served: background requests may claim again at once
-                break
+                if line.wanted_until and not line.followed():
+                    line.wanted_until = 0.0
+                    self._want(key, 0.0)  # served, and no one of ours waits: background requests may claim
+                return value
             wait = value
+            line.hints(now, later)
             if waited + wait > self.max_wait:
                 raise RateLimited(f"rate limit of {key} needs a {wait:.1f}s wait", wait=wait)
             if not yielding:
-                self._want(key, now + wait + WANT_GRACE)
+                line.wanted_until = now + wait + WANT_GRACE
+                self._want(key, line.wanted_until)
             # A hair over the computed wait, so float rounding cannot spin on an almost-free slot.
             pause = wait + 0.001
             self.sleep(pause)
             waited += pause
-        self._count_later(key, day)
-        return value
 
     def settle(self, key: str, claimed_at: float) -> None:
         """The exchange of the request claimed at `claimed_at` has just ended (answered or not): if that is

@@ -1,0 +1,205 @@
+"""Threads of one process waiting for the same bucket take turns (ratelimit._Line): only the one whose turn it
+is asks the shared store, the next sleeps until the slot the store said frees next. The limit still holds
+across processes: threads of this process and of a real second process share one ring (the database's, a
+SQLite file; and Redis) and never put more than the limit in any window. Real time, scaled-down window."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+
+from integrations.clients.limiter_db import DatabaseRateLimiter
+from integrations.highlevel import errors
+from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
+from integrations.highlevel.ratelimit_redis import RedisRateLimiter
+from tests.integrations.highlevel.test_ratelimit import max_in_any_window, redis_or_skip
+from tests.integrations.highlevel.test_ratelimit_threads import in_threads
+from tests.support.subprocess_env import ROOT, child_env
+
+LIMIT = 8
+WINDOW = 0.4
+THREADS = 6
+PER_THREAD = 6
+KEY = "app:shared-location"
+
+
+class Counted:
+    """Counts the limiter's claims asked of its store, and those refused."""
+
+    def __init__(self, limiter) -> None:
+        self.asked = 0
+        self.refused = 0
+        self.queued = 0
+        self._lock = threading.Lock()
+        try_claim = limiter._try_claim
+
+        def counted(*args, **kwargs):
+            answer = try_claim(*args, **kwargs)
+            with self._lock:
+                self.asked += 1
+                self.refused += not answer[0]
+            return answer
+
+        def before_wait() -> None:
+            with self._lock:
+                self.queued += 1
+
+        limiter._try_claim = counted
+        limiter.before_wait = before_wait
+
+
+def make(backend: str, prefix: str, **options):
+    options = {"limit": LIMIT, "window": WINDOW, "margin": 0.0, **options}
+    if backend == "redis":
+        return RedisRateLimiter(redis_or_skip(), prefix=prefix, **options)
+    if backend == "database":
+        return DatabaseRateLimiter(**options)
+    return MemoryRateLimiter(**options)
+
+
+@pytest.fixture
+def prefix():
+    name = f"tagscope-test:{uuid.uuid4().hex}"
+    yield name
+    try:
+        client = redis_or_skip()
+    except pytest.skip.Exception:
+        return
+    for key in client.scan_iter(f"{name}:*"):
+        client.delete(key)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("backend", ["memory", "database", "redis"])
+def test_threads_of_one_process_take_turns_and_are_seldom_refused(backend, prefix):
+    # Six threads of one process on one bucket, as a unit's lanes are. Each asking the store whenever it woke
+    # for a slot, they were refused about once per claim (a claim and a read each time); taking turns, with
+    # the refused claim saying when the next slots free, only the first claim of each window is refused.
+    shared = make(backend, prefix)
+    counted = Counted(shared)
+    claims = in_threads(lambda _: [shared.acquire(KEY) for _ in range(PER_THREAD)])
+    assert len(claims) == THREADS * PER_THREAD
+    assert max_in_any_window(claims, WINDOW) <= LIMIT
+    assert counted.queued > 0  # the threads did wait in line (and gave their connections back first)
+    windows = len(claims) // LIMIT
+    assert counted.refused <= windows + 2, (counted.asked, counted.refused)
+    assert counted.asked == len(claims) + counted.refused
+    # and taking turns costs no rate: 36 claims at 8 per 0.4 s need 4 windows after the first, 1.6 s
+    assert max(claims) - min(claims) < (windows + 2) * WINDOW
+
+
+def test_a_refused_turn_passes_on_so_no_thread_waits_forever():
+    # The bucket is blocked far past max_wait: each thread in line raises RateLimited in its turn, at once.
+    limiter = MemoryRateLimiter(limit=1, window=30.0, margin=0.0, max_wait=0.05)
+    limiter.acquire(KEY)
+    refused: list[float] = []
+    lock = threading.Lock()
+
+    def ask(_: int) -> list[float]:
+        started = time.monotonic()
+        with pytest.raises(errors.RateLimited):
+            limiter.acquire(KEY)
+        with lock:
+            refused.append(time.monotonic() - started)
+        return []
+
+    in_threads(ask)
+    assert len(refused) == THREADS
+    assert max(refused) < 5.0
+    assert not limiter._lines[(KEY, False)].busy  # the line is free again
+
+
+CHILD = """
+import json, sys, threading, time, random
+import django
+django.setup()
+from integrations.clients.limiter_db import DatabaseRateLimiter
+from integrations.highlevel.ratelimit_redis import RedisRateLimiter
+from django.db import connection
+backend, prefix, threads, per_thread, limit, window, margin = json.loads(sys.argv[1])
+if backend == "redis":
+    import redis
+    limiter = RedisRateLimiter(redis.Redis(host="127.0.0.1", port=6379), prefix=prefix, limit=limit,
+                               window=window, margin=margin)
+else:
+    limiter = DatabaseRateLimiter(limit=limit, window=window, margin=margin)
+arrivals, lock = [], threading.Lock()
+print("ready", flush=True)
+sys.stdin.readline()
+
+def run(seed):
+    rng = random.Random(seed)
+    try:
+        for _ in range(per_thread):
+            claimed_at = limiter.acquire("app:shared-location")
+            exchange = rng.choice([0.002, 0.005, 0.01, 0.15])
+            arrived = time.time() + rng.uniform(0, exchange)
+            time.sleep(exchange)
+            limiter.settle("app:shared-location", claimed_at)
+            with lock:
+                arrivals.append(arrived)
+    finally:
+        connection.close()
+
+workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+for w in workers:
+    w.start()
+for w in workers:
+    w.join()
+print(json.dumps(arrivals), flush=True)
+"""
+
+
+def exchanges_in_threads(limiter, seed: int) -> list[float]:
+    """THREADS threads of this process claim and "send" through `limiter`, as run_slow_exchanges does."""
+    import random
+
+    def arrivals(n: int) -> list[float]:
+        rng, arrived = random.Random(seed + n), []
+        for _ in range(PER_THREAD):
+            claimed_at = limiter.acquire(KEY)
+            exchange = rng.choice([0.002, 0.005, 0.01, 0.15])
+            arrived.append(time.time() + rng.uniform(0, exchange))
+            time.sleep(exchange)  # the network's time, not the test waiting
+            limiter.settle(KEY, claimed_at)
+        return arrived
+
+    return in_threads(arrivals)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("backend", ["database", "redis"])
+def test_threads_of_two_processes_in_line_never_put_more_than_the_limit_in_any_window(backend, prefix):
+    from django.db import connection
+
+    if backend == "database" and connection.vendor != "sqlite":
+        pytest.skip("the child process reaches the test database through its SQLite file here")
+    margin = 0.01
+    if backend == "redis":
+        redis_or_skip()
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, json.dumps([backend, prefix, THREADS, PER_THREAD, LIMIT, WINDOW, margin])],
+        cwd=ROOT, env=child_env(DJANGO_SETTINGS_MODULE="dashboard.settings"), stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        ours = make(backend, prefix, margin=margin)
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        here = exchanges_in_threads(ours, seed=100)
+        out, _ = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    there = json.loads(out.strip().splitlines()[-1])
+    assert len(here) == len(there) == THREADS * PER_THREAD
+    # The two processes' requests did interleave (each took part in most windows), and together kept the limit.
+    assert min(there) < max(here) and min(here) < max(there)
+    assert max_in_any_window(here + there, WINDOW) <= LIMIT

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from integrations.db import connections_give_back, idle
+from integrations.db import idle
 from integrations.highlevel.ratelimit import UPCOMING, BaseRateLimiter
 
 
@@ -162,7 +162,6 @@ class DatabaseRateLimiter(BaseRateLimiter):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("sleep", idle)  # a thread waiting for a slot holds no pooled connection
-        kwargs.setdefault("before_wait", connections_give_back)  # nor one waiting for its turn in line
         super().__init__(**kwargs)
         self._ready: set[str] = set()
         self._ready_lock = threading.Lock()

@@ -1,7 +1,6 @@
 """The process-wide rate limiter every HighLevel client of this process is handed: Redis when REDIS_URL is
-set, the database otherwise, with HighLevel's published limits from settings. Its sleep (and a wait for a
-thread's turn in its line) gives back the thread's pooled database connection while it waits
-(integrations/db.py)."""
+set, the database otherwise, with HighLevel's published limits from settings. Its sleep gives back the
+thread's pooled database connection while it waits (integrations/db.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
-from integrations.db import connections_give_back, idle
+from integrations.db import idle
 from integrations.highlevel.ratelimit import BaseRateLimiter
 
 _shared: BaseRateLimiter | None = None
@@ -25,7 +24,6 @@ def limiter_settings() -> dict[str, Any]:
         "margin": settings.HIGHLEVEL_BURST_MARGIN_SECONDS,
         "max_wait": settings.HIGHLEVEL_RATE_LIMIT_MAX_WAIT_SECONDS,
         "sleep": idle,
-        "before_wait": connections_give_back,  # a thread waiting for its turn in the limiter's line holds none either
     }
 
 

@@ -25,13 +25,15 @@ Requests made inside `background()` (a statistics backfill) yield: while an ordi
 bucket waits for a slot, they do not take one, so a location's tags refresh is not queued behind hundreds
 of one-day statistics requests. When nothing else waits they use every slot, so nothing is lost to it.
 
-Within one process, the threads waiting for a slot of the same bucket queue (`_Line`): only the first of them
-asks the shared store, and it hands its turn to the next as soon as it has a slot. A refused claim also
-answers when the next few slots free (`UPCOMING`), so the next in line sleeps until its slot is due instead of
-asking the store again and being refused: a process makes about one claim per request, not one per waiting
-thread each time a slot frees. The store still decides every claim, so the limit holds across processes as
-before; the line and its hints only decide when this process asks. Ordinary and yielding requests queue
-apart, so a background request at the head never holds an ordinary one back.
+Within one process, the threads waiting for a slot of the same bucket share what the store said (`_Waits`): a
+refused claim answers when the next few slots free (`UPCOMING`), and each waiting thread of the process is
+given a slot of its own to wait for, in order (a ticket), so they wake one per freed slot instead of all at
+the first one (where one won and the others were refused, a claim and a read each). A process then asks the
+store about once per request. Claims themselves stay concurrent: on SQLite a claim may wait for the write
+lock, and one thread's wait must not hold the others back. The store still decides every claim, so the limit
+holds across processes as before; the tickets only decide when this process asks (one asking early is
+refused, one asking late loses nothing that another process could not have taken anyway). Ordinary and
+yielding requests are ticketed apart.
 
 Requests are counted per day in memory and stored with the daily figures (at most every DAILY_REPORT_EVERY
 seconds per bucket); the stored day state is read at most every DAY_STATE_TTL seconds. So processes see each other's
@@ -68,7 +70,7 @@ DEFAULT_MAX_WAIT = 120.0
 DAILY_REPORT_EVERY = 5.0
 DAILY_REPORT_LOW = 0.05
 WANT_GRACE = 0.25  # an ordinary request's claim on the next free slot outlasts its wait by this much
-UPCOMING = 16  # a refused claim answers when this many of the bucket's next slots free (hints for the line)
+UPCOMING = 32  # a refused claim answers when this many of the bucket's next slots free (tickets to hand out)
 DAY_STATE_TTL = 5.0  # seconds a process trusts the stored day state it read (HighLevel's answers update it)
 
 
@@ -97,54 +99,40 @@ def bucket_key(app_id: str, resource_id: str) -> str:
     return f"{app_id or '-'}:{resource_id or '-'}"
 
 
-class _Line:
-    """This process's threads waiting for a slot of one bucket (ordinary or yielding), in arrival order: the
-    one whose turn it is asks the store; the others block on a lock of their own until it hands them the
-    turn (no polling, no waking them all). `free_at`: when the bucket's next slots free (the limiter's clock),
-    as the last refused claim answered, each taken by one turn; `wanted_until`: the want this line stands."""
+class _Waits:
+    """When the next slots of one bucket free, as this process last heard from the store, and how many of its
+    threads wait for one (ordinary and yielding requests apart). Each waiting thread holds a ticket: the free
+    time of a slot no other thread of the process waits for."""
 
-    __slots__ = ("busy", "free_at", "lock", "waiting", "wanted_until")
+    __slots__ = ("free_at", "lock", "waiting", "wanted_until")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.busy = False
-        self.waiting: deque[threading.Lock] = deque()
-        self.free_at: deque[float] = deque()
-        self.wanted_until = 0.0
+        self.free_at: deque[float] = deque()  # known slots that no thread of ours waits for yet, in order
+        self.waiting = 0  # threads holding a ticket, not yet woken
+        self.wanted_until = 0.0  # the want this process last stood for the bucket (ordinary requests)
 
-    def enter(self, before_wait: Callable[[], None] | None) -> None:
-        """Wait for this thread's turn (at once when no one of this process is ahead)."""
+    def take(self) -> float | None:
+        """A ticket for a thread about to ask: the next known slot's free time (None: none known, ask now)."""
         with self.lock:
-            if not self.busy:
-                self.busy = True
-                return
-            turn = threading.Lock()
-            turn.acquire()
-            self.waiting.append(turn)
-        if before_wait is not None:
-            before_wait()
-        turn.acquire()  # released by `leave` of the thread ahead: the turn is this thread's now
+            if not self.free_at:
+                return None
+            self.waiting += 1
+            return self.free_at.popleft()
 
-    def leave(self) -> None:
-        """Hand the turn to the next thread in line, if any."""
+    def refused(self, now: float, wait: float, later: Sequence[float]) -> float:
+        """A ticket for a thread the store just refused: the free time of the first slot that the threads of
+        ours already waiting do not (they hold the earliest); the slots after it are kept for the next ones."""
+        times = [now + wait, *(now + seconds for seconds in later)]
         with self.lock:
-            if self.waiting:
-                self.waiting.popleft().release()  # busy stays True: the turn passes on
-            else:
-                self.busy = False
+            mine = min(self.waiting, len(times) - 1)  # past what is known: the latest known, a lower bound
+            self.free_at = deque(times[mine + 1:])
+            self.waiting += 1
+            return times[mine]
 
-    def followed(self) -> bool:
+    def woke(self) -> None:
         with self.lock:
-            return bool(self.waiting)
-
-    def hint(self) -> float | None:
-        """When the slot of this turn should free (None: unknown, ask at once)."""
-        with self.lock:
-            return self.free_at.popleft() if self.free_at else None
-
-    def hints(self, now: float, later: Sequence[float]) -> None:
-        with self.lock:
-            self.free_at = deque(now + wait for wait in later)
+            self.waiting -= 1
 
 
 class BaseRateLimiter:
@@ -160,7 +148,6 @@ class BaseRateLimiter:
         max_wait: float = DEFAULT_MAX_WAIT,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
-        before_wait: Callable[[], None] | None = None,
     ) -> None:
         if limit < 1 or window <= 0:
             raise ValueError("limit must be >= 1 and window > 0")
@@ -171,9 +158,8 @@ class BaseRateLimiter:
         self.max_wait = max_wait
         self.clock = clock
         self.sleep = sleep
-        self.before_wait = before_wait  # before a thread blocks in its line (production: gives back its connection)
-        self._lines: dict[tuple[str, bool], _Line] = {}
-        self._lines_lock = threading.Lock()
+        self._waits: dict[tuple[str, bool], _Waits] = {}
+        self._waits_lock = threading.Lock()
         self._daily_reported: dict[str, tuple[float, date, int | None]] = {}
         self._day_lock = threading.Lock()
         self._day_seen: dict[str, tuple[float, date, int, int | None]] = {}  # read at, day, count, remaining
@@ -232,56 +218,53 @@ class BaseRateLimiter:
                 f"daily quota of {key} spent", wait=_seconds_to_next_utc_day(now), status=None
             )
         yielding = _background.get()
-        line = self._line(key, yielding)
-        entered = self.clock()
-        line.enter(self.before_wait)
-        try:
-            claimed_at = self._claim_in_turn(key, line, yielding, self.clock() - entered)
-        finally:
-            line.leave()
-        self._count_later(key, day)
-        return claimed_at
-
-    def _line(self, key: str, yielding: bool) -> _Line:
-        line = self._lines.get((key, yielding))
-        if line is None:
-            with self._lines_lock:
-                line = self._lines.setdefault((key, yielding), _Line())
-        return line
-
-    def _claim_in_turn(self, key: str, line: _Line, yielding: bool, waited: float) -> float:
-        """This thread's turn in `line`: claim a slot from the store, waiting for it as long as it takes."""
-        due = line.hint()
+        waits = self._waits_of(key, yielding)
+        due = waits.take()
+        waited = 0.0
         while True:
+            if due is not None:
+                waited += self._wait_for_ticket(key, waits, due, waited, yielding=yielding)
+                due = None
             now = self.clock()
-            if due is not None and due > now and waited + (due - now) <= self.max_wait:
-                # This turn's slot frees then (the last refused claim said so): asking before would only be
-                # refused. A hair over, as below.
-                pause = due - now + 0.001
-                if not yielding and due + WANT_GRACE > line.wanted_until:
-                    line.wanted_until = due + WANT_GRACE
-                    self._want(key, line.wanted_until)
-                self.sleep(pause)
-                waited += pause
-                now = self.clock()
-            due = None
             claimed, value, later = self._try_claim(key, now, yielding=yielding)
             if claimed:
-                if line.wanted_until and not line.followed():
-                    line.wanted_until = 0.0
-                    self._want(key, 0.0)  # served, and no one of ours waits: background requests may claim
-                return value
+                if not yielding and waits.wanted_until and not waits.waiting:
+                    waits.wanted_until = 0.0
+                    self._want(key, 0.0)  # served, and no request of ours waits: background ones may claim
+                break
             wait = value
-            line.hints(now, later)
             if waited + wait > self.max_wait:
                 raise RateLimited(f"rate limit of {key} needs a {wait:.1f}s wait", wait=wait)
+            due = waits.refused(now, wait, later)
             if not yielding:
-                line.wanted_until = now + wait + WANT_GRACE
-                self._want(key, line.wanted_until)
-            # A hair over the computed wait, so float rounding cannot spin on an almost-free slot.
-            pause = wait + 0.001
+                waits.wanted_until = max(waits.wanted_until, due + WANT_GRACE)
+                self._want(key, due + WANT_GRACE)
+        self._count_later(key, day)
+        return value
+
+    def _waits_of(self, key: str, yielding: bool) -> _Waits:
+        waits = self._waits.get((key, yielding))
+        if waits is None:
+            with self._waits_lock:
+                waits = self._waits.setdefault((key, yielding), _Waits())
+        return waits
+
+    def _wait_for_ticket(self, key: str, waits: _Waits, due: float, waited: float, *, yielding: bool) -> float:
+        """Sleep until the ticket's slot frees (a hair over, so float rounding cannot spin on an almost-free
+        slot); answer the seconds slept. Raises RateLimited when that would pass `max_wait`."""
+        try:
+            pause = due - self.clock() + 0.001
+            if pause <= 0.001:
+                return 0.0
+            if waited + pause > self.max_wait:
+                raise RateLimited(f"rate limit of {key} needs a {pause:.1f}s wait", wait=pause)
+            if not yielding and due + WANT_GRACE > waits.wanted_until:
+                waits.wanted_until = due + WANT_GRACE
+                self._want(key, waits.wanted_until)
             self.sleep(pause)
-            waited += pause
+            return pause
+        finally:
+            waits.woke()
 
     def settle(self, key: str, claimed_at: float) -> None:
         """The exchange of the request claimed at `claimed_at` has just ended (answered or not): if that is

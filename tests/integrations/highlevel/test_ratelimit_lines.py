@@ -20,13 +20,16 @@ from integrations.highlevel import errors
 from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
 from integrations.highlevel.ratelimit_redis import RedisRateLimiter
 from tests.integrations.highlevel.test_ratelimit import max_in_any_window, redis_or_skip
-from tests.integrations.highlevel.test_ratelimit_threads import in_threads
+from tests.integrations.highlevel.test_ratelimit_threads import (
+    LIMIT,
+    PER_THREAD,
+    THREADS,
+    WINDOW,
+    in_threads,
+    run_slow_exchanges,
+)
 from tests.support.subprocess_env import ROOT, child_env
 
-LIMIT = 8
-WINDOW = 0.4
-THREADS = 6
-PER_THREAD = 6
 KEY = "app:shared-location"
 
 
@@ -121,62 +124,26 @@ def test_threads_refused_past_max_wait_raise_at_once_and_leave_no_ticket_behind(
     assert limiter._waits[(KEY, False)].waiting == 0
 
 
+# The second process: the same threads and exchanges as this one's (run_slow_exchanges), on a limiter of its own
+# over the same store, started together with this process's threads.
 CHILD = """
-import json, sys, threading, time, random
+import json, sys
 import django
 django.setup()
 from integrations.clients.limiter_db import DatabaseRateLimiter
 from integrations.highlevel.ratelimit_redis import RedisRateLimiter
-from django.db import connection
-backend, prefix, threads, per_thread, limit, window, margin = json.loads(sys.argv[1])
+from tests.integrations.highlevel.test_ratelimit_threads import run_slow_exchanges
+backend, prefix, limit, window, margin = json.loads(sys.argv[1])
 if backend == "redis":
     import redis
     limiter = RedisRateLimiter(redis.Redis(host="127.0.0.1", port=6379), prefix=prefix, limit=limit,
                                window=window, margin=margin)
 else:
     limiter = DatabaseRateLimiter(limit=limit, window=window, margin=margin)
-arrivals, lock = [], threading.Lock()
 print("ready", flush=True)
 sys.stdin.readline()
-
-def run(seed):
-    rng = random.Random(seed)
-    try:
-        for _ in range(per_thread):
-            claimed_at = limiter.acquire("app:shared-location")
-            exchange = rng.choice([0.002, 0.005, 0.01, 0.15])
-            arrived = time.time() + rng.uniform(0, exchange)
-            time.sleep(exchange)
-            limiter.settle("app:shared-location", claimed_at)
-            with lock:
-                arrivals.append(arrived)
-    finally:
-        connection.close()
-
-workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
-for w in workers:
-    w.start()
-for w in workers:
-    w.join()
-print(json.dumps(arrivals), flush=True)
+print(json.dumps(run_slow_exchanges(lambda: limiter)), flush=True)
 """
-
-
-def exchanges_in_threads(limiter, seed: int) -> list[float]:
-    """THREADS threads of this process claim and "send" through `limiter`, as run_slow_exchanges does."""
-    import random
-
-    def arrivals(n: int) -> list[float]:
-        rng, arrived = random.Random(seed + n), []
-        for _ in range(PER_THREAD):
-            claimed_at = limiter.acquire(KEY)
-            exchange = rng.choice([0.002, 0.005, 0.01, 0.15])
-            arrived.append(time.time() + rng.uniform(0, exchange))
-            time.sleep(exchange)  # the network's time, not the test waiting
-            limiter.settle(KEY, claimed_at)
-        return arrived
-
-    return in_threads(arrivals)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -190,7 +157,7 @@ def test_threads_of_two_processes_in_line_never_put_more_than_the_limit_in_any_w
     if backend == "redis":
         redis_or_skip()
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, json.dumps([backend, prefix, THREADS, PER_THREAD, LIMIT, WINDOW, margin])],
+        [sys.executable, "-c", CHILD, json.dumps([backend, prefix, LIMIT, WINDOW, margin])],
         cwd=ROOT, env=child_env(DJANGO_SETTINGS_MODULE="dashboard.settings"), stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, text=True)
     try:
@@ -198,7 +165,7 @@ def test_threads_of_two_processes_in_line_never_put_more_than_the_limit_in_any_w
         ours = make(backend, prefix, margin=margin)
         child.stdin.write("go\n")
         child.stdin.flush()
-        here = exchanges_in_threads(ours, seed=100)
+        here = run_slow_exchanges(lambda: ours)
         out, _ = child.communicate(timeout=60)
     finally:
         if child.poll() is None:

@@ -22,7 +22,8 @@ from django.http import Http404
 from django.utils.text import slugify
 
 from dashboard.models import CampaignAlias
-from dashboard.selectors.performance_memo import MEMO, data_versions, memo_get, parts_get
+from dashboard.selectors.kept_orders import Order
+from dashboard.selectors.performance_memo import MEMO, built_quietly, data_versions, memo_get, parts_get
 from dashboard.selectors.performance_sums import (
     Baselines,
     Figures,
@@ -31,7 +32,6 @@ from dashboard.selectors.performance_sums import (
     Window,
     link_sums,
     location_platform_sums,
-    sorted_rows,
     tag_totals,
 )
 from integrations.models import Location, Tag, TagPost
@@ -82,6 +82,8 @@ class Campaign(Figures):
     def name(self) -> str:
         """The most used spelling; ties go to a mixed-case one ("Summer Sale" over "SUMMER SALE"), then the
         alphabet. Read once the names are counted."""
+        if len(self.names) == 1:  # most campaigns: a list of 40,000 reads them all once
+            return next(iter(self.names))
         return (min(self.names.items(), key=lambda item: (-item[1], item[0].isupper() or item[0].islower(), item[0]))[0]
                 if self.names else self.slug)
 
@@ -126,14 +128,21 @@ class Campaigns(dict[str, Campaign]):
     def __init__(self, *args: Any):
         super().__init__(*args)
         self.orders: dict[str, list[Campaign]] = {}
+        self.keyed: dict[str, Order] = {}  # by sort key without its direction, with each campaign's key
         self.parts: dict[int, dict[str, CampaignLocation]] = {}
         self.everything: dict[str, Campaign] = {}
 
     def ordered(self, sort: str) -> list[Campaign]:
-        """Every campaign by `sort` (sorted_rows). Shared: callers must not change it."""
+        """Every campaign by `sort` (sorted_rows' order, ties by slug). Shared: callers must not change it. A
+        list merged again after a sync has its orders spliced from the list before (`_merged_again`)."""
         found = self.orders.get(sort)
         if found is None:  # two threads may both sort: the same list either way
-            found = self.orders[sort] = sorted_rows(list(self.values()), sort)
+            key = sort.lstrip("-")
+            order = self.keyed.get(key)
+            if order is None:
+                with built_quietly():
+                    order = self.keyed[key] = Order.of(self.values(), key)
+            found = self.orders[sort] = order.listed(descending=sort.startswith("-"))
         return found
 
 
@@ -162,10 +171,11 @@ def campaigns_collect(*, locations: list[Location], start: date, end: date, only
             found = _merged(_parts(locations=locations, window=window, aliases=aliases, only=only))
             MEMO.put((*whole, only), found)
         return found
-    parts = parts_get(key, locations, lambda missing: _parts(locations=missing, window=window, aliases=aliases),
-                      versions=versions)
-    latest = MEMO.get((*key, "latest"))
-    campaigns = _merged(parts) if latest is None else _merged_again(latest, parts)
+    with built_quietly():
+        parts = parts_get(key, locations, lambda missing: _parts(locations=missing, window=window, aliases=aliases),
+                          versions=versions)
+        latest = MEMO.get((*key, "latest"))
+        campaigns = _merged(parts) if latest is None else _merged_again(latest, parts)
     MEMO.put(whole, campaigns)
     MEMO.put((*key, "latest"), campaigns)
     return campaigns
@@ -256,7 +266,8 @@ def _merged_again(before: Campaigns, parts: dict[int, dict[str, CampaignLocation
     """`_merged(parts)`, from the campaigns merged `before` from other parts: only the campaigns of the
     locations whose part changed (or that came or went) are added up again, each from its locations' parts
     in the order `_merged` adds them; the others are shared with `before` (campaigns are never changed once
-    merged). From scratch when more than half of the locations changed."""
+    merged), and the sort orders kept with `before` are spliced (kept_orders.py), not sorted again. From scratch
+    when more than half of the locations changed."""
     changed = [pk for pk in {*parts, *before.parts} if parts.get(pk) is not before.parts.get(pk)]
     if len(changed) * 2 > len(parts) or list(before.parts) != [pk for pk in parts if pk in before.parts]:
         return _merged(parts)
@@ -278,6 +289,12 @@ def _merged_again(before: Campaigns, parts: dict[int, dict[str, CampaignLocation
         if _has_posts(campaign):
             campaigns[slug] = campaign
     campaigns.parts, campaigns.everything = dict(parts), everything
+    gone = [before[slug] for slug in touched if slug in before]
+    came = [campaigns[slug] for slug in touched if slug in campaigns]
+    for sort_key, kept in list(before.keyed.items()):
+        spliced = kept.spliced(sort_key, gone=gone, came=came)
+        if spliced is not None:
+            campaigns.keyed[sort_key] = spliced
     return campaigns
 
 

@@ -69,18 +69,22 @@ _building = 0  # threads inside built_quietly
 _collector_was_on = True
 
 
+FREEZE_FROM = 50_000  # objects a build leaves behind: fewer are left to the collector
+
+
 @contextmanager
 def built_quietly() -> Iterator[None]:
-    """Build an answer to keep without Python's cyclic garbage collector, then freeze what the process holds.
+    """Build an answer to keep without Python's cyclic garbage collector, and freeze a big one once built.
 
-    An agency's campaigns are a million small objects, none in a reference cycle (refcounts free them when
-    they are no longer kept). While they are built, every few thousand allocations made the collector scan
+    An agency's campaigns are ~800,000 small objects, none in a reference cycle (refcounts free them when
+    they are no longer kept). While they were built, every few thousand allocations made the collector scan
     the young ones, and every few hundred thousand the whole heap: half of the CPU of the list's first view
-    (docs/performance.md). Once kept, the same scans of them, set off by any later view, cost the process
-    0.3-1 s every few dozen views. So the collector is off while building, and afterwards `gc.freeze()` moves
-    everything alive into the permanent generation, which the collector never scans (an O(1) move). The price:
-    a reference cycle that had already become garbage at that moment is never freed; the views make few, and
-    this happens only when an agency-wide answer is built. Nested and concurrent builds share one switch."""
+    (docs/performance.md). Once kept, the same full scans, set off by any later view, cost the process
+    0.3-1 s every few dozen views. So the collector is off while building, and after a build that left more
+    than FREEZE_FROM objects `gc.freeze()` moves everything alive into the permanent generation, which the
+    collector never scans (an O(1) move). The price: a reference cycle that had already become garbage at that
+    moment is never freed; this happens only when an agency-wide answer is built whole (a new process, or
+    most locations synced). Nested and concurrent builds share one switch."""
     global _building, _collector_was_on
     with _quiet:
         if _building == 0:
@@ -93,7 +97,8 @@ def built_quietly() -> Iterator[None]:
         with _quiet:
             _building -= 1
             if _building == 0:
-                gc.freeze()
+                if gc.get_count()[0] > FREEZE_FROM:  # with the collector off: what was made and is still alive
+                    gc.freeze()
                 if _collector_was_on:
                     gc.enable()
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
+
+import orjson
 
 
 class BadBody(ValueError):
@@ -71,9 +74,31 @@ class ApiError(Exception):
         self.response = response
 
 
-def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, separators=(",", ":")).encode()
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None, *,
+                  finite: bool = False) -> Response:
+    """`finite`: the caller knows every float in the payload is finite, so orjson may write it (json_bytes)."""
+    body = json_bytes(payload) if finite else json.dumps(payload, separators=(",", ":")).encode()
     return Response(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+# Where orjson's bytes could differ from json.dumps': a number json writes with an exponent (orjson writes
+# 1e16 as 1e16, json as 1e+16, and 1e-05 as 0.00001), and DEL, which json escapes (non-ASCII is checked apart).
+# A number starts after a colon, comma or bracket (compact output); inside a string such a match only costs
+# the json path.
+_NOT_AS_JSON = re.compile(rb"[:,\[]-?[0-9]+(?:\.[0-9]*)?[eE]|[:,\[]-?0\.0000|\x7f")
+
+
+def json_bytes(payload: Any) -> bytes:
+    """json.dumps(payload, separators=(",", ":")).encode(), byte for byte, by orjson where it writes the same
+    bytes (a tenth of the CPU): anything orjson cannot write, or writes otherwise, is written by json. Not for
+    a payload that may hold NaN or infinity, which orjson writes as null (json_response's `finite`)."""
+    try:
+        body = orjson.dumps(payload)
+    except TypeError:  # an integer past 64 bits, a key that is not a string, ...
+        body = b"\x7f"
+    if body.isascii() and not _NOT_AS_JSON.search(body):
+        return body
+    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def error(status: int, message: str | list[str], *, with_error: bool = True) -> Response:

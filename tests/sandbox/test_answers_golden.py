@@ -149,7 +149,7 @@ def run_script() -> dict[str, str]:
                 s.call(f"{tag} stats day {day} {profile}", "POST", stats, query=f"locationId={loc}", token=pit,
                        body={"profileIds": [profile], **one})
         s.call(f"{tag} stats future", "POST", stats, query=f"locationId={loc}", token=pit, body={
-            "profileIds": profiles + ["123"], "platforms": ["facebook", "instagram", "linkedin"],
+            "profileIds": [*profiles, "123"], "platforms": ["facebook", "instagram", "linkedin"],
             "currentRange": {"startDate": "2026-03-10T00:00:00.000Z", "endDate": "2026-03-24T00:00:00.000Z"}})
         s.call(f"{tag} stats legacy", "POST", stats, query=f"locationId={loc}", token=pit, version="2021-07-28",
                body={"profileIds": profiles, **ranges})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -75,28 +74,36 @@ class ApiError(Exception):
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None, *,
-                  finite: bool = False) -> Response:
-    """`finite`: the caller knows every float in the payload is finite, so orjson may write it (json_bytes)."""
-    body = json_bytes(payload) if finite else json.dumps(payload, separators=(",", ":")).encode()
+                  plain: bool = False) -> Response:
+    """`plain`: the caller knows the payload's numbers are plain (plain_numbers), so orjson may write it."""
+    body = json_bytes(payload) if plain else json.dumps(payload, separators=(",", ":")).encode()
     return Response(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 
 
-# Where orjson's bytes could differ from json.dumps': a number json writes with an exponent (orjson writes
-# 1e16 as 1e16, json as 1e+16, and 1e-05 as 0.00001), and DEL, which json escapes (non-ASCII is checked apart).
-# A number starts after a colon, comma or bracket (compact output); inside a string such a match only costs
-# the json path.
-_NOT_AS_JSON = re.compile(rb"[:,\[]-?[0-9]+(?:\.[0-9]*)?[eE]|[:,\[]-?0\.0000|\x7f")
+def plain_number(value: Any) -> bool:
+    """A number orjson writes as json.dumps does: an int, or a finite float that repr writes without an
+    exponent (orjson writes 1e16 as 1e16 where json writes 1e+16, 1e-05 as 0.00001, NaN as null)."""
+    return not isinstance(value, float) or value == 0 or 1e-4 <= abs(value) < 1e16
+
+
+def plain_numbers(value: Any) -> bool:
+    """Every number in a JSON-like value is plain_number."""
+    if isinstance(value, dict):
+        return all(plain_numbers(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(plain_numbers(v) for v in value)
+    return plain_number(value)
 
 
 def json_bytes(payload: Any) -> bytes:
-    """json.dumps(payload, separators=(",", ":")).encode(), byte for byte, by orjson where it writes the same
-    bytes (a tenth of the CPU): anything orjson cannot write, or writes otherwise, is written by json. Not for
-    a payload that may hold NaN or infinity, which orjson writes as null (json_response's `finite`)."""
+    """json.dumps(payload, separators=(",", ":")).encode(), byte for byte, by orjson (a tenth of the CPU) for a
+    payload whose numbers are plain_numbers: json writes what orjson cannot (an integer past 64 bits, a key
+    that is not a string) and anything not ASCII or with DEL, which json escapes."""
     try:
         body = orjson.dumps(payload)
-    except TypeError:  # an integer past 64 bits, a key that is not a string, ...
-        body = b"\x7f"
-    if body.isascii() and not _NOT_AS_JSON.search(body):
+    except TypeError:
+        return json.dumps(payload, separators=(",", ":")).encode()
+    if body.isascii() and b"\x7f" not in body:
         return body
     return json.dumps(payload, separators=(",", ":")).encode()
 

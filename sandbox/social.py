@@ -19,10 +19,10 @@ MAX_LIMIT = 100
 POST_TYPES = {"all", "recent", "published", "scheduled", "failed", "draft"}
 
 
-def _ok(status: int, message: str, results: dict, *, finite: bool = True) -> Response:
-    """`finite`: every number in the results is an int or a finite float (json_response)."""
+def _ok(status: int, message: str, results: dict, *, plain: bool = True) -> Response:
+    """`plain`: the results hold no float (tags, accounts and generated posts have none: json_response)."""
     return json_response(status, {"success": True, "statusCode": status, "message": message, "results": results},
-                         finite=finite)
+                         plain=plain)
 
 
 def _location(sb: Sandbox, location_id: str):
@@ -123,4 +123,4 @@ def list_posts(sb: Sandbox, req: Request, location_id: str) -> Response:
         for post in page:
             post["user"] = users.get(post["createdBy"])
     # A planted post's fields are the control API caller's JSON, which may hold any number.
-    return _ok(200, "Posts fetched", {"posts": page, "count": len(matches)}, finite=not planted)
+    return _ok(200, "Posts fetched", {"posts": page, "count": len(matches)}, plain=not planted)

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from .auth import authorize
-from .http import BadBody, Request, Response, fail, json_response
+from .http import BadBody, Request, Response, fail, json_response, plain_numbers
 from .metrics import AGE_BUCKETS, day_metrics, profile_traits
 from .names import PLATFORMS
 from .state import Sandbox, parse_iso
@@ -57,9 +57,10 @@ def statistics(sb: Sandbox, req: Request) -> Response:
         },
         "demographics": _demographics(sb, accounts, current[-1]),
     }
-    # Finite: every float is a rounded share or change of whole numbers.
+    # Series and totals are whole numbers; the floats (changes and shares) are in these two.
+    plain = plain_numbers(results["breakdowns"]) and plain_numbers(results["demographics"])
     return json_response(200, {"results": results, "message": "Analytics Built Successfully",
-                               "traceId": req.extra_headers.get("X-Trace-Id") or str(uuid.uuid4())}, finite=True)
+                               "traceId": req.extra_headers.get("X-Trace-Id") or str(uuid.uuid4())}, plain=plain)
 
 
 def _parse(sb: Sandbox, req: Request, location_id: str):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from datetime import date, timedelta
 
 import pytest
 
@@ -43,3 +44,22 @@ def test_what_orjson_writes_otherwise_is_written_by_json(payload):
 def test_numbers_json_writes_with_an_exponent_or_not_at_all_are_not_plain(number):
     assert not plain_numbers({"a": [1, {"b": number}]})
     assert plain_numbers({"a": [1, {"b": 0.5, "c": 12345678901234.5, "d": 1e-4, "e": 0.0}]})
+
+
+def test_statistics_with_huge_numbers_are_written_by_json(sandbox):
+    """A planted drop with a huge factor makes changes json writes with an exponent: still json's bytes."""
+    location = sandbox.state()["locations"][0]
+    today = date.fromisoformat(sandbox.http.get(f"{sandbox.url}/_sandbox/clock").json()["today"])
+    first = today - timedelta(days=3)
+    sandbox.http.post(f"{sandbox.url}/_sandbox/locations/{location['id']}/statistics/drops",
+                      json={"metric": "likes", "factor": 1e18, "from": first.isoformat()}).raise_for_status()
+    accounts = sandbox.api("GET", f"/social-media-posting/{location['id']}/accounts",
+                           location["pit"]).json()["results"]["accounts"]
+    last = today - timedelta(days=1)
+    answer = sandbox.api("POST", "/social-media-posting/statistics", location["pit"],
+                         params={"locationId": location["id"]}, version="v3", json={
+                             "profileIds": [a["profileId"] for a in accounts],
+                             "currentRange": {"startDate": first.isoformat(), "endDate": last.isoformat()}})
+    assert answer.status_code == 200
+    assert b"e+" in answer.content  # json's exponent, where orjson would have written none
+    assert answer.content == _json(json.loads(answer.content))

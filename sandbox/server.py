@@ -31,9 +31,12 @@ class _KeepAliveServerHandler(ServerHandler):
             self.headers["Connection"] = "close"
 
 
-# A header line the email package would read as plain `Name: value` (no folding, no stray CR, a name of
-# printable characters without a colon): such a block is split here, any other through http.client.
-_PLAIN_HEADER = re.compile(r"[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r?\n\Z")
+# Header lines the email package would read as plain `Name: value` (no folding, no stray CR, a name of
+# printable characters without a colon, the value after its leading blanks): such a block is split here, any
+# other through the email package.
+_FIELD = r"([\x21-\x39\x3b-\x7e]+):[ \t]*([^\r\n]*)\r?\n"
+_PLAIN_BLOCK = re.compile(f"(?:{_FIELD})*")
+_FIELDS = re.compile(_FIELD)
 _SERVER_LINE = f"Server: {ServerHandler.server_software}\r\n"
 # What wsgiref's environ takes from the process environment (BaseHandler.os_environ, read at import): HTTP_*
 # variables reach the app as headers, and HTTPS decides the URL scheme.
@@ -109,12 +112,9 @@ class _Handler(WSGIRequestHandler):
         except http.client.HTTPException as err:
             self.send_error(431, "Too many headers", str(err))
             return False
-        fields = [str(line, "iso-8859-1") for line in lines[:-1]]
-        if all(_PLAIN_HEADER.match(field) for field in fields):
-            pairs = []
-            for field in fields:
-                name, value = field.split(":", 1)
-                pairs.append((name, value.lstrip(" \t").rstrip("\r\n")))
+        block = b"".join(lines[:-1]).decode("iso-8859-1")
+        if _PLAIN_BLOCK.fullmatch(block):
+            pairs = _FIELDS.findall(block)
             self.headers = None
         else:
             self.headers = email.parser.Parser(_class=self.MessageClass).parsestr(

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from .auth import authorize
-from .http import BadBody, Request, Response, fail, json_response, plain_numbers
+from .http import BadBody, Request, Response, fail, json_response, plain_number
 from .metrics import AGE_BUCKETS, day_metrics, profile_traits
 from .names import PLATFORMS
 from .state import Sandbox, parse_iso
@@ -57,10 +57,9 @@ def statistics(sb: Sandbox, req: Request) -> Response:
         },
         "demographics": _demographics(sb, accounts, current[-1]),
     }
-    # Series and totals are whole numbers; the floats (changes and shares) are in these two.
-    plain = plain_numbers(results["breakdowns"]) and plain_numbers(results["demographics"])
-    return json_response(200, {"results": results, "message": "Analytics Built Successfully",
-                               "traceId": req.extra_headers.get("X-Trace-Id") or str(uuid.uuid4())}, plain=plain)
+    trace_id = req.extra_headers.get("X-Trace-Id") or str(uuid.uuid4())
+    return json_response(200, {"results": results, "message": "Analytics Built Successfully", "traceId": trace_id},
+                         plain=_plain(results))
 
 
 def _parse(sb: Sandbox, req: Request, location_id: str):
@@ -157,6 +156,20 @@ def _dropped(drops: list[dict], day: date, values: dict[str, int]) -> dict[str, 
             if metric in values:
                 values[metric] = int(values[metric] * drop["factor"])
     return values
+
+
+def _plain(results: dict) -> bool:
+    """Whether orjson may write the answer (http.plain_number): series and totals are whole numbers, so only
+    the changes and the audience shares are looked at."""
+    numbers = []
+    for metric, entry in results["breakdowns"].items():
+        if metric == "engagement":
+            numbers += [e["change"] for e in entry.values()]
+        else:
+            numbers.append(entry["totalChange"])
+            numbers += [p["change"] for p in entry["platforms"].values()]
+    numbers += [g["percentage"] for g in results["demographics"]["gender"]["totals"].values()]
+    return all(map(plain_number, numbers))
 
 
 def _total(metric: str, series: list[int]) -> int:

@@ -1,4 +1,4 @@
-"""json_bytes writes json.dumps' bytes (by orjson where they agree), and plain_numbers tells which payloads
+"""json_bytes writes json.dumps' bytes (by orjson where they agree), and plain_number tells which numbers
 orjson may write."""
 
 from __future__ import annotations
@@ -10,7 +10,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from sandbox.http import json_bytes, plain_numbers
+from sandbox.http import json_bytes, plain_number
+
+
+def plain_numbers(value) -> bool:
+    if isinstance(value, dict):
+        return all(plain_numbers(v) for v in value.values())
+    if isinstance(value, list):
+        return all(plain_numbers(v) for v in value)
+    return plain_number(value)
 
 
 def _json(payload) -> bytes:

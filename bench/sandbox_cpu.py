@@ -10,7 +10,8 @@ its accounts and details (twice), its tags in pages of 100, their details in bat
 the statistics horizon (v3) in pages of 100, and v3 statistics: the horizon and the period before it for all
 accounts and for each, then every day of the horizon alone for all accounts and for each (the breakdowns),
 nearly nine requests in ten. The location's data is made on its first request, as in a sync, so that is
-counted too. Prints the sandbox's CPU per request (user + system, from /proc) and the load average.
+counted too. Prints the sandbox's CPU per request (user + system, from /proc) and the load average, and a
+`figure:` line for bench/run_all.py.
 """
 
 from __future__ import annotations
@@ -137,6 +138,8 @@ def main() -> None:
           f"connections, {args.latency} ms latency: {wall:.1f} s, statuses {statuses}")
     print(f"sandbox CPU per request: {(user + system) / count * 1000:.3f} ms (user {user / count * 1000:.3f}, "
           f"system {system / count * 1000:.3f}); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"figure: sandbox CPU per request, agency mix ({args.connections} connections, {args.latency} ms latency) | "
+          f"{(user + system) / count * 1000:.3f} ms (load {os.getloadavg()[0]:.1f}) | - | -")
 
 
 def _client(port: int, work: queue.Queue, statuses: dict[int, int]) -> None:

@@ -207,7 +207,7 @@ class _Handler(WSGIRequestHandler):
             traceback.print_exc(file=sys.stderr)
             return
         self.wfile.write(head + body)
-        if self.server.verbose:
+        if getattr(self.server, "verbose", False):
             self.log_request(status.split(" ", 1)[0], len(body))
 
     @classmethod

@@ -175,6 +175,7 @@ KNOWN = {
     ],
     "sandbox_throughput.py": [Bench("sandbox_throughput", [], sandbox_figures,
                                     quick=["--clients", "4", "--requests", "20", "--locations", "4", "--tags", "500"])],
+    "sandbox_cpu.py": [Bench("sandbox_cpu", [], figure_lines, quick=["--locations", "3"])],
     "sync.py": [Bench("sync", [], sync_figures, quick=["--quick"])],
     "pages.py": [Bench("pages", [], pages_figures, quick=["--quick", "--runs", "5"])],
     "performance.py": [Bench("performance", [], performance_figures, quick=["--quick", "--runs", "5"])],

@@ -8,6 +8,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
+
 
 class BadBody(ValueError):
     pass
@@ -71,9 +73,30 @@ class ApiError(Exception):
         self.response = response
 
 
-def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, separators=(",", ":")).encode()
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None, *,
+                  plain: bool = False) -> Response:
+    """`plain`: the caller knows every number in the payload is plain_number, so orjson may write it."""
+    body = json_bytes(payload) if plain else json.dumps(payload, separators=(",", ":")).encode()
     return Response(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+def plain_number(value: Any) -> bool:
+    """A number orjson writes as json.dumps does: an int, or a finite float that repr writes without an
+    exponent (orjson writes 1e16 as 1e16 where json writes 1e+16, 1e-05 as 0.00001, NaN as null)."""
+    return not isinstance(value, float) or value == 0 or 1e-4 <= abs(value) < 1e16
+
+
+def json_bytes(payload: Any) -> bytes:
+    """json.dumps(payload, separators=(",", ":")).encode(), byte for byte, by orjson (a tenth of the CPU) for a
+    payload whose numbers are all plain_number: json writes what orjson cannot (an integer past 64 bits, a key
+    that is not a string) and anything not ASCII or with DEL, which json escapes."""
+    try:
+        body = orjson.dumps(payload)
+    except TypeError:
+        return json.dumps(payload, separators=(",", ":")).encode()
+    if body.isascii() and b"\x7f" not in body:
+        return body
+    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def error(status: int, message: str | list[str], *, with_error: bool = True) -> Response:

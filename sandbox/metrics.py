@@ -71,6 +71,7 @@ def day_metrics(seed: int, profile_id: str, platform: str, days: int, day: int, 
     return values
 
 
+@lru_cache(maxsize=4096)  # a day's count is asked again for the next two days' lift: a short memory is enough
 def _published(seed: int, profile_id: str, day: int) -> int:
     if day > POST_HORIZON_DAYS:
         return 0

@@ -7,8 +7,6 @@ documents no maximum); `skip` is an offset. `results.count` is the number of mat
 
 from __future__ import annotations
 
-import copy
-
 from . import posts as post_bodies
 from .auth import authorize
 from .http import BadBody, Request, Response, fail, int_param, json_response
@@ -21,8 +19,10 @@ MAX_LIMIT = 100
 POST_TYPES = {"all", "recent", "published", "scheduled", "failed", "draft"}
 
 
-def _ok(status: int, message: str, results: dict) -> Response:
-    return json_response(status, {"success": True, "statusCode": status, "message": message, "results": results})
+def _ok(status: int, message: str, results: dict, *, plain: bool = True) -> Response:
+    """`plain`: the results hold no float (tags, accounts and generated posts have none: json_response)."""
+    return json_response(status, {"success": True, "statusCode": status, "message": message, "results": results},
+                         plain=plain)
 
 
 def _location(sb: Sandbox, location_id: str):
@@ -61,10 +61,9 @@ def tag_details(sb: Sandbox, req: Request, location_id: str) -> Response:
 
 def accounts(sb: Sandbox, req: Request, location_id: str) -> Response:
     authorize(sb, req, scopes=ACCOUNT_READ, location_id=location_id)
-    with sb.lock:
+    with sb.lock:  # written under the lock: the control API changes accounts in place
         made = _location(sb, location_id)
-        results = {"accounts": copy.deepcopy(made.accounts), "groups": copy.deepcopy(made.groups)}
-    return _ok(200, "Fetched Accounts", results)
+        return _ok(200, "Fetched Accounts", {"accounts": made.accounts, "groups": made.groups})
 
 
 def list_posts(sb: Sandbox, req: Request, location_id: str) -> Response:
@@ -94,6 +93,7 @@ def list_posts(sb: Sandbox, req: Request, location_id: str) -> Response:
         accounts_filter = [a for a in accounts_filter.split(",") if a]
     include_users = str(body.get("includeUsers", "false")).lower() == "true"
     start, end = window
+    base_url = f"{req.environ.get('wsgi.url_scheme', 'http')}://{req.header('host') or 'localhost'}"
     with sb.lock:
         posts = sb.posts(location_id)
         made = _location(sb, location_id)
@@ -113,11 +113,14 @@ def list_posts(sb: Sandbox, req: Request, location_id: str) -> Response:
             if body.get("postType") and post["postType"] != body["postType"]:
                 continue
             matches.append(post)
-        page = copy.deepcopy(matches[skip:skip + limit])
-    base_url = f"{req.environ.get('wsgi.url_scheme', 'http')}://{req.header('host') or 'localhost'}"
-    page = [post_bodies.for_answer(seed, p, profiles.get(p["accountId"], ""), now, version=req.header("version"),
-                                   base_url=base_url) for p in page]
+        # Each answer is a new dict, made under the lock: the control API changes a stored post's own keys
+        # (never its lists in place), so nothing read below can move while it is written.
+        chosen = matches[skip:skip + limit]
+        page = [post_bodies.for_answer(seed, p, profiles.get(p["accountId"], ""), now, version=req.header("version"),
+                                       base_url=base_url) for p in chosen]
+        planted = any("_planted" in p for p in chosen)
     if include_users:
         for post in page:
             post["user"] = users.get(post["createdBy"])
-    return _ok(200, "Posts fetched", {"posts": page, "count": len(matches)})
+    # A planted post's fields are the control API caller's JSON, which may hold any number.
+    return _ok(200, "Posts fetched", {"posts": page, "count": len(matches)}, plain=not planted)

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from .auth import authorize
-from .http import BadBody, Request, Response, fail, json_response
+from .http import BadBody, Request, Response, fail, json_response, plain_number
 from .metrics import AGE_BUCKETS, day_metrics, profile_traits
 from .names import PLATFORMS
 from .state import Sandbox, parse_iso
@@ -30,6 +30,8 @@ from .versions import is_v3
 SCOPES = ("socialplanner/statistics.readonly",)
 MAX_PROFILES = 100
 MAX_DAYS = 366
+# `dayRange` labels: strftime("%a") of a Monday to a Sunday, once (the sandbox never changes its locale).
+_WEEKDAYS = tuple(date(2024, 1, n).strftime("%a") for n in range(1, 8))
 
 
 def statistics(sb: Sandbox, req: Request) -> Response:
@@ -44,7 +46,7 @@ def statistics(sb: Sandbox, req: Request) -> Response:
                     and (platforms is None or a["platform"] in platforms)] if made else []
     cur, prev = _series(sb, accounts, current), _series(sb, accounts, previous)
     results = {
-        "dayRange": [d.strftime("%a") for d in current],
+        "dayRange": [_WEEKDAYS[d.weekday()] for d in current],
         "totals": _totals(cur),
         "postPerformance": _post_performance(cur),
         "breakdowns": _breakdowns(cur, prev),
@@ -55,8 +57,9 @@ def statistics(sb: Sandbox, req: Request) -> Response:
         },
         "demographics": _demographics(sb, accounts, current[-1]),
     }
-    return json_response(200, {"results": results, "message": "Analytics Built Successfully",
-                               "traceId": req.extra_headers.get("X-Trace-Id") or str(uuid.uuid4())})
+    trace_id = req.extra_headers.get("X-Trace-Id") or str(uuid.uuid4())
+    return json_response(200, {"results": results, "message": "Analytics Built Successfully", "traceId": trace_id},
+                         plain=_plain(results))
 
 
 def _parse(sb: Sandbox, req: Request, location_id: str):
@@ -116,24 +119,34 @@ def _series(sb: Sandbox, accounts: list[dict], days: list[date]) -> dict[str, di
     today = sb.now().date()
     out: dict[str, dict[str, list[int]]] = {}
     for account in accounts:
-        platform = out.setdefault(account["platform"], {})
+        platform, profile_id = account["platform"], account["profileId"]
+        sums = out.setdefault(platform, {})
+        drops = _drops(sb, account)
         for index, day in enumerate(days):
             known = min(day, today)
-            values = day_metrics(config.seed, account["profileId"], account["platform"], config.days,
-                                 (known - anchor).days, known.weekday())
+            values = day_metrics(config.seed, profile_id, platform, config.days, (known - anchor).days,
+                                 known.weekday())
             if day > today:  # nothing has happened yet: flows are zero, the follower count stands still
                 values = {m: (v if m == "followers" else 0) for m, v in values.items()}
-            values = _dropped(sb, account, day, values)
+            if drops:
+                values = _dropped(drops, day, values)
             for metric, value in values.items():
-                platform.setdefault(metric, [0] * len(days))[index] += value
+                series = sums.get(metric)
+                if series is None:
+                    series = sums[metric] = [0] * len(days)
+                series[index] += value
     return out
 
 
-def _dropped(sb: Sandbox, account: dict, day: date, values: dict[str, int]) -> dict[str, int]:
-    """Planted drops (control.py) on this account's location, platform and day."""
+def _drops(sb: Sandbox, account: dict) -> list[dict]:
+    """Planted drops (control.py) on this account's location and platform."""
     location_id = account["id"].split("_")[1] if account["id"].count("_") >= 3 else ""
-    drops = [d for d in sb.drops.get(location_id, ())
-             if day.isoformat() >= d["from"] and d["platform"] in ("", account["platform"])]
+    return [d for d in sb.drops.get(location_id, ()) if d["platform"] in ("", account["platform"])]
+
+
+def _dropped(drops: list[dict], day: date, values: dict[str, int]) -> dict[str, int]:
+    """The values after the account's drops that started by this day."""
+    drops = [d for d in drops if day.isoformat() >= d["from"]]
     if not drops:
         return values
     values = dict(values)
@@ -143,6 +156,20 @@ def _dropped(sb: Sandbox, account: dict, day: date, values: dict[str, int]) -> d
             if metric in values:
                 values[metric] = int(values[metric] * drop["factor"])
     return values
+
+
+def _plain(results: dict) -> bool:
+    """Whether orjson may write the answer (http.plain_number): series and totals are whole numbers, so only
+    the changes and the audience shares are looked at."""
+    numbers = []
+    for metric, entry in results["breakdowns"].items():
+        if metric == "engagement":
+            numbers += [e["change"] for e in entry.values()]
+        else:
+            numbers.append(entry["totalChange"])
+            numbers += [p["change"] for p in entry["platforms"].values()]
+    numbers += [g["percentage"] for g in results["demographics"]["gender"]["totals"].values()]
+    return all(map(plain_number, numbers))
 
 
 def _total(metric: str, series: list[int]) -> int:

@@ -22,7 +22,8 @@ from django.http import Http404
 from django.utils.text import slugify
 
 from dashboard.models import CampaignAlias
-from dashboard.selectors.performance_memo import MEMO, data_versions, memo_get, parts_get
+from dashboard.selectors.kept_orders import Order
+from dashboard.selectors.performance_memo import MEMO, built_quietly, data_versions, memo_get, parts_get
 from dashboard.selectors.performance_sums import (
     Baselines,
     Figures,
@@ -31,7 +32,6 @@ from dashboard.selectors.performance_sums import (
     Window,
     link_sums,
     location_platform_sums,
-    sorted_rows,
     tag_totals,
 )
 from integrations.models import Location, Tag, TagPost
@@ -82,6 +82,8 @@ class Campaign(Figures):
     def name(self) -> str:
         """The most used spelling; ties go to a mixed-case one ("Summer Sale" over "SUMMER SALE"), then the
         alphabet. Read once the names are counted."""
+        if len(self.names) == 1:  # most campaigns: a list of 40,000 reads them all once
+            return next(iter(self.names))
         return (min(self.names.items(), key=lambda item: (-item[1], item[0].isupper() or item[0].islower(), item[0]))[0]
                 if self.names else self.slug)
 
@@ -120,20 +122,27 @@ class Campaign(Figures):
 class Campaigns(dict[str, Campaign]):
     """{slug: Campaign}, with the orders the list asked of it: kept with it (an agency has tens of thousands
     of campaigns, and sorting them costs more than the rest of a kept view). A merged list also holds the
-    locations' parts it was added up from and every campaign before those without posts were left out, so
+    locations' parts it was added up from and where each campaign of theirs is (those without posts too), so
     that the next list after one location's sync adds up only the campaigns that location touches."""
 
     def __init__(self, *args: Any):
         super().__init__(*args)
         self.orders: dict[str, list[Campaign]] = {}
+        self.keyed: dict[str, Order] = {}  # by sort key without its direction, with each campaign's key
         self.parts: dict[int, dict[str, CampaignLocation]] = {}
-        self.everything: dict[str, Campaign] = {}
+        self.holders: dict[str, list[int]] = {}  # every campaign of the parts, posts or not: its locations' pks
 
     def ordered(self, sort: str) -> list[Campaign]:
-        """Every campaign by `sort` (sorted_rows). Shared: callers must not change it."""
+        """Every campaign by `sort` (sorted_rows' order, ties by slug). Shared: callers must not change it. A
+        list merged again after a sync has its orders spliced from the list before (`_merged_again`)."""
         found = self.orders.get(sort)
         if found is None:  # two threads may both sort: the same list either way
-            found = self.orders[sort] = sorted_rows(list(self.values()), sort)
+            key = sort.lstrip("-")
+            order = self.keyed.get(key)
+            if order is None:
+                with built_quietly():
+                    order = self.keyed[key] = Order.of(self.values(), key)
+            found = self.orders[sort] = order.listed(descending=sort.startswith("-"))
         return found
 
 
@@ -162,10 +171,11 @@ def campaigns_collect(*, locations: list[Location], start: date, end: date, only
             found = _merged(_parts(locations=locations, window=window, aliases=aliases, only=only))
             MEMO.put((*whole, only), found)
         return found
-    parts = parts_get(key, locations, lambda missing: _parts(locations=missing, window=window, aliases=aliases),
-                      versions=versions)
-    latest = MEMO.get((*key, "latest"))
-    campaigns = _merged(parts) if latest is None else _merged_again(latest, parts)
+    with built_quietly():
+        parts = parts_get(key, locations, lambda missing: _parts(locations=missing, window=window, aliases=aliases),
+                          versions=versions)
+        latest = MEMO.get((*key, "latest"))
+        campaigns = _merged(parts) if latest is None else _merged_again(latest, parts)
     MEMO.put(whole, campaigns)
     MEMO.put((*key, "latest"), campaigns)
     return campaigns
@@ -224,60 +234,80 @@ def _parts(*, locations: list[Location], window: Window, aliases: dict[str, str]
     return found
 
 
-def _has_posts(campaign: Campaign) -> bool:
-    return bool(campaign.sums.published or campaign.sums.failed or campaign.sums.scheduled)
+def _has_posts(figures: Figures) -> bool:
+    return bool(figures.sums.published or figures.sums.failed or figures.sums.scheduled)
 
 
 def _merged(parts: dict[int, dict[str, CampaignLocation]]) -> Campaigns:
-    """The campaigns, each location's part added up; those without posts in the range left out."""
-    everything: dict[str, Campaign] = {}
+    """The campaigns, each location's part added up; those without posts in the range left out (a campaign
+    has posts when one of its parts has: counts are never negative). Only those are made: an agency's range
+    holds as many campaigns again with posts in the previous period alone."""
+    holders: dict[str, list[int]] = {}
     for loc_pk, part in parts.items():
-        for slug, at in part.items():
-            campaign = everything.get(slug)
-            if campaign is None:
-                campaign = everything[slug] = Campaign(slug=slug)
-            _add_location(campaign, loc_pk, at)
-    campaigns = Campaigns((slug, c) for slug, c in everything.items() if _has_posts(c))
-    campaigns.parts, campaigns.everything = dict(parts), everything
+        for slug in part:
+            found = holders.get(slug)
+            if found is None:
+                holders[slug] = [loc_pk]
+            else:
+                found.append(loc_pk)
+    campaigns = Campaigns()
+    for slug, pks in holders.items():
+        if any(_has_posts(parts[pk][slug]) for pk in pks):
+            campaigns[slug] = _campaign(slug, [(pk, parts[pk][slug]) for pk in pks])
+    campaigns.parts, campaigns.holders = dict(parts), holders
     return campaigns
 
 
-def _add_location(campaign: Campaign, loc_pk: int, at: CampaignLocation) -> None:
-    campaign.locations[loc_pk] = at
-    for name in at.names:
-        campaign.names[name] += 1
-        own = campaign_slug(name)
-        if own != campaign.slug and own not in campaign.merged:
-            campaign.merged.append(own)
-    campaign.add(at)
+def _campaign(slug: str, located: list[tuple[int, CampaignLocation]]) -> Campaign:
+    """The campaign of these (location pk, part) pairs, in the parts' order. A campaign of one location (most
+    of an agency's) shares that part's figures: parts and campaigns are never changed once merged."""
+    if len(located) == 1:
+        only = located[0][1]
+        campaign = Campaign(slug=slug, sums=only.sums, baseline=only.baseline)
+    else:
+        campaign = Campaign(slug=slug)
+        for _, at in located:
+            campaign.add(at)
+    for loc_pk, at in located:
+        campaign.locations[loc_pk] = at
+        for name in at.names:
+            campaign.names[name] += 1
+            own = campaign_slug(name)
+            if own != slug and own not in campaign.merged:
+                campaign.merged.append(own)
+    return campaign
 
 
 def _merged_again(before: Campaigns, parts: dict[int, dict[str, CampaignLocation]]) -> Campaigns:
     """`_merged(parts)`, from the campaigns merged `before` from other parts: only the campaigns of the
     locations whose part changed (or that came or went) are added up again, each from its locations' parts
     in the order `_merged` adds them; the others are shared with `before` (campaigns are never changed once
-    merged). From scratch when more than half of the locations changed."""
-    changed = [pk for pk in {*parts, *before.parts} if parts.get(pk) is not before.parts.get(pk)]
+    merged), and the sort orders kept with `before` are spliced (kept_orders.py), not sorted again. From scratch
+    when more than half of the locations changed."""
+    changed = {pk for pk in {*parts, *before.parts} if parts.get(pk) is not before.parts.get(pk)}
     if len(changed) * 2 > len(parts) or list(before.parts) != [pk for pk in parts if pk in before.parts]:
         return _merged(parts)
     touched = {slug for pk in changed for part in (before.parts.get(pk, {}), parts.get(pk, {})) for slug in part}
     order = {pk: n for n, pk in enumerate(parts)}
-    everything = dict(before.everything)
+    holders = dict(before.holders)
     campaigns = Campaigns(before)
     for slug in touched:
-        old = before.everything.get(slug)
-        holders = {pk for pk in (old.locations if old else ()) if pk in parts and pk not in changed}
-        holders |= {pk for pk in changed if slug in parts.get(pk, {})}
-        everything.pop(slug, None)
+        pks = {pk for pk in before.holders.get(slug, ()) if pk in parts and pk not in changed}
+        pks |= {pk for pk in changed if slug in parts.get(pk, {})}
+        holders.pop(slug, None)
         campaigns.pop(slug, None)
-        if not holders:
+        if not pks:
             continue
-        campaign = everything[slug] = Campaign(slug=slug)
-        for pk in sorted(holders, key=order.__getitem__):
-            _add_location(campaign, pk, parts[pk][slug])
-        if _has_posts(campaign):
-            campaigns[slug] = campaign
-    campaigns.parts, campaigns.everything = dict(parts), everything
+        ranked = holders[slug] = sorted(pks, key=order.__getitem__)
+        if any(_has_posts(parts[pk][slug]) for pk in ranked):
+            campaigns[slug] = _campaign(slug, [(pk, parts[pk][slug]) for pk in ranked])
+    campaigns.parts, campaigns.holders = dict(parts), holders
+    gone = [before[slug] for slug in touched if slug in before]
+    came = [campaigns[slug] for slug in touched if slug in campaigns]
+    for sort_key, kept in list(before.keyed.items()):
+        spliced = kept.spliced(sort_key, gone=gone, came=came)
+        if spliced is not None:
+            campaigns.keyed[sort_key] = spliced
     return campaigns
 
 

@@ -115,6 +115,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": env_int("SQLITE_BUSY_TIMEOUT", default=30),
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            # sqlite3 keeps 128 prepared statements per connection by default, and a bulk write of each row
+            # count is a statement of its own: with a connection per sync thread that was most of SQLite's
+            # memory in a worker. The hot statements (the limiter's, the upserts) fit in far fewer.
+            "cached_statements": env_int("SQLITE_CACHED_STATEMENTS", default=16),
         }
     )
 elif env_bool("DATABASE_POOL", default=True):
@@ -174,6 +178,9 @@ else:
     Q_CLUSTER["orm"] = "default"
 # On: tasks run in the calling process instead of the broker (the test settings turn it on).
 Q_CLUSTER["sync"] = env_bool("Q_SYNC", default=False)
+# glibc malloc arenas per process (integrations/process_memory.py): a worker's hundreds of sync threads kept
+# tens of MB freed but held in arenas of their own. 0: glibc's default (8 per core).
+MALLOC_ARENA_MAX = env_int("MALLOC_ARENA_MAX", default=2, minimum=0)
 
 # --- Auth: django-allauth, local accounts only --------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -7,17 +7,27 @@ connection of its own and keeps it. On PostgreSQL that would make threads, not p
 thread about to sleep or to wait for other threads. SQLite's connections are a file handle each: they are
 kept. The exception is the OAuth token exchange: its answer (a rotated refresh token) must be saved, so the
 thread keeps its connection across that call rather than risk waiting for one with the token in hand.
+
+Lanes (integrations/sync/lanes.py) are the exception on SQLite: a worker runs hundreds of them, and a
+connection each (its parsed schema, statement and page caches: ~0.4 MB) made most of a worker's memory.
+What a lane reads and writes is single autocommit statements (the rate limiter's slots, the token re-read),
+so in a lane `plain_statement` runs them on one connection per process, under a lock (SQLite has one
+writer at a time anyway), and a lane closes any connection of its own after each item (`lane_thread`).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+import threading
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db import utils as db_errors
 
 # What a forked child inherited from its parent: pools and connections whose sockets the parent still uses.
@@ -28,13 +38,79 @@ _INHERITED: list[Any] = []
 
 def connections_give_back(*, pooled_only: bool = True) -> None:
     """Return this thread's server-database connections to their pool, unless one is inside a transaction.
-    `pooled_only=False` closes unpooled ones too (a lane's, so lanes never pile up connections)."""
+    `pooled_only=False` closes unpooled ones too, and in a lane SQLite's (so lanes never pile up connections)."""
+    in_lane = getattr(_thread, "lane", False)
     for connection in connections.all(initialized_only=True):
-        if connection.vendor == "sqlite" or connection.connection is None or connection.in_atomic_block:
+        if connection.connection is None or connection.in_atomic_block:
+            continue
+        if connection.vendor == "sqlite" and not (in_lane and not pooled_only):
             continue
         if pooled_only and not getattr(connection, "pool", None):
             continue
         connection.close()
+
+
+# --- statements in plain SQL, and lanes' one SQLite connection ---------------------------------------------
+_thread = threading.local()  # .lane: this thread is a lane (lane_thread)
+_shared_lock = threading.Lock()
+_shared: dict[str, Any] = {"pid": None, "connection": None}
+
+
+@contextmanager
+def lane_thread() -> Iterator[None]:
+    """Mark the current thread as a lane for its life (lanes.py): see the module's docstring."""
+    _thread.lane = True
+    try:
+        yield
+    finally:
+        _thread.lane = False
+
+
+@functools.cache
+def _qmark(sql: str) -> str:
+    """A statement in sqlite3's own placeholders (callers' statements hold no literal %)."""
+    return sql.replace("%s", "?")
+
+
+def plain_statement(sql: str, params: Sequence[Any], *, rows: bool = False) -> tuple[int, Any]:
+    """Run one statement in autocommit: (rows it changed, the first row it answered, or with `rows` every
+    row). On SQLite straight on the sqlite3 connection (Django's cursor wrappers and its %s -> ? regular
+    expression cost more CPU than a limiter's UPDATE), in a lane on the process's shared one. Errors come as
+    Django's; while queries are logged (DEBUG, a test capturing them) it goes through Django's cursor."""
+    connection = connections[DEFAULT_DB_ALIAS]  # this thread's, once (django.db.connection looks it up per use)
+    if connection.vendor == "sqlite" and not connection.queries_logged:
+        with connection.wrap_database_errors:
+            if getattr(_thread, "lane", False) and connection.connection is None:
+                with _shared_lock:
+                    cursor = _shared_sqlite(connection).execute(_qmark(sql), params)
+                    return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
+            if connection.connection is None:
+                connection.ensure_connection()
+            cursor = connection.connection.execute(_qmark(sql), params)
+            return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if not cursor.description:
+            return cursor.rowcount, None
+        return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
+
+
+def _shared_sqlite(connection: Any) -> Any:
+    """This process's shared sqlite3 connection (a forked worker opens its own), opened as Django opens one
+    (same file, pragmas, functions), in autocommit. Called under _shared_lock."""
+    if _shared["pid"] != os.getpid() or _shared["connection"] is None:
+        raw = connection.get_new_connection(connection.get_connection_params())
+        raw.isolation_level = None  # autocommit: each statement its own transaction, as Django's autocommit
+        _shared.update(pid=os.getpid(), connection=raw)
+    return _shared["connection"]
+
+
+def shared_sqlite_close() -> None:
+    """Close this process's shared connection (tests that replace the database file; it reopens on use)."""
+    with _shared_lock:
+        if _shared["pid"] == os.getpid() and _shared["connection"] is not None:
+            _shared["connection"].close()
+        _shared.update(pid=None, connection=None)
 
 
 def database_unavailable(exc: BaseException) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from integrations.db import idle
+from integrations.db import idle, plain_statement
 from integrations.highlevel.ratelimit import UPCOMING, BaseRateLimiter
 
 
@@ -86,34 +86,9 @@ REPORT_SQL = ('UPDATE "integrations_ratelimitday" SET "reported_remaining" = COA
               '"reported_limit" = COALESCE(%s, "reported_limit") WHERE "key" = %s AND "day" = %s')
 
 
-@functools.cache
-def _qmark(sql: str) -> str:
-    """A statement above in sqlite3's own placeholders (none of them holds a literal %)."""
-    return sql.replace("%s", "?")
-
-
 def _statement(sql: str, params: list[Any], *, rows: bool = False) -> tuple[int, Any]:
-    """Run one of the statements above in autocommit: (rows it changed, the first row it answered, or with
-    `rows` every row).
-
-    On SQLite straight on the sqlite3 connection: Django's cursor (its wrappers, and rewriting %s into ? with
-    a regular expression per statement) cost more CPU than the claim's UPDATE itself, once per request.
-    Errors still come as Django's (`wrap_database_errors`), and while queries are logged (DEBUG, a test
-    capturing them) the statements go through Django's cursor, so they are seen."""
-    from django.db import DEFAULT_DB_ALIAS, connections
-
-    connection = connections[DEFAULT_DB_ALIAS]  # this thread's, once (django.db.connection looks it up per use)
-    if connection.vendor == "sqlite" and not connection.queries_logged:
-        with connection.wrap_database_errors:
-            if connection.connection is None:
-                connection.ensure_connection()
-            cursor = connection.connection.execute(_qmark(sql), params)
-            return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if not cursor.description:
-            return cursor.rowcount, None
-        return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
+    """One of the statements above in autocommit (integrations/db.py `plain_statement`)."""
+    return plain_statement(sql, params, rows=rows)
 
 
 # A claim stamps its slot this much past its own time: the exchange's usual length (a high quantile of this

@@ -27,7 +27,7 @@ from integrations import crypto
 from integrations.clients import highlevel_client
 from integrations.connections.audit import audit_record
 from integrations.crypto import UndecryptableSecret
-from integrations.db import db_datetime, idle, last_used_touch
+from integrations.db import db_datetime, idle, last_used_touch, plain_statement
 from integrations.highlevel.client import HighLevelClient
 from integrations.highlevel.errors import HighLevelError, InvalidGrant
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION
@@ -335,9 +335,7 @@ def _token_row(connection_id: int, location_pk: int | None) -> tuple | None:
                f"FROM {quote(Location._meta.db_table)} l JOIN {connections_table} c ON c.{connection_pk} = "
                f"l.{location_fk} WHERE l.{quote(Location._meta.pk.column)} = %s AND c.{connection_pk} = %s")
         params = [location_pk, connection_id]
-    with db_connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
+    return plain_statement(sql, params)[1]
 
 
 def client_for_location(location: Location, *, run_id: int | None = None, **kwargs) -> HighLevelClient:

@@ -8,8 +8,9 @@ them in flight; the shared rate limiter still decides when each may leave.
 
 Lanes fetch; the caller stores what they fetched, in its own thread and order. So the mirror's writes
 stay on the unit's one thread: a lane touches the database only through the client (the limiter's slots
-without Redis, a token read every few seconds), and on a server database it gives such a connection back
-after each item (integrations/db.py), so lanes never hold PostgreSQL's connections. Under pytest's
+without Redis, a token read every few seconds), on SQLite through the process's one shared connection, and
+it gives or closes any connection of its own after each item (integrations/db.py), so lanes never hold
+PostgreSQL's connections nor a SQLite connection each. Under pytest's
 transactional `db` fixture another connection cannot see the test's rows, so the test settings use one
 lane (the same code, in the caller's thread) unless a test switches threads on (SYNC_THREADS).
 """
@@ -27,7 +28,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import connections
 
-from integrations.db import connections_give_back
+from integrations.db import connections_give_back, lane_thread
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -65,23 +66,27 @@ def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None =
 
     def lane() -> None:
         try:
-            while (handed := pending.get()) is not None:
-                index, item = handed
-                if stop.is_set() or index > failed[0]:
-                    continue
-                try:
-                    outcome: tuple[bool, object] = (True, fetch(item))
-                except BaseException as exc:  # handed to the consumer, which raises it
-                    outcome = (False, exc)
-                    with ready:
-                        failed[0] = min(failed[0], index)
-                finally:
-                    connections_give_back(pooled_only=False)
-                with ready:
-                    results[index] = outcome
-                    ready.notify_all()
+            with lane_thread():
+                lane_loop()
         finally:
             connections.close_all()
+
+    def lane_loop() -> None:
+        while (handed := pending.get()) is not None:
+            index, item = handed
+            if stop.is_set() or index > failed[0]:
+                continue
+            try:
+                outcome: tuple[bool, object] = (True, fetch(item))
+            except BaseException as exc:  # handed to the consumer, which raises it
+                outcome = (False, exc)
+                with ready:
+                    failed[0] = min(failed[0], index)
+            finally:
+                connections_give_back(pooled_only=False)
+            with ready:
+                results[index] = outcome
+                ready.notify_all()
 
     # Each lane in a copy of the caller's context, so its log lines carry the run id (logcontext.py).
     threads = [threading.Thread(target=contextvars.copy_context().run, args=(lane,), name=f"sync-lane-{n}",

@@ -189,3 +189,29 @@ def test_the_statistics_lanes_start_before_the_first_answer_is_stored(hl, agency
     _, (again,) = location_plan(location, kinds=["statistics"])  # nothing was missed or stored twice
     assert units_execute(run_ids=[again.pk]) == {"succeeded": 1}
     assert SyncRun.objects.get(pk=again.pk).counts["rows_written"] == 0
+
+
+def test_lanes_open_no_sqlite_connection_of_their_own(hl, agency, threads_on, monkeypatch):
+    # A worker runs hundreds of lanes: a connection each (~0.4 MB of schema and caches) was most of its
+    # memory. Their statements (the limiter's slots, the token re-read) go through the process's shared one.
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    from integrations.db import shared_sqlite_close
+
+    opened_by: list[str] = []
+    real_open = DatabaseWrapper.get_new_connection
+
+    def get_new_connection(self, params):
+        opened_by.append(threading.current_thread().name)
+        return real_open(self, params)
+
+    monkeypatch.setattr(DatabaseWrapper, "get_new_connection", get_new_connection)
+    shared_sqlite_close()
+    location = Location.objects.filter(connection=agency).order_by("location_id").first()
+    hl.add_fault(latency_ms=20)
+    _, units = location_plan(location)
+    assert units_execute(run_ids=[u.pk for u in units]) == {"succeeded": 3}
+    assert mirror_differences(hl, location) == []
+    assert ApiCall.objects.filter(run_id__in=[u.pk for u in units]).count() > 20  # lanes did the asking
+    lanes_opened = [name for name in opened_by if name.startswith("sync-lane")]
+    assert len(lanes_opened) <= 1  # the shared connection, opened once (by whichever lane came first)

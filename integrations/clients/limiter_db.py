@@ -11,12 +11,12 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
 from integrations.db import idle
-from integrations.highlevel.ratelimit import BaseRateLimiter
+from integrations.highlevel.ratelimit import UPCOMING, BaseRateLimiter
 
 
 def _retry_locked(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -52,7 +52,10 @@ CLAIM_SQL = (
     'SELECT "slot" FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" < %s AND "used_at" <= %s '
     'ORDER BY "used_at", "slot" LIMIT 1) AND "used_at" <= %s'
 )
-OLDEST_SQL = 'SELECT MIN("used_at") FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" < %s'
+# When a claim is refused: the times of the ring's oldest slots, the first the one to free next (the
+# (key, used_at) index answers in order). Parameters: key, limit, how many.
+OLDEST_SQL = ('SELECT "used_at" FROM "integrations_ratelimitslot" WHERE "key" = %s AND "slot" < %s '
+              'ORDER BY "used_at" LIMIT %s')
 # A yielding claim (ratelimit.background) also needs the bucket's want row, a slot number past any ring, to
 # lie in the past: no ordinary request waits. Parameters: CLAIM_SQL's, then key, WANT_SLOT, now.
 WANT_SLOT = 2_147_483_647
@@ -89,8 +92,9 @@ def _qmark(sql: str) -> str:
     return sql.replace("%s", "?")
 
 
-def _statement(sql: str, params: list[Any]) -> tuple[int, tuple | None]:
-    """Run one of the statements above in autocommit: (rows it changed, the first row it answered).
+def _statement(sql: str, params: list[Any], *, rows: bool = False) -> tuple[int, Any]:
+    """Run one of the statements above in autocommit: (rows it changed, the first row it answered, or with
+    `rows` every row).
 
     On SQLite straight on the sqlite3 connection: Django's cursor (its wrappers, and rewriting %s into ? with
     a regular expression per statement) cost more CPU than the claim's UPDATE itself, once per request.
@@ -104,10 +108,12 @@ def _statement(sql: str, params: list[Any]) -> tuple[int, tuple | None]:
             if connection.connection is None:
                 connection.ensure_connection()
             cursor = connection.connection.execute(_qmark(sql), params)
-            return cursor.rowcount, cursor.fetchone()
+            return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount, (cursor.fetchone() if cursor.description else None)
+        if not cursor.description:
+            return cursor.rowcount, None
+        return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
 
 
 # A claim stamps its slot this much past its own time: the exchange's usual length (a high quantile of this
@@ -177,7 +183,7 @@ class DatabaseRateLimiter(BaseRateLimiter):
             self._ready.add(key)
 
     @_retry_locked
-    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
+    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float, Sequence[float]]:
         self._ensure_ring(key)
         cutoff = now - self.window
         stamp = now + self.lengths.allowance
@@ -190,21 +196,22 @@ class DatabaseRateLimiter(BaseRateLimiter):
                     if len(self._started) > STARTED_KEPT:  # claims never settled (their thread died)
                         self._started.clear()
                     self._started[stamp] = now
-                return True, stamp
+                return True, stamp, ()
             if yielding:
                 wanted = _statement(WANTED_SQL, [key, WANT_SLOT])[1]
                 if wanted and wanted[0] > now:
-                    return False, wanted[0] - now
-            first = _statement(OLDEST_SQL, [key, self.limit])[1]
-            if first is None or first[0] is None:  # the ring was deleted under us (a flushed test database)
+                    return False, wanted[0] - now, ()
+            oldest = _statement(OLDEST_SQL, [key, self.limit, UPCOMING], rows=True)[1]
+            if not oldest:  # the ring was deleted under us (a flushed test database)
                 with self._ready_lock:
                     self._ready.discard(key)
                 self._ensure_ring(key)
                 continue
-            if first[0] > cutoff:
-                return False, max(0.001, first[0] + self.window - now)
+            if oldest[0][0] > cutoff:
+                return (False, max(0.001, oldest[0][0] + self.window - now),
+                        [used_at + self.window - now for (used_at,) in oldest[1:]])
             # A slot was free but another process claimed it first; look again.
-        return False, 0.001
+        return False, 0.001, ()
 
     @_retry_locked
     def _want(self, key: str, until: float) -> None:

@@ -25,6 +25,16 @@ Requests made inside `background()` (a statistics backfill) yield: while an ordi
 bucket waits for a slot, they do not take one, so a location's tags refresh is not queued behind hundreds
 of one-day statistics requests. When nothing else waits they use every slot, so nothing is lost to it.
 
+Within one process, the threads waiting for a slot of the same bucket share what the store said (`_Waits`): a
+refused claim answers when the next few slots free (`UPCOMING`), and each waiting thread of the process is
+given a slot of its own to wait for, in order (a ticket), so they wake one per freed slot instead of all at
+the first one (where one won and the others were refused, a claim and a read each). A process then asks the
+store about once per request. Claims themselves stay concurrent: on SQLite a claim may wait for the write
+lock, and one thread's wait must not hold the others back. The store still decides every claim, so the limit
+holds across processes as before; the tickets only decide when this process asks (one asking early is
+refused, one asking late loses nothing that another process could not have taken anyway). Ordinary and
+yielding requests are ticketed apart.
+
 Requests are counted per day in memory and stored with the daily figures (at most every DAILY_REPORT_EVERY
 seconds per bucket); the stored day state is read at most every DAY_STATE_TTL seconds. So processes see each other's
 counts a few seconds late: the daily limit can be passed by that many seconds' worth of requests, which
@@ -39,7 +49,8 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
@@ -59,6 +70,7 @@ DEFAULT_MAX_WAIT = 120.0
 DAILY_REPORT_EVERY = 5.0
 DAILY_REPORT_LOW = 0.05
 WANT_GRACE = 0.25  # an ordinary request's claim on the next free slot outlasts its wait by this much
+UPCOMING = 32  # a refused claim answers when this many of the bucket's next slots free (tickets to hand out)
 DAY_STATE_TTL = 5.0  # seconds a process trusts the stored day state it read (HighLevel's answers update it)
 
 
@@ -87,6 +99,42 @@ def bucket_key(app_id: str, resource_id: str) -> str:
     return f"{app_id or '-'}:{resource_id or '-'}"
 
 
+class _Waits:
+    """When the next slots of one bucket free, as this process last heard from the store, and how many of its
+    threads wait for one (ordinary and yielding requests apart). Each waiting thread holds a ticket: the free
+    time of a slot no other thread of the process waits for."""
+
+    __slots__ = ("free_at", "lock", "waiting", "wanted_until")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.free_at: deque[float] = deque()  # known slots that no thread of ours waits for yet, in order
+        self.waiting = 0  # threads holding a ticket, not yet woken
+        self.wanted_until = 0.0  # the want this process last stood for the bucket (ordinary requests)
+
+    def take(self) -> float | None:
+        """A ticket for a thread about to ask: the next known slot's free time (None: none known, ask now)."""
+        with self.lock:
+            if not self.free_at:
+                return None
+            self.waiting += 1
+            return self.free_at.popleft()
+
+    def refused(self, now: float, wait: float, later: Sequence[float]) -> float:
+        """A ticket for a thread the store just refused: the free time of the first slot that the threads of
+        ours already waiting do not (they hold the earliest); the slots after it are kept for the next ones."""
+        times = [now + wait, *(now + seconds for seconds in later)]
+        with self.lock:
+            mine = min(self.waiting, len(times) - 1)  # past what is known: the latest known, a lower bound
+            self.free_at = deque(times[mine + 1:])
+            self.waiting += 1
+            return times[mine]
+
+    def woke(self) -> None:
+        with self.lock:
+            self.waiting -= 1
+
+
 class BaseRateLimiter:
     """The acquire/observe logic; subclasses store the log, the block and the daily counts."""
 
@@ -110,6 +158,8 @@ class BaseRateLimiter:
         self.max_wait = max_wait
         self.clock = clock
         self.sleep = sleep
+        self._waits: dict[tuple[str, bool], _Waits] = {}
+        self._waits_lock = threading.Lock()
         self._daily_reported: dict[str, tuple[float, date, int | None]] = {}
         self._day_lock = threading.Lock()
         self._day_seen: dict[str, tuple[float, date, int, int | None]] = {}  # read at, day, count, remaining
@@ -117,9 +167,10 @@ class BaseRateLimiter:
         self._counted_at: dict[str, float] = {}
 
     # -- storage hooks ------------------------------------------------------------------------------------
-    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
-        """Claim a slot: (True, the claim's time) or (False, seconds until one may free). `yielding`: claim
-        nothing while an ordinary request waits (`_want`), and answer how long that lasts."""
+    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float, Sequence[float]]:
+        """Claim a slot: (True, the claim's time, ()) or (False, seconds until one may free, seconds until each
+        of the next few slots frees after that one: up to UPCOMING - 1, in order, or none when unknown).
+        `yielding`: claim nothing while an ordinary request waits (`_want`), and answer how long that lasts."""
         raise NotImplementedError
 
     def _want(self, key: str, until: float) -> None:
@@ -166,26 +217,54 @@ class BaseRateLimiter:
             raise QuotaExhausted(
                 f"daily quota of {key} spent", wait=_seconds_to_next_utc_day(now), status=None
             )
-        waited = 0.0
         yielding = _background.get()
+        waits = self._waits_of(key, yielding)
+        due = waits.take()
+        waited = 0.0
         while True:
+            if due is not None:
+                waited += self._wait_for_ticket(key, waits, due, waited, yielding=yielding)
+                due = None
             now = self.clock()
-            claimed, value = self._try_claim(key, now, yielding=yielding)
+            claimed, value, later = self._try_claim(key, now, yielding=yielding)
             if claimed:
-                if waited and not yielding:
-                    self._want(key, 0.0)  # served: background requests may claim again at once
+                if not yielding and waits.wanted_until and not waits.waiting:
+                    waits.wanted_until = 0.0
+                    self._want(key, 0.0)  # served, and no request of ours waits: background ones may claim
                 break
             wait = value
             if waited + wait > self.max_wait:
                 raise RateLimited(f"rate limit of {key} needs a {wait:.1f}s wait", wait=wait)
+            due = waits.refused(now, wait, later)
             if not yielding:
-                self._want(key, now + wait + WANT_GRACE)
-            # A hair over the computed wait, so float rounding cannot spin on an almost-free slot.
-            pause = wait + 0.001
-            self.sleep(pause)
-            waited += pause
+                waits.wanted_until = max(waits.wanted_until, due + WANT_GRACE)
+                self._want(key, due + WANT_GRACE)
         self._count_later(key, day)
         return value
+
+    def _waits_of(self, key: str, yielding: bool) -> _Waits:
+        waits = self._waits.get((key, yielding))
+        if waits is None:
+            with self._waits_lock:
+                waits = self._waits.setdefault((key, yielding), _Waits())
+        return waits
+
+    def _wait_for_ticket(self, key: str, waits: _Waits, due: float, waited: float, *, yielding: bool) -> float:
+        """Sleep until the ticket's slot frees (a hair over, so float rounding cannot spin on an almost-free
+        slot); answer the seconds slept. Raises RateLimited when that would pass `max_wait`."""
+        try:
+            pause = due - self.clock() + 0.001
+            if pause <= 0.001:
+                return 0.0
+            if waited + pause > self.max_wait:
+                raise RateLimited(f"rate limit of {key} needs a {pause:.1f}s wait", wait=pause)
+            if not yielding and due + WANT_GRACE > waits.wanted_until:
+                waits.wanted_until = due + WANT_GRACE
+                self._want(key, waits.wanted_until)
+            self.sleep(pause)
+            return pause
+        finally:
+            waits.woke()
 
     def settle(self, key: str, claimed_at: float) -> None:
         """The exchange of the request claimed at `claimed_at` has just ended (answered or not): if that is

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from integrations.highlevel.ratelimit import BaseRateLimiter
+from integrations.highlevel.ratelimit import UPCOMING, BaseRateLimiter
 
 
 class MemoryRateLimiter(BaseRateLimiter):
@@ -28,11 +29,11 @@ class MemoryRateLimiter(BaseRateLimiter):
         del log[:bisect.bisect_right(log, now - self.window)]
         return log
 
-    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
+    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float, Sequence[float]]:
         with self._lock:
             blocked = max(self._blocked.get(key, 0.0), self._wanted.get(key, 0.0) if yielding else 0.0)
             if blocked > now:
-                return False, blocked - now
+                return False, blocked - now, ()
             log = self._log.setdefault(key, [])
             # Threads read the clock before taking the lock: keep the log in order, every claim's time its
             # own (settle finds a claim by its time).
@@ -41,8 +42,8 @@ class MemoryRateLimiter(BaseRateLimiter):
             log = self._trimmed(key, now)
             if len(log) < self.limit:
                 log.append(now)
-                return True, now
-            return False, log[0] + self.window - now
+                return True, now, ()
+            return False, log[0] + self.window - now, [t + self.window - now for t in log[1:UPCOMING]]
 
     def _block_until(self, key: str, until: float) -> None:
         with self._lock:

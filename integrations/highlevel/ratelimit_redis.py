@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from integrations.highlevel.ratelimit import BaseRateLimiter
+from integrations.highlevel.ratelimit import UPCOMING, BaseRateLimiter
 
 # KEYS: log (sorted set of claims), block (a float: no claim before it), want (a float: no yielding claim
-# before it). ARGV: now, window, limit, member, ttl_ms, "1" for a yielding claim.
-# Answers {1, "<claim time>"} or {0, "<seconds to wait>"}.
+# before it). ARGV: now, window, limit, member, ttl_ms, "1" for a yielding claim, how many upcoming slots.
+# Answers {1, "<claim time>"} or {0, "<seconds to wait>", "<seconds until the next slot frees>", ...}.
 _CLAIM_LUA = """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -42,8 +43,12 @@ if redis.call('ZCARD', KEYS[1]) < limit then
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
   return {1, string.format('%.17g', now)}
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, string.format('%.17g', tonumber(oldest[2]) + window - now)}
+local oldest = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[7]) - 1, 'WITHSCORES')
+local waits = {0}
+for i = 2, #oldest, 2 do
+  waits[#waits + 1] = string.format('%.17g', tonumber(oldest[i]) + window - now)
+end
+return waits
 """
 
 # KEYS: log, block. ARGV: until, ttl_ms. Sets the block to max(block, until).
@@ -114,15 +119,15 @@ class RedisRateLimiter(BaseRateLimiter):
     def _ttl_ms(self, seconds: float) -> int:
         return math.ceil(seconds * 1000) + 1000
 
-    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float]:
-        claimed, value = self._claim(
+    def _try_claim(self, key: str, now: float, *, yielding: bool = False) -> tuple[bool, float, Sequence[float]]:
+        claimed, value, *later = self._claim(
             keys=self._keys(key),
             args=[repr(now), repr(self.window), self.limit, uuid.uuid4().hex, self._ttl_ms(self.window),
-                  "1" if yielding else "0"],
+                  "1" if yielding else "0", UPCOMING],
         )
         if int(claimed) == 1:
-            return True, float(value)
-        return False, max(0.001, float(value))
+            return True, float(value), ()
+        return False, max(0.001, float(value)), [float(wait) for wait in later]
 
     def _block_until(self, key: str, until: float) -> None:
         self._block(keys=self._keys(key)[:2], args=[repr(until), self._ttl_ms(until - self.clock())])

@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import NewConnectionError
 
+from integrations.highlevel import http_headers
 from integrations.highlevel.config import ClientConfig
 from integrations.highlevel.errors import (
     AuthenticationError,
@@ -59,11 +60,17 @@ class HighLevelAdapter(HTTPAdapter):
       settings until `close()` (or until the pool itself is closed).
     - No proxy: the request's path is the URL to send, without asking the proxy table again.
     - The answer's cookies are not copied into a jar: HighLevel's API is cookieless, and no jar is sent.
+    - An answer's header block is read without the email package when it is made of plain lines
+      (http_headers.py), as an API's always is.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pools: dict[tuple, Any] = {}
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = http_headers.POOL_CLASSES
 
     def get_connection_with_tls_context(self, request: requests.PreparedRequest, verify: Any,
                                         proxies: Mapping[str, str] | None = None, cert: Any = None) -> Any:

@@ -14,12 +14,15 @@ import socket
 import uuid
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import SyncLease
 
 LEASE = timedelta(seconds=120)
+RENEW_SQL = ('UPDATE "integrations_synclease" SET "until" = %s '
+             'WHERE "location_id" = %s AND "kind" = %s AND "owner" = %s')
 
 
 class LeaseLost(Exception):
@@ -46,10 +49,12 @@ def lease_holder(*, location_id: int, kind: str) -> SyncLease | None:
 
 
 def lease_renew(*, location_id: int, kind: str, owner: str) -> bool:
-    """Extend our lease; False if someone else holds it now (the caller raises LeaseLost)."""
-    return bool(SyncLease.objects.filter(location_id=location_id, kind=kind, owner=owner).update(
-        until=timezone.now() + LEASE
-    ))
+    """Extend our lease; False if someone else holds it now (the caller raises LeaseLost). Plain SQL: every
+    unit renews with each progress flush (every 2 s), and the ORM's compiling cost more than the UPDATE."""
+    until = connection.ops.adapt_datetimefield_value(timezone.now() + LEASE)
+    with connection.cursor() as cursor:
+        cursor.execute(RENEW_SQL, [until, location_id, kind, owner])
+        return cursor.rowcount == 1
 
 
 def lease_release(*, location_id: int, kind: str, owner: str) -> None:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from integrations.connections.contract import (
@@ -251,9 +252,11 @@ class _Breakdowns:
             self.flush()
 
     def flush(self) -> None:
+        """Every scope's pending answers in one short transaction (a commit each cost more than its rows)."""
         pending, self.pending, self.answers = self.pending, {}, 0
-        for scope, values in pending.items():
-            upsert_values(self.ctx, scope, values)
+        with transaction.atomic():
+            for scope, values in pending.items():
+                upsert_values(self.ctx, scope, values)
 
 
 def _breakdown_series(answers: list[Statistics]):

@@ -55,7 +55,7 @@ def upsert_points(ctx: RunContext, scope: str, days: list[date], series_list) ->
 
 def upsert_values(ctx: RunContext, scope: str, values: dict[tuple[str, str, date], float | None]) -> None:
     """Write each {(platform, metric, day): value} that differs from what is stored: one read of the days'
-    span and one short transaction."""
+    span and one short transaction (a savepoint, called inside one)."""
     if not values:
         return
     now = timezone.now()

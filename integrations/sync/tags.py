@@ -31,6 +31,10 @@ from integrations.sync.upsert import BATCH, Writes, assign, batched, fingerprint
 from integrations.tag_counts import tag_counts_store
 
 DETAIL_FIELDS = ("tag", "data", "fetched_at", "changed_at")
+# A listed tag created: its row as values (a first sync creates every tag: a Tag instance each cost more than
+# its INSERT). `details_for` empty: the details of a new tag are due.
+NEW_TAG_FIELDS = ("location", "tag_id", "name", "sort_name", "created_by", "deleted", "created_at", "updated_at",
+                  "raw", "first_seen_at", "last_seen_at", "removed_at", "is_baseline", "details_for")
 
 
 def tags_by_id(location: Location, tag_ids: list[str]) -> QuerySet[Tag]:
@@ -118,39 +122,43 @@ def _save_listed(ctx: RunContext, batch: list[ApiTag], *, baseline: bool, now: d
     location = ctx.location
     existing = {t.tag_id: t for t in tags_by_id(location, [t.id for t in batch])}
     writes = Writes(Tag, with_ids=("location_id", "tag_id"),  # a created tag's id goes into `due`
-                    on_write=lambda: versions_move(location.pk, TAGS))
+                    on_write=lambda: versions_move(location.pk, TAGS), columns=NEW_TAG_FIELDS)
     wanting = []
+    created = []  # HighLevel ids of the created tags whose details are due
     for api_tag in batch:
         fields = _listed_fields(api_tag)
         row = existing.get(api_tag.id)
         if row is None:
-            row = Tag(location=location, tag_id=api_tag.id, first_seen_at=now, last_seen_at=now,
-                      removed_at=now if api_tag.deleted else None, is_baseline=baseline, **fields)
-            writes.create(row)
+            writes.create_row((location.pk, api_tag.id, *(fields[name] for name in NEW_TAG_FIELDS[2:9]), now, now,
+                               now if api_tag.deleted else None, baseline, ""))
             ctx.count("created")
-            if not baseline and not api_tag.deleted:
-                _event(writes, ctx, Event.Type.TAG_CREATED, row, now)
+            if not api_tag.deleted:
+                created.append(api_tag.id)
+                if not baseline:
+                    writes.events.append(_tag_event(ctx, Event.Type.TAG_CREATED, api_tag.id, fields["name"], now))
+            continue
+        before = {"name": row.name, "removed": row.removed_at is not None}
+        changed = assign(row, fields)
+        want_removed = api_tag.deleted
+        if want_removed != before["removed"]:
+            row.removed_at = now if want_removed else None
+            changed.append("removed_at")
+        if changed:
+            row.last_seen_at = now
+            writes.update(row, [*changed, "last_seen_at"])
+            ctx.count("removed" if want_removed and not before["removed"] else "updated")
+            _tag_change_event(writes, ctx, row, now, before, changed)
         else:
-            before = {"name": row.name, "removed": row.removed_at is not None}
-            changed = assign(row, fields)
-            want_removed = api_tag.deleted
-            if want_removed != before["removed"]:
-                row.removed_at = now if want_removed else None
-                changed.append("removed_at")
-            if changed:
-                row.last_seen_at = now
-                writes.update(row, [*changed, "last_seen_at"])
-                ctx.count("removed" if want_removed and not before["removed"] else "updated")
-                _tag_change_event(writes, ctx, row, now, before, changed)
-            else:
-                seen.add(row.pk)
-                ctx.count("unchanged")
+            seen.add(row.pk)
+            ctx.count("unchanged")
         # The row's listing as stored (what _due_batches reads back), not the answer's own: equal as data.
         if not api_tag.deleted and row.details_for != fingerprint(row.raw):
             wanting.append(row)
     ctx.wrote(writes.commit())
     for row in wanting:
         due.add(row.pk)
+    for tag_id in created:
+        due.add(writes.ids[(location.pk, tag_id)])
 
 
 def _tag_change_event(
@@ -190,10 +198,18 @@ def _mark_absent_removed(ctx: RunContext, seen: PkSet, *, now: datetime) -> int:
 def _due_batches(due: PkSet) -> Iterator[dict[str, str]]:
     """The due tags, a details request's worth at a time: {HighLevel id: fingerprint of its listing}, read
     back from the rows the listing wrote (one query per batch, in the caller's thread: in_lanes reads this
-    lazily)."""
+    lazily). Plain SQL: the ORM's compiling of the batch's IN list cost more than the read; each listing is
+    decoded by the field itself (orjson would read an integer past 64 bits as a float, and change the
+    fingerprint)."""
+    quote = connection.ops.quote_name
+    raw = Tag._meta.get_field("raw")
     for pks in batched(due, DETAILS_BATCH):
-        rows = Tag.objects.filter(pk__in=pks).order_by().values_list("tag_id", "raw")
-        yield {tag_id: fingerprint(raw) for tag_id, raw in rows}
+        sql = (f"SELECT {quote('tag_id')}, {quote('raw')} FROM {quote(Tag._meta.db_table)} "  # noqa: S608
+               f"WHERE {quote('id')} IN ({', '.join(['%s'] * len(pks))})")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, pks)
+            rows = cursor.fetchall()
+        yield {tag_id: fingerprint(raw.from_db_value(value, None, connection)) for tag_id, value in rows}
 
 
 def _fetch_details(ctx: RunContext, due: PkSet, *, baseline: bool, done: int, total: int) -> None:

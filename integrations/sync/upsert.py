@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 
-from integrations.bulk import instances_insert, instances_update
+from integrations.bulk import instances_insert, instances_update, rows_insert
 from integrations.models import Event
 
 BATCH = 500
@@ -46,11 +46,13 @@ def assign(obj: models.Model, fields: dict[str, Any]) -> list[str]:
 
 
 class Writes:
-    """One batch's pending writes: rows to create, rows to update (with the union of changed fields),
-    events to raise. `commit()` writes them in one short transaction and answers the rows written."""
+    """One batch's pending writes: rows to create (instances, or with `columns` plain tuples of their values:
+    no model instance built per row), rows to update (with the union of changed fields), events to raise.
+    `commit()` writes them in one short transaction and answers the rows written."""
 
     def __init__(self, model: type[models.Model], *, ignore_conflicts: bool = False,
-                 with_ids: tuple[str, str] | None = None, on_write: Callable[[], None] | None = None):
+                 with_ids: tuple[str, str] | None = None, on_write: Callable[[], None] | None = None,
+                 columns: Sequence[str] = ()):
         self.model = model
         # True where another unit may create the same rows at the same time (accounts): theirs stands.
         self.ignore_conflicts = ignore_conflicts
@@ -58,6 +60,10 @@ class Writes:
         # (plain SQL inserts them, one read by that key gives the ids: `bulk_create` cost several times that).
         self.with_ids = with_ids
         self.on_write = on_write  # run in the commit's transaction when it writes (a data version moving)
+        self.columns = tuple(columns)  # the fields of the rows `create_row` takes, in their order
+        self.rows: list[tuple] = []
+        # With `with_ids`, after the commit: the created rows' ids by the values of those two attributes.
+        self.ids: dict[tuple[Any, Any], int] = {}
         self.creates: list[models.Model] = []
         self.updates: list[models.Model] = []
         self.update_fields: set[str] = set()
@@ -65,6 +71,10 @@ class Writes:
 
     def create(self, obj: models.Model) -> None:
         self.creates.append(obj)
+
+    def create_row(self, values: tuple) -> None:
+        """A row to create, as the values of `columns` (every column: Django's defaults are not the database's)."""
+        self.rows.append(values)
 
     def update(self, obj: models.Model, changed: list[str]) -> None:
         if changed:
@@ -75,27 +85,46 @@ class Writes:
         self.events.append(Event(**fields))
 
     def commit(self) -> int:
-        if not (self.creates or self.updates or self.events):
+        if not (self.creates or self.rows or self.updates or self.events):
             return 0
         with transaction.atomic():
             instances_insert(self.creates, ignore_conflicts=self.ignore_conflicts)
-            if self.creates and self.with_ids:
+            if self.rows:
+                rows_insert(self.model, self.columns, self.rows, ignore_conflicts=self.ignore_conflicts)
+            if (self.creates or self.rows) and self.with_ids:
                 self._read_ids()
             instances_update(self.updates, sorted(self.update_fields))
             instances_insert(self.events)
             if self.on_write is not None:
                 self.on_write()
-        return len(self.creates) + len(self.updates) + len(self.events)
+        return len(self.creates) + len(self.rows) + len(self.updates) + len(self.events)
 
     def _read_ids(self) -> None:
-        """Give the created instances their ids (and mark them saved), as `bulk_create` would."""
+        """Give the created instances their ids (and mark them saved), as `bulk_create` would, and keep every
+        created row's id in `ids`. Plain SQL: the ORM's compiling of an IN list of a batch's values cost more
+        than the read (the model's unique key answers it)."""
         first, second = self.with_ids or ("", "")
         key = attrgetter(first, second)
         wanted = {key(obj) for obj in self.creates}
-        found = self.model.objects.filter(**{f"{first}__in": {a for a, _ in wanted},
-                                             f"{second}__in": {b for _, b in wanted}}).order_by()
-        ids = {(a, b): pk for pk, a, b in found.values_list("pk", first, second) if (a, b) in wanted}
+        if self.rows:
+            at = self.columns.index(self._field_name(first)), self.columns.index(self._field_name(second))
+            wanted.update((row[at[0]], row[at[1]]) for row in self.rows)
+        db = router.db_for_write(self.model)
+        connection = connections[db]
+        quote, meta = connection.ops.quote_name, self.model._meta
+        firsts, seconds = list({a for a, _ in wanted}), list({b for _, b in wanted})
+        sql = (f"SELECT {quote(meta.pk.column)}, {quote(meta.get_field(first).column)}, "  # noqa: S608 (names only)
+               f"{quote(meta.get_field(second).column)} FROM {quote(meta.db_table)} "
+               f"WHERE {quote(meta.get_field(first).column)} IN ({', '.join(['%s'] * len(firsts))}) "
+               f"AND {quote(meta.get_field(second).column)} IN ({', '.join(['%s'] * len(seconds))})")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*firsts, *seconds])
+            self.ids = {(a, b): pk for pk, a, b in cursor.fetchall() if (a, b) in wanted}
         for obj in self.creates:
-            obj.pk = ids[key(obj)]
+            obj.pk = self.ids[key(obj)]
             obj._state.adding = False
-            obj._state.db = found.db
+            obj._state.db = db
+
+    def _field_name(self, attribute: str) -> str:
+        """The field whose attribute this is (`location_id`: `location`), as `columns` names it."""
+        return self.model._meta.get_field(attribute).name

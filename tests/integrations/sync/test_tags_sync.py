@@ -212,3 +212,24 @@ def test_details_are_asked_once_for_new_and_relisted_tags_and_read_back_from_the
     assert TagDetail.objects.get(tag__tag_id=added["_id"]).data["tag"] == "Added with details"
     asked.clear()
     assert sync(location, ["tags"]).counts["rows_written"] == 0 and asked == []
+
+
+def test_the_details_phase_reads_each_listing_back_as_the_orm_would(location):
+    # Read in plain SQL, decoded by the field: the same data (an integer past 64 bits too), so the same
+    # fingerprint as the listing's.
+    from django.utils import timezone
+
+    from integrations.pk_set import PkSet
+    from integrations.sync.tags import _due_batches
+
+    now = timezone.now()
+    listings = {"plain": {"_id": "plain", "name": "Café ☕", "n": 1.5, "tags": [1, 2]},
+                "odd": {"_id": "odd", "big": 2**70, "small": -(2**70)}}
+    due = PkSet()
+    for tag_id, raw in listings.items():
+        due.add(Tag.objects.create(location=location, tag_id=tag_id, name=tag_id, sort_name=tag_id, raw=raw,
+                                   first_seen_at=now, last_seen_at=now).pk)
+    (batch,) = _due_batches(due)
+    stored = dict(Tag.objects.filter(pk__in=list(due)).values_list("tag_id", "raw"))
+    assert batch == {tag_id: fingerprint(raw) for tag_id, raw in stored.items()}
+    assert batch["plain"] == fingerprint(listings["plain"])

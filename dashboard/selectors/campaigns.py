@@ -174,10 +174,14 @@ def campaigns_collect(*, locations: list[Location], start: date, end: date, only
     with built_quietly():
         parts = parts_get(key, locations, lambda missing: _parts(locations=missing, window=window, aliases=aliases),
                           versions=versions)
-        latest = MEMO.get((*key, "latest"))
-        campaigns = _merged(parts) if latest is None else _merged_again(latest, parts)
+        latest = MEMO.get((*key, "latest"))  # (its key, the list merged last)
+        campaigns = _merged(parts) if latest is None else _merged_again(latest[1], parts)
+    if latest is not None and latest[0] != whole:
+        # Kept under versions that will not come back (a version is never reused): each such list holds dicts
+        # of every campaign, which the garbage collector would traverse until the memo let them go.
+        MEMO.discard(latest[0])
     MEMO.put(whole, campaigns)
-    MEMO.put((*key, "latest"), campaigns)
+    MEMO.put((*key, "latest"), (whole, campaigns))
     return campaigns
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import random
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -159,3 +160,14 @@ def test_built_quietly_nests_survives_errors_and_leaves_a_collector_that_was_off
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_list_kept_under_versions_a_sync_moved_on_is_let_go(agency):
+    """A version never comes back: the list kept under the old ones would only be traversed by the garbage
+    collector (dicts of every campaign) until the memo's turn came to drop it."""
+    first = weakref.ref(campaigns.campaigns_collect(locations=agency, start=START, end=END))
+    assert first() is not None
+    versions_move(agency[1].pk, TAGS)
+    again = campaigns.campaigns_collect(locations=agency, start=START, end=END)
+    assert first() is None
+    assert campaigns.campaigns_collect(locations=agency, start=START, end=END) is again

@@ -82,17 +82,19 @@ def plain_statement(sql: str, params: Sequence[Any], *, rows: bool = False) -> t
         with connection.wrap_database_errors:
             if getattr(_thread, "lane", False) and connection.connection is None:
                 with _shared_lock:
-                    cursor = _shared_sqlite(connection).execute(_qmark(sql), params)
-                    return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
+                    return _answer(_shared_sqlite(connection).execute(_qmark(sql), params), rows)
             if connection.connection is None:
                 connection.ensure_connection()
-            cursor = connection.connection.execute(_qmark(sql), params)
-            return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
+            return _answer(connection.connection.execute(_qmark(sql), params), rows)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if not cursor.description:
-            return cursor.rowcount, None
-        return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
+        return _answer(cursor, rows)
+
+
+def _answer(cursor: Any, rows: bool) -> tuple[int, Any]:
+    if cursor.description is None:  # no rows to answer (an UPDATE)
+        return cursor.rowcount, None
+    return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
 
 
 def _shared_sqlite(connection: Any) -> Any:

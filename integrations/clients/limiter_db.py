@@ -86,11 +86,6 @@ REPORT_SQL = ('UPDATE "integrations_ratelimitday" SET "reported_remaining" = COA
               '"reported_limit" = COALESCE(%s, "reported_limit") WHERE "key" = %s AND "day" = %s')
 
 
-def _statement(sql: str, params: list[Any], *, rows: bool = False) -> tuple[int, Any]:
-    """One of the statements above in autocommit (integrations/db.py `plain_statement`)."""
-    return plain_statement(sql, params, rows=rows)
-
-
 # A claim stamps its slot this much past its own time: the exchange's usual length (a high quantile of this
 # process's recent exchanges, less the margin), so `settle` writes only for the exchanges that outlast it.
 ALLOWANCE_QUANTILE = 0.8
@@ -166,17 +161,17 @@ class DatabaseRateLimiter(BaseRateLimiter):
         if yielding:
             claim, params = CLAIM_YIELDING_SQL, [*params, key, WANT_SLOT, now]
         for _ in range(self.limit):
-            if _statement(claim, params)[0] == 1:
+            if plain_statement(claim, params)[0] == 1:
                 with self._ready_lock:
                     if len(self._started) > STARTED_KEPT:  # claims never settled (their thread died)
                         self._started.clear()
                     self._started[stamp] = now
                 return True, stamp, ()
             if yielding:
-                wanted = _statement(WANTED_SQL, [key, WANT_SLOT])[1]
+                wanted = plain_statement(WANTED_SQL, [key, WANT_SLOT])[1]
                 if wanted and wanted[0] > now:
                     return False, wanted[0] - now, ()
-            oldest = _statement(OLDEST_SQL, [key, self.limit, UPCOMING], rows=True)[1]
+            oldest = plain_statement(OLDEST_SQL, [key, self.limit, UPCOMING], rows=True)[1]
             if not oldest:  # the ring was deleted under us (a flushed test database)
                 with self._ready_lock:
                     self._ready.discard(key)
@@ -192,9 +187,9 @@ class DatabaseRateLimiter(BaseRateLimiter):
     def _want(self, key: str, until: float) -> None:
         self._ensure_ring(key)
         if until:
-            _statement(WANT_SQL, [until, key, WANT_SLOT, until])
+            plain_statement(WANT_SQL, [until, key, WANT_SLOT, until])
         else:
-            _statement(UNWANT_SQL, [key, WANT_SLOT])
+            plain_statement(UNWANT_SQL, [key, WANT_SLOT])
 
     def settle(self, key: str, claimed_at: float) -> None:
         with self._ready_lock:
@@ -205,7 +200,7 @@ class DatabaseRateLimiter(BaseRateLimiter):
 
     @_retry_locked
     def _move_claim(self, key: str, claimed_at: float, used_at: float) -> None:
-        _statement(MOVE_SQL, [used_at, key, self.limit, claimed_at])
+        plain_statement(MOVE_SQL, [used_at, key, self.limit, claimed_at])
 
     @_retry_locked
     def _block_until(self, key: str, until: float) -> None:
@@ -220,13 +215,13 @@ class DatabaseRateLimiter(BaseRateLimiter):
 
     @staticmethod
     def _execute(sql: str, params: list[Any]) -> int:
-        return _statement(sql, params)[0]
+        return plain_statement(sql, params)[0]
 
     @_retry_locked
     def _day_state(self, key: str, day: date) -> tuple[int, int | None]:
         from django.db import connection
 
-        row = _statement(DAY_STATE_SQL, [key, connection.ops.adapt_datefield_value(day)])[1]
+        row = plain_statement(DAY_STATE_SQL, [key, connection.ops.adapt_datefield_value(day)])[1]
         return (row[0], row[1]) if row else (0, None)
 
     @_retry_locked

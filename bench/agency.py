@@ -38,7 +38,7 @@ import os
 import tempfile
 import time
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common import scale_out_services, setup_django
@@ -53,6 +53,7 @@ from sync import (
     tree_figures,
     worker_env,
 )
+from timeline import WINDOW_SECONDS, CpuSamples, timeline_print, timeline_rows
 
 RSS_TARGET_MB = 200
 RATIO_TARGET = 1.15
@@ -131,7 +132,15 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
             cpu_before = sum(tree_figures(c.pid)[0] for c in clusters)
             sandbox_before = tree_figures(SANDBOX_PIDS[url])[0]
             peak_watch = PeakWatch([c.pid for c in clusters])
-            wall, units = refresh_all_and_wait(deadline_seconds=args.deadline, watch=peak_watch)
+            samples = CpuSamples(time.time(), lambda: sum(tree_figures(c.pid)[0] for c in clusters),
+                                 lambda: tree_figures(SANDBOX_PIDS[url])[0], time.time)
+
+            def watch() -> None:
+                peak_watch()
+                if args.timeline:
+                    samples()
+
+            wall, units = refresh_all_and_wait(deadline_seconds=args.deadline, watch=watch)
             peak_watch()
             cpu = sum(tree_figures(c.pid)[0] for c in clusters) - cpu_before
             sandbox_cpu = tree_figures(SANDBOX_PIDS[url])[0] - sandbox_before
@@ -171,6 +180,14 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
         figure("database size", f"{database_size(db_path):.0f} MB")
         figure("agency rollup equals the raw points summed", "yes" if rollup_equals_raw() else "no", "yes",
                rollup_equals_raw())
+        if args.timeline:
+            from integrations.models import ApiCall
+
+            calls = list(ApiCall.objects.filter(at__gte=datetime.fromtimestamp(samples.start, tz=UTC))
+                         .values_list("resource_id", "at").iterator())
+            timeline_print(timeline_rows(calls, [(u.kind, u.started_at, u.finished_at) for u in units
+                                                 if u.started_at and u.finished_at], samples.start,
+                                         samples.shares(WINDOW_SECONDS)))
 
 
 def agency_pages(runs: int, before=None) -> dict[str, dict]:
@@ -236,6 +253,8 @@ def main() -> None:
     parser.add_argument("--locations", type=int, help="locations (default 200, 20 with --quick)")
     parser.add_argument("--days", type=int, help="days of statistics (default 90, 30 with --quick; "
                         "400 with --pages-only, so the 365-day pages read a full year)")
+    parser.add_argument("--timeline", action="store_true", help="print where the sync's wall time went, "
+                        "10 s at a time (bench/timeline.py)")
     parser.add_argument("--sqlite-file", help="with --pages-only: plant into this new file and stop (to profile "
                         "it), or time the pages of a file planted so (deleting all but 2 of its locations)")
     args = parser.parse_args()

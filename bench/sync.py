@@ -36,7 +36,8 @@ from pathlib import Path
 
 from common import ROOT, scale_out_services, setup_django
 
-WORKERS = 2  # django-q2's Q_WORKERS as Tagscope ships it
+# Q_WORKERS per qcluster: 2, as Tagscope ships it; BENCH_WORKERS=4 tries another count
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 POLL_SECONDS = 0.2
 
 

@@ -129,11 +129,16 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
                         for n in range(processes)]
             control.reset_stats()
             control.add_fault(latency_ms=50)
-            cpu_before = sum(tree_figures(c.pid)[0] for c in clusters)
-            sandbox_before = tree_figures(SANDBOX_PIDS[url])[0]
+
+            def cluster_cpu() -> float:
+                return sum(tree_figures(c.pid)[0] for c in clusters)
+
+            def sandbox_cpu_used() -> float:
+                return tree_figures(SANDBOX_PIDS[url])[0]
+
+            cpu_before, sandbox_before = cluster_cpu(), sandbox_cpu_used()
             peak_watch = PeakWatch([c.pid for c in clusters])
-            samples = CpuSamples(time.time(), lambda: sum(tree_figures(c.pid)[0] for c in clusters),
-                                 lambda: tree_figures(SANDBOX_PIDS[url])[0], time.time)
+            samples = CpuSamples(time.time(), cluster_cpu, sandbox_cpu_used, time.time)
 
             def watch() -> None:
                 peak_watch()
@@ -142,8 +147,8 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
 
             wall, units = refresh_all_and_wait(deadline_seconds=args.deadline, watch=watch)
             peak_watch()
-            cpu = sum(tree_figures(c.pid)[0] for c in clusters) - cpu_before
-            sandbox_cpu = tree_figures(SANDBOX_PIDS[url])[0] - sandbox_before
+            cpu = cluster_cpu() - cpu_before
+            sandbox_cpu = sandbox_cpu_used() - sandbox_before
             peaks = list(peak_watch.peaks.values())
             stats = control.stats()
         by_location = [r for rid, r in stats["resources"].items() if rid in ids]

@@ -3,18 +3,11 @@ MISSED (and so fails `make bench`), a figure without a target has no verdict, ot
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
-from tests.support.subprocess_env import ROOT
+from tests.support.bench_modules import bench_module
 
 
 def run_all():
-    spec = importlib.util.spec_from_file_location("bench_run_all", ROOT / "bench" / "run_all.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("run_all")
 
 
 def test_figure_lines_become_rows_with_their_verdicts():

@@ -3,21 +3,15 @@ CPU shares of each 10 s window of a sync, from the call records, the runs and th
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import UTC, datetime
 
-from tests.support.subprocess_env import ROOT
+from tests.support.bench_modules import bench_module
 
 START = 1_800_000_000.0
 
 
 def timeline():
-    spec = importlib.util.spec_from_file_location("bench_timeline", ROOT / "bench" / "timeline.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("timeline")
 
 
 def at(seconds: float) -> datetime:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -113,9 +114,7 @@ def main() -> None:
         client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
         for name in client.scan_iter(f"{redis_prefix}:*"):
             client.delete(name)
-    for name in os.listdir(workdir):
-        os.remove(os.path.join(workdir, name))
-    os.rmdir(workdir)
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

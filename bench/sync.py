@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -326,9 +327,7 @@ def main() -> None:
             Connection.objects.all().delete()
             rss(args, database_url or f"sqlite:///{db_path}", redis_url)
     finally:
-        for name in os.listdir(workdir):
-            Path(workdir, name).unlink(missing_ok=True)
-        os.rmdir(workdir)
+        shutil.rmtree(workdir, ignore_errors=True)  # the database and its rate-limit rings
 
 
 if __name__ == "__main__":

@@ -135,6 +135,14 @@ else:  # an external pooler (PgBouncer): Django's persistent connections instead
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", default="")
+# Without Redis, on SQLite: the rate limiter's rings in files of their own beside the database file (one per
+# location and app; integrations/clients/limiter_file.py), so a request's claim is no write transaction on
+# the database. "off" keeps them in the database, as PostgreSQL without Redis does.
+_SQLITE_FILE = (DATABASES["default"]["NAME"] if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+                and str(DATABASES["default"]["NAME"]) not in ("", ":memory:") else "")
+RATE_LIMIT_DIRECTORY = env_str("RATE_LIMIT_DIR", default=f"{_SQLITE_FILE}.ratelimit" if _SQLITE_FILE else "")
+if RATE_LIMIT_DIRECTORY.lower() == "off":
+    RATE_LIMIT_DIRECTORY = ""
 
 # --- Cache (shared across processes: django-q2's monitor and allauth's rate limits need it) -------
 if REDIS_URL:

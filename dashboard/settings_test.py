@@ -27,6 +27,9 @@ SYNC_STATISTICS_BREAKDOWN_HORIZON_DAYS = 7
 # and batches run in the caller's thread (the same code), except in the tests that switch threads on over a
 # transactional database (tests/integrations/sync/test_threads.py).
 SYNC_THREADS = False
+# The limiter's rings in the test database, which every test starts afresh; the file rings' own tests
+# (tests/integrations/highlevel/test_ratelimit_file.py) give them a directory of their own.
+RATE_LIMIT_DIRECTORY = ""
 
 # The dev tools app (installed under DEBUG only) is installed here so its commands are tested.
 INSTALLED_APPS = [*INSTALLED_APPS, "dashboard.devtools"]

@@ -162,10 +162,7 @@ class DatabaseRateLimiter(BaseRateLimiter):
             claim, params = CLAIM_YIELDING_SQL, [*params, key, WANT_SLOT, now]
         for _ in range(self.limit):
             if plain_statement(claim, params)[0] == 1:
-                with self._ready_lock:
-                    if len(self._started) > STARTED_KEPT:  # claims never settled (their thread died)
-                        self._started.clear()
-                    self._started[stamp] = now
+                self._claimed(stamp, now)
                 return True, stamp, ()
             if yielding:
                 wanted = plain_statement(WANTED_SQL, [key, WANT_SLOT])[1]
@@ -182,6 +179,13 @@ class DatabaseRateLimiter(BaseRateLimiter):
                         [used_at + self.window - now for (used_at,) in oldest[1:]])
             # A slot was free but another process claimed it first; look again.
         return False, 0.001, ()
+
+    def _claimed(self, stamp: float, now: float) -> None:
+        """A claim stamped `stamp` at `now`: its exchange's length is learnt when it settles."""
+        with self._ready_lock:
+            if len(self._started) > STARTED_KEPT:  # claims never settled (their thread died)
+                self._started.clear()
+            self._started[stamp] = now
 
     @_retry_locked
     def _want(self, key: str, until: float) -> None:

@@ -1,6 +1,7 @@
 """The process-wide rate limiter every HighLevel client of this process is handed: Redis when REDIS_URL is
-set, the database otherwise, with HighLevel's published limits from settings. Its sleep gives back the
-thread's pooled database connection while it waits (integrations/db.py)."""
+set, files beside a SQLite database (limiter_file.py), the database otherwise, with HighLevel's published
+limits from settings. Its sleep gives back the thread's pooled database connection while it waits
+(integrations/db.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
 from integrations.db import idle
 from integrations.highlevel.ratelimit import BaseRateLimiter
@@ -28,7 +30,8 @@ def limiter_settings() -> dict[str, Any]:
 
 
 def get_rate_limiter() -> BaseRateLimiter:
-    """The process-wide limiter: Redis when settings.REDIS_URL is set, else the database."""
+    """The process-wide limiter: Redis when settings.REDIS_URL is set; on SQLite, rings in files beside it
+    (settings.RATE_LIMIT_DIRECTORY); else the database."""
     global _shared
     with _shared_lock:
         if _shared is None:
@@ -36,6 +39,10 @@ def get_rate_limiter() -> BaseRateLimiter:
                 from integrations.highlevel.ratelimit_redis import RedisRateLimiter
 
                 _shared = RedisRateLimiter(url=settings.REDIS_URL, **limiter_settings())
+            elif settings.RATE_LIMIT_DIRECTORY and connection.vendor == "sqlite":
+                from integrations.clients.limiter_file import FileRateLimiter
+
+                _shared = FileRateLimiter(directory=settings.RATE_LIMIT_DIRECTORY, **limiter_settings())
             else:
                 from integrations.clients.limiter_db import DatabaseRateLimiter
 

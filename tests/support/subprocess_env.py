@@ -33,6 +33,8 @@ def child_env(**extra: str) -> dict[str, str]:
         "HIGHLEVEL_CLIENT_SECRET": settings.HIGHLEVEL_CLIENT_SECRET,
         "HIGHLEVEL_SANDBOX": "false",
         "PYTHONPATH": str(ROOT),
+        # the limiter the test process uses, so a child and the test share one limit
+        "RATE_LIMIT_DIR": settings.RATE_LIMIT_DIRECTORY or "off",
     })
     env.update(extra)
     return env

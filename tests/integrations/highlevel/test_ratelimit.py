@@ -12,6 +12,7 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from integrations.clients.limiter_db import DatabaseRateLimiter
+from integrations.clients.limiter_file import FileRateLimiter
 from integrations.clients.limiters import get_rate_limiter, reset_rate_limiter
 from integrations.highlevel import errors
 from integrations.highlevel.ratelimit import DAILY_REPORT_EVERY, background, bucket_key
@@ -47,18 +48,19 @@ def redis_or_skip():
     return client
 
 
-@pytest.fixture(params=["memory", "database", "redis"])
-def make_limiter(request):
+@pytest.fixture(params=["memory", "database", "file", "redis"])
+def make_limiter(request, tmp_path):
     """Builds a limiter of the parametrized backend on a fake clock; answers (limiter, clock, claims)."""
     backend = request.param
     made = []
-    if backend == "database":
+    if backend in ("database", "file"):
         request.getfixturevalue("db")
     if backend == "redis":
         redis_client = redis_or_skip()
         prefix = f"tagscope-test:{uuid.uuid4().hex}"
 
-    classes = {"memory": MemoryRateLimiter, "database": DatabaseRateLimiter, "redis": RedisRateLimiter}
+    classes = {"memory": MemoryRateLimiter, "database": DatabaseRateLimiter, "file": FileRateLimiter,
+               "redis": RedisRateLimiter}
 
     def make(**kwargs):
         clock = FakeClock()
@@ -72,6 +74,8 @@ def make_limiter(request):
                 return claimed_at
 
         options = {"clock": clock, "sleep": clock.sleep, "margin": 0.0, **kwargs}
+        if backend == "file":  # each limiter its own rings, as each had its own clock
+            options["directory"] = tmp_path / f"rings-{len(made)}"
         limiter = Recording(redis_client, prefix=prefix, **options) if backend == "redis" else Recording(**options)
         made.append(limiter)
         return limiter, clock, claims

@@ -1,8 +1,8 @@
 """Threads of one process waiting for the same bucket each wait for a slot of their own (ratelimit._Waits: a
 refused claim says when the next slots free, and each waiting thread is handed the next one), so they wake
 one per freed slot instead of all asking the store at the first. The limit still holds across processes:
-threads of this process and of a real second process share one ring (the database's, a SQLite file; and
-Redis) and never put more than the limit in any window. Real time, scaled-down window."""
+threads of this process and of a real second process share one ring (the database's, a SQLite file; the
+file rings; and Redis) and never put more than the limit in any window. Real time, scaled-down window."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import uuid
 import pytest
 
 from integrations.clients.limiter_db import DatabaseRateLimiter
+from integrations.clients.limiter_file import FileRateLimiter
 from integrations.highlevel import errors
 from integrations.highlevel.ratelimit_memory import MemoryRateLimiter
 from integrations.highlevel.ratelimit_redis import RedisRateLimiter
@@ -53,16 +54,22 @@ class Counted:
 
 
 def make(backend: str, prefix: str, **options):
+    """A limiter of `backend`; `prefix` names its store: Redis's keys, or the file rings' directory."""
     options = {"limit": LIMIT, "window": WINDOW, "margin": 0.0, **options}
     if backend == "redis":
         return RedisRateLimiter(redis_or_skip(), prefix=prefix, **options)
     if backend == "database":
         return DatabaseRateLimiter(**options)
+    if backend == "file":
+        return FileRateLimiter(directory=prefix, **options)
     return MemoryRateLimiter(**options)
 
 
 @pytest.fixture
-def prefix():
+def prefix(request, tmp_path):
+    if "file" in request.node.name:
+        yield str(tmp_path / "rings")
+        return
     name = f"tagscope-test:{uuid.uuid4().hex}"
     yield name
     try:
@@ -74,7 +81,7 @@ def prefix():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("backend", ["memory", "database", "redis"])
+@pytest.mark.parametrize("backend", ["memory", "database", "file", "redis"])
 def test_threads_of_one_process_wait_for_a_slot_each_and_are_seldom_refused(backend, prefix):
     # Six threads of one process on one bucket, as a unit's lanes are. All waking for the first slot to free,
     # they were refused about once per claim (a claim and a read each time); each waiting for a slot of its
@@ -131,6 +138,7 @@ import json, sys
 import django
 django.setup()
 from integrations.clients.limiter_db import DatabaseRateLimiter
+from integrations.clients.limiter_file import FileRateLimiter
 from integrations.highlevel.ratelimit_redis import RedisRateLimiter
 from tests.integrations.highlevel.test_ratelimit_threads import run_slow_exchanges
 backend, prefix, limit, window, margin = json.loads(sys.argv[1])
@@ -138,6 +146,8 @@ if backend == "redis":
     import redis
     limiter = RedisRateLimiter(redis.Redis(host="127.0.0.1", port=6379), prefix=prefix, limit=limit,
                                window=window, margin=margin)
+elif backend == "file":
+    limiter = FileRateLimiter(directory=prefix, limit=limit, window=window, margin=margin)
 else:
     limiter = DatabaseRateLimiter(limit=limit, window=window, margin=margin)
 print("ready", flush=True)
@@ -147,7 +157,7 @@ print(json.dumps(run_slow_exchanges(lambda: limiter)), flush=True)
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("backend", ["database", "redis"])
+@pytest.mark.parametrize("backend", ["database", "file", "redis"])
 def test_threads_of_two_processes_in_line_never_put_more_than_the_limit_in_any_window(backend, prefix):
     from django.db import connection
 

@@ -10,9 +10,11 @@ thread keeps its connection across that call rather than risk waiting for one wi
 
 Lanes (integrations/sync/lanes.py) are the exception on SQLite: a worker runs hundreds of them, and a
 connection each (its parsed schema, statement and page caches: ~0.4 MB) made most of a worker's memory.
-What a lane reads and writes is single autocommit statements (the rate limiter's slots, the token re-read),
-so in a lane `plain_statement` runs them on one connection per process, under a lock (SQLite has one
-writer at a time anyway), and a lane closes any connection of its own after each item (`lane_thread`).
+What a lane reads and writes is single autocommit statements (the token re-read, the rate limiter's daily
+counts, and its slots where they are in the database), so in a lane `plain_statement` runs them on two
+connections per process, each under a lock: one for reads and one for writes (SQLite has one writer at a time
+anyway; a write may wait for the write lock in SQLite's busy handler, and reads must not queue behind it).
+A lane closes any connection of its own after each item (`lane_thread`).
 """
 
 from __future__ import annotations
@@ -52,8 +54,33 @@ def connections_give_back(*, pooled_only: bool = True) -> None:
 
 # --- statements in plain SQL, and lanes' one SQLite connection ---------------------------------------------
 _thread = threading.local()  # .lane: this thread is a lane (lane_thread)
-_shared_lock = threading.Lock()
-_shared: dict[str, Any] = {"pid": None, "connection": None}
+
+
+class _SharedSqlite:
+    """One of this process's shared lane connections (a forked worker opens its own) and the lock it is used
+    under, opened as Django opens one (same file, pragmas, functions), in autocommit."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pid: int | None = None
+        self.raw: Any = None
+
+    def get(self, connection: Any) -> Any:
+        """The sqlite3 connection; called under `lock`."""
+        if self.pid != os.getpid() or self.raw is None:
+            raw = connection.get_new_connection(connection.get_connection_params())
+            raw.isolation_level = None  # autocommit: each statement its own transaction, as Django's autocommit
+            self.pid, self.raw = os.getpid(), raw
+        return self.raw
+
+    def close(self) -> None:
+        with self.lock:
+            if self.pid == os.getpid() and self.raw is not None:
+                self.raw.close()
+            self.pid, self.raw = None, None
+
+
+_SHARED_READS, _SHARED_WRITES = _SharedSqlite(), _SharedSqlite()
 
 
 @contextmanager
@@ -81,8 +108,9 @@ def plain_statement(sql: str, params: Sequence[Any], *, rows: bool = False) -> t
     if connection.vendor == "sqlite" and not connection.queries_logged:
         with connection.wrap_database_errors:
             if getattr(_thread, "lane", False) and connection.connection is None:
-                with _shared_lock:
-                    return _answer(_shared_sqlite(connection).execute(_qmark(sql), params), rows)
+                shared = _SHARED_READS if sql.startswith("SELECT") else _SHARED_WRITES
+                with shared.lock:
+                    return _answer(shared.get(connection).execute(_qmark(sql), params), rows)
             if connection.connection is None:
                 connection.ensure_connection()
             return _answer(connection.connection.execute(_qmark(sql), params), rows)
@@ -97,22 +125,10 @@ def _answer(cursor: Any, rows: bool) -> tuple[int, Any]:
     return cursor.rowcount, (cursor.fetchall() if rows else cursor.fetchone())
 
 
-def _shared_sqlite(connection: Any) -> Any:
-    """This process's shared sqlite3 connection (a forked worker opens its own), opened as Django opens one
-    (same file, pragmas, functions), in autocommit. Called under _shared_lock."""
-    if _shared["pid"] != os.getpid() or _shared["connection"] is None:
-        raw = connection.get_new_connection(connection.get_connection_params())
-        raw.isolation_level = None  # autocommit: each statement its own transaction, as Django's autocommit
-        _shared.update(pid=os.getpid(), connection=raw)
-    return _shared["connection"]
-
-
 def shared_sqlite_close() -> None:
-    """Close this process's shared connection (tests that replace the database file; it reopens on use)."""
-    with _shared_lock:
-        if _shared["pid"] == os.getpid() and _shared["connection"] is not None:
-            _shared["connection"].close()
-        _shared.update(pid=None, connection=None)
+    """Close this process's shared connections (tests that replace the database file; they reopen on use)."""
+    _SHARED_READS.close()
+    _SHARED_WRITES.close()
 
 
 def database_unavailable(exc: BaseException) -> bool:

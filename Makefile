@@ -67,4 +67,4 @@ lint: install
 	$(VENV)/bin/pip-audit --progress-spinner off --skip-editable || echo "pip-audit could not finish (see above)"
 
 clean:
-	rm -rf $(VENV) staticfiles test-results db.sqlite3 db.sqlite3-*
+	rm -rf $(VENV) staticfiles test-results db.sqlite3 db.sqlite3-* db.sqlite3.ratelimit

@@ -6,12 +6,13 @@ quota. The semantics are BaseRateLimiter's (integrations/highlevel/ratelimit.py)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
@@ -138,6 +139,7 @@ class DatabaseRateLimiter(BaseRateLimiter):
         self._lock_rng = random.Random()
         self.lengths = ExchangeLengths(self.margin)
         self._started: dict[float, float] = {}  # a claim's stamp -> its time, until it is settled
+        self._day_writing = threading.Lock()
 
     def _ensure_ring(self, key: str) -> None:
         if key in self._ready:
@@ -179,6 +181,19 @@ class DatabaseRateLimiter(BaseRateLimiter):
                         [used_at + self.window - now for (used_at,) in oldest[1:]])
             # A slot was free but another process claimed it first; look again.
         return False, 0.001, ()
+
+    @contextlib.contextmanager
+    def _day_writes(self) -> Iterator[bool]:
+        """One thread of the process writes the daily figures at a time, and the others do not wait for it:
+        such a write may wait for SQLite's write lock, and requests (a worker's lanes) queued behind it
+        while the mirror held that lock. Theirs stay counted in memory and are written at a later request."""
+        if not self._day_writing.acquire(blocking=False):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._day_writing.release()
 
     def _claimed(self, stamp: float, now: float) -> None:
         """A claim stamped `stamp` at `now`: its exchange's length is learnt when it settles."""

@@ -36,10 +36,11 @@ refused, one asking late loses nothing that another process could not have taken
 yielding requests are ticketed apart.
 
 Requests are counted per day in memory and stored with the daily figures (at most every DAILY_REPORT_EVERY
-seconds per bucket); the stored day state is read at most every DAY_STATE_TTL seconds. So processes see each other's
-counts a few seconds late: the daily limit can be passed by that many seconds' worth of requests, which
-HighLevel then refuses with a 429 that blocks the bucket, as any 429 does (and every answer's daily
-remaining reaches the process that got it at once).
+seconds per bucket; on the database by one thread of a process at a time, the others leaving theirs in memory
+for a later request rather than waiting); the stored day state is read at most every DAY_STATE_TTL seconds. So
+processes see each other's counts a few seconds late: the daily limit can be passed by that many seconds'
+worth of requests, which HighLevel then refuses with a 429 that blocks the bucket, as any 429 does (and every
+answer's daily remaining reaches the process that got it at once).
 """
 
 from __future__ import annotations
@@ -279,15 +280,16 @@ class BaseRateLimiter:
         now = self.clock()
         daily_remaining = header_int(headers, "X-RateLimit-Daily-Remaining")
         daily_limit = header_int(headers, "X-RateLimit-Limit-Daily")
-        if (daily_remaining is not None or daily_limit is not None) and self._daily_report_due(
-                key, now, daily_remaining, daily_limit):
+        if daily_remaining is not None or daily_limit is not None:
             day = _utc_day(now)
-            self._report_daily(key, day, daily_remaining, daily_limit)
-            self._store_counts(key, now)
-            with self._day_lock:
+            with self._day_lock:  # this process knows at once
                 seen = self._day_seen.get(key)
                 if seen is not None and seen[1] == day and daily_remaining is not None:
                     self._day_seen[key] = (seen[0], day, seen[2], daily_remaining)
+            with self._day_writes() as turn:
+                if turn and self._daily_report_due(key, now, daily_remaining, daily_limit):
+                    self._report_daily(key, day, daily_remaining, daily_limit)
+                    self._store_counts_now(key, now)
         if status == 429:
             wait = wait_from_headers(headers, now=now)
             if wait is None:
@@ -314,9 +316,18 @@ class BaseRateLimiter:
             self._uncounted[(key, day)] = self._uncounted.get((key, day), 0) + 1
             due = self.clock() - self._counted_at.get(key, 0.0) >= DAILY_REPORT_EVERY
         if due:  # no answer stores them (transport errors only): store them here, every DAILY_REPORT_EVERY
-            self._store_counts(key, self.clock())
+            with self._day_writes() as turn:
+                if turn:
+                    self._store_counts_now(key, self.clock())
 
-    def _store_counts(self, key: str, now: float) -> None:
+    @contextlib.contextmanager
+    def _day_writes(self) -> Iterator[bool]:
+        """Whether this thread may write the day's figures now (True), or should leave them for a later
+        request (False: they stay counted in memory, and are due again at once). Always, unless a backend says
+        otherwise (the database: another thread of the process is writing them)."""
+        yield True
+
+    def _store_counts_now(self, key: str, now: float) -> None:
         with self._day_lock:
             self._counted_at[key] = now
             pending = [(day, n) for (k, day), n in self._uncounted.items() if k == key and n]

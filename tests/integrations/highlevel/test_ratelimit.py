@@ -324,6 +324,37 @@ def test_settling_a_claim_that_left_the_window_changes_nothing(make_limiter):
     assert clock.now - second == pytest.approx(10.1, abs=0.01)
 
 
+class TakenByAnotherThread:
+    """A lock that another thread holds: taking it without waiting fails; waiting for it fails the test."""
+
+    def acquire(self, blocking: bool = True) -> bool:
+        assert not blocking, "waited for another thread"
+        return False
+
+
+def test_requests_do_not_wait_for_another_thread_writing_the_days_figures_and_lose_no_count(db):
+    # A worker's lanes queued behind one lane's daily-count write while it waited for SQLite's write lock.
+    from integrations.models import RateLimitDay
+
+    clock = FakeClock()
+    limiter = DatabaseRateLimiter(clock=clock, sleep=clock.sleep)
+    limiter.acquire("app:loc")
+    assert RateLimitDay.objects.get(key="app:loc").count == 1
+    clock.now += DAILY_REPORT_EVERY
+    daily = {"X-RateLimit-Daily-Remaining": "199000", "X-RateLimit-Limit-Daily": "200000"}
+    writing = limiter._day_writing
+    limiter._day_writing = TakenByAnotherThread()  # another thread of the process is writing the day's figures
+    limiter.acquire("app:loc")  # neither waits for it
+    limiter.observe("app:loc", 200, daily)
+    limiter._day_writing = writing
+    day = RateLimitDay.objects.get(key="app:loc")
+    assert (day.count, day.reported_remaining) == (1, None)  # its figures were left for a later request
+    limiter.acquire("app:loc")
+    limiter.observe("app:loc", 200, daily)
+    day.refresh_from_db()
+    assert (day.count, day.reported_remaining) == (3, 199000)
+
+
 def test_daily_counts_are_stored_every_few_seconds_and_reach_other_processes(db):
     from integrations.models import RateLimitDay
 

@@ -7,10 +7,10 @@ requests (one-day statistics, tag-detail batches) to `in_lanes`, which keeps up 
 them in flight; the shared rate limiter still decides when each may leave.
 
 Lanes fetch; the caller stores what they fetched, in its own thread and order. So the mirror's writes
-stay on the unit's one thread: a lane touches the database only through the client (the limiter's slots
-without Redis, a token read every few seconds), on SQLite through the process's one shared connection, and
-it gives or closes any connection of its own after each item (integrations/db.py), so lanes never hold
-PostgreSQL's connections nor a SQLite connection each. Under pytest's
+stay on the unit's one thread: a lane touches the database only through the client (the limiter's slots on
+PostgreSQL without Redis, its daily counts, a token read every few seconds), on SQLite through the process's
+two shared connections (reads, writes), and it gives or closes any connection of its own after each item
+(integrations/db.py), so lanes never hold PostgreSQL's connections nor a SQLite connection each. Under pytest's
 transactional `db` fixture another connection cannot see the test's rows, so the test settings use one
 lane (the same code, in the caller's thread) unless a test switches threads on (SYNC_THREADS).
 """

@@ -138,9 +138,10 @@ REDIS_URL = env_str("REDIS_URL", default="")
 # Without Redis, on SQLite: the rate limiter's rings in files of their own beside the database file (one per
 # location and app; integrations/clients/limiter_file.py), so a request's claim is no write transaction on
 # the database. "off" keeps them in the database, as PostgreSQL without Redis does.
-_SQLITE_FILE = (DATABASES["default"]["NAME"] if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# (lower case: an upper-case name here would become a setting of its own)
+_sqlite_file = (DATABASES["default"]["NAME"] if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
                 and str(DATABASES["default"]["NAME"]) not in ("", ":memory:") else "")
-RATE_LIMIT_DIRECTORY = env_str("RATE_LIMIT_DIR", default=f"{_SQLITE_FILE}.ratelimit" if _SQLITE_FILE else "")
+RATE_LIMIT_DIRECTORY = env_str("RATE_LIMIT_DIR", default=f"{_sqlite_file}.ratelimit" if _sqlite_file else "")
 if RATE_LIMIT_DIRECTORY.lower() == "off":
     RATE_LIMIT_DIRECTORY = ""
 

@@ -160,29 +160,24 @@ class FileRateLimiter(DatabaseRateLimiter):
 
         self._with_ring(key, want)
 
+    def _set_where(self, key: str, matches: Callable[[float], bool], used_at: float) -> None:
+        """Every slot whose time `matches` counts as used at `used_at` (an UPDATE ... WHERE of the database's)."""
+
+        def update(ring: _Ring) -> None:
+            for slot, value in enumerate(ring.slots()):
+                if matches(value):
+                    ring.set_slot(slot, used_at)
+
+        self._with_ring(key, update)
+
     def _move_claim(self, key: str, claimed_at: float, used_at: float) -> None:
-        def move(ring: _Ring) -> None:
-            for slot, value in enumerate(ring.slots()):
-                if value == claimed_at:
-                    ring.set_slot(slot, used_at)
+        self._set_where(key, lambda value: value == claimed_at, used_at)  # MOVE_SQL's rule
 
-        self._with_ring(key, move)
+    def _block_until(self, key: str, until: float) -> None:  # PUSH_SQL's rule: no slot frees before `until`
+        self._set_where(key, lambda value: value <= until - self.window, until - self.window)
 
-    def _push(self, key: str, used_at: float, cutoff: float) -> None:
-        """Every slot free by `cutoff` counts as used at `used_at` (PUSH_SQL's rule)."""
-
-        def push(ring: _Ring) -> None:
-            for slot, value in enumerate(ring.slots()):
-                if value <= cutoff:
-                    ring.set_slot(slot, used_at)
-
-        self._with_ring(key, push)
-
-    def _block_until(self, key: str, until: float) -> None:
-        self._push(key, until - self.window, until - self.window)
-
-    def _fill_free_slots(self, key: str, now: float) -> None:
-        self._push(key, now, now - self.window)
+    def _fill_free_slots(self, key: str, now: float) -> None:  # PUSH_SQL's rule: every free slot used now
+        self._set_where(key, lambda value: value <= now - self.window, now)
 
     def close(self) -> None:
         """Unmap every ring of this process (tests; they map again on use)."""

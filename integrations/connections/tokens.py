@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from integrations import crypto
 from integrations.clients import highlevel_client
 from integrations.connections.audit import audit_record
 from integrations.crypto import UndecryptableSecret
-from integrations.db import db_datetime, idle, last_used_touch, plain_statement
+from integrations.db import connections_give_back, db_datetime, idle, last_used_touch, plain_statement
 from integrations.highlevel.client import HighLevelClient
 from integrations.highlevel.errors import HighLevelError, InvalidGrant
 from integrations.highlevel.oauth import USER_TYPE_COMPANY, USER_TYPE_LOCATION
@@ -224,6 +225,7 @@ class ConnectionCredentials:
         self._version: int | None = None
         self._drop_location_token = False
         self._held: tuple[str, datetime | None, datetime] | None = None  # token, its expiry, when it was read
+        self._reading = threading.Lock()  # one thread (a unit's or one of its lanes) reads the token at a time
 
     def _connection(self) -> Connection:
         connection = Connection.objects.get(pk=self.connection_id)
@@ -233,14 +235,31 @@ class ConnectionCredentials:
 
     def token(self) -> str:
         """The token to send. The one read last is reused for TOKEN_RECHECK (a sync sends ten requests a
-        second: this spares the database and the decryption for each), unless it is about to expire."""
-        now = timezone.now()
+        second: this spares the database and the decryption for each), unless it is about to expire.
+
+        A unit's lanes share these credentials. When the recheck falls due, one of them reads the token again
+        and the others send the held one meanwhile: it is still good (not about to expire), and a rotation
+        reaches the sync as late as before. They used to read it all at once, each waiting for one of the
+        process's pooled connections to do so (PostgreSQL: ~400 of a worker's lanes at a time, in the census
+        of a 100-location sync). Without a good held token (the first, after a 401, near expiry) they queue
+        for the one read, holding no pooled connection meanwhile, and the first to read serves the rest."""
         held = self._held
-        if held is not None and now - held[2] < TOKEN_RECHECK and not _expiring(held[1], now):
-            return held[0]
-        token, expires_at = self._read_token(now)
-        self._held = (token, expires_at, now)
-        return token
+        now = timezone.now()
+        if held is not None and not _expiring(held[1], now):
+            if now - held[2] < TOKEN_RECHECK or not self._reading.acquire(blocking=False):
+                return held[0]
+        else:
+            connections_give_back()
+            self._reading.acquire()
+        try:
+            held, now = self._held, timezone.now()
+            if held is not None and now - held[2] < TOKEN_RECHECK and not _expiring(held[1], now):
+                return held[0]  # another thread read it while this one waited
+            token, expires_at = self._read_token(now)
+            self._held = (token, expires_at, now)
+            return token
+        finally:
+            self._reading.release()
 
     def _read_token(self, now: datetime) -> tuple[str, datetime | None]:
         held = self._stored_token(now)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import parse_qs
 
@@ -171,6 +173,48 @@ def test_a_client_reuses_the_token_it_read_for_a_few_seconds_then_reads_it_again
     assert len(queries) == 0
     with time_machine.travel(timezone.now() + TOKEN_RECHECK + timedelta(seconds=1)):
         assert credentials.token() == "sbxat_rotated"  # a rotation reaches a running client this late
+
+
+def test_when_the_recheck_falls_due_one_thread_reads_the_token_and_the_others_send_the_held_one():
+    credentials = ConnectionCredentials(1)
+    reads, reading, release = [], threading.Event(), threading.Event()
+
+    def read_token(now):  # the database read, held open until the test has seen the other threads pass
+        reads.append(now)
+        reading.set()
+        assert release.wait(5)
+        return f"token-{len(reads)}", now + timedelta(hours=1)
+
+    credentials._read_token = read_token
+    release.set()
+    assert credentials.token() == "token-1"
+    release.clear()
+    with time_machine.travel(timezone.now() + TOKEN_RECHECK + timedelta(seconds=1)):
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            rereading = reader.submit(credentials.token)
+            assert reading.wait(5)
+            with ThreadPoolExecutor(max_workers=8) as lanes:  # the unit's lanes, meanwhile: no wait, no read
+                assert list(lanes.map(lambda _: credentials.token(), range(8))) == ["token-1"] * 8
+            release.set()
+            assert rereading.result(timeout=5) == "token-2"
+        assert credentials.token() == "token-2" and len(reads) == 2
+
+
+def test_without_a_good_held_token_threads_wait_for_one_read_and_share_it():
+    credentials = ConnectionCredentials(1)
+    reads, release = [], threading.Event()
+
+    def read_token(now):
+        reads.append(now)
+        assert release.wait(5)
+        return "token-1", now + timedelta(hours=1)
+
+    credentials._read_token = read_token
+    with ThreadPoolExecutor(max_workers=6) as lanes:
+        tokens = [lanes.submit(credentials.token) for _ in range(6)]
+        release.set()
+        assert [t.result(timeout=5) for t in tokens] == ["token-1"] * 6
+    assert len(reads) == 1
 
 
 @pytest.mark.django_db

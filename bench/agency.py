@@ -38,7 +38,7 @@ import os
 import tempfile
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from common import scale_out_services, setup_django
@@ -101,11 +101,13 @@ class PeakWatch:
 def rollup_equals_raw() -> bool:
     from django.db.models import Count, Sum
 
-    from integrations.models import AgencyDay, StatisticsPoint
+    from integrations.models import StatisticsPoint
+    from integrations.sync.agency_rollup import agency_days_read
 
     raw = {(d, p, m): (t, n) for d, p, m, t, n in StatisticsPoint.objects.filter(profile_id="")
            .values_list("day", "platform", "metric").annotate(t=Sum("value"), n=Count("id")).order_by()}
-    kept = {(r.day, r.platform, r.metric): (r.value, r.points) for r in AgencyDay.objects.filter(points__gt=0)}
+    kept = {(day if isinstance(day, date) else date.fromisoformat(day[:10]), platform, metric): (value, points)
+            for platform, metric, day, value, points in agency_days_read(date.min, date.max)}
     return raw == kept
 
 

@@ -11,11 +11,13 @@ from django.utils import timezone
 
 def heartbeat() -> None:
     from integrations.models import WorkerHeartbeat
+    from integrations.sync.agency_rollup import agency_days_fold
 
     WorkerHeartbeat.objects.update_or_create(
         name=settings.Q_CLUSTER["name"],
         defaults={"beat_at": timezone.now(), "hostname": socket.gethostname()[:255], "pid": os.getpid()},
     )
+    agency_days_fold()  # what a worker stopped mid-sync appended and left unfolded
 
 
 def connection_discover_locations(connection_id: int) -> int:

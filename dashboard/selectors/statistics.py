@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import CharField, Max, Min, Q, Sum
 from django.db.models.functions import Cast
 
@@ -29,6 +28,7 @@ from dashboard.selectors.statistics_range import StatsQuery
 from integrations.data_versions import STATISTICS
 from integrations.metrics import METRICS, percent_change
 from integrations.models import Connection, Demographics, Location, StatisticsPoint
+from integrations.sync.agency_rollup import agency_days_read
 
 METRIC_LABELS = {m: m.capitalize() for m in METRICS}
 GAUGES = frozenset({"followers"})
@@ -186,23 +186,11 @@ def _every_location(location_pks: list[int]) -> bool:
     return len(set(location_pks)) == Location.objects.count()
 
 
-# Plain SQL: a year and its comparison are 20,000 rows, and the ORM's per-row converters were half their cost.
-AGENCY_DAYS = ('SELECT "platform", "metric", "day", CASE WHEN "reported" > 0 THEN "total" END '
-               'FROM "integrations_agencyday" WHERE "day" >= %s AND "day" <= %s AND "points" > 0')
-
-
 def _agency_rows(query: StatsQuery, first: date) -> Iterator[tuple]:
     """(platform, metric, day, value) summed over every location, from the daily rollup: as many rows at
     200 locations as at 2 (the rollup equals the raw points' sums: integrations/sync/agency_rollup.py)."""
-    adapt = connection.ops.adapt_datefield_value
-    sql, params = AGENCY_DAYS, [adapt(first), adapt(query.end)]
-    if query.platform:
-        sql, params = f'{sql} AND "platform" = %s', [*params, query.platform]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     days: dict[Any, date] = {}  # SQLite answers a day as its text: parsed once per distinct day
-    for platform, metric, stored, value in rows:
+    for platform, metric, stored, value, _ in agency_days_read(first, query.end, query.platform or None):
         day = days.get(stored)
         if day is None:
             day = days[stored] = stored if isinstance(stored, date) else date.fromisoformat(stored[:10])

@@ -4,10 +4,15 @@ from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
-    # Plain SQL over the two tables (integrations/sync/agency_rollup.py): no model code of today is needed.
-    from integrations.sync.agency_rollup import agency_days_rebuild
+    # Plain SQL over the two tables (integrations/sync/agency_rollup.py's statements; its rebuild also empties
+    # AgencyDayChange, a table of migration 0026): no model code of today is needed.
+    from datetime import date
 
-    agency_days_rebuild()
+    from integrations.sync.agency_rollup import ALL_ACCOUNTS, DAYS_RECOMPUTE
+
+    adapt = schema_editor.connection.ops.adapt_datefield_value
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(DAYS_RECOMPUTE, [ALL_ACCOUNTS, adapt(date.min), adapt(date.max)])
 
 
 class Migration(migrations.Migration):

@@ -24,12 +24,13 @@ from integrations.models.mirror import (
 )
 from integrations.models.ratelimit import RateLimitDay, RateLimitSlot
 from integrations.models.retention import ApiCallDay, PruneRun
-from integrations.models.rollups import AgencyDay, LocationMonth
+from integrations.models.rollups import AgencyDay, AgencyDayChange, LocationMonth
 from integrations.models.sync import SyncLease, SyncRun
 from integrations.models.webhooks import InboundWebhook
 
 __all__ = [
-    "AgencyDay", "Alert", "AlertRule", "AnomalyCheck", "AnomalyMute", "AnomalyThreshold", "ApiCall", "ApiCallDay",
+    "AgencyDay", "AgencyDayChange", "Alert", "AlertRule", "AnomalyCheck", "AnomalyMute", "AnomalyThreshold",
+    "ApiCall", "ApiCallDay",
     "AuditEntry",
     "Connection",
     "Delivery", "DeliveryAttempt", "DeliveryCursor", "Demographics", "Destination", "DestinationMapping", "Event",

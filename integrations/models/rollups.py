@@ -38,6 +38,21 @@ class AgencyDay(StatisticsSums):
         return f"{self.day} {self.platform} {self.metric}={self.value} ({self.points} points)"
 
 
+class AgencyDayChange(StatisticsSums):
+    """A move of AgencyDay not yet folded into it: the sync's writes append these (in the transaction that
+    writes the points) instead of adding to AgencyDay's rows themselves. Every location's statistics write
+    touched the same day's rows there, and on PostgreSQL each such transaction waited for the others' row
+    locks while holding one of its worker's few pooled connections: at 200 locations a sync's units queued
+    on those locks, then on the pool. Appended rows have no key to wait on. `agency_days_fold` moves them
+    into AgencyDay (one folder at a time); readers add what is still here (integrations/sync/agency_rollup.py),
+    so the sums are exact whether or not a fold has run."""
+
+    day = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.platform} {self.metric} moves by {self.total} ({self.points} points)"
+
+
 class LocationMonth(StatisticsSums):
     """One location's all-accounts statistics points of one calendar month, platform and metric, summed: what
     the rankings and goal pacing read for whole months, so a year costs 12 rows per location and series

@@ -2,19 +2,26 @@
 location summed per day, platform and metric) and LocationMonth (each location summed per calendar month,
 platform and metric).
 
-The sync's writes move it by their differences, in the same transaction as the points: a rerun that changes
-no point changes nothing here, a kill loses both or neither, and workers writing side by side add to the same
-rows without reading them first (an upsert that adds, so no update is lost). Rows are touched in key order,
-so two transactions never wait on each other in a circle. A location deleted takes its points out the same
-way (integrations/signals: `pre_delete`); its LocationMonth rows go with it (CASCADE). `agency_days_rebuild`
-and `location_months_rebuild` recompute from the raw points: the migrations' backfills and `manage.py
-rollup_rebuild`, for anything that deletes points another way.
+The sync's writes move them by their differences, in the same transaction as the points: a rerun that changes
+no point changes nothing here, a kill loses both or neither. LocationMonth's rows are one location's, so a
+write adds to them in place (an upsert that adds, so no update is lost; rows touched in key order, so two
+transactions never wait on each other in a circle). AgencyDay's rows are every location's: a write appends
+its moves to AgencyDayChange instead, since adding in place made every location's statistics write wait for
+the others' row locks on PostgreSQL (holding a pooled connection meanwhile). `agency_days_fold` moves the
+appended rows into AgencyDay, one folder at a time (soon after writes, at a unit's end, every minute), and
+`agency_days_read` answers AgencyDay plus what is still to fold, in one statement: exact at any moment.
+
+A location deleted takes its points out the same way (integrations/signals: `pre_delete`); its LocationMonth
+rows go with it (CASCADE). `agency_days_rebuild` and `location_months_rebuild` recompute from the raw points:
+the migrations' backfills and `manage.py rollup_rebuild`, for anything that deletes points another way.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
 from django.db import connection, transaction
@@ -31,10 +38,34 @@ ADD_ON_CONFLICT = (' ON CONFLICT ("day", "platform", "metric") DO UPDATE SET '
                    '"total" = "integrations_agencyday"."total" + EXCLUDED."total", '
                    '"reported" = "integrations_agencyday"."reported" + EXCLUDED."reported", '
                    '"points" = "integrations_agencyday"."points" + EXCLUDED."points"')
+CHANGE_INSERT_HEAD = ('INSERT INTO "integrations_agencydaychange" ("day", "platform", "metric", "total", "reported", '
+                      '"points") VALUES ')
+FOLD_SUMS = ('SELECT "day", "platform", "metric", SUM("total"), SUM("reported"), SUM("points") FROM {source} '
+             'GROUP BY "day", "platform", "metric" ORDER BY "day", "platform", "metric"')
+# PostgreSQL: the rows a fold takes are those its DELETE removes, in one statement (a row appended by a
+# transaction that commits meanwhile stays for the next fold; none is folded twice or lost).
+FOLD_POSTGRES = (
+    'WITH moved AS (DELETE FROM "integrations_agencydaychange" RETURNING "day", "platform", "metric", '  # noqa: S608
+    '"total", "reported", "points") INSERT INTO "integrations_agencyday" ("day", "platform", "metric", '
+    '"total", "reported", "points") ' + FOLD_SUMS.format(source="moved") + ADD_ON_CONFLICT)
+FOLD_LOCK = 0x74616773_66646c64  # pg_try_advisory_xact_lock's key: one fold at a time, the others skip
+# SQLite: one writer at a time, so the rows up to the highest id read under the write lock are all committed.
+FOLD_SQLITE_LAST = 'SELECT MAX("id") FROM "integrations_agencydaychange"'
+FOLD_SQLITE_MOVE = ('INSERT INTO "integrations_agencyday" ("day", "platform", "metric", "total", "reported", "points") '
+                    + FOLD_SUMS.format(source='"integrations_agencydaychange" WHERE "id" <= %s') + ADD_ON_CONFLICT)
+FOLD_SQLITE_DELETE = 'DELETE FROM "integrations_agencydaychange" WHERE "id" <= %s'
+# What a reader adds to AgencyDay's rows: both tables in one statement, so a fold committing meanwhile is
+# seen whole or not at all. A source column tells them apart (the rollup's own rows: 0).
+READ_DAYS = ('SELECT 0, "platform", "metric", "day", "total", "reported", "points" FROM "integrations_agencyday" '
+             'WHERE "day" >= %s AND "day" <= %s AND "points" > 0{platform} UNION ALL '
+             'SELECT 1, "platform", "metric", "day", "total", "reported", "points" '
+             'FROM "integrations_agencydaychange" WHERE "day" >= %s AND "day" <= %s{platform}')
+FOLD_EVERY_SECONDS = 2.0  # after a write, a process folds again once this long has passed since it last did
 LOCATION_SUMS = ('SELECT "day", "platform", "metric", SUM("value"), COUNT("value"), COUNT(*) '
                  'FROM "integrations_statisticspoint" WHERE "location_id" = %s AND "profile_id" = %s '
                  'GROUP BY "day", "platform", "metric"')
 DAYS_DELETE = 'DELETE FROM "integrations_agencyday" WHERE "day" >= %s AND "day" <= %s'
+CHANGES_DELETE = 'DELETE FROM "integrations_agencydaychange" WHERE "day" >= %s AND "day" <= %s'
 DAYS_RECOMPUTE = ('INSERT INTO "integrations_agencyday" ("day", "platform", "metric", "total", "reported", "points") '
                   'SELECT "day", "platform", "metric", COALESCE(SUM("value"), 0), COUNT("value"), COUNT(*) '
                   'FROM "integrations_statisticspoint" WHERE "profile_id" = %s AND "day" >= %s AND "day" <= %s '
@@ -73,7 +104,7 @@ def changes_apply(changes: Iterable[tuple[Key, bool, float | None, bool, float |
             into[1] += delta[1]
             into[2] += delta[2]
     rows = [(day, platform, metric, *d) for (platform, metric, day), d in sorted(deltas.items()) if any(d)]
-    _add(rows)
+    _add(rows, head=CHANGE_INSERT_HEAD, tail="")
     month_rows = [(location_pk, month, platform, metric, *d)
                   for (metric, month, platform), d in sorted(months.items()) if any(d)]
     _add(month_rows, head=MONTH_INSERT_HEAD, row=MONTH_INSERT_ROW, tail=MONTH_ADD_ON_CONFLICT, day_at=1)
@@ -100,7 +131,7 @@ def location_remove(location_pk: int) -> int:
         found = cursor.fetchall()
     rows = sorted((_day(day), platform, metric, -(total or 0.0), -reported, -points)
                   for day, platform, metric, total, reported, points in found)
-    _add([(day, *rest) for day, *rest in rows])
+    _add([(day, *rest) for day, *rest in rows], head=CHANGE_INSERT_HEAD, tail="")
     return len(rows)
 
 
@@ -109,12 +140,76 @@ def location_deleting(sender, instance, **kwargs) -> None:
     location_remove(instance.pk)
 
 
+_last_fold = [float("-inf")]  # this process's last fold (time.monotonic())
+_fold_lock = threading.Lock()
+
+
+def agency_days_fold() -> int:
+    """Move what the sync appended to AgencyDayChange into AgencyDay; answers the AgencyDay rows it moved (0
+    when another process or thread is folding: that one takes them). A change row is folded once."""
+    if not _fold_lock.acquire(blocking=False):
+        return 0
+    try:
+        _last_fold[0] = time.monotonic()
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])
+                if not cursor.fetchone()[0]:
+                    return 0
+                cursor.execute(FOLD_POSTGRES)
+                return cursor.rowcount
+            cursor.execute(FOLD_SQLITE_LAST)
+            last = cursor.fetchone()[0]
+            if last is None:
+                return 0
+            cursor.execute(FOLD_SQLITE_MOVE, [last])
+            moved = cursor.rowcount
+            cursor.execute(FOLD_SQLITE_DELETE, [last])
+            return moved
+    finally:
+        _fold_lock.release()
+
+
+def agency_days_fold_soon() -> None:
+    """Fold if this process has not for FOLD_EVERY_SECONDS: after the sync's writes, so what readers add
+    stays a few seconds' worth, at the cost of a transaction every few seconds, not one per write."""
+    if not connection.in_atomic_block and time.monotonic() - _last_fold[0] >= FOLD_EVERY_SECONDS:
+        agency_days_fold()  # never inside the writer's transaction: the fold would hold AgencyDay's rows till its end
+
+
+def agency_days_read(first: date, last: date, platform: str | None = None) -> Iterator[tuple]:
+    """(platform, metric, day (a date, or SQLite's text of one), total or None, points) of every location's summed
+    all-accounts points,
+    for the days from `first` to `last` (one platform if given): AgencyDay with what is still to fold."""
+    adapt = connection.ops.adapt_datefield_value
+    span = [adapt(first), adapt(last)]
+    only = ' AND "platform" = %s' if platform else ""
+    params = [*span, platform, *span, platform] if platform else [*span, *span]
+    with connection.cursor() as cursor:
+        cursor.execute(READ_DAYS.format(platform=only), params)
+        rows = cursor.fetchall()
+    if not any(source for source, *_ in rows):  # nothing to fold: the usual case, read as it is
+        for _, platform_, metric, day, total, reported, points in rows:
+            yield platform_, metric, day, (total if reported > 0 else None), points
+        return
+    summed: dict[tuple, list] = {}
+    for _, platform_, metric, day, total, reported, points in rows:
+        into = summed.setdefault((platform_, metric, _day(day)), [0.0, 0, 0])
+        into[0] += total
+        into[1] += reported
+        into[2] += points
+    for (platform_, metric, day), (total, reported, points) in summed.items():
+        if points > 0:
+            yield platform_, metric, day, (total if reported > 0 else None), points
+
+
 def agency_days_rebuild(first: date | None = None, last: date | None = None) -> int:
     """Recompute the rollup of the days from `first` to `last` (every day when not given) from the raw
     points; answers the rows it holds for them."""
     adapt = connection.ops.adapt_datefield_value
     span = [adapt(first or date.min), adapt(last or date.max)]
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(CHANGES_DELETE, span)
         cursor.execute(DAYS_DELETE, span)
         cursor.execute(DAYS_RECOMPUTE, [ALL_ACCOUNTS, *span])
         return cursor.rowcount

@@ -46,6 +46,7 @@ from integrations.highlevel.ratelimit import background
 from integrations.highlevel.types import Statistics
 from integrations.models import Event, SocialAccount, StatisticsPoint
 from integrations.sync.accounts import accounts_refresh
+from integrations.sync.agency_rollup import agency_days_fold, agency_days_fold_soon
 from integrations.sync.lanes import in_lanes
 from integrations.sync.locks import LeaseLost
 from integrations.sync.runs import RunContext
@@ -87,8 +88,11 @@ def statistics_window(ctx: RunContext, profile_id: str, today: date) -> tuple[da
 def statistics_refresh(ctx: RunContext) -> None:
     # Hundreds of one-day requests on a first fill: they yield the location's rate limit to its tags and
     # accounts refreshes whenever those wait for it (ratelimit.background), and use it all otherwise.
-    with background():
-        _statistics_refresh(ctx)
+    try:
+        with background():
+            _statistics_refresh(ctx)
+    finally:
+        agency_days_fold()  # what this unit appended, folded before it ends (readers add it meanwhile)
 
 
 def _statistics_refresh(ctx: RunContext) -> None:
@@ -257,6 +261,7 @@ class _Breakdowns:
         with transaction.atomic():
             for scope, values in pending.items():
                 upsert_values(self.ctx, scope, values)
+        agency_days_fold_soon()
 
 
 def _breakdown_series(answers: list[Statistics]):

@@ -13,7 +13,7 @@ from integrations.bulk import rows_insert, rows_update
 from integrations.data_versions import STATISTICS, versions_move, written
 from integrations.highlevel.types import Statistics
 from integrations.models import Demographics, StatisticsPoint
-from integrations.sync.agency_rollup import changes_apply
+from integrations.sync.agency_rollup import agency_days_fold_soon, changes_apply
 from integrations.sync.runs import RunContext
 
 ALL_PLATFORMS = ""
@@ -85,6 +85,8 @@ def upsert_values(ctx: RunContext, scope: str, values: dict[tuple[str, str, date
         if scope == StatisticsPoint.ALL_ACCOUNTS:
             changes_apply(changes, location_id)
         versions_move(location_id, STATISTICS)
+    if scope == StatisticsPoint.ALL_ACCOUNTS:
+        agency_days_fold_soon()
     ctx.count("created", len(creates))
     ctx.count("updated", len(updates))
     ctx.wrote(len(creates) + len(updates))

@@ -13,8 +13,14 @@ from django.test.utils import CaptureQueriesContext
 
 from dashboard.selectors.statistics import locations_ranked, statistics_for
 from dashboard.selectors.statistics_range import StatsQuery
-from integrations.models import AgencyDay, Location, LocationMonth, StatisticsPoint
-from integrations.sync.agency_rollup import agency_days_rebuild, location_months_rebuild
+from integrations.models import AgencyDay, AgencyDayChange, Location, LocationMonth, StatisticsPoint
+from integrations.sync.agency_rollup import (
+    _day,
+    agency_days_fold,
+    agency_days_read,
+    agency_days_rebuild,
+    location_months_rebuild,
+)
 from integrations.sync.runs import RunContext
 from integrations.sync.statistics_store import upsert_values
 from tests.dashboard.browsing_factories import location_make
@@ -31,6 +37,13 @@ def recomputed() -> dict[tuple, tuple]:
 
 
 def rollup() -> dict[tuple, tuple]:
+    """What the agency pages read: AgencyDay with the changes still to fold."""
+    return {(_day(day), platform, metric): (value, points)
+            for platform, metric, day, value, points in agency_days_read(date.min, date.max)}
+
+
+def folded() -> dict[tuple, tuple]:
+    """AgencyDay's own rows."""
     return {(r.day, r.platform, r.metric): (r.value, r.points) for r in AgencyDay.objects.filter(points__gt=0)}
 
 
@@ -79,11 +92,62 @@ def test_writes_overwrites_gaps_and_reruns_keep_the_rollup_equal_to_the_raw_sums
     assert rollups_equal_raw()
     assert rollup()[(END, "facebook", "impressions")] == (1.0, 2)
     assert months()[(two.pk, date(2026, 3, 1), "facebook", "impressions")] == (None, 5)
-    before = list(AgencyDay.objects.order_by("pk").values()), list(LocationMonth.objects.order_by("pk").values())
+    def stored():
+        return [list(model.objects.order_by("pk").values()) for model in (AgencyDay, AgencyDayChange, LocationMonth)]
+
+    before = stored()
     ctx = write(one, {**series(3, 1.0), ("facebook", "impressions", END - timedelta(days=4)): None})  # a rerun
     assert ctx.counts["rows_written"] == 0
-    assert (list(AgencyDay.objects.order_by("pk").values()),
-            list(LocationMonth.objects.order_by("pk").values())) == before
+    assert stored() == before
+
+
+def test_writes_append_their_moves_and_a_fold_moves_them_into_the_rollup_once(monkeypatch):
+    """Every location's write touched the same AgencyDay rows (on PostgreSQL, a wait for the others' row
+    locks): a write appends its moves instead, and a fold adds them to AgencyDay, once."""
+    from integrations.sync import agency_rollup
+
+    monkeypatch.setattr(agency_rollup, "FOLD_EVERY_SECONDS", float("inf"))  # no fold after the writes
+    one, two = location_make("loc-1", "One"), location_make("loc-2", "Two")
+    write(one, series(10, 5.0))
+    write(two, {**series(5, 7.0), **series(3, None, "instagram", "likes")})
+    assert not AgencyDay.objects.exists()  # the writes touched no AgencyDay row
+    assert AgencyDayChange.objects.count() == 10 + 5 + 3
+    assert rollup() == recomputed()  # the readers add what is still to fold
+    assert rollup()[(END, "facebook", "impressions")] == (12.0, 2)
+    assert rollup()[(END, "instagram", "likes")] == (None, 1)  # a gap alone is a gap
+    assert agency_days_fold() == 13  # AgencyDay rows moved
+    assert not AgencyDayChange.objects.exists()
+    assert folded() == recomputed() == rollup()
+    assert agency_days_fold() == 0  # nothing folded twice
+    write(one, series(2, 1.0))  # an overwrite: negative moves for the old values
+    assert rollup() == recomputed() != folded()
+    agency_days_fold()
+    assert folded() == recomputed() == rollup()
+
+
+@pytest.mark.django_db(transaction=True)  # a fold waits for the writer's transaction to end: no test transaction
+def test_a_write_folds_once_the_process_has_not_for_a_while(monkeypatch):
+    from integrations.sync import agency_rollup
+
+    monkeypatch.setattr(agency_rollup, "FOLD_EVERY_SECONDS", 0.0)
+    write(location_make("loc-1", "One"), series(3, 2.0))
+    assert not AgencyDayChange.objects.exists() and folded() == recomputed()
+
+
+def test_a_unit_folds_what_it_wrote_before_it_ends_and_the_heartbeat_folds_what_a_dead_worker_left(monkeypatch):
+    from integrations import tasks
+    from integrations.sync import agency_rollup, statistics
+
+    location = location_make("loc-1", "One")
+    write(location, series(4, 2.0))
+    monkeypatch.setattr(statistics, "_statistics_refresh", lambda ctx: write(location, series(6, 3.0)))
+    statistics.statistics_refresh(RunContext(run=None, location=location, client=None, owner="test"))
+    assert not AgencyDayChange.objects.exists() and folded() == recomputed()
+    monkeypatch.setattr(agency_rollup, "FOLD_EVERY_SECONDS", float("inf"))
+    write(location, series(8, 4.0))  # a worker that wrote and stopped before it folded
+    assert AgencyDayChange.objects.exists()
+    tasks.heartbeat()
+    assert not AgencyDayChange.objects.exists() and folded() == recomputed()
 
 
 def test_a_write_that_fails_moves_no_rollup(monkeypatch):

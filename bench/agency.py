@@ -98,6 +98,23 @@ class PeakWatch:
                 self.peaks[pid] = max(self.peaks.get(pid, 0.0), int(hwm) / 1024)
 
 
+SERVER_COMMANDS = ("postgres", "redis-server")  # the scale-out's database and broker, on these cores too
+
+
+def server_roots() -> list[int]:
+    """The top processes of the PostgreSQL and Redis servers on this machine (a postmaster, not its backends)."""
+    commands: dict[int, tuple[str, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                head, tail = (entry / "stat").read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            commands[int(entry.name)] = (head.split("(", 1)[1], int(tail.split()[1]))
+    return [pid for pid, (command, parent) in commands.items()
+            if command in SERVER_COMMANDS and commands.get(parent, ("", 0))[0] != command]
+
+
 def rollup_equals_raw() -> bool:
     from django.db.models import Count, Sum
 
@@ -138,7 +155,12 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
             def sandbox_cpu_used() -> float:
                 return tree_figures(SANDBOX_PIDS[url])[0]
 
-            cpu_before, sandbox_before = cluster_cpu(), sandbox_cpu_used()
+            servers = server_roots() if args.scale_out else []  # SQLite's work is the cluster's own CPU
+
+            def servers_cpu() -> float:
+                return sum(tree_figures(pid)[0] for pid in servers)
+
+            cpu_before, sandbox_before, servers_before = cluster_cpu(), sandbox_cpu_used(), servers_cpu()
             peak_watch = PeakWatch([c.pid for c in clusters])
             samples = CpuSamples(time.time(), cluster_cpu, sandbox_cpu_used, time.time)
 
@@ -151,6 +173,7 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
             peak_watch()
             cpu = cluster_cpu() - cpu_before
             sandbox_cpu = sandbox_cpu_used() - sandbox_before
+            server_cpu = servers_cpu() - servers_before
             peaks = list(peak_watch.peaks.values())
             stats = control.stats()
         by_location = [r for rid, r in stats["resources"].items() if rid in ids]
@@ -177,6 +200,10 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
         figure("sandbox CPU (HighLevel's stand-in, same cores)",
                f"{sandbox_cpu:.1f} s ({sandbox_cpu / max(requests, 1) * 1000:.2f} ms per request); machine floor "
                f"(cluster + sandbox CPU / cores) {(cpu + sandbox_cpu) / cores:.1f} s")
+        if args.scale_out:  # PostgreSQL and Redis answer the cluster on the same cores
+            figure("PostgreSQL + Redis CPU (same cores)",
+                   f"{server_cpu:.1f} s ({server_cpu / max(requests, 1) * 1000:.2f} ms per request); machine floor "
+                   f"(cluster + sandbox + servers CPU / cores) {(cpu + sandbox_cpu + server_cpu) / cores:.1f} s")
         ratio = wall / max(rate_floor, cpu_floor, 0.001)
         figure("wall / max(floors)", f"{ratio:.2f}", f"<= {RATIO_TARGET}", ratio <= RATIO_TARGET)
         figure("429s", str(stats["rate_limited"]), "0", stats["rate_limited"] == 0)

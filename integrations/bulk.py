@@ -154,19 +154,37 @@ def _plain_type(field: Any) -> type | None:
 
 
 def rows_update(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """UPDATE `names` by primary key; each row is (pk, *values in the order of `names`)."""
+    """UPDATE `names` by primary key; each row is (pk, *values in the order of `names`); a primary key given
+    twice takes its last values. One statement per MAX_ROWS_PER_STATEMENT rows, joining the table to the
+    rows' values: `executemany` ran a statement per row, and the driver gives up the GIL for each and waits to
+    get it back, up to a switch interval (5 ms) each while other threads run. Inside a write transaction (on
+    SQLite, with the one write lock held) that made a sync's 50-row update hold the lock for up to 250 ms."""
     rows, connection, quote, fields = _statement_parts(model, names, rows)
     if not rows:
         return 0
-    pk = model._meta.pk
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s"  # noqa: S608
     if set(map(len, rows)) != {len(fields) + 1}:
         raise ValueError(f"every row needs the primary key and {len(fields)} values ({', '.join(names)})")
-    prepare = _column_preparers([*fields, pk], connection)
-    params = list(zip(*_prepared_columns(prepare, [(*row[1:], row[0]) for row in rows]), strict=True))
+    rows = list({row[0]: row for row in rows}.values())
+    pk = model._meta.pk
+    table, key = quote(model._meta.db_table), quote(pk.column)
+    prepare = _column_preparers([pk, *fields], connection)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        for start in range(0, len(rows), MAX_ROWS_PER_STATEMENT):
+            columns = _prepared_columns(prepare, rows[start:start + MAX_ROWS_PER_STATEMENT])
+            if connection.vendor == "postgresql":  # an array per column, as rows_insert does there
+                names_of_values = ["pk", *(f"v{n}" for n in range(len(fields)))]
+                arrays = ", ".join(f"(%s)::{field.db_type(connection).split('(')[0]}[]" for field in [pk, *fields])
+                source = f"UNNEST({arrays}) AS v({', '.join(names_of_values)})"
+                params: list[Any] = [list(column) for column in columns]
+            else:  # SQLite names a VALUES list's columns column1, column2, ...
+                names_of_values = [f"column{n + 1}" for n in range(len(fields) + 1)]
+                marks = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+                source = f"(VALUES {', '.join([marks] * len(columns[0]))}) AS v"
+                params = list(chain.from_iterable(zip(*columns, strict=True)))
+            assignments = ", ".join(f"{quote(field.column)} = v.{value}"
+                                    for field, value in zip(fields, names_of_values[1:], strict=True))
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM {source} "  # noqa: S608 (names only)
+                           f"WHERE {table}.{key} = v.{names_of_values[0]}", params)
     return len(rows)
 
 

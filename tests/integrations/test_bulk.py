@@ -51,6 +51,34 @@ def test_rows_update_changes_only_the_named_fields_of_the_given_rows(location):
     assert StatisticsPoint.objects.get(pk=likes).value == 1.0
 
 
+def test_rows_update_sends_a_statement_per_batch_not_per_row_and_a_repeated_key_takes_its_last_values(location):
+    """A statement per row gave up the GIL and waited for it once per row, inside the writer's transaction."""
+    tags = [Tag.objects.create(location=location, tag_id=f"t{n}", name=f"T{n}", sort_name=f"t{n}", raw={"n": n},
+                               first_seen_at=AT, last_seen_at=AT) for n in range(3)]
+    details = [TagDetail.objects.create(tag=tag, data={"old": n}, fetched_at=AT, changed_at=AT)
+               for n, tag in enumerate(tags)]
+    later = datetime(2025, 3, 2, tzinfo=UTC)
+    rows = [(detail.pk, {"new": n, "list": [1, None, "x"]}, later, later) for n, detail in enumerate(details)]
+    with CaptureQueriesContext(connection) as queries:
+        sent = [rows[1], rows[2], (details[0].pk, {"first": True}, AT, AT), rows[0],
+                (details[1].pk, {"last": True}, later, later)]
+        assert rows_update(TagDetail, ("data", "fetched_at", "changed_at"), sent) == 3
+    assert len(queries) == 1
+    assert {d.pk: (d.data, d.fetched_at) for d in TagDetail.objects.all()} == {
+        details[0].pk: ({"new": 0, "list": [1, None, "x"]}, later), details[1].pk: ({"last": True}, later),
+        details[2].pk: ({"new": 2, "list": [1, None, "x"]}, later)}
+    points = [(location.pk, "", "facebook", "reach", date(2020, 1, 1) + timedelta(days=n), 1.0, AT)
+              for n in range(1200)]
+    rows_insert(StatisticsPoint, FIELDS, points)
+    pks = list(StatisticsPoint.objects.order_by("day").values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        values = [(pk, None if n % 2 else float(n)) for n, pk in enumerate(pks)]
+        assert rows_update(StatisticsPoint, ("value",), values) == 1200
+    assert len(queries) == 3  # 500 rows a statement
+    assert list(StatisticsPoint.objects.order_by("day").values_list("value", flat=True)) == [
+        None if n % 2 else float(n) for n in range(1200)]
+
+
 def test_instances_round_trip_json_and_defaults(location):
     tag = Tag.objects.create(location=location, tag_id="t1", name="Spring", sort_name="spring", raw={"a": 1},
                              first_seen_at=AT, last_seen_at=AT)

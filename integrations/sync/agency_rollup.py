@@ -18,16 +18,18 @@ the migrations' backfills and `manage.py rollup_rebuild`, for anything that dele
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from integrations.models import StatisticsPoint
 
+log = logging.getLogger(__name__)
 ALL_ACCOUNTS = StatisticsPoint.ALL_ACCOUNTS
 Key = tuple[str, str, date]  # (platform, metric, day)
 # Plain SQL with the tables' names written out (the models' db_table): the upsert that adds is not the ORM's.
@@ -170,11 +172,18 @@ def agency_days_fold() -> int:
         _fold_lock.release()
 
 
-def agency_days_fold_soon() -> None:
-    """Fold if this process has not for FOLD_EVERY_SECONDS: after the sync's writes, so what readers add
-    stays a few seconds' worth, at the cost of a transaction every few seconds, not one per write."""
-    if not connection.in_atomic_block and time.monotonic() - _last_fold[0] >= FOLD_EVERY_SECONDS:
-        agency_days_fold()  # never inside the writer's transaction: the fold would hold AgencyDay's rows till its end
+def agency_days_fold_soon(*, now: bool = False) -> None:
+    """Fold if this process has not for FOLD_EVERY_SECONDS (or `now`): after the sync's writes, so what
+    readers add stays a few seconds' worth, at the cost of a transaction every few seconds, not one per
+    write. Never inside the writer's transaction (the fold would hold AgencyDay's rows till its end), and a
+    database too busy to fold is no failure of the write's: readers add the rows meanwhile, the next fold
+    (at the latest the minutely heartbeat's) takes them."""
+    if connection.in_atomic_block or not (now or time.monotonic() - _last_fold[0] >= FOLD_EVERY_SECONDS):
+        return
+    try:
+        agency_days_fold()
+    except DatabaseError:
+        log.warning("agency rollup: fold put off, the database was busy", exc_info=True)
 
 
 def agency_days_read(first: date, last: date, platform: str | None = None) -> Iterator[tuple]:

@@ -46,7 +46,7 @@ from integrations.highlevel.ratelimit import background
 from integrations.highlevel.types import Statistics
 from integrations.models import Event, SocialAccount, StatisticsPoint
 from integrations.sync.accounts import accounts_refresh
-from integrations.sync.agency_rollup import agency_days_fold, agency_days_fold_soon
+from integrations.sync.agency_rollup import agency_days_fold_soon
 from integrations.sync.lanes import in_lanes
 from integrations.sync.locks import LeaseLost
 from integrations.sync.runs import RunContext
@@ -92,7 +92,7 @@ def statistics_refresh(ctx: RunContext) -> None:
         with background():
             _statistics_refresh(ctx)
     finally:
-        agency_days_fold()  # what this unit appended, folded before it ends (readers add it meanwhile)
+        agency_days_fold_soon(now=True)  # what this unit appended, folded before it ends (readers add it meanwhile)
 
 
 def _statistics_refresh(ctx: RunContext) -> None:

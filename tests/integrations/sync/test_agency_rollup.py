@@ -134,6 +134,23 @@ def test_a_write_folds_once_the_process_has_not_for_a_while(monkeypatch):
     assert not AgencyDayChange.objects.exists() and folded() == recomputed()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_database_too_busy_to_fold_fails_no_write(monkeypatch):
+    from django.db import OperationalError
+
+    from integrations.sync import agency_rollup
+
+    def busy():
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(agency_rollup, "FOLD_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(agency_rollup, "agency_days_fold", busy)
+    ctx = write(location_make("loc-1", "One"), series(3, 2.0))
+    assert ctx.counts["created"] == 3 and AgencyDayChange.objects.count() == 3
+    assert rollup() == recomputed()  # the readers add them until a fold takes them
+
+
+@pytest.mark.django_db(transaction=True)  # the unit's fold waits for no transaction of its own: none in the test
 def test_a_unit_folds_what_it_wrote_before_it_ends_and_the_heartbeat_folds_what_a_dead_worker_left(monkeypatch):
     from integrations import tasks
     from integrations.sync import agency_rollup, statistics

@@ -50,6 +50,7 @@ FOLD_POSTGRES = (
     'WITH moved AS (DELETE FROM "integrations_agencydaychange" RETURNING "day", "platform", "metric", '  # noqa: S608
     '"total", "reported", "points") INSERT INTO "integrations_agencyday" ("day", "platform", "metric", '
     '"total", "reported", "points") ' + FOLD_SUMS.format(source="moved") + ADD_ON_CONFLICT)
+FOLD_ANY = 'SELECT 1 FROM "integrations_agencydaychange" LIMIT 1'
 FOLD_LOCK = 0x74616773_66646c64  # pg_try_advisory_xact_lock's key: one fold at a time, the others skip
 # SQLite: one writer at a time, so the rows up to the highest id read under the write lock are all committed.
 FOLD_SQLITE_LAST = 'SELECT MAX("id") FROM "integrations_agencydaychange"'
@@ -153,6 +154,10 @@ def agency_days_fold() -> int:
         return 0
     try:
         _last_fold[0] = time.monotonic()
+        with connection.cursor() as cursor:  # nothing to fold (an idle heartbeat): no write transaction either
+            cursor.execute(FOLD_ANY)
+            if cursor.fetchone() is None:
+                return 0
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [FOLD_LOCK])

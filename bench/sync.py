@@ -257,6 +257,9 @@ def fleet(args, workdir: str) -> None:
             wall2, units2 = refresh_all_and_wait()
             rows = sum(u.counts.get("rows_written", 0) for u in units2)
             print(f"second, unchanged sync: {wall2:.1f} s, rows written {rows}    target 0")
+            for unit in units2:  # which writes, where the target is missed
+                if unit.counts.get("rows_written", 0):
+                    print(f"  {unit.kind} unit of location {unit.location_id}: {unit.counts}")
 
 
 RSS_CHILD = """

@@ -123,7 +123,7 @@ def rollup_equals_raw() -> bool:
 
     raw = {(d, p, m): (t, n) for d, p, m, t, n in StatisticsPoint.objects.filter(profile_id="")
            .values_list("day", "platform", "metric").annotate(t=Sum("value"), n=Count("id")).order_by()}
-    kept = {(day if isinstance(day, date) else date.fromisoformat(day[:10]), platform, metric): (value, points)
+    kept = {(day, platform, metric): (value, points)
             for platform, metric, day, value, points in agency_days_read(date.min, date.max)}
     return raw == kept
 

@@ -62,13 +62,17 @@ def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
             if connection.vendor == "postgresql":
                 # An array per column (as Django's bulk_create does there): a short statement that the
                 # driver parses once, where a VALUES list as long as the batch is parsed again every time.
-                arrays = ", ".join(f"(%s)::{field.db_type(connection).split('(')[0]}[]" for field in fields)
-                cursor.execute(f"{head} SELECT * FROM UNNEST({arrays}) {suffix}",  # noqa: S608
+                cursor.execute(f"{head} SELECT * FROM UNNEST({_arrays(fields, connection)}) {suffix}",  # noqa: S608
                                [list(column) for column in columns_of_batch])
             else:
                 params = list(chain.from_iterable(zip(*columns_of_batch, strict=True)))
                 cursor.execute(f"{head} VALUES {', '.join([row_marks] * len(batch))} {suffix}", params)
     return len(rows)
+
+
+def _arrays(fields: Sequence[Any], connection: Any) -> str:
+    """PostgreSQL: a placeholder per field for an array of its column's values, cast to its type's array."""
+    return ", ".join(f"(%s)::{field.db_type(connection).split('(')[0]}[]" for field in fields)
 
 
 def _prepared_columns(prepare: Sequence[Callable[[Sequence[Any]], Sequence[Any]]], rows: Sequence[Sequence[Any]]
@@ -155,7 +159,7 @@ def _plain_type(field: Any) -> type | None:
 
 def rows_update(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """UPDATE `names` by primary key; each row is (pk, *values in the order of `names`); a primary key given
-    twice takes its last values. One statement per MAX_ROWS_PER_STATEMENT rows, joining the table to the
+    twice takes its last values. One statement per batch (as rows_insert sizes them), joining the table to the
     rows' values: `executemany` ran a statement per row, and the driver gives up the GIL for each and waits to
     get it back, up to a switch interval (5 ms) each while other threads run. Inside a write transaction (on
     SQLite, with the one write lock held) that made a sync's 50-row update hold the lock for up to 250 ms."""
@@ -169,12 +173,12 @@ def rows_update(model: type[models.Model], names: Sequence[str], rows: Iterable[
     table, key = quote(model._meta.db_table), quote(pk.column)
     prepare = _column_preparers([pk, *fields], connection)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), MAX_ROWS_PER_STATEMENT):
-            columns = _prepared_columns(prepare, rows[start:start + MAX_ROWS_PER_STATEMENT])
+        size = max(1, min(MAX_ROWS_PER_STATEMENT, connection.ops.bulk_batch_size([pk, *fields], rows)))
+        for start in range(0, len(rows), size):
+            columns = _prepared_columns(prepare, rows[start:start + size])
             if connection.vendor == "postgresql":  # an array per column, as rows_insert does there
                 names_of_values = ["pk", *(f"v{n}" for n in range(len(fields)))]
-                arrays = ", ".join(f"(%s)::{field.db_type(connection).split('(')[0]}[]" for field in [pk, *fields])
-                source = f"UNNEST({arrays}) AS v({', '.join(names_of_values)})"
+                source = f"UNNEST({_arrays([pk, *fields], connection)}) AS v({', '.join(names_of_values)})"
                 params: list[Any] = [list(column) for column in columns]
             else:  # SQLite names a VALUES list's columns column1, column2, ...
                 names_of_values = [f"column{n + 1}" for n in range(len(fields) + 1)]

@@ -189,11 +189,7 @@ def _every_location(location_pks: list[int]) -> bool:
 def _agency_rows(query: StatsQuery, first: date) -> Iterator[tuple]:
     """(platform, metric, day, value) summed over every location, from the daily rollup: as many rows at
     200 locations as at 2 (the rollup equals the raw points' sums: integrations/sync/agency_rollup.py)."""
-    days: dict[Any, date] = {}  # SQLite answers a day as its text: parsed once per distinct day
-    for platform, metric, stored, value, _ in agency_days_read(first, query.end, query.platform or None):
-        day = days.get(stored)
-        if day is None:
-            day = days[stored] = stored if isinstance(stored, date) else date.fromisoformat(stored[:10])
+    for platform, metric, day, value, _ in agency_days_read(first, query.end, query.platform or None):
         yield platform, metric, day, value
 
 

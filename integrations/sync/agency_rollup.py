@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 ALL_ACCOUNTS = StatisticsPoint.ALL_ACCOUNTS
 Key = tuple[str, str, date]  # (platform, metric, day)
 # Plain SQL with the tables' names written out (the models' db_table): the upsert that adds is not the ORM's.
-INSERT_HEAD = ('INSERT INTO "integrations_agencyday" ("day", "platform", "metric", "total", "reported", "points") '
-               'VALUES ')
 INSERT_ROW = "(%s, %s, %s, %s, %s, %s)"
 ADD_ON_CONFLICT = (' ON CONFLICT ("day", "platform", "metric") DO UPDATE SET '
                    '"total" = "integrations_agencyday"."total" + EXCLUDED."total", '
@@ -107,16 +105,17 @@ def changes_apply(changes: Iterable[tuple[Key, bool, float | None, bool, float |
             into[1] += delta[1]
             into[2] += delta[2]
     rows = [(day, platform, metric, *d) for (platform, metric, day), d in sorted(deltas.items()) if any(d)]
-    _add(rows, head=CHANGE_INSERT_HEAD, tail="")
+    _add(rows)
     month_rows = [(location_pk, month, platform, metric, *d)
                   for (metric, month, platform), d in sorted(months.items()) if any(d)]
     _add(month_rows, head=MONTH_INSERT_HEAD, row=MONTH_INSERT_ROW, tail=MONTH_ADD_ON_CONFLICT, day_at=1)
     return len(rows) + len(month_rows)
 
 
-def _add(rows: list[tuple], *, head: str = INSERT_HEAD, row: str = INSERT_ROW, tail: str = ADD_ON_CONFLICT,
+def _add(rows: list[tuple], *, head: str = CHANGE_INSERT_HEAD, row: str = INSERT_ROW, tail: str = "",
          day_at: int = 0) -> None:
-    """An upsert that adds each row's numbers; `day_at` is the index of the date in a row."""
+    """An INSERT of the rows (by default AgencyDay's moves, appended to AgencyDayChange); with `tail` an upsert
+    that adds each row's numbers. `day_at` is the index of the date in a row."""
     if not rows:
         return
     adapt = connection.ops.adapt_datefield_value
@@ -134,7 +133,7 @@ def location_remove(location_pk: int) -> int:
         found = cursor.fetchall()
     rows = sorted((_day(day), platform, metric, -(total or 0.0), -reported, -points)
                   for day, platform, metric, total, reported, points in found)
-    _add([(day, *rest) for day, *rest in rows], head=CHANGE_INSERT_HEAD, tail="")
+    _add([(day, *rest) for day, *rest in rows])
     return len(rows)
 
 
@@ -192,9 +191,8 @@ def agency_days_fold_soon(*, now: bool = False) -> None:
 
 
 def agency_days_read(first: date, last: date, platform: str | None = None) -> Iterator[tuple]:
-    """(platform, metric, day (a date, or SQLite's text of one), total or None, points) of every location's summed
-    all-accounts points,
-    for the days from `first` to `last` (one platform if given): AgencyDay with what is still to fold."""
+    """(platform, metric, day, total or None, points) of every location's summed all-accounts points for the
+    days from `first` to `last` (one platform if given): AgencyDay with what is still to fold."""
     adapt = connection.ops.adapt_datefield_value
     span = [adapt(first), adapt(last)]
     only = ' AND "platform" = %s' if platform else ""
@@ -202,13 +200,22 @@ def agency_days_read(first: date, last: date, platform: str | None = None) -> It
     with connection.cursor() as cursor:
         cursor.execute(READ_DAYS.format(platform=only), params)
         rows = cursor.fetchall()
+    days: dict = {}  # SQLite answers a day as its text: parsed once per distinct day (a year is 20,000 rows)
+
+    def day_of(stored) -> date:
+        day = days.get(stored)
+        if day is None:
+            day = days[stored] = _day(stored)
+        return day
+
     if not any(source for source, *_ in rows):  # nothing to fold: the usual case, read as it is
-        for _, platform_, metric, day, total, reported, points in rows:
-            yield platform_, metric, day, (total if reported > 0 else None), points
+        for _, platform_, metric, stored, total, reported, points in rows:
+            yield platform_, metric, day_of(stored), (total if reported > 0 else None), points
         return
     summed: dict[tuple, list] = {}
-    for _, platform_, metric, day, total, reported, points in rows:
-        into = summed.setdefault((platform_, metric, _day(day)), [0.0, 0, 0])
+    for _, platform_, metric, stored, total, reported, points in rows:
+        day = day_of(stored)
+        into = summed.setdefault((platform_, metric, day), [0.0, 0, 0])
         into[0] += total
         into[1] += reported
         into[2] += points

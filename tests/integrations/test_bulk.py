@@ -74,7 +74,7 @@ def test_rows_update_sends_a_statement_per_batch_not_per_row_and_a_repeated_key_
     with CaptureQueriesContext(connection) as queries:
         values = [(pk, None if n % 2 else float(n)) for n, pk in enumerate(pks)]
         assert rows_update(StatisticsPoint, ("value",), values) == 1200
-    assert len(queries) == 3  # 500 rows a statement
+    assert len(queries) == 3  # at most 500 rows a statement
     assert list(StatisticsPoint.objects.order_by("day").values_list("value", flat=True)) == [
         None if n % 2 else float(n) for n in range(1200)]
 

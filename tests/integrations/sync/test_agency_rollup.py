@@ -15,7 +15,6 @@ from dashboard.selectors.statistics import locations_ranked, statistics_for
 from dashboard.selectors.statistics_range import StatsQuery
 from integrations.models import AgencyDay, AgencyDayChange, Location, LocationMonth, StatisticsPoint
 from integrations.sync.agency_rollup import (
-    _day,
     agency_days_fold,
     agency_days_read,
     agency_days_rebuild,
@@ -38,7 +37,7 @@ def recomputed() -> dict[tuple, tuple]:
 
 def rollup() -> dict[tuple, tuple]:
     """What the agency pages read: AgencyDay with the changes still to fold."""
-    return {(_day(day), platform, metric): (value, points)
+    return {(day, platform, metric): (value, points)
             for platform, metric, day, value, points in agency_days_read(date.min, date.max)}
 
 

@@ -29,3 +29,13 @@ def test_make_bench_runs_the_agency_benchmark_on_both_backends():
     names = [b.name for script, b in run_all().plan(False, ["agency"])]
     assert names == ["agency (SQLite)", "agency (PostgreSQL + Redis)", "agency pages (SQLite)",
                      "agency pages (PostgreSQL)"]
+
+
+def test_the_sync_benchmarks_cpu_per_request_is_a_figure_with_its_target():
+    bench = run_all()
+    line = "  cluster CPU              21.3 s  ({} ms per request, target <= 2.0; user 17.0 s, system 4.3 s); peak"
+    met = {f.name: f for f in bench.sync_figures("sync", line.format("1.98"))}
+    missed = {f.name: f for f in bench.sync_figures("sync", line.format("2.06"))}
+    name = "cluster CPU per HighLevel request (first sync)"
+    assert (met[name].value, met[name].target, met[name].ok) == ("1.98 ms", "<= 2.0 ms", True)
+    assert (missed[name].value, missed[name].ok) == ("2.06 ms", False)

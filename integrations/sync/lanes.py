@@ -61,6 +61,9 @@ def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None =
     pending: queue.SimpleQueue = queue.SimpleQueue()  # (index, item), then one None per lane: no more
     results: dict[int, tuple[bool, object]] = {}
     ready = threading.Condition()
+    # The index the caller waits for: a lane wakes it for that one only, not for every answer that comes in
+    # ahead of it (each a futile wake-up: a context switch and a turn of the GIL).
+    awaited = [-1]
     failed = [math.inf]  # the first item whose fetch raised: none after it is fetched any more
     stop = threading.Event()  # the caller left: fetch nothing more
 
@@ -86,7 +89,8 @@ def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None =
                 connections_give_back(pooled_only=False)
             with ready:
                 results[index] = outcome
-                ready.notify_all()
+                if index == awaited[0] or not outcome[0]:
+                    ready.notify()
 
     # Each lane in a copy of the caller's context, so its log lines carry the run id (logcontext.py).
     threads = [threading.Thread(target=contextvars.copy_context().run, args=(lane,), name=f"sync-lane-{n}",
@@ -109,7 +113,8 @@ def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None =
             with ready:
                 if index not in results:
                     connections_give_back()  # the caller's, while it waits for the lanes
-                ready.wait_for(lambda index=index: index in results)
+                    awaited[0] = index
+                    ready.wait_for(lambda index=index: index in results)
                 ok, value = results.pop(index)
             item = waiting.pop(index)
             if not ok:

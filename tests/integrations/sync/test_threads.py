@@ -39,6 +39,40 @@ def test_lanes_fetch_side_by_side_and_yield_in_order(threads_on):
     assert list(in_lanes(fetch, range(4), lanes=4)) == [(n, n * n) for n in range(4)]
 
 
+def test_the_caller_is_woken_for_the_answer_it_waits_for_not_for_those_ahead_of_it(threads_on, monkeypatch):
+    # The first item's answer comes last, after the seven behind it landed while the caller waited for it:
+    # those seven must not each wake the caller (a futile context switch and turn of the GIL each).
+    caller_waits, seven_landed = threading.Event(), threading.Event()
+    wakes, landed = [], []
+
+    class Counted(threading.Condition):
+        def wait(self, timeout=None):
+            caller_waits.set()
+            woken = super().wait(timeout)
+            wakes.append(1)
+            return woken
+
+        def __exit__(self, *exc):
+            if threading.current_thread().name.startswith("sync-lane-"):
+                landed.append(1)
+                if len(landed) == 7:
+                    seven_landed.set()
+            return super().__exit__(*exc)
+
+    made = threading.Condition
+
+    def condition(lock=None):  # in_lanes' own condition only: threading's Events make theirs with a lock
+        return Counted() if lock is None else made(lock)
+
+    def fetch(n: int) -> int:
+        assert (seven_landed if n == 0 else caller_waits).wait(10)
+        return n
+
+    monkeypatch.setattr("integrations.sync.lanes.threading.Condition", condition)
+    assert [n for n, _ in in_lanes(fetch, range(8), lanes=8)] == list(range(8))
+    assert len(wakes) == 1
+
+
 def test_lanes_fetch_no_further_ahead_than_the_caller_stores(threads_on):
     fetched: list[int] = []
     changed = threading.Condition()

@@ -108,7 +108,11 @@ class FileRateLimiter(DatabaseRateLimiter):
         with self._rings_lock:
             if self._pid != os.getpid():
                 # A forked child: the parent's descriptors share its flocks, and its thread locks may be
-                # held by threads that the child does not have. Map the files again.
+                # held by threads that the child does not have. Map the files again, and close the copies
+                # (without their thread locks, which nobody here holds or will): closing a copy releases no
+                # flock of the parent's, which still has the file open.
+                for inherited in self._rings.values():
+                    inherited.close()
                 self._rings, self._pid = OrderedDict(), os.getpid()
             ring = self._rings.get(key)
             if ring is not None:

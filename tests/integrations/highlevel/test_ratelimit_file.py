@@ -82,7 +82,7 @@ def test_a_ring_made_for_a_smaller_limit_keeps_its_claims_and_frees_the_new_slot
     assert sorted(larger._open("app:a").slots()) == [START] * 4
 
 
-def test_a_forked_child_maps_the_rings_again(tmp_path):
+def test_a_forked_child_maps_the_rings_again_and_closes_its_copies_of_the_parents(tmp_path):
     clock = FakeClock()
     limiter = limiter_on(tmp_path, clock, limit=2)
     parents = limiter._open("app:a")
@@ -91,14 +91,25 @@ def test_a_forked_child_maps_the_rings_again(tmp_path):
     if pid == 0:  # the child: its own mapping, and the claims the parent made before the fork
         try:
             ring = limiter._open("app:a")
-            fresh = ring is not parents and ring.fd != parents.fd
             claimed = limiter._try_claim("app:a", START)[0]
-            os.write(write, b"ok" if fresh and claimed else b"no")
+            # The parent's ring, inherited: unmapped and its descriptor closed here (a number the child's own
+            # ring may then reuse); the parent's own stay open.
+            if ring.fd != parents.fd:
+                try:
+                    os.fstat(parents.fd)
+                except OSError:
+                    pass
+                else:
+                    claimed = False
+            closed = parents.closed and parents.map.closed
+            os.write(write, b"ok" if ring is not parents and claimed and closed else b"no")
         finally:
             os._exit(0)
     os.close(write)
     assert os.read(read, 2) == b"ok"
     os.waitpid(pid, 0)
+    os.fstat(parents.fd)  # still the parent's
+    assert not parents.map.closed
     assert limiter._try_claim("app:a", START)[0] is True  # the child's claim and ours: the ring is full now
     assert limiter._try_claim("app:a", START)[0] is False
 

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from dashboard.selectors.performance_memo import memo_get
 from dashboard.selectors.statistics import demographics_for, statistics_for
 from dashboard.selectors.statistics import locations_ranked as rank
@@ -51,6 +53,17 @@ class KeptPayload:
         return f"{self.json[:-1]}, {script_safe(json.dumps(members))[1:]}"
 
 
+def payload_json(payload: dict[str, Any]) -> str:
+    """The payload as JSON text: orjson's, about a seventh of json's CPU on a year's daily points (every first
+    view after a sync encodes them); json's for what orjson refuses (an integer past 64 bits), so nothing
+    that encoded before fails now. orjson writes no blanks between items, UTF-8 rather than escapes, and null
+    for a NaN that json would write as the invalid `NaN`."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(payload)
+
+
 def statistics_payload(*, locations: list[Location], query: StatsQuery, timezone_name: str) -> dict[str, Any]:
     pks = [loc.pk for loc in locations]
     data = statistics_for(location_pks=pks, query=query)
@@ -71,7 +84,7 @@ def statistics_kept(*, locations: list[Location], query: StatsQuery, timezone_na
         payload = statistics_payload(locations=locations, query=query, timezone_name=timezone_name)
         summary = {**payload, "metrics": {metric: {k: v for k, v in data.items() if k not in SERIES_KEYS}
                                           for metric, data in payload["metrics"].items()}}
-        return KeptPayload(json=script_safe(json.dumps(payload)), summary=summary)
+        return KeptPayload(json=script_safe(payload_json(payload)), summary=summary)
 
     return memo_get(("statistics", query, timezone_name), locations, compute, STATISTICS)
 

@@ -188,3 +188,16 @@ def test_the_pages_run_a_fixed_number_of_queries_however_many_locations(marketer
     with django_assert_max_num_queries(9):
         again = marketer_http.get("/statistics/", asked)
     assert again.context["payload"]["ranking"] == response.context["payload"]["ranking"]
+
+
+def test_the_kept_payloads_json_reads_back_as_the_payload_and_is_safe_in_a_script_element():
+    from dashboard.selectors.statistics_payload import payload_json, script_safe
+
+    payload = {"metrics": {"impressions": {"total": 12.5, "series": [{"date": "2026-03-01", "value": None},
+                                                                      {"date": "2026-03-02", "value": 3}]}},
+               "platforms": ["facebook"], "timezone": "Europe/Zürich", "note": "</script><b>&"}
+    text = script_safe(payload_json(payload))
+    assert json.loads(text) == payload
+    assert "</script>" not in text and "<b>" not in text and "&" not in text
+    huge = {"value": 2**70}  # past what orjson encodes: json's text, as before
+    assert json.loads(payload_json(huge)) == huge

@@ -39,3 +39,28 @@ def test_the_sync_benchmarks_cpu_per_request_is_a_figure_with_its_target():
     name = "cluster CPU per HighLevel request (first sync)"
     assert (met[name].value, met[name].target, met[name].ok) == ("1.98 ms", "<= 2.0 ms", True)
     assert (missed[name].value, missed[name].ok) == ("2.06 ms", False)
+
+
+def test_modules_the_benchmarks_share_are_not_run_as_benchmarks():
+    scripts = {script.name for script, _ in run_all().plan(False, [])}
+    assert {"agency.py", "sync.py", "anomaly_false_alarms.py", "statistics_requests.py"} <= scripts
+    assert not scripts & {"common.py", "agency_plant.py", "timeline.py", "sync_profile.py", "run_all.py"}
+
+
+def test_a_run_fails_when_it_exits_badly_or_prints_none_of_its_figures_but_a_count_only_run_does_not():
+    bench = run_all()
+    known = dict((script.name, b) for script, b in bench.plan(False, ["anomaly_false_alarms", "statistics_requests"]))
+    anomaly, counts = known["anomaly_false_alarms.py"], known["statistics_requests.py"]
+    out = ("false alarms: 0 in 83,160 series-days (0.000%)\n"
+           "halved days caught (all platforms): 9132 of 12960 (70.5%)\n")
+    figures, failed = bench.outcome(anomaly, out, 0)
+    assert not failed
+    assert [(f.name, f.value, f.ok) for f in figures] == [
+        ("false alarms in 83,160 unplanted series-days", "0", True),
+        ("halved days caught (all platforms)", "9132 of 12960 (70.5%)", None)]
+    figures, _ = bench.outcome(anomaly, out.replace("alarms: 0", "alarms: 3"), 0)
+    assert figures[0].ok is False
+    assert bench.outcome(anomaly, "Traceback ...\n", 0)[1] is True  # its figures missing: a failed run
+    assert bench.outcome(counts, "v3: 12\n", 0) == ([bench.Figure("statistics_requests", "run",
+                                                                  "exit 0 (counts only: see its output)")], False)
+    assert bench.outcome(counts, "boom\n", 1)[1] is True

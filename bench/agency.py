@@ -329,6 +329,11 @@ def pages_big_and_small(runs: int) -> None:
     settings.ALLOWED_HOSTS, settings.MFA_REQUIRED, settings.DEBUG = ["*"], False, False
     get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password-123")
     goals_for_every_location()
+    from integrations.models import AgencyDayChange
+
+    # Moves the sync appended and no fold took yet (a fold waits for a quiet database; the heartbeat takes
+    # what is left within a minute): readers add them up row by row, so the pages cost more while they wait.
+    figure("agency rollup moves still to fold when the pages are timed", f"{AgencyDayChange.objects.count():,}")
     print(f"\nAgency pages at {Location.objects.count()} locations ({runs} runs of each URL); "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores:", flush=True)
     big = agency_pages(runs)

@@ -54,7 +54,7 @@ def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
             for row in zip(*_prepared_columns(prepare, rows), strict=True):
                 copy.write_row(row)
         return len(rows)
-    size = max(1, min(MAX_ROWS_PER_STATEMENT, connection.ops.bulk_batch_size(fields, rows)))
+    size = _batch_size(connection, fields, rows)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
             batch = rows[start:start + size]
@@ -68,6 +68,12 @@ def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
                 params = list(chain.from_iterable(zip(*columns_of_batch, strict=True)))
                 cursor.execute(f"{head} VALUES {', '.join([row_marks] * len(batch))} {suffix}", params)
     return len(rows)
+
+
+def _batch_size(connection: Any, fields: Sequence[Any], rows: Sequence[Sequence[Any]]) -> int:
+    """Rows per statement (rows_insert's and rows_update's alike): as many as the backend takes parameters for
+    (`bulk_batch_size`), at most MAX_ROWS_PER_STATEMENT."""
+    return max(1, min(MAX_ROWS_PER_STATEMENT, connection.ops.bulk_batch_size(fields, rows)))
 
 
 def _arrays(fields: Sequence[Any], connection: Any) -> str:
@@ -173,7 +179,7 @@ def rows_update(model: type[models.Model], names: Sequence[str], rows: Iterable[
     table, key = quote(model._meta.db_table), quote(pk.column)
     prepare = _column_preparers([pk, *fields], connection)
     with connection.cursor() as cursor:
-        size = max(1, min(MAX_ROWS_PER_STATEMENT, connection.ops.bulk_batch_size([pk, *fields], rows)))
+        size = _batch_size(connection, [pk, *fields], rows)
         for start in range(0, len(rows), size):
             columns = _prepared_columns(prepare, rows[start:start + size])
             if connection.vendor == "postgresql":  # an array per column, as rows_insert does there

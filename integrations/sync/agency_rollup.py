@@ -213,9 +213,8 @@ def agency_days_read(first: date, last: date, platform: str | None = None) -> It
         return day
 
     if not any(map(itemgetter(0), rows)):  # nothing to fold: the usual case, read as it is
-        get = days.get
         for _, platform_, metric, stored, total, reported, points in rows:
-            yield platform_, metric, get(stored) or day_of(stored), (total if reported > 0 else None), points
+            yield platform_, metric, day_of(stored), (total if reported > 0 else None), points
         return
     summed: dict[tuple, list] = {}
     for _, platform_, metric, stored, total, reported, points in rows:

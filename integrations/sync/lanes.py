@@ -89,7 +89,7 @@ def in_lanes(fetch: Callable[[T], R], items: Iterable[T], *, lanes: int | None =
                 connections_give_back(pooled_only=False)
             with ready:
                 results[index] = outcome
-                if index == awaited[0] or not outcome[0]:
+                if index == awaited[0]:
                     ready.notify()
 
     # Each lane in a copy of the caller's context, so its log lines carry the run id (logcontext.py).

@@ -15,12 +15,16 @@ from itertools import chain
 from operator import attrgetter
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import connections, models, router
 from django.db.models.constants import OnConflict
 
 MAX_ROWS_PER_STATEMENT = 500
 REMEMBERED = (datetime, date, int, type(None))  # hashable, often repeated, and dear to prepare (datetimes)
+# orjson refuses what it would otherwise write where json refuses it (no encoder): a datetime, a dataclass, a
+# subclass of a JSON type. Those, and what orjson refuses outright (an integer past 64 bits), go to json.
+JSON_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
 def _statement_parts(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
@@ -128,12 +132,23 @@ def _preparers(fields: Sequence[Any], connection: Any) -> list[Callable[[Any], A
         # SQLite stores an aware datetime as its UTC text: what `adapt_datetimefield_value` answers (after
         # make_naive to the connection's UTC), without the field's checks that an aware datetime passes anyway.
         datetime_text = utc_text and type(field) is models.DateTimeField
+        # SQLite stores JSON as its text: orjson writes a tag's raw answer in a fifth of json's time (json's
+        # was ~3 % of a first sync's CPU). The same JSON value, in another spelling (no blanks, UTF-8 where json
+        # escapes, and a NaN, which json writes although JSON has none, as null).
+        json_text = (connection.vendor == "sqlite" and type(field) is models.JSONField and field.encoder is None)
 
         def prep(value: Any) -> Any:
             if type(value) is plain:  # stored as it is: its preparation would hand back the same value
                 return value
             if datetime_text and type(value) is datetime and value.tzinfo is not None:
+                if value.tzinfo is UTC:  # as HighLevel's dates parse: its text less "+00:00", without two copies
+                    return value.isoformat(" ")[:-6]
                 return str(value.astimezone(UTC).replace(tzinfo=None))
+            if json_text and type(value) in (dict, list):
+                try:
+                    return orjson.dumps(value, option=JSON_STRICT).decode()
+                except orjson.JSONEncodeError:
+                    return field.get_db_prep_save(value, connection)
             if not isinstance(value, REMEMBERED):
                 return field.get_db_prep_save(value, connection)
             key = (type(value), value)

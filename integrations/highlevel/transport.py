@@ -21,7 +21,6 @@ from urllib.parse import quote, urlencode
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import NewConnectionError
 
 from integrations.highlevel import http_headers
@@ -94,7 +93,8 @@ class HighLevelAdapter(HTTPAdapter):
     def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
         response = requests.Response()
         response.status_code = resp.status
-        response.headers = CaseInsensitiveDict(resp.headers)
+        # urllib3's headers, a repeated name's values joined by ", " (what CaseInsensitiveDict(resp.headers) held)
+        response.headers = http_headers.Headers.of(resp.headers.itermerged())
         response.encoding = requests.utils.get_encoding_from_headers(response.headers)
         response.raw = resp
         response.reason = resp.reason
@@ -301,8 +301,7 @@ class Transport:
         prepared.method = method
         prepared.url = f"{url}?{urlencode(query)}" if query else url
         prepared.hooks = {"response": []}
-        merged = CaseInsensitiveDict(session.headers)
-        merged.update(headers)
+        merged = http_headers.Headers.of(session.headers.items(), headers.items())
         body: bytes | str | None = None
         if json_body is not None:
             body = json.dumps(json_body, allow_nan=False).encode()

@@ -3,7 +3,7 @@ conflicts ignored on request; updates by primary key only."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -188,3 +188,23 @@ def test_a_row_of_the_wrong_width_is_refused_before_anything_is_sent(location):
         rows_update(StatisticsPoint, ("value", "fetched_at"), [(1, 2.0)])
     assert not StatisticsPoint.objects.exists()
 
+
+
+def test_json_values_read_back_as_the_orm_stores_them_and_json_keeps_what_orjson_refuses(location):
+    """On SQLite orjson writes JSON columns; the value read back is the same, whatever the spelling."""
+    tags = [Tag.objects.create(location=location, tag_id=f"t{n}", name=f"T{n}", sort_name=f"t{n}",
+                               first_seen_at=AT, last_seen_at=AT) for n in range(5)]
+    values = [{"name": "Café ☕", "nested": [1, 2.5, None, True, {"k": "v"}]}, [1, "two"], {"big": 2 ** 70}, "text"]
+    names = ("tag", "data", "fetched_at", "changed_at")
+    assert rows_insert(TagDetail, names, [(tag.pk, value, AT, AT) for tag, value in zip(tags, values)]) == 4
+    assert [d.data for d in TagDetail.objects.order_by("tag__tag_id")] == values
+    assert TagDetail.objects.filter(data__name="Café ☕").count() == 1  # the database reads it as JSON too
+    with pytest.raises(TypeError):  # json's refusal, as the ORM's: not written as orjson's ISO text
+        rows_insert(TagDetail, names, [(tags[4].pk, {"at": AT}, AT, AT)])
+
+
+@pytest.mark.parametrize("at", [AT, AT.replace(microsecond=0), AT.astimezone(timezone(timedelta(hours=2)))])
+def test_an_aware_datetime_reads_back_the_same_instant_in_utc_or_another_zone(location, at):
+    rows_insert(StatisticsPoint, FIELDS, [(location.pk, "", "facebook", "reach", date(2025, 3, 1), 1.0, at)])
+    assert StatisticsPoint.objects.get().fetched_at == at
+    assert StatisticsPoint.objects.filter(fetched_at=at).count() == 1  # stored as the ORM stores it

@@ -26,6 +26,8 @@ def _list(value: Any, what: str) -> list[Any]:
 
 def _str(item: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
     value = item.get(key)
+    if type(value) is str and value:  # the usual case, checked first (a tag holds four)
+        return value
     if value is None:
         if required:
             raise BadResponse(f"missing {key!r}")
@@ -61,8 +63,8 @@ def _int(item: Mapping[str, Any], key: str) -> int | None:
 
 
 def _number(value: Any, what: str) -> float | int | None:
-    if value is None:
-        return None
+    if value is None or type(value) is int or type(value) is float:  # the usual cases, checked first
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         # Some HighLevel numbers arrive as numeric strings; anything else is a broken body.
         if isinstance(value, str):
@@ -97,6 +99,12 @@ def parse_datetime(value: Any, what: str = "date") -> datetime | None:
     """ISO 8601 (`2024-03-21T09:00:00.000Z`) or epoch milliseconds -> an aware UTC datetime."""
     if value is None or value == "":
         return None
+    if type(value) is str:  # the usual case (two per tag), checked first
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise BadResponse(f"{what} is not a date: {value[:40]!r}") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     try:
         if isinstance(value, bool):
             raise TypeError

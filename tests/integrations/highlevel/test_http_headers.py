@@ -11,6 +11,7 @@ import threading
 
 import pytest
 import requests
+import urllib3
 
 from integrations.highlevel import http_headers
 from integrations.highlevel.transport import HighLevelAdapter
@@ -82,3 +83,33 @@ def test_the_adapter_reads_a_real_answer_without_the_email_parser():
         assert answer.status_code == 200 and answer.json() == {"ok": True}
         assert answer.headers["x-ratelimit-remaining"] == "42"
         assert isinstance(answer.raw._original_response.msg, http_headers.PlainMessage)
+
+
+def test_headers_are_the_mapping_requests_builds():
+    session = requests.Session().headers
+    ours = http_headers.Headers.of(session.items(), {"accept": "application/json", "Version": "2021"}.items())
+    theirs = requests.structures.CaseInsensitiveDict(session)
+    theirs.update({"accept": "application/json", "Version": "2021"})
+    assert ours == theirs
+    assert list(ours.items()) == list(theirs.items())  # the same names, cased as last set, in the same order
+    assert ours["ACCEPT"] == "application/json" and ours.get("version") == "2021"
+    copied = ours.copy()
+    copied["Version"] = "v3"
+    assert isinstance(copied, http_headers.Headers) and ours["version"] == "2021" and copied["VERSION"] == "v3"
+
+
+def test_an_answers_repeated_header_is_joined_as_requests_joins_it():
+    raw = urllib3.HTTPResponse(body=b"{}", headers=[("X-A", "1"), ("x-a", "2"), ("Content-Type", "application/json")],
+                               status=200, preload_content=False)
+    response = HighLevelAdapter().build_response(requests.PreparedRequest(), raw)
+    assert response.headers == requests.structures.CaseInsensitiveDict(raw.headers)
+    assert response.headers["x-A"] == "1, 2"
+
+
+def test_headers_read_as_the_mapping_requests_builds():
+    pairs = [("Content-Type", "application/json"), ("X-RateLimit-Remaining", "0")]
+    ours, theirs = http_headers.Headers.of(pairs), requests.structures.CaseInsensitiveDict(pairs)
+    for name in ("content-type", "X-RATELIMIT-REMAINING", "Missing"):
+        assert ours.get(name) == theirs.get(name) and ours.get(name, "d") == theirs.get(name, "d")
+    assert list(ours.items()) == list(theirs.items()) == pairs and len(ours.items()) == 2
+    assert dict(ours) == dict(theirs) and ("Content-Type", "application/json") in ours.items()

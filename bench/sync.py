@@ -240,9 +240,11 @@ def fleet(args, workdir: str) -> None:
             control.reset_stats()
             control.add_fault(latency_ms=50)
             user_before, system_before, _ = tree_split(cluster.pid)
+            sandbox_before = tree_figures(SANDBOX_PIDS[url])[0]
             calls_before = ApiCall.objects.count()
             wall, units = refresh_all_and_wait()
             user, system, peak = tree_split(cluster.pid)
+            sandbox_cpu = tree_figures(SANDBOX_PIDS[url])[0] - sandbox_before
             cpu, cpu_before = user + system, user_before + system_before
             stats = control.stats()
             by_location = {rid: r for rid, r in stats["resources"].items() if rid in ids}
@@ -266,6 +268,10 @@ def fleet(args, workdir: str) -> None:
                   f"per request, target <= {CPU_TARGET_MS}; user {user - user_before:.1f} s, "
                   f"system {system - system_before:.1f} s); "
                   f"peak RSS of its largest process {peak:.0f} MB")
+            # The sandbox runs the same code in every run: its CPU per request gauges this machine's speed at the
+            # time, and the cluster's CPU over it compares runs taken while the machine ran faster or slower.
+            print(f"  sandbox CPU          {sandbox_cpu:8.1f} s  ({sandbox_cpu / requests * 1000:.2f} ms per request, "
+                  f"the machine's speed; cluster / sandbox CPU {(cpu - cpu_before) / max(sandbox_cpu, 1e-9):.2f})")
             control.clear_faults()
             wall2, units2 = refresh_all_and_wait()
             rows = sum(u.counts.get("rows_written", 0) for u in units2)

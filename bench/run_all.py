@@ -80,6 +80,9 @@ def sync_figures(bench: str, out: str) -> list[Figure]:
     if m := re.search(rf"cluster CPU\s+{NUMBER} s\s+\({NUMBER} ms per request, target <= {NUMBER}", out):
         figures.append(Figure(bench, "cluster CPU per HighLevel request (first sync)", f"{m.group(2)} ms",
                               f"<= {m.group(3)} ms", num(m.group(2)) <= num(m.group(3))))
+    if m := re.search(rf"sandbox CPU\s+{NUMBER} s\s+\({NUMBER} ms per request.*?cluster / sandbox CPU {NUMBER}", out):
+        figures.append(Figure(bench, "sandbox CPU per request (the machine's speed; cluster / sandbox)",
+                              f"{m.group(2)} ms ({m.group(3)})"))
     for label, pattern in (("429s during the first sync", r"429s seen\s+(\d+)"),
                            ("units not succeeded", r"units not succeeded\s+(\d+)"),
                            ("rows written by a second, unchanged sync", r"rows written (\d+)\s+target 0")):

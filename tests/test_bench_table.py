@@ -39,6 +39,9 @@ def test_the_sync_benchmarks_cpu_per_request_is_a_figure_with_its_target():
     name = "cluster CPU per HighLevel request (first sync)"
     assert (met[name].value, met[name].target, met[name].ok) == ("1.98 ms", "<= 2.0 ms", True)
     assert (missed[name].value, missed[name].ok) == ("2.06 ms", False)
+    gauge = "  sandbox CPU               8.3 s  (0.80 ms per request, the machine's speed; cluster / sandbox CPU 3.93)"
+    figure = bench.sync_figures("sync", gauge)[0]
+    assert (figure.value, figure.ok) == ("0.80 ms (3.93)", None)  # a gauge, without a target
 
 
 def test_modules_the_benchmarks_share_are_not_run_as_benchmarks():

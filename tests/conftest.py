@@ -65,11 +65,22 @@ def _fresh_performance_memo():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limiter():
-    """Each test's database starts empty, so the process-wide limiter starts afresh too."""
+def _fresh_rate_limiter(settings):
+    """Each test's database starts empty, so the process-wide limiter starts afresh too, its Redis log included:
+    the sandbox's locations have the same ids in every test, and a test travelling back in time found the
+    claims a test before it had made within the window, months in its future (a wait of months)."""
     from integrations.clients.limiters import reset_rate_limiter
 
     reset_rate_limiter()
+    if settings.REDIS_URL:
+        import redis
+
+        from integrations.highlevel.ratelimit_redis import PREFIX
+
+        with redis.Redis.from_url(settings.REDIS_URL) as client:
+            stale = list(client.scan_iter(f"{PREFIX}:*", count=1000))
+            if stale:
+                client.delete(*stale)
     yield
     reset_rate_limiter()
 

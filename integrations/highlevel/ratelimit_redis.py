@@ -92,12 +92,13 @@ return #members
 # a blocking pool makes a thread wait for a connection instead (each script takes well under a millisecond).
 POOL_CONNECTIONS = 32
 POOL_WAIT_SECONDS = 30.0
+PREFIX = "tagscope:rl"  # every key of the limiter starts with it
 
 
 class RedisRateLimiter(BaseRateLimiter):
     """The same semantics over Redis: a sorted set of claim times per key, trimmed and claimed in Lua."""
 
-    def __init__(self, redis_client: Any = None, *, url: str | None = None, prefix: str = "tagscope:rl",
+    def __init__(self, redis_client: Any = None, *, url: str | None = None, prefix: str = PREFIX,
                  max_connections: int = POOL_CONNECTIONS, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if redis_client is None:

@@ -196,7 +196,8 @@ def test_json_values_read_back_as_the_orm_stores_them_and_json_keeps_what_orjson
                                first_seen_at=AT, last_seen_at=AT) for n in range(5)]
     values = [{"name": "Café ☕", "nested": [1, 2.5, None, True, {"k": "v"}]}, [1, "two"], {"big": 2 ** 70}, "text"]
     names = ("tag", "data", "fetched_at", "changed_at")
-    assert rows_insert(TagDetail, names, [(tag.pk, value, AT, AT) for tag, value in zip(tags[:4], values, strict=True)]) == 4
+    rows = [(tag.pk, value, AT, AT) for tag, value in zip(tags[:4], values, strict=True)]
+    assert rows_insert(TagDetail, names, rows) == 4
     assert [d.data for d in TagDetail.objects.order_by("tag__tag_id")] == values
     assert TagDetail.objects.filter(data__name="Café ☕").count() == 1  # the database reads it as JSON too
     with pytest.raises(TypeError):  # json's refusal, as the ORM's: not written as orjson's ISO text

@@ -99,22 +99,18 @@ def parse_datetime(value: Any, what: str = "date") -> datetime | None:
     """ISO 8601 (`2024-03-21T09:00:00.000Z`) or epoch milliseconds -> an aware UTC datetime."""
     if value is None or value == "":
         return None
-    if type(value) is str:  # the usual case (two per tag), checked first
+    if isinstance(value, str):  # the usual case (two per tag), checked first
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise BadResponse(f"{what} is not a date: {value[:40]!r}") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        if isinstance(value, (int, float)):
-            return datetime.fromtimestamp(value / 1000.0, tz=UTC)
-        if isinstance(value, str):
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            pass
+        else:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        pass
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value / 1000.0, tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            pass
     raise BadResponse(f"{what} is not a date: {str(value)[:40]!r}")
 
 

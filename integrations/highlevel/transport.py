@@ -168,6 +168,8 @@ class Transport:
             # The environment's proxy and CA-bundle settings read once here, not again for every request
             # (requests otherwise looks them, and ~/.netrc, up per call: a tenth of a sync's CPU).
             session.trust_env = False
+            # Merged into every request's headers (`_send`): a Headers, so its items are read without a lookup each.
+            session.headers = http_headers.Headers.of(session.headers.items())
             session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
             bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
             if bundle:

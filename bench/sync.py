@@ -141,21 +141,22 @@ def tree_split(root: int) -> tuple[float, float, float]:
     return user, system, peak
 
 
-def retries_due_enqueue(done: set[tuple[int, object]]) -> None:
+def retries_due_enqueue(done: dict[tuple[int, object], str]) -> None:
     """Hand out the units that wait to try again once their time has come: a qcluster's scheduler does it in
-    production (a one-off schedule per retry), and the benchmark's clusters run without one. `done` holds the
-    (unit, attempt time) pairs already handed out."""
+    production (a one-off schedule per retry), and the benchmark's clusters run without one. `done` maps the
+    (unit, attempt time) pairs already handed out to the error they waited with (a success clears it on the
+    run)."""
     from django.utils import timezone
 
     from integrations.models import SyncRun
     from integrations.sync.scheduling import enqueue_unit
 
     due = SyncRun.objects.filter(status=SyncRun.Status.WAITING, kind__in=SyncRun.UNIT_KINDS,
-                                 next_attempt_at__lte=timezone.now()).values_list("pk", "next_attempt_at")
-    for pair in due:
-        if pair not in done:
-            done.add(pair)
-            enqueue_unit(pair[0])
+                                 next_attempt_at__lte=timezone.now()).values_list("pk", "next_attempt_at", "error")
+    for pk, at, error in due:
+        if (pk, at) not in done:
+            done[pk, at] = error
+            enqueue_unit(pk)
 
 
 def refresh_all_and_wait(deadline_seconds: float = 1800, watch=None) -> tuple[float, list]:
@@ -168,7 +169,7 @@ def refresh_all_and_wait(deadline_seconds: float = 1800, watch=None) -> tuple[fl
     runs = refresh_all_enqueue(trigger="bench")
     bulk = SyncRun.objects.get(pk=runs[0].parent_id)
     deadline = time.monotonic() + deadline_seconds
-    retried: set[tuple[int, object]] = set()
+    retried: dict[tuple[int, object], str] = {}
     while not bulk.is_finished:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the refresh did not finish in {deadline_seconds} s")
@@ -178,8 +179,9 @@ def refresh_all_and_wait(deadline_seconds: float = 1800, watch=None) -> tuple[fl
         retries_due_enqueue(retried)
         bulk.refresh_from_db()
     if retried:
-        print(f"  {len(retried)} unit attempt(s) waited to try again (their errors are on the runs); handed out "
-              "when due, as the scheduler would")
+        print(f"  {len(retried)} unit attempt(s) waited to try again; handed out when due, as the scheduler would:")
+        for (pk, at), error in sorted(retried.items(), key=lambda item: item[0][1]):
+            print(f"    run #{pk}, due {at:%H:%M:%S}: {error[:200]}")
     units = list(SyncRun.objects.filter(parent__parent=bulk))
     return bulk.finished_at.timestamp() - started, units
 

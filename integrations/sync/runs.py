@@ -317,6 +317,11 @@ def run_attempt_failed(run: SyncRun, ctx: RunContext | None, exc: Exception) -> 
         if not run_wait(run, until=timezone.now() + timedelta(seconds=delay), error=f"will try again: {message}",
                         ctx=ctx):
             return "no longer running"
+        # A later success clears the run's error: the log keeps why this attempt failed. A 429 is HighLevel
+        # pacing us, not a fault.
+        log.log(logging.INFO if isinstance(exc, RateLimited) else logging.WARNING,
+                "sync run %s (%s, location %s) attempt %s failed, trying again in %.0fs: %s",
+                run.pk, run.kind, run.location_id, run.attempts, delay, message)
         enqueue_unit(run.pk, delay_seconds=delay)  # a one-off schedule: no worker is held meanwhile
         return f"waiting {delay:.0f}s"
     if not getattr(exc, "retryable", False) and not isinstance(exc, RateLimited):

@@ -10,7 +10,7 @@ from django.db import utils as db_errors
 from django.utils import timezone
 
 from integrations.highlevel.client import HighLevelClient
-from integrations.highlevel.errors import BadResponse, HighLevelError, QuotaExhausted
+from integrations.highlevel.errors import BadResponse, HighLevelError, QuotaExhausted, RateLimited
 from integrations.models import SyncRun
 from integrations.sync import runs
 from integrations.sync.runs import TRANSITIONS, bulk_plan, location_plan, run_cancel, run_start, run_wait
@@ -100,3 +100,23 @@ def test_a_bulk_run_waits_with_its_soonest_unit_and_runs_while_one_runs(db, loca
     for run in (per_location, bulk):
         run.refresh_from_db()
         assert run.status == S.RUNNING and run.next_attempt_at is None
+
+
+@pytest.mark.parametrize(("error", "level"), [
+    (db_errors.OperationalError("database is locked"), "WARNING"),  # a fault: why a later success took longer
+    (RateLimited("slow down", status=429, wait=5.0), "INFO"),  # HighLevel pacing us
+])
+def test_a_failed_attempt_that_will_be_tried_again_is_logged_because_success_clears_its_error(
+        hl, location, monkeypatch, caplog, error, level):
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(HighLevelClient, "iter_tags", fail)
+    with caplog.at_level("INFO", logger="integrations.sync.runs"):
+        run = refresh_location_enqueue(location, kinds=["tags"], trigger="schedule")
+    run.refresh_from_db()
+    assert run.status == S.WAITING
+    (record,) = [r for r in caplog.records if "trying again" in r.getMessage()]
+    assert record.levelname == level
+    assert f"sync run {run.pk} (tags, location {location.pk}) attempt 1 failed" in record.getMessage()
+    assert str(error) in record.getMessage()

@@ -28,7 +28,8 @@ Prints `figure: name | value | target | ok` lines (bench/run_all.py puts them in
   by the locations' data versions (dashboard/selectors/performance_memo.py), so those are views of unchanged
   data; the first view after one location's sync (its versions moved: p95 against the same targets) and with
   nothing kept (a process just started, or every location synced: p50) are timed too.
-The machine is shared: figures vary from run to run.
+The pages are timed once the cores have settled after the sync (bench/machine_quiet.py, at most 3 minutes;
+the wait and the cores' busy share are printed). The machine is shared: figures vary from run to run.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from common import scale_out_services, setup_django
+from machine_quiet import wait_for_quiet
 from pages import measure
 from sync import (
     SANDBOX_PIDS,
@@ -334,6 +336,7 @@ def pages_big_and_small(runs: int) -> None:
     # Moves the sync appended and no fold took yet (a fold waits for a quiet database; the heartbeat takes
     # what is left within a minute): readers add them up row by row, so the pages cost more while they wait.
     figure("agency rollup moves still to fold when the pages are timed", f"{AgencyDayChange.objects.count():,}")
+    figure("before timing the pages", str(wait_for_quiet()))  # bench/machine_quiet.py: the sync's aftermath
     print(f"\nAgency pages at {Location.objects.count()} locations ({runs} runs of each URL); "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores:", flush=True)
     big = agency_pages(runs)

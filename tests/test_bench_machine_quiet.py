@@ -16,9 +16,9 @@ def quiet():
 STAT = "cpu  {user} 0 {system} {idle} {iowait} 0 0 0 7 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n"
 
 
-def test_busy_and_total_jiffies_come_from_the_first_line_idle_and_iowait_counting_as_idle(quiet):
+def test_busy_and_total_jiffies_come_from_the_first_line_waiting_on_the_disk_counting_as_busy(quiet):
     # guest time (the 9th value) is in user already: not counted twice
-    assert quiet.cpu_times(STAT.format(user=10, system=5, idle=80, iowait=5)) == (15, 100)
+    assert quiet.cpu_times(STAT.format(user=10, system=5, idle=80, iowait=5)) == (20, 100)
 
 
 class FakeMachine:
@@ -42,7 +42,7 @@ def test_it_waits_window_by_window_until_the_cores_are_quiet(quiet):
     machine = FakeMachine([0.95, 0.60, 0.04])
     settled = quiet.wait_for_quiet(read=machine.read, sleep=machine.sleep, clock=lambda: machine.now)
     assert (settled.quiet, settled.waited, settled.busy) == (True, 6.0, 0.04)
-    assert str(settled) == "waited 6 s for the cores to settle: 4% busy (quiet)"
+    assert str(settled) == "waited 6 s for the cores and the disk to settle: 4% busy or waiting on the disk (quiet)"
 
 
 def test_a_machine_that_stays_busy_is_given_up_on_and_said_so(quiet):
@@ -50,7 +50,8 @@ def test_a_machine_that_stays_busy_is_given_up_on_and_said_so(quiet):
     settled = quiet.wait_for_quiet(give_up_after=10, read=machine.read, sleep=machine.sleep,
                                    clock=lambda: machine.now)
     assert (settled.quiet, settled.waited, machine.windows) == (False, 10.0, 5)
-    assert str(settled) == "waited 10 s for the cores to settle: 80% busy (still busy; timed anyway)"
+    assert str(settled) == ("waited 10 s for the cores and the disk to settle: 80% busy or waiting on the disk "
+                             "(still busy; timed anyway)")
 
 
 def test_the_real_proc_stat_reads(quiet):

@@ -34,12 +34,20 @@ class PlainMessage(http.client.HTTPMessage):
     """An HTTPMessage whose values are plain text (ISO-8859-1 decoded: never a surrogate), so the policy's
     `header_fetch_parse` would answer each as it is: `get` and `items` read them directly."""
 
+    _names: list[str] = []  # the names lower-cased, in order, for the `_headers` list they were read from
+    _names_of: list | None = None
+
     def get(self, name: str, failobj: Any = None) -> Any:
-        name = name.lower()
-        for key, value in self._headers:
-            if key.lower() == name:
-                return value
-        return failobj
+        """The first value of `name` (any case), as Message.get. http.client asks four names of every answer:
+        the names are lower-cased once, not on every lookup. Message changes names only by appending (a longer
+        list) or by building a new list; `replace_header` changes values in place, and those are read here."""
+        headers = self._headers
+        if self._names_of is not headers or len(self._names) != len(headers):
+            self._names, self._names_of = [key.lower() for key, _ in headers], headers
+        try:
+            return headers[self._names.index(name.lower())][1]
+        except ValueError:
+            return failobj
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._headers)

@@ -321,10 +321,20 @@ class TagPost(models.Model):
             setattr(self, name, self.post.when if name == "at" else getattr(self.post, name))
         super().save(*args, **kwargs)
 
+    ROW = ("location_id", "tag_id", "post_id", *COPIED)  # every column `row_of` answers, in its order
+
+    @classmethod
+    def row_of(cls, post: Post, tag_id: str) -> tuple:
+        """A link's values in ROW's order: the posts sync inserts them as they are (integrations/bulk.py), without
+        a model instance per link."""
+        return (post.location_id, tag_id, post.pk,
+                *(post.when if name == "at" else getattr(post, name) for name in cls.COPIED))
+
     @classmethod
     def of(cls, post: Post, tag_id: str) -> TagPost:
-        return cls(location_id=post.location_id, tag_id=tag_id, post=post,
-                   **{name: post.when if name == "at" else getattr(post, name) for name in cls.COPIED})
+        values = dict(zip(cls.ROW, cls.row_of(post, tag_id), strict=True))
+        del values["post_id"]
+        return cls(post=post, **values)
 
 
 class StatisticsPoint(models.Model):

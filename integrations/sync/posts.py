@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.bulk import instances_insert
+from integrations.bulk import instances_insert, rows_insert
 from integrations.data_versions import TAGS, versions_move, written
 from integrations.highlevel.errors import BadResponse, ValidationError
 from integrations.highlevel.types import Post as ApiPost
@@ -177,8 +177,8 @@ def _save(ctx: RunContext, batch: list[ApiPost], now: datetime) -> None:
     if relink:
         with transaction.atomic():
             TagPost.objects.filter(post__in=[p for p in relink if p.pk and p.post_id in existing]).delete()
-            links = [TagPost.of(p, tag_id) for p in relink for tag_id in set(p.tag_ids)]
-            instances_insert(links, ignore_conflicts=True)
+            links = [TagPost.row_of(p, tag_id) for p in relink for tag_id in set(p.tag_ids)]
+            rows_insert(TagPost, TagPost.ROW, links, ignore_conflicts=True)
             versions_move(location.pk, TAGS)
         rows_written += len(links)
     rows_written += _snapshot(rows, moved, now)

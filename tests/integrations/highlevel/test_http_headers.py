@@ -50,6 +50,25 @@ def test_a_header_block_reads_as_http_client_reads_it(name):
         assert fp.read() == b"the body"  # the block read, nothing past it
 
 
+def test_lookups_follow_every_change_made_to_the_message_after_one_was_made():
+    block = BLOCKS["repeated and latin-1"] + b"X: 1\r\n\r\n"
+    ours = http_headers.parse_headers(io.BytesIO(block))
+    theirs = http.client.parse_headers(io.BytesIO(block))
+    changes = [
+        lambda m: m.__setitem__("Added", "new"),  # appended: a longer list
+        lambda m: m.replace_header("set-cookie", "c=3"),  # a value replaced in place, the first of two
+        lambda m: m.__delitem__("latin"),  # a new list, one shorter
+        lambda m: (m.__delitem__("x"), m.__setitem__("Y", "2")),  # a new list, as long as before
+        lambda m: m.add_header("Z", "z", charset="utf-8"),
+    ]
+    for change in changes:
+        for message in (ours, theirs):
+            message.get("set-cookie")  # a lookup made before the change
+            change(message)
+        for header in ("set-cookie", "Latin", "added", "X", "y", "z", "missing"):
+            assert ours.get(header) == theirs.get(header), header
+
+
 def test_the_adapter_reads_a_real_answer_without_the_email_parser():
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

@@ -320,6 +320,26 @@ def main() -> None:
         pages_big_and_small(args.runs)
 
 
+def vacuum_as_autovacuum_would() -> None:
+    """PostgreSQL: what autovacuum does within a minute of a sync's end when it is on (the default): the
+    tables' dead rows cleared and the planner's statistics taken. This machine's server runs with it off; then
+    the pages would read a year's rollup through every version of its rows a sync's folds left behind, with
+    the planner guessing at tables it has never analysed."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        setting = cursor.fetchone()[0]
+        if setting == "on":
+            figure("autovacuum", "on (the server's own)")
+            return
+        started = time.monotonic()
+        cursor.execute("VACUUM (ANALYZE)")
+    figure("autovacuum", f"off on this server: VACUUM (ANALYZE) as it would run, {time.monotonic() - started:.1f} s")
+
+
 def pages_big_and_small(runs: int) -> None:
     """The agency pages at every location, then at 2 (the others deleted): p95 against targets, and the
     query counts, which must not change."""
@@ -336,6 +356,7 @@ def pages_big_and_small(runs: int) -> None:
     # Moves the sync appended and no fold took yet (a fold waits for a quiet database; the heartbeat takes
     # what is left within a minute): readers add them up row by row, so the pages cost more while they wait.
     figure("agency rollup moves still to fold when the pages are timed", f"{AgencyDayChange.objects.count():,}")
+    vacuum_as_autovacuum_would()
     figure("before timing the pages", str(wait_for_quiet()))  # bench/machine_quiet.py: the sync's aftermath
     print(f"\nAgency pages at {Location.objects.count()} locations ({runs} runs of each URL); "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores:", flush=True)

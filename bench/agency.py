@@ -291,6 +291,9 @@ def main() -> None:
                         "400 with --pages-only, so the 365-day pages read a full year)")
     parser.add_argument("--timeline", action="store_true", help="print where the sync's wall time went, "
                         "10 s at a time (bench/timeline.py)")
+    parser.add_argument("--keep", action="store_true", help="keep every location after timing the pages (no "
+                        "second timing at 2 locations), to profile the synced database: with --scale-out it "
+                        "stays in --database, with --sqlite-file in that file")
     parser.add_argument("--sqlite-file", help="with --pages-only: plant into this new file and stop (to profile "
                         "it), or time the pages of a file planted so (deleting all but 2 of its locations)")
     args = parser.parse_args()
@@ -317,7 +320,7 @@ def main() -> None:
                     return
         else:
             sync_fleet(args, workdir, db_path)
-        pages_big_and_small(args.runs)
+        pages_big_and_small(args.runs, keep=args.keep)
 
 
 def vacuum_as_autovacuum_would() -> None:
@@ -340,9 +343,9 @@ def vacuum_as_autovacuum_would() -> None:
     figure("autovacuum", f"off on this server: VACUUM (ANALYZE) as it would run, {time.monotonic() - started:.1f} s")
 
 
-def pages_big_and_small(runs: int) -> None:
-    """The agency pages at every location, then at 2 (the others deleted): p95 against targets, and the
-    query counts, which must not change."""
+def pages_big_and_small(runs: int, *, keep: bool = False) -> None:
+    """The agency pages at every location, then at 2 (the others deleted; not with `keep`): p95 against
+    targets, and the query counts, which must not change."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
@@ -367,12 +370,7 @@ def pages_big_and_small(runs: int) -> None:
     after_one = agency_pages(max(2, runs // 2), before=one_location_synced)
     cold = agency_pages(max(2, runs // 5), before=nothing_kept)
     figure("load average while timing the first views", f"{os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
-    started = time.monotonic()
-    kept = list(Location.objects.order_by("pk").values_list("pk", flat=True)[:2])
-    Location.objects.exclude(pk__in=kept).delete()  # each leaves the rollup (pre_delete), in one transaction
-    print(f"  (deleted all but 2 locations in {time.monotonic() - started:.1f} s; "
-          f"rollup equals raw: {'yes' if rollup_equals_raw() else 'no'})")
-    small = agency_pages(2)
+    small = None if keep else pages_at_two_locations()
     for name, result in big.items():
         target = result["target"]
         figure(f"{name} p95", f"{result['p95']:.1f} ms ({result['queries']} queries; "
@@ -385,10 +383,25 @@ def pages_big_and_small(runs: int) -> None:
     for name, result in cold.items():
         figure(f"{name}, nothing kept (every location synced), p50", f"{result['p50']:.1f} ms "
                f"({result['queries']} queries; CPU p50 {result['cpu_p50']:.0f} ms)")
+    if small is None:
+        print("  (--keep: every location kept, so the query counts at 2 locations were not compared)")
+        return
     same = {name: (small[name]["queries"], result["queries"]) for name, result in big.items()}
     constant = all(a == b for a, b in same.values())
     figure("query counts constant (2 vs all locations)", "yes" if constant else
            "no: " + ", ".join(f"{n} {a} vs {b}" for n, (a, b) in same.items() if a != b), "yes", constant)
+
+
+def pages_at_two_locations() -> dict[str, dict]:
+    """All but the first 2 locations deleted, the pages timed again (their query counts must not change)."""
+    from integrations.models import Location
+
+    started = time.monotonic()
+    kept = list(Location.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    Location.objects.exclude(pk__in=kept).delete()  # each leaves the rollup (pre_delete), in one transaction
+    print(f"  (deleted all but 2 locations in {time.monotonic() - started:.1f} s; "
+          f"rollup equals raw: {'yes' if rollup_equals_raw() else 'no'})")
+    return agency_pages(2)
 
 if __name__ == "__main__":
     main()

@@ -197,23 +197,27 @@ def demographics_for(*, location_pks: list[int], query: StatsQuery) -> dict[str,
     """Gender and age of the audience, the latest answer up to the range's end, summed over locations."""
     # Answers are keyed by their UTC day and ranges end on the location's day, which west of UTC is a day
     # behind for part of every day: without the day's slack a range ending "today" found no demographics then.
-    latest = (Demographics.objects.filter(location_id__in=location_pks, profile_id=query.profile_id,
-                                          range_end__lte=query.end + timedelta(days=1))
-              .values("location_id").annotate(last=Max("range_end")).order_by())
-    wanted = Q()
-    for row in latest:
-        wanted |= Q(location_id=row["location_id"], range_end=row["last"])
-    if not wanted:
+    latest = dict(Demographics.objects.filter(location_id__in=location_pks, profile_id=query.profile_id,
+                                              range_end__lte=query.end + timedelta(days=1))
+                  .values_list("location_id").annotate(last=Max("range_end")).order_by())
+    if not latest:
         return None
     gender: dict[str, float] = defaultdict(float)
     age: dict[str, float] = defaultdict(float)
     as_of = None
-    for row in Demographics.objects.filter(wanted, profile_id=query.profile_id):
-        for key, entry in (row.data.get("gender", {}).get("totals") or {}).items():
+    # Each location's latest answer, read by two IN lists and picked here: an OR of (location, day) pairs took
+    # Django ~30 ms to compile at 200 locations, on every first view of the agency's statistics.
+    answers = Demographics.objects.filter(location_id__in=list(latest), profile_id=query.profile_id,
+                                          range_end__in=set(latest.values())).values_list(
+        "location_id", "range_end", "data")
+    for location_id, range_end, data in answers:
+        if range_end != latest[location_id]:
+            continue
+        for key, entry in (data.get("gender", {}).get("totals") or {}).items():
             gender[key] += (entry.get("total") if isinstance(entry, dict) else entry) or 0
-        for key, value in (row.data.get("age", {}).get("totals") or {}).items():
+        for key, value in (data.get("age", {}).get("totals") or {}).items():
             age[key] += (value.get("total") if isinstance(value, dict) else value) or 0
-        as_of = max(as_of or row.range_end, row.range_end)
+        as_of = max(as_of or range_end, range_end)
     return {"as_of": as_of.isoformat() if as_of else None, "gender": {k: _number(v) for k, v in gender.items()},
             "age": {k: _number(v) for k, v in age.items()}}
 

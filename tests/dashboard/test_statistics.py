@@ -144,6 +144,17 @@ def test_demographics_answered_on_the_next_utc_day_count_for_a_range_ending_on_t
     assert latest["as_of"] == (END + timedelta(days=1)).isoformat() and latest["gender"]["female"] == 55
 
 
+def test_demographics_of_many_locations_sum_each_ones_latest_answer_only(acme):
+    other = location_make("loc-b", "Bistro")
+    demographics_make(acme, end=END - timedelta(days=10))  # acme's older answer, on the day of other's latest
+    demographics_make(acme, end=END - timedelta(days=3))
+    demographics_make(other, end=END - timedelta(days=10))
+    demographics_make(other, profile_id="an-account", end=END - timedelta(days=3))  # another profile's answer
+    summed = demographics_for(location_pks=[acme.pk, other.pk], query=query())
+    assert summed["as_of"] == (END - timedelta(days=3)).isoformat()
+    assert summed["gender"] == {"male": 80, "female": 110, "unknown": 10} and summed["age"]["25-34"] == 100
+
+
 def test_agency_sums_locations_and_ranks_them(acme):
     other = location_make("loc-b", "Bistro")
     statistics_make(other, end=END, days=10, accounts=accounts_make(other, platforms=("google",)), value=50.0)

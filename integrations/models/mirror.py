@@ -317,24 +317,27 @@ class TagPost(models.Model):
         return f"{self.tag_id} <- {self.post_id}"
 
     def save(self, *args, **kwargs):
-        for name in self.COPIED:
-            setattr(self, name, self.post.when if name == "at" else getattr(self.post, name))
+        for name, value in zip(self.COPIED, self.copied_of(self.post), strict=True):
+            setattr(self, name, value)
         super().save(*args, **kwargs)
 
     ROW = ("location_id", "tag_id", "post_id", *COPIED)  # every column `row_of` answers, in its order
 
     @classmethod
+    def copied_of(cls, post: Post) -> tuple:
+        """The post's values of COPIED, in its order (`at` is the post's `when`)."""
+        return tuple(post.when if name == "at" else getattr(post, name) for name in cls.COPIED)
+
+    @classmethod
     def row_of(cls, post: Post, tag_id: str) -> tuple:
         """A link's values in ROW's order: the posts sync inserts them as they are (integrations/bulk.py), without
         a model instance per link."""
-        return (post.location_id, tag_id, post.pk,
-                *(post.when if name == "at" else getattr(post, name) for name in cls.COPIED))
+        return (post.location_id, tag_id, post.pk, *cls.copied_of(post))
 
     @classmethod
     def of(cls, post: Post, tag_id: str) -> TagPost:
-        values = dict(zip(cls.ROW, cls.row_of(post, tag_id), strict=True))
-        del values["post_id"]
-        return cls(post=post, **values)
+        return cls(location_id=post.location_id, tag_id=tag_id, post=post,
+                   **dict(zip(cls.COPIED, cls.copied_of(post), strict=True)))
 
 
 class StatisticsPoint(models.Model):

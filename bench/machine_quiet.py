@@ -25,8 +25,7 @@ IDLE = 3  # idle, in /proc/stat's "cpu" line after its name (iowait, the next, c
 def cpu_times(stat: str | None = None) -> tuple[int, int]:
     """(busy or waiting on the disk, total) jiffies of every core since boot, from /proc/stat's first line."""
     line = (stat if stat is not None else Path("/proc/stat").read_text()).splitlines()[0]
-    values = [int(v) for v in line.split()[1:]]
-    values = values[:8]  # user .. steal: guest time is counted in user already
+    values = [int(v) for v in line.split()[1:9]]  # user .. steal: guest time is counted in user already
     return sum(values) - values[IDLE], sum(values)
 
 

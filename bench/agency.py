@@ -214,8 +214,8 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
                f"({', '.join(f'{p:.0f}' for p in sorted(peaks, reverse=True))})",
                f"<= {RSS_TARGET_MB} MB", max(peaks) <= RSS_TARGET_MB)
         figure("database size", f"{database_size(db_path):.0f} MB")
-        figure("agency rollup equals the raw points summed", "yes" if rollup_equals_raw() else "no", "yes",
-               rollup_equals_raw())
+        equal = rollup_equals_raw()  # sums every raw point: once
+        figure("agency rollup equals the raw points summed", "yes" if equal else "no", "yes", equal)
         if args.timeline:
             from integrations.models import ApiCall
 

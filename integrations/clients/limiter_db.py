@@ -210,6 +210,13 @@ class DatabaseRateLimiter(BaseRateLimiter):
         else:
             plain_statement(UNWANT_SQL, [key, WANT_SLOT])
 
+    def _restamp(self, key: str, claimed_at: float, used_at: float) -> float:
+        with self._ready_lock:  # the exchange still counts from the claim: the wait is part of its length
+            started = self._started.pop(claimed_at, None)
+            if started is not None:
+                self._started[used_at] = started
+        return super()._restamp(key, claimed_at, used_at)
+
     def settle(self, key: str, claimed_at: float) -> None:
         with self._ready_lock:
             started = self._started.pop(claimed_at, None)

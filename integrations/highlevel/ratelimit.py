@@ -19,7 +19,11 @@ When does a request count at HighLevel? Somewhere between our claim and the end 
 therefore stays taken for the window after its claim plus `margin` seconds, or, when the exchange took
 longer than the margin (a slow answer, a starved CPU, a timeout), for the window after the exchange ended:
 `settle` moves the slot's time then. However late a request reaches HighLevel, the one that reuses its slot
-is sent a whole window after it arrived, so no window at HighLevel ever holds more than `limit`.
+is sent a whole window after it arrived, so no window at HighLevel ever holds more than `limit`. Nor may the
+claim's own time be stale when `acquire` answers: it is the time the claim was asked for, and granting it can
+take longer than the margin (a file ring's flock held by a thread that lost the CPU, SQLite's write lock, a
+Redis pool connection, the day count's write). A claim answered later than half the margin moves its slot to
+the time it is answered (`_granted`), so the margin covers only the way from `acquire` to the wire.
 
 Requests made inside `background()` (a statistics backfill) yield: while an ordinary request of the same
 bucket waits for a slot, they do not take one, so a location's tags refresh is not queued behind hundreds
@@ -72,6 +76,7 @@ DAILY_REPORT_EVERY = 5.0
 DAILY_REPORT_LOW = 0.05
 WANT_GRACE = 0.25  # an ordinary request's claim on the next free slot outlasts its wait by this much
 UPCOMING = 32  # a refused claim answers when this many of the bucket's next slots free (tickets to hand out)
+RESTAMP_TRIES = 3  # a claim answered late is moved at most this many times (each move may wait too)
 DAY_STATE_TTL = 5.0  # seconds a process trusts the stored day state it read (HighLevel's answers update it)
 
 
@@ -241,7 +246,23 @@ class BaseRateLimiter:
                 waits.wanted_until = max(waits.wanted_until, due + WANT_GRACE)
                 self._want(key, due + WANT_GRACE)
         self._count_later(key, day)
-        return value
+        return self._granted(key, value, now)
+
+    def _granted(self, key: str, claimed_at: float, asked: float) -> float:
+        """The claim stamped `claimed_at` for a request asked at `asked`, its slot moved by however much
+        later than half the margin it is being answered (see the module's doc); the move may wait as well, so
+        up to RESTAMP_TRIES times. Moving a slot later only lengthens its hold: the limit keeps."""
+        for _ in range(RESTAMP_TRIES):
+            late = self.clock() - asked
+            if late <= self.margin / 2:
+                break
+            claimed_at = self._restamp(key, claimed_at, claimed_at + late)
+            asked += late
+        return claimed_at
+
+    def _restamp(self, key: str, claimed_at: float, used_at: float) -> float:
+        self._move_claim(key, claimed_at, used_at)
+        return used_at
 
     def _waits_of(self, key: str, yielding: bool) -> _Waits:
         waits = self._waits.get((key, yielding))

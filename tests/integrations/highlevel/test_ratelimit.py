@@ -324,6 +324,46 @@ def test_settling_a_claim_that_left_the_window_changes_nothing(make_limiter):
     assert clock.now - second == pytest.approx(10.1, abs=0.01)
 
 
+def test_a_claim_granted_late_counts_from_when_acquire_answers(make_limiter):
+    # Granting a claim can outlast the margin (the store's lock held by a thread of another process that lost
+    # the CPU, SQLite's write lock, the day count's write), and its request leaves only after it. Stamped with
+    # the time it was asked for, its slot freed that much early: the next request could be sent while this one
+    # was still on its way, before its settle could move the slot.
+    limiter, clock, _claims = make_limiter(limit=1, window=10.0, margin=0.1)
+    ask_the_store = limiter._try_claim
+
+    def held_up(key, now, **kwargs):
+        clock.now += 8.0  # waited this long for the store, its clock read before
+        return ask_the_store(key, now, **kwargs)
+
+    limiter._try_claim = held_up
+    first = limiter.acquire("k")
+    sent = clock.now
+    assert first == pytest.approx(sent, abs=0.001)
+    limiter._try_claim = ask_the_store
+    clock.now += 2.5  # the exchange is still on (as stamped, the slot would have freed at 8 + 2.1 s)
+    limiter.acquire("k")
+    assert clock.now - sent == pytest.approx(10.1, abs=0.01)
+    started = getattr(limiter, "_started", None)  # the database's and the file's: exchange lengths learnt
+    if started is not None:
+        assert started.get(first) == START
+
+
+def test_a_claim_granted_within_half_the_margin_is_not_moved(make_limiter):
+    limiter, clock, _claims = make_limiter(limit=1, window=10.0, margin=0.1)
+    ask_the_store = limiter._try_claim
+    moves = []
+    limiter._move_claim = lambda *args: moves.append(args)
+
+    def held_up(key, now, **kwargs):
+        clock.now += 0.04
+        return ask_the_store(key, now, **kwargs)
+
+    limiter._try_claim = held_up
+    assert limiter.acquire("k") == pytest.approx(START, abs=0.000002)
+    assert moves == []
+
+
 class TakenByAnotherThread:
     """A lock that another thread holds: taking it without waiting fails; waiting for it fails the test."""
 

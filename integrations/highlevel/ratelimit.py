@@ -19,7 +19,9 @@ When does a request count at HighLevel? Somewhere between our claim and the end 
 therefore stays taken for the window after its claim plus `margin` seconds, or, when the exchange took
 longer than the margin (a slow answer, a starved CPU, a timeout), for the window after the exchange ended:
 `settle` moves the slot's time then. However late a request reaches HighLevel, the one that reuses its slot
-is sent a whole window after it arrived, so no window at HighLevel ever holds more than `limit`. Nor may the
+is sent a whole window after it arrived, so no window at HighLevel ever holds more than `limit`, provided the
+exchange settles within a window of its claim (before then the slot cannot be claimed again; at HighLevel's
+10 s, only a thread stalled for seconds between the claim and its answer could miss it). Nor may the
 claim's own time be stale when `acquire` answers: it is the time the claim was asked for, and granting it can
 take longer than the margin (a file ring's flock held by a thread that lost the CPU, SQLite's write lock, a
 Redis pool connection, the day count's write). A claim answered later than half the margin moves its slot to

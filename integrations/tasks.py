@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 
 from django.conf import settings
 from django.utils import timezone
 
+logger = logging.getLogger(__name__)
+
 
 def heartbeat() -> None:
-    from integrations.models import WorkerHeartbeat
     from integrations.sync.agency_rollup import agency_days_fold
+
+    worker_beat()
+    agency_days_fold()  # what a worker stopped mid-sync appended and left unfolded
+
+
+def worker_beat() -> None:
+    """This cluster's worker is alive: the row the health checks read."""
+    from integrations.models import WorkerHeartbeat
 
     WorkerHeartbeat.objects.update_or_create(
         name=settings.Q_CLUSTER["name"],
         defaults={"beat_at": timezone.now(), "hostname": socket.gethostname()[:255], "pid": os.getpid()},
     )
-    agency_days_fold()  # what a worker stopped mid-sync appended and left unfolded
+
+
+def worker_spawned(**_: object) -> None:
+    """django-q2's post_spawn: a worker process reports as it starts, so a cluster just started is not shown
+    failing ("no worker has reported yet") until the heartbeat schedule's first run, up to a minute later.
+    Its failure only leaves that to the schedule: a worker must not die of it."""
+    from django.db import DatabaseError
+
+    try:
+        worker_beat()
+    except DatabaseError as exc:
+        logger.warning("worker heartbeat at spawn failed, the heartbeat schedule will report: %s", exc)
 
 
 def connection_discover_locations(connection_id: int) -> int:

@@ -51,6 +51,31 @@ def test_it_is_healthy_after_a_heartbeat(detail):
 
 
 @pytest.mark.django_db
+def test_a_worker_reports_as_it_spawns(detail):
+    # `make run` starts the cluster; the heartbeat schedule's first run is up to a minute later, and until then
+    # the Operations page said "no worker has reported yet".
+    from django_q.signals import post_spawn
+
+    assert detail().json()["checks"]["worker"]["ok"] is False
+    post_spawn.send(sender="django_q", proc_name="Process-1:1")
+    assert detail().json()["checks"]["worker"]["ok"] is True
+
+
+@pytest.mark.django_db
+def test_a_worker_whose_report_at_spawn_fails_lives_on(monkeypatch, caplog):
+    from django.db import OperationalError
+    from django_q.signals import post_spawn
+
+    def locked() -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr("integrations.tasks.worker_beat", locked)
+    post_spawn.send(sender="django_q", proc_name="Process-1:1")
+    assert "heartbeat at spawn failed" in caplog.text
+    assert not WorkerHeartbeat.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_stale_heartbeat_makes_it_unhealthy(client):
     WorkerHeartbeat.objects.create(name="old", beat_at=timezone.now() - timedelta(minutes=10))
     assert client.get("/healthz").status_code == 503

@@ -210,6 +210,9 @@ class DatabaseRateLimiter(BaseRateLimiter):
         else:
             plain_statement(UNWANT_SQL, [key, WANT_SLOT])
 
+    def _stamp_lead(self) -> float:
+        return self.lengths.allowance
+
     def _restamp(self, key: str, claimed_at: float, used_at: float) -> float:
         with self._ready_lock:  # the exchange still counts from the claim: the wait is part of its length
             started = self._started.pop(claimed_at, None)

@@ -248,19 +248,25 @@ class BaseRateLimiter:
                 waits.wanted_until = max(waits.wanted_until, due + WANT_GRACE)
                 self._want(key, due + WANT_GRACE)
         self._count_later(key, day)
-        return self._granted(key, value, now)
+        return self._granted(key, value)
 
-    def _granted(self, key: str, claimed_at: float, asked: float) -> float:
-        """The claim stamped `claimed_at` for a request asked at `asked`, its slot moved by however much
-        later than half the margin it is being answered (see the module's doc); the move may wait as well, so
-        up to RESTAMP_TRIES times. Moving a slot later only lengthens its hold: the limit keeps."""
+    def _granted(self, key: str, claimed_at: float) -> float:
+        """The claim stamped `claimed_at`, its slot moved to the time `acquire` answers when that is more than
+        half the margin later (see the module's doc); the move may wait as well, so up to RESTAMP_TRIES
+        times. Measured from the stamp, not from the clock read before asking: Redis and memory stamp a claim
+        read with a stale clock just after the newest claim, and measuring from the read moved such a claim
+        ahead of the time (the next claim stamped after it, moved ahead again: the log ran into the future).
+        Moving a slot later only lengthens its hold: the limit keeps."""
         for _ in range(RESTAMP_TRIES):
-            late = self.clock() - asked
-            if late <= self.margin / 2:
+            answered = self.clock() + self._stamp_lead()
+            if answered - claimed_at <= self.margin / 2:
                 break
-            claimed_at = self._restamp(key, claimed_at, claimed_at + late)
-            asked += late
+            claimed_at = self._restamp(key, claimed_at, answered)
         return claimed_at
+
+    def _stamp_lead(self) -> float:
+        """How far past its claim's time a store stamps a slot (the database's and file's allowance)."""
+        return 0.0
 
     def _restamp(self, key: str, claimed_at: float, used_at: float) -> float:
         self._move_claim(key, claimed_at, used_at)

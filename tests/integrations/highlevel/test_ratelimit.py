@@ -349,6 +349,28 @@ def test_a_claim_granted_late_counts_from_when_acquire_answers(make_limiter):
         assert started.get(first) == START
 
 
+def test_claims_granted_late_never_run_ahead_of_the_clock(make_limiter):
+    # Each claim moved to when it was answered, never past it. Redis and memory stamp a claim read with a stale
+    # clock just after the newest claim; measured from that read, the move pushed it ahead of the clock, the
+    # next claim was stamped after it and pushed further: in the scale-out agency benchmark the log ran into
+    # the future, units waited out max_wait, and the sandbox answered 1,146 429s.
+    limiter, clock, _claims = make_limiter(limit=20, window=10.0, margin=0.1)
+    ask_the_store = limiter._try_claim
+
+    def held_up(key, now, **kwargs):
+        clock.now += 0.5  # waited this long for the store, its clock read before
+        return ask_the_store(key, now, **kwargs)
+
+    limiter._try_claim = held_up
+    answered = []
+    for _ in range(10):
+        stamp = limiter.acquire("k")
+        answered.append(clock.now)
+        assert stamp == pytest.approx(clock.now, abs=0.001)
+        clock.now -= 0.4  # the next thread read the clock before this claim was answered
+    assert answered[-1] - answered[0] == pytest.approx(9 * 0.1, abs=0.01)
+
+
 def test_a_claim_granted_within_half_the_margin_is_not_moved(make_limiter):
     limiter, clock, _claims = make_limiter(limit=1, window=10.0, margin=0.1)
     ask_the_store = limiter._try_claim

@@ -324,19 +324,26 @@ def test_settling_a_claim_that_left_the_window_changes_nothing(make_limiter):
     assert clock.now - second == pytest.approx(10.1, abs=0.01)
 
 
+def store_held_up(limiter, clock, seconds: float):
+    """Every claim of `limiter` waits `seconds` for its store, the clock read before (a lock held elsewhere,
+    SQLite's write lock); answers the store's own claim, to put back."""
+    ask_the_store = limiter._try_claim
+
+    def held_up(key, now, **kwargs):
+        clock.now += seconds
+        return ask_the_store(key, now, **kwargs)
+
+    limiter._try_claim = held_up
+    return ask_the_store
+
+
 def test_a_claim_granted_late_counts_from_when_acquire_answers(make_limiter):
     # Granting a claim can outlast the margin (the store's lock held by a thread of another process that lost
     # the CPU, SQLite's write lock, the day count's write), and its request leaves only after it. Stamped with
     # the time it was asked for, its slot freed that much early: the next request could be sent while this one
     # was still on its way, before its settle could move the slot.
     limiter, clock, _claims = make_limiter(limit=1, window=10.0, margin=0.1)
-    ask_the_store = limiter._try_claim
-
-    def held_up(key, now, **kwargs):
-        clock.now += 8.0  # waited this long for the store, its clock read before
-        return ask_the_store(key, now, **kwargs)
-
-    limiter._try_claim = held_up
+    ask_the_store = store_held_up(limiter, clock, 8.0)
     first = limiter.acquire("k")
     sent = clock.now
     assert first == pytest.approx(sent, abs=0.001)
@@ -355,13 +362,7 @@ def test_claims_granted_late_never_run_ahead_of_the_clock(make_limiter):
     # next claim was stamped after it and pushed further: in the scale-out agency benchmark the log ran into
     # the future, units waited out max_wait, and the sandbox answered 1,146 429s.
     limiter, clock, _claims = make_limiter(limit=20, window=10.0, margin=0.1)
-    ask_the_store = limiter._try_claim
-
-    def held_up(key, now, **kwargs):
-        clock.now += 0.5  # waited this long for the store, its clock read before
-        return ask_the_store(key, now, **kwargs)
-
-    limiter._try_claim = held_up
+    store_held_up(limiter, clock, 0.5)
     answered = []
     for _ in range(10):
         stamp = limiter.acquire("k")
@@ -373,15 +374,9 @@ def test_claims_granted_late_never_run_ahead_of_the_clock(make_limiter):
 
 def test_a_claim_granted_within_half_the_margin_is_not_moved(make_limiter):
     limiter, clock, _claims = make_limiter(limit=1, window=10.0, margin=0.1)
-    ask_the_store = limiter._try_claim
     moves = []
     limiter._move_claim = lambda *args: moves.append(args)
-
-    def held_up(key, now, **kwargs):
-        clock.now += 0.04
-        return ask_the_store(key, now, **kwargs)
-
-    limiter._try_claim = held_up
+    store_held_up(limiter, clock, 0.04)
     assert limiter.acquire("k") == pytest.approx(START, abs=0.000002)
     assert moves == []
 

@@ -29,7 +29,7 @@ Control API (JSON, no auth; tests and demos only), all under /_sandbox/:
                                            error_burst, rate_limit_storm, timeout_rate, timeout_burst,
                                            hang_seconds (3), malformed_rate, truncated_rate, scoped by
                                            locations [ids] and path (regex); "seed" reseeds the fault RNG
-  GET  clock; POST clock {"advance_seconds": N} | {"now": ISO}
+  GET  clock; POST clock {"advance_seconds": N} | {"now": ISO}, and {"frozen": bool} holds time still or not
   GET|POST versions {"refuse_v3": bool}    answer every `Version: v3` call 400 naming the version (a
                                            HighLevel that does not serve v3); cleared by reset
   GET|POST locations/{id}/tags             the full truth / add {"tag": name}

@@ -51,6 +51,10 @@ class SandboxControl:
     def set_now(self, iso: str) -> dict:
         return self._call("POST", "clock", {"now": iso})
 
+    def freeze(self, frozen: bool = True) -> dict:
+        """Hold sandbox time still (or let it tick again): what HighLevel answers then stops changing."""
+        return self._call("POST", "clock", {"frozen": frozen})
+
     def tags(self, location_id: str) -> list[dict]:
         return self._call("GET", f"locations/{location_id}/tags")["tags"]
 

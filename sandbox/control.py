@@ -68,15 +68,19 @@ def clock(sb: Sandbox, req: Request, body: dict) -> Response:
     with sb.lock:
         if req.method == "POST":
             try:
+                if "frozen" in body and not isinstance(body["frozen"], bool):
+                    raise ValueError("frozen must be true or false")
                 if "now" in body:
                     sb.clock.set(parse_iso(str(body["now"])))
                 else:
                     sb.clock.advance(float(body.get("advance_seconds", 0)))
+                if "frozen" in body:
+                    sb.clock.freeze(body["frozen"])
             except (TypeError, ValueError) as exc:
                 return _bad(str(exc))
         now = sb.now()
         return json_response(200, {"now": data.iso(now), "today": now.date().isoformat(),
-                                   "anchor": data.iso(sb.anchor)})
+                                   "anchor": data.iso(sb.anchor), "frozen": sb.clock.frozen})
 
 
 def tags(sb: Sandbox, req: Request, body: dict, location_id: str, tag_id: str | None = None) -> Response:

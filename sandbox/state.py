@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -18,19 +19,28 @@ from .tokens import TokenStore
 
 
 class Clock:
-    """Sandbox time: ticks with real time from a settable, advanceable starting point."""
+    """Sandbox time: ticks with real time from a settable, advanceable starting point, or holds still while
+    frozen (posts' insights grow with sandbox time, so a "nothing changed" run needs time to stand still)."""
 
-    def __init__(self, start: datetime):
+    def __init__(self, start: datetime, ticker: Callable[[], float] = time.monotonic):
+        self._ticker, self.frozen = ticker, False
         self.set(start)
 
     def set(self, moment: datetime) -> None:
-        self._base, self._t0 = moment, time.monotonic()
+        self._base, self._t0 = moment, self._ticker()
 
     def advance(self, seconds: float) -> None:
         self._base += timedelta(seconds=seconds)
 
+    def freeze(self, frozen: bool) -> None:
+        """Stop time at this moment (True) or let it tick on from where it stands (False)."""
+        self.set(self.now())
+        self.frozen = frozen
+
     def now(self) -> datetime:
-        return self._base + timedelta(seconds=time.monotonic() - self._t0)
+        if self.frozen:
+            return self._base
+        return self._base + timedelta(seconds=self._ticker() - self._t0)
 
 
 def parse_iso(value: str) -> datetime:

@@ -16,7 +16,6 @@ import io
 import json
 import re
 import sys
-from datetime import datetime
 from pathlib import Path
 
 from sandbox import control
@@ -31,28 +30,11 @@ CONFIG = SandboxConfig(seed=3, agencies=1, locations=3, tags=260, days=60, accou
 _TRACE = re.compile(rb'"traceId":"[0-9a-f-]{36}"')
 
 
-class _FrozenClock:
-    """The sandbox clock, stopped: insights and `today` must not move while the script runs."""
-
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def set(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def advance(self, seconds: float) -> None:
-        from datetime import timedelta
-
-        self.moment += timedelta(seconds=seconds)
-
-    def now(self) -> datetime:
-        return self.moment
-
-
 class _Script:
     def __init__(self):
         self.sb = Sandbox(CONFIG)
-        self.sb.clock = _FrozenClock(parse_iso(NOW))
+        self.sb.clock.freeze(True)  # insights and `today` must not move while the script runs
+        self.sb.clock.set(parse_iso(NOW))
         self.app = make_app(self.sb)
         self.answers: dict[str, str] = {}
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import requests
+
+from sandbox.state import Clock
 
 from .helpers import location_pit
 
@@ -104,6 +107,33 @@ def test_the_clock_can_be_set_and_advanced(sandbox):
     assert sandbox.set_now("2026-01-01T00:00:00Z")["now"].startswith("2026-01-01T00:00:0")
     assert sandbox.advance(86400 * 2)["today"] == "2026-01-03"
     assert sandbox.http.post(f"{sandbox.url}/_sandbox/clock", json={"now": "soon"}).status_code == 400
+
+
+def test_a_frozen_clock_holds_still_and_ticks_on_from_there_when_thawed():
+    ticks = [100.0]
+    clock = Clock(datetime(2026, 1, 1, tzinfo=UTC), ticker=lambda: ticks[0])
+    ticks[0] += 5
+    assert clock.now() == datetime(2026, 1, 1, 0, 0, 5, tzinfo=UTC)
+    clock.freeze(True)
+    ticks[0] += 60
+    assert clock.now() == datetime(2026, 1, 1, 0, 0, 5, tzinfo=UTC)
+    clock.advance(10)  # set and advance still move a frozen clock, which then holds there
+    ticks[0] += 60
+    assert clock.now() == datetime(2026, 1, 1, 0, 0, 15, tzinfo=UTC)
+    clock.freeze(False)
+    ticks[0] += 3
+    assert clock.now() == datetime(2026, 1, 1, 0, 0, 18, tzinfo=UTC)
+
+
+def test_the_clock_can_be_frozen_over_http_and_refuses_a_frozen_that_is_not_a_boolean(sandbox):
+    assert sandbox.clock()["frozen"] is False
+    assert sandbox.freeze()["frozen"] is True
+    answer = sandbox.set_now("2026-01-01T00:00:00Z")
+    assert answer["now"] == "2026-01-01T00:00:00.000Z" == sandbox.clock()["now"]
+    refused = sandbox.http.post(f"{sandbox.url}/_sandbox/clock", json={"frozen": "yes", "advance_seconds": 60})
+    assert refused.status_code == 400 and "frozen" in refused.json()["error"]
+    assert sandbox.clock()["now"] == "2026-01-01T00:00:00.000Z"  # the refused call changed nothing
+    assert sandbox.freeze(False)["frozen"] is False
 
 
 def test_stats_count_requests_per_endpoint_and_reset(sandbox):

@@ -40,8 +40,8 @@ def test_queued_units_come_in_the_planned_order_and_only_those_no_worker_has_sta
     bulk, _, units = bulk_plan(_locations(3), kind=Kind.ALL)
     _, _, others = bulk_plan(_locations(1), kind=Kind.ALL)  # another bulk run's units are not taken
     assert bulk_roots([units[0].pk, units[4].pk]) == {bulk.pk}
-    order = [u.pk for u in units]  # every location's accounts, then tags, then statistics
-    assert [SyncRun.objects.get(pk=pk).kind for pk in order] == ["accounts"] * 3 + ["tags"] * 3 + ["statistics"] * 3
+    order = [u.pk for u in units]  # every location's accounts, then statistics (the longest), then tags
+    assert [SyncRun.objects.get(pk=pk).kind for pk in order] == ["accounts"] * 3 + ["statistics"] * 3 + ["tags"] * 3
     assert queued_units_next({bulk.pk}, limit=20) == order
     SyncRun.objects.filter(pk=order[0]).update(status=Status.RUNNING)
     SyncRun.objects.filter(pk=order[1]).update(status=Status.WAITING)  # backing off: its retry is scheduled

@@ -12,9 +12,10 @@ sync would have left (2,000 tags and 500 posts per location, --days of statistic
 pages are timed as below. The query counts are what to trust on a shared machine; the load is printed.
 
 As bench/sync.py does it (its machinery is reused): the sandbox in a process of its own answering with 50 ms
-latency, production settings, "Refresh all" enqueued and run by real `manage.py qcluster` processes (2 workers
-each). `--scale-out` drops and creates the PostgreSQL database named by --database and empties the Redis db
---redis-db: never point them at anything that matters.
+latency, production settings, "Refresh all" enqueued and run by real `manage.py qcluster` processes
+(Tagscope's default workers: 4 on SQLite, 2 each on PostgreSQL). `--scale-out` drops and creates the
+PostgreSQL database named by --database and empties the Redis db --redis-db: never point them at anything
+that matters.
 
 Prints `figure: name | value | target | ok` lines (bench/run_all.py puts them in its table):
 - wall time (enqueue to the bulk run's end), requests, 429s (target 0);
@@ -47,13 +48,13 @@ from machine_quiet import wait_for_quiet
 from pages import measure
 from sync import (
     SANDBOX_PIDS,
-    WORKERS,
     point_at,
     qcluster,
     refresh_all_and_wait,
     sandbox_process,
     tree_figures,
     worker_env,
+    workers,
 )
 from timeline import WINDOW_SECONDS, CpuSamples, timeline_print, timeline_rows
 
@@ -142,7 +143,7 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
         control = SandboxControl(url)
         state = control.state()
         point_at(url, state, horizon_days=args.days)
-        settings.Q_CLUSTER["workers"] = WORKERS * processes  # a batch per worker of every cluster
+        settings.Q_CLUSTER["workers"] = workers() * processes  # a batch per worker of every cluster
         sandbox_agency_connect(control, redirect_uri="http://127.0.0.1/cb")
         ids = {loc["id"] for loc in state["locations"]}
         with ExitStack() as stack:
@@ -186,7 +187,7 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
         cpu_floor = requests * per_request / cores
         binding = "CPU" if cpu_floor >= rate_floor else "rate limit"
         failed = [u for u in units if u.status != "succeeded"]
-        backend = f"{'PostgreSQL + Redis' if args.scale_out else 'SQLite'}, {processes} qcluster x {WORKERS} workers"
+        backend = f"{'PostgreSQL + Redis' if args.scale_out else 'SQLite'}, {processes} qcluster x {workers()} workers"
         print(f"first sync: {args.locations} locations x {args.tags} tags, {args.days} days of statistics, "
               f"50 ms latency; {backend}; {cores} cores")
         print(f"  {Tag.objects.count():,} tags, {Post.objects.count():,} posts, "

@@ -7,10 +7,10 @@ unchanged sync write? How much memory does a worker need for a very large locati
 
 As in production: the sandbox runs in a process of its own (`manage.py runsandbox`, as HighLevel is another
 machine) and answers with 50 ms latency per request; "Refresh all" enqueues every location's units, and a
-real `manage.py qcluster` (django-q2's default 2 workers, production settings, its scheduler off so the
-refresh is the whole load) runs them, a batch per worker with the batch's units side by side. The database
-is a throwaway SQLite file (or a fresh `tagscope_bench` database with `--scale-out`, Redis as broker and
-limiter). Prints figures and the targets; asserts nothing.
+real `manage.py qcluster` (Tagscope's default workers for the database: 4 on SQLite, 2 on PostgreSQL;
+production settings, its scheduler off so the refresh is the whole load) runs them, a batch per worker
+with the batch's units side by side. The database is a throwaway SQLite file (or a fresh `tagscope_bench`
+database with `--scale-out`, Redis as broker and limiter). Prints figures and the targets; asserts nothing.
 
 - floor: the most requests any one location needed / 10 per second (HighLevel's burst limit, 100 per 10 s)
 - ratio: wall time (enqueue to the bulk run's end) / floor (target <= 1.10)
@@ -23,6 +23,7 @@ limiter). Prints figures and the targets; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -37,8 +38,15 @@ from pathlib import Path
 
 from common import ROOT, scale_out_services, setup_django
 
-# Q_WORKERS per qcluster: 2, as Tagscope ships it; BENCH_WORKERS=4 tries another count
-WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+
+@functools.cache
+def workers() -> int:
+    """Q_WORKERS per qcluster: as Tagscope ships it for the database in use (dashboard/settings.py: 4 on SQLite,
+    2 on PostgreSQL), or BENCH_WORKERS to try another count. Read once, before point_at (and agency.py) set the
+    bench process's own Q_CLUSTER["workers"] for planning."""
+    from django.conf import settings
+
+    return int(os.environ.get("BENCH_WORKERS") or settings.Q_CLUSTER["workers"])
 POLL_SECONDS = 0.2
 
 
@@ -49,7 +57,7 @@ def point_at(url: str, state: dict, *, horizon_days: int) -> None:
     settings.HIGHLEVEL_CLIENT_ID = state["client_id"]
     settings.HIGHLEVEL_CLIENT_SECRET = state["client_secret"]
     settings.SYNC_STATISTICS_HORIZON_DAYS = horizon_days
-    settings.Q_CLUSTER["workers"] = WORKERS  # enqueue_units plans a batch per worker of the cluster
+    settings.Q_CLUSTER["workers"] = workers()  # enqueue_units plans a batch per worker of the cluster
 
 
 def worker_env(horizon_days: int) -> dict[str, str]:
@@ -63,7 +71,7 @@ def worker_env(horizon_days: int) -> dict[str, str]:
         "HIGHLEVEL_API_BASE_URL": settings.HIGHLEVEL_API_BASE_URL, "HIGHLEVEL_CLIENT_ID": settings.HIGHLEVEL_CLIENT_ID,
         "HIGHLEVEL_CLIENT_SECRET": settings.HIGHLEVEL_CLIENT_SECRET,
         "SYNC_STATISTICS_HORIZON_DAYS": str(horizon_days),
-        "Q_WORKERS": str(WORKERS), "Q_SCHEDULER": "false", "Q_SYNC": "false", "LOG_LEVEL": "WARNING",
+        "Q_WORKERS": str(workers()), "Q_SCHEDULER": "false", "Q_SYNC": "false", "LOG_LEVEL": "WARNING",
     })
     return env
 
@@ -259,7 +267,7 @@ def fleet(args, workdir: str) -> None:
             failed = [u for u in units if u.status != "succeeded"]
             requests = stats["requests"]["total"]
             print(f"first sync: {locations} locations x {tags} tags, {days} days of statistics, 50 ms latency")
-            print(f"  cluster              1 qcluster x {WORKERS} workers, {len(units)} units in batches "
+            print(f"  cluster              1 qcluster x {workers()} workers, {len(units)} units in batches "
                   f"(SYNC_UNITS_PER_TASK), lanes per unit: SYNC_REQUEST_LANES")
             print(f"  wall time            {wall:8.1f} s")
             print(f"  requests             {requests:8d}  (busiest location {busiest}; "

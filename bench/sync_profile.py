@@ -4,7 +4,7 @@
     .venv/bin/python bench/sync_profile.py [--quick] [--top 40] [--save FILE]
 
 The sandbox runs in its own process, as in bench/sync.py (its CPU is not Tagscope's). The units are planned
-as "Refresh all" plans them and run as a two-worker qcluster runs its batches (a thread per batch calling
+as "Refresh all" plans them and run as the default qcluster runs its batches (a thread per batch calling
 services.units_execute, which gives each unit a thread and each unit its lanes), here in one process so one
 profile sees them all. cProfile (standard library) with a per-thread CPU clock (`time.thread_time`) is
 started in every thread: waiting on HighLevel or on the rate limit costs nothing, only CPU work is counted.
@@ -24,7 +24,7 @@ import threading
 import time
 
 from common import setup_django
-from sync import WORKERS, point_at, sandbox_process
+from sync import point_at, sandbox_process, workers
 
 PROFILES: list[cProfile.Profile] = []
 _profiles_lock = threading.Lock()
@@ -48,7 +48,9 @@ def profile_every_thread() -> None:
 
 
 def one_sync(url: str, state: dict, days: int) -> tuple[float, int]:
-    """Plan every location's units and run them in WORKERS batches side by side; (CPU seconds, requests)."""
+    """Plan every location's units and run them in workers() batches side by side; (CPU seconds, requests)."""
+    from django.conf import settings
+
     from dashboard.devtools.demo import sandbox_agency_connect
     from integrations.models import Connection, SyncRun
     from integrations.sync.scheduling import batches_plan
@@ -60,16 +62,16 @@ def one_sync(url: str, state: dict, days: int) -> tuple[float, int]:
     point_at(url, state, horizon_days=days)
     sandbox_agency_connect(control, redirect_uri="http://127.0.0.1/cb")
     _, _, units = bulk_plan(locations_interleaved(), kind=SyncRun.Kind.ALL, trigger="bench")
-    batches = batches_plan([u.pk for u in units], per_task=32, workers=WORKERS)
+    batches = batches_plan([u.pk for u in units], per_task=settings.SYNC_UNITS_PER_TASK, workers=workers())
     control.reset_stats()
     control.clear_faults()
     control.add_fault(latency_ms=50)
     started = time.process_time()
-    workers = [threading.Thread(target=units_execute, kwargs={"run_ids": batch}) for batch in batches]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    threads = [threading.Thread(target=units_execute, kwargs={"run_ids": batch}) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     cpu = time.process_time() - started
     failed = SyncRun.objects.filter(pk__in=[u.pk for u in units]).exclude(status="succeeded").count()
     if failed:
@@ -93,7 +95,7 @@ def profile(args: argparse.Namespace, db_path: str) -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    settings.Q_CLUSTER["workers"] = WORKERS
+    settings.Q_CLUSTER["workers"] = workers()
     locations, tags, days = (5, 500, 30) if args.quick else (20, 2000, 90)
     with sandbox_process(seed=1, agencies=1, locations=locations, tags=tags, days=days) as url:
         from sandbox.client import SandboxControl

@@ -164,9 +164,15 @@ else:
     }
 
 # --- django-q2 --------------------------------------------------------------------------------------
+# Worker processes per qcluster, and the sync units each runs side by side (SYNC_UNITS_PER_TASK). On SQLite one
+# qcluster is all there is and a process is one interpreter lock: 4 x 24 units kept both cores busier than
+# 2 x 32 (200 locations: 168 and 183 s against 209 s, 151 MB a worker; 4 x 32 was no faster, 182 s). On
+# PostgreSQL every process holds a pool of connections, so a machine runs 2 x 32 and the cluster grows by
+# qcluster processes (docs/deploy.md). docs/performance.md, twelfth pass.
+_WORKERS, _UNITS_PER_TASK = (4, 24) if _sqlite_file else (2, 32)
 Q_CLUSTER = {
     "name": env_str("Q_CLUSTER_NAME", default="tagscope"),
-    "workers": env_int("Q_WORKERS", default=2),
+    "workers": env_int("Q_WORKERS", default=_WORKERS),
     "timeout": env_int("Q_TIMEOUT", default=600),
     # retry must exceed timeout, or a slow task is handed to a second worker while still running.
     "retry": env_int("Q_RETRY", default=660),
@@ -348,7 +354,7 @@ DESTINATION_ALLOWED_HOSTS = env_csv("DESTINATION_ALLOWED_HOSTS", default=[])
 SYNC_REQUEST_LANES = env_int("SYNC_REQUEST_LANES", default=8)
 # At most this many units in one worker task, run side by side (integrations/sync/scheduling.py): units
 # enqueued together go out in a batch per worker, so a few worker processes keep many locations busy.
-SYNC_UNITS_PER_TASK = env_int("SYNC_UNITS_PER_TASK", default=32)
+SYNC_UNITS_PER_TASK = env_int("SYNC_UNITS_PER_TASK", default=_UNITS_PER_TASK)
 # A batch whose unit ends takes the next queued unit of the same bulk run (so a worker is not left waiting
 # on its batch's slowest unit) for this long after the task began; then it only finishes what it has, well
 # within the task's timeout. 0: a batch runs its own units only.

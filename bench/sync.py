@@ -38,6 +38,8 @@ from pathlib import Path
 
 from common import ROOT, scale_out_services, setup_django
 
+POLL_SECONDS = 0.2
+
 
 @functools.cache
 def workers() -> int:
@@ -47,7 +49,6 @@ def workers() -> int:
     from django.conf import settings
 
     return int(os.environ.get("BENCH_WORKERS") or settings.Q_CLUSTER["workers"])
-POLL_SECONDS = 0.2
 
 
 def point_at(url: str, state: dict, *, horizon_days: int) -> None:

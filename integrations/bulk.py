@@ -27,6 +27,25 @@ REMEMBERED = (datetime, date, int, type(None))  # hashable, often repeated, and 
 JSON_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
+Write = Callable[[], int]  # a write prepared: running it sends its statements, answering the rows sent
+
+
+def _nothing() -> int:
+    return 0
+
+
+def statements_run(connection: Any, statements: list[tuple[str, list[Any]]], count: int) -> Write:
+    """A prepared write of these (sql, params), run in order on the connection; it answers `count`."""
+
+    def run() -> int:
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        return count
+
+    return run
+
+
 def _statement_parts(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
                      ) -> tuple[list[Sequence[Any]], Any, Callable[[str], str], list[Any]]:
     """The rows as a list, the connection that writes `model`, its quoting of names, the fields named."""
@@ -38,9 +57,17 @@ def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
                 ignore_conflicts: bool = False) -> int:
     """INSERT one row per tuple of values (in the order of `names`); answers how many were sent. On
     PostgreSQL a COPY, or (ignoring conflicts) an INSERT of arrays; elsewhere INSERTs of many rows each."""
+    return rows_insert_prepared(model, names, rows, ignore_conflicts=ignore_conflicts)()
+
+
+def rows_insert_prepared(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                         ignore_conflicts: bool = False) -> Write:
+    """rows_insert's statements built and their values prepared now; the answer runs them (in a transaction
+    begun after this: on SQLite the one write lock is held from a transaction's start, so the Python work of a
+    write is best done before it)."""
     rows, connection, quote, fields = _statement_parts(model, names, rows)
     if not rows:
-        return 0
+        return _nothing
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     columns = ", ".join(quote(field.column) for field in fields)
     row_marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -53,25 +80,30 @@ def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
         raise ValueError(f"every row needs {width} values ({', '.join(names)})")
     if connection.vendor == "postgresql" and not ignore_conflicts:
         # COPY: the driver formats rows in C, where a statement's parameters are quoted one by one in Python.
-        with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(
-                f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for row in zip(*_prepared_columns(prepare, rows), strict=True):
-                copy.write_row(row)
-        return len(rows)
+        copy_rows = list(zip(*_prepared_columns(prepare, rows), strict=True))
+
+        def copy() -> int:
+            with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(
+                    f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as into:
+                for row in copy_rows:
+                    into.write_row(row)
+            return len(rows)
+
+        return copy
     size = _batch_size(connection, fields, rows)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), size):
-            batch = rows[start:start + size]
-            columns_of_batch = _prepared_columns(prepare, batch)
-            if connection.vendor == "postgresql":
-                # An array per column (as Django's bulk_create does there): a short statement that the
-                # driver parses once, where a VALUES list as long as the batch is parsed again every time.
-                cursor.execute(f"{head} SELECT * FROM UNNEST({_arrays(fields, connection)}) {suffix}",  # noqa: S608
-                               [list(column) for column in columns_of_batch])
-            else:
-                params = list(chain.from_iterable(zip(*columns_of_batch, strict=True)))
-                cursor.execute(f"{head} VALUES {', '.join([row_marks] * len(batch))} {suffix}", params)
-    return len(rows)
+    statements = []
+    for start in range(0, len(rows), size):
+        batch = rows[start:start + size]
+        columns_of_batch = _prepared_columns(prepare, batch)
+        if connection.vendor == "postgresql":
+            # An array per column (as Django's bulk_create does there): a short statement that the
+            # driver parses once, where a VALUES list as long as the batch is parsed again every time.
+            statements.append((f"{head} SELECT * FROM UNNEST({_arrays(fields, connection)}) {suffix}",  # noqa: S608
+                               [list(column) for column in columns_of_batch]))
+        else:
+            statements.append((f"{head} VALUES {', '.join([row_marks] * len(batch))} {suffix}",
+                               list(chain.from_iterable(zip(*columns_of_batch, strict=True)))))
+    return statements_run(connection, statements, len(rows))
 
 
 def _batch_size(connection: Any, fields: Sequence[Any], rows: Sequence[Sequence[Any]]) -> int:
@@ -184,39 +216,50 @@ def rows_update(model: type[models.Model], names: Sequence[str], rows: Iterable[
     rows' values: `executemany` ran a statement per row, and the driver gives up the GIL for each and waits to
     get it back, up to a switch interval (5 ms) each while other threads run. Inside a write transaction (on
     SQLite, with the one write lock held) that made a sync's 50-row update hold the lock for up to 250 ms."""
+    return rows_update_prepared(model, names, rows)()
+
+
+def rows_update_prepared(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> Write:
+    """rows_update's statements built and their values prepared now; the answer runs them (as
+    rows_insert_prepared's)."""
     rows, connection, quote, fields = _statement_parts(model, names, rows)
     if not rows:
-        return 0
+        return _nothing
     if set(map(len, rows)) != {len(fields) + 1}:
         raise ValueError(f"every row needs the primary key and {len(fields)} values ({', '.join(names)})")
     rows = list({row[0]: row for row in rows}.values())
     pk = model._meta.pk
     table, key = quote(model._meta.db_table), quote(pk.column)
     prepare = _column_preparers([pk, *fields], connection)
-    with connection.cursor() as cursor:
-        size = _batch_size(connection, [pk, *fields], rows)
-        for start in range(0, len(rows), size):
-            columns = _prepared_columns(prepare, rows[start:start + size])
-            if connection.vendor == "postgresql":  # an array per column, as rows_insert does there
-                names_of_values = ["pk", *(f"v{n}" for n in range(len(fields)))]
-                source = f"UNNEST({_arrays([pk, *fields], connection)}) AS v({', '.join(names_of_values)})"
-                params: list[Any] = [list(column) for column in columns]
-            else:  # SQLite names a VALUES list's columns column1, column2, ...
-                names_of_values = [f"column{n + 1}" for n in range(len(fields) + 1)]
-                marks = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-                source = f"(VALUES {', '.join([marks] * len(columns[0]))}) AS v"
-                params = list(chain.from_iterable(zip(*columns, strict=True)))
-            assignments = ", ".join(f"{quote(field.column)} = v.{value}"
-                                    for field, value in zip(fields, names_of_values[1:], strict=True))
-            cursor.execute(f"UPDATE {table} SET {assignments} FROM {source} "  # noqa: S608 (names only)
-                           f"WHERE {table}.{key} = v.{names_of_values[0]}", params)
-    return len(rows)
+    size = _batch_size(connection, [pk, *fields], rows)
+    statements = []
+    for start in range(0, len(rows), size):
+        columns = _prepared_columns(prepare, rows[start:start + size])
+        if connection.vendor == "postgresql":  # an array per column, as rows_insert does there
+            names_of_values = ["pk", *(f"v{n}" for n in range(len(fields)))]
+            source = f"UNNEST({_arrays([pk, *fields], connection)}) AS v({', '.join(names_of_values)})"
+            params: list[Any] = [list(column) for column in columns]
+        else:  # SQLite names a VALUES list's columns column1, column2, ...
+            names_of_values = [f"column{n + 1}" for n in range(len(fields) + 1)]
+            marks = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+            source = f"(VALUES {', '.join([marks] * len(columns[0]))}) AS v"
+            params = list(chain.from_iterable(zip(*columns, strict=True)))
+        assignments = ", ".join(f"{quote(field.column)} = v.{value}"
+                                for field, value in zip(fields, names_of_values[1:], strict=True))
+        statements.append((f"UPDATE {table} SET {assignments} FROM {source} "  # noqa: S608 (names only)
+                           f"WHERE {table}.{key} = v.{names_of_values[0]}", params))
+    return statements_run(connection, statements, len(rows))
 
 
 def instances_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> int:
     """INSERT model instances (their defaults and `auto_now_add` applied as `save()` would), ids not set."""
+    return instances_insert_prepared(objs, ignore_conflicts=ignore_conflicts)()
+
+
+def instances_insert_prepared(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> Write:
+    """instances_insert prepared now, run by the answer (as rows_insert_prepared's)."""
     if not objs:
-        return 0
+        return _nothing
     model = type(objs[0])
     fields = [field for field in model._meta.concrete_fields if field is not model._meta.auto_field]
     if len(fields) > 1 and all(_reads_attribute(field) for field in fields):
@@ -224,7 +267,7 @@ def instances_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = F
         rows: list[Any] = list(map(attrgetter(*(field.attname for field in fields)), objs))
     else:
         rows = [[field.pre_save(obj, add=True) for field in fields] for obj in objs]
-    return rows_insert(model, [field.name for field in fields], rows, ignore_conflicts=ignore_conflicts)
+    return rows_insert_prepared(model, [field.name for field in fields], rows, ignore_conflicts=ignore_conflicts)
 
 
 def _reads_attribute(field: Any) -> bool:
@@ -238,8 +281,14 @@ def _reads_attribute(field: Any) -> bool:
 
 def instances_update(objs: Sequence[models.Model], names: Sequence[str]) -> int:
     """UPDATE `names` of model instances, by primary key."""
+    return instances_update_prepared(objs, names)()
+
+
+def instances_update_prepared(objs: Sequence[models.Model], names: Sequence[str]) -> Write:
+    """instances_update prepared now, run by the answer (as rows_insert_prepared's)."""
     if not objs:
-        return 0
+        return _nothing
     model = type(objs[0])
     fields = [model._meta.get_field(name) for name in names]
-    return rows_update(model, names, [[obj.pk, *(getattr(obj, field.attname) for field in fields)] for obj in objs])
+    return rows_update_prepared(model, names, [[obj.pk, *(getattr(obj, field.attname) for field in fields)]
+                                               for obj in objs])

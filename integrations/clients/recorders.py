@@ -10,7 +10,7 @@ import threading
 
 from django.db import DatabaseError
 
-from integrations.bulk import rows_insert
+from integrations.bulk import Write, rows_insert_prepared
 from integrations.highlevel.recording import CALL_FIELDS, CallRecord
 from integrations.models import ApiCall
 
@@ -25,6 +25,12 @@ class DatabaseRecorder:
 
     @staticmethod
     def _write(calls: list[CallRecord]) -> None:
+        DatabaseRecorder._prepared(calls)()
+
+    @staticmethod
+    def _prepared(calls: list[CallRecord]) -> Write:
+        """The INSERT of the calls, its values prepared now (before a transaction that runs it). Running it
+        answers how many calls it took; a database failing is logged, not raised (monitoring only)."""
         rows = []
         for call in calls:
             # Read field by field: `asdict` deep-copies every value, a measurable share of a flush.
@@ -34,11 +40,17 @@ class DatabaseRecorder:
             values["error"] = values["error"][:64]
             values["trace_id"] = (values["trace_id"] or "")[:100]
             rows.append(tuple(values[name] for name in CALL_FIELDS))
-        try:
-            rows_insert(ApiCall, CALL_FIELDS, rows)
-        except DatabaseError:
-            logger.warning("could not record %d HighLevel call(s) to %s", len(calls),
-                           ", ".join(sorted({c.endpoint for c in calls})), exc_info=True)
+        insert = rows_insert_prepared(ApiCall, CALL_FIELDS, rows)
+
+        def write() -> int:
+            try:
+                insert()
+            except DatabaseError:
+                logger.warning("could not record %d HighLevel call(s) to %s", len(calls),
+                               ", ".join(sorted({c.endpoint for c in calls})), exc_info=True)
+            return len(calls)
+
+        return write
 
 
 class BufferedRecorder(DatabaseRecorder):
@@ -55,8 +67,11 @@ class BufferedRecorder(DatabaseRecorder):
             self._pending.append(call)
 
     def flush(self) -> int:
+        """Write what was recorded; answers how many calls."""
+        return self.flush_prepared()()
+
+    def flush_prepared(self) -> Write:
+        """Take what was recorded and prepare its INSERT; the answer writes it (in the caller's transaction)."""
         with self._lock:
             calls, self._pending = self._pending, []
-        if calls:
-            self._write(calls)
-        return len(calls)
+        return self._prepared(calls) if calls else lambda: 0

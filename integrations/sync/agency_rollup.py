@@ -28,6 +28,7 @@ from operator import itemgetter
 
 from django.db import DatabaseError, connection, transaction
 
+from integrations.bulk import Write, statements_run
 from integrations.models import StatisticsPoint
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,12 @@ def _delta(old_exists: bool, old: float | None, new_exists: bool, new: float | N
 def changes_apply(changes: Iterable[tuple[Key, bool, float | None, bool, float | None]], location_pk: int) -> int:
     """Move the rollups by each changed point of the location: (key, existed before, value before, exists
     after, value after). Answers the rows touched. Call it in the transaction that writes the points."""
+    return changes_prepared(changes, location_pk)()
+
+
+def changes_prepared(changes: Iterable[tuple[Key, bool, float | None, bool, float | None]], location_pk: int
+                     ) -> Write:
+    """changes_apply's statements built now (before the points' write transaction); run the answer in it."""
     deltas: dict[Key, list] = defaultdict(lambda: [0.0, 0, 0])
     months: dict[tuple[str, date, str], list] = defaultdict(lambda: [0.0, 0, 0])
     for (platform, metric, day), old_exists, old, new_exists, new in changes:
@@ -109,25 +116,25 @@ def changes_apply(changes: Iterable[tuple[Key, bool, float | None, bool, float |
             into[1] += delta[1]
             into[2] += delta[2]
     rows = [(day, platform, metric, *d) for (platform, metric, day), d in sorted(deltas.items()) if any(d)]
-    _add(rows)
     month_rows = [(location_pk, month, platform, metric, *d)
                   for (metric, month, platform), d in sorted(months.items()) if any(d)]
-    _add(month_rows, head=MONTH_INSERT_HEAD, row=MONTH_INSERT_ROW, tail=MONTH_ADD_ON_CONFLICT, day_at=1)
-    return len(rows) + len(month_rows)
+    statements = [*_add_statements(rows),
+                  *_add_statements(month_rows, head=MONTH_INSERT_HEAD, row=MONTH_INSERT_ROW, tail=MONTH_ADD_ON_CONFLICT,
+                                   day_at=1)]
+    return statements_run(connection, statements, len(rows) + len(month_rows))
 
 
-def _add(rows: list[tuple], *, head: str = CHANGE_INSERT_HEAD, row: str = INSERT_ROW, tail: str = "",
-         day_at: int = 0) -> None:
-    """An INSERT of the rows (by default AgencyDay's moves, appended to AgencyDayChange); with `tail` an upsert
-    that adds each row's numbers. `day_at` is the index of the date in a row."""
-    if not rows:
-        return
+def _add_statements(rows: list[tuple], *, head: str = CHANGE_INSERT_HEAD, row: str = INSERT_ROW, tail: str = "",
+                    day_at: int = 0) -> list[tuple[str, list]]:
+    """The INSERTs of the rows (by default AgencyDay's moves, appended to AgencyDayChange); with `tail` an
+    upsert that adds each row's numbers. `day_at` is the index of the date in a row."""
     adapt = connection.ops.adapt_datefield_value
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), ROWS_PER_STATEMENT):
-            batch = rows[start:start + ROWS_PER_STATEMENT]
-            params = [adapt(p) if i == day_at else p for values in batch for i, p in enumerate(values)]
-            cursor.execute(head + ", ".join([row] * len(batch)) + tail, params)
+    statements = []
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        batch = rows[start:start + ROWS_PER_STATEMENT]
+        params = [adapt(p) if i == day_at else p for values in batch for i, p in enumerate(values)]
+        statements.append((head + ", ".join([row] * len(batch)) + tail, params))
+    return statements
 
 
 def location_remove(location_pk: int) -> int:
@@ -137,7 +144,7 @@ def location_remove(location_pk: int) -> int:
         found = cursor.fetchall()
     rows = sorted((_day(day), platform, metric, -(total or 0.0), -reported, -points)
                   for day, platform, metric, total, reported, points in found)
-    _add([(day, *rest) for day, *rest in rows])
+    statements_run(connection, _add_statements(rows), len(rows))()
     return len(rows)
 
 

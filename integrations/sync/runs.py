@@ -243,11 +243,14 @@ class RunContext:
     def flush(self) -> None:
         """Save progress, counts and the calls recorded so far, and renew the lease: one short transaction."""
         self._flushed_at = self.clock()
+        # Prepared before the transaction (on SQLite it holds the one write lock), which runs them only.
+        calls = self.recorder.flush_prepared() if self.recorder is not None else None
+        saved = self.saved()
         with transaction.atomic():
-            if self.recorder is not None:
-                self.recorder.flush()
+            if calls is not None:
+                calls()
             SyncRun.objects.filter(pk=self.run.pk).update(
-                progress_done=self.run.progress_done, progress_total=self.run.progress_total, **self.saved())
+                progress_done=self.run.progress_done, progress_total=self.run.progress_total, **saved)
             renewed = lease_renew(location_id=self.location.pk, kind=self.run.kind, owner=self.owner)
         if not renewed:
             raise LeaseLost(f"lease of location {self.location.pk}/{self.run.kind} was taken over")

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from integrations.connections.contract import (
@@ -50,7 +49,7 @@ from integrations.sync.agency_rollup import agency_days_fold_soon
 from integrations.sync.lanes import in_lanes
 from integrations.sync.locks import LeaseLost
 from integrations.sync.runs import RunContext
-from integrations.sync.statistics_store import ALL_PLATFORMS, answer_store, upsert_values
+from integrations.sync.statistics_store import ALL_PLATFORMS, answer_store, points_compare, points_write
 from integrations.sync.statistics_window import default_window_refresh
 
 ALL = StatisticsPoint.ALL_ACCOUNTS
@@ -236,7 +235,7 @@ def breakdown_days(ctx: RunContext, scope: str, today: date) -> list[date]:
 
 class _Breakdowns:
     """One-day answers (their days proven by the caller) waiting to be written, BREAKDOWN_BATCH of them at a
-    time: one read and one short transaction per scope, where each answer cost its own (the first statistics
+    time: one read per scope and one short transaction, where each answer cost its own (the first statistics
     fill is hundreds of one-day requests). A worker killed meanwhile loses only unwritten answers, which are
     the days the next run asks again (a day counts as asked once its marker row is stored)."""
 
@@ -256,12 +255,10 @@ class _Breakdowns:
             self.flush()
 
     def flush(self) -> None:
-        """Every scope's pending answers in one short transaction (a commit each cost more than its rows)."""
+        """Every scope's pending answers compared with the stored points, then written in one short transaction
+        (a commit each cost more than its rows)."""
         pending, self.pending, self.answers = self.pending, {}, 0
-        with transaction.atomic():
-            for scope, values in pending.items():
-                upsert_values(self.ctx, scope, values)
-        agency_days_fold_soon()
+        points_write(self.ctx, [points_compare(self.ctx, scope, values) for scope, values in pending.items()])
 
 
 def _breakdown_series(answers: list[Statistics]):

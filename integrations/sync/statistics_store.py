@@ -4,16 +4,17 @@ the audience demographics of an answer's last day. The callers have proven the d
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from integrations.bulk import rows_insert, rows_update
+from integrations.bulk import rows_insert_prepared, rows_update_prepared
 from integrations.data_versions import STATISTICS, versions_move, written
 from integrations.highlevel.types import Statistics
 from integrations.models import Demographics, StatisticsPoint
-from integrations.sync.agency_rollup import agency_days_fold_soon, changes_apply
+from integrations.sync.agency_rollup import agency_days_fold_soon, changes_prepared
 from integrations.sync.runs import RunContext
 
 ALL_PLATFORMS = ""
@@ -55,41 +56,73 @@ def upsert_points(ctx: RunContext, scope: str, days: list[date], series_list) ->
 
 def upsert_values(ctx: RunContext, scope: str, values: dict[tuple[str, str, date], float | None]) -> None:
     """Write each {(platform, metric, day): value} that differs from what is stored: one read of the days'
-    span and one short transaction (a savepoint, called inside one)."""
+    span, then one short transaction (a savepoint, called inside one)."""
+    points_write(ctx, [points_compare(ctx, scope, values)])
+
+
+@dataclass
+class PointChanges:
+    """What one scope's answers change among the stored points (points_compare), to be written by
+    points_write: the rows to create (POINT_FIELDS), the (id, value, fetched_at) to update, and the moves of
+    the agency rollup (key, existed, old value, exists, new value)."""
+
+    scope: str
+    creates: list[tuple] = field(default_factory=list)
+    updates: list[tuple] = field(default_factory=list)
+    changes: list[tuple] = field(default_factory=list)
+
+
+def points_compare(ctx: RunContext, scope: str, values: dict[tuple[str, str, date], float | None]) -> PointChanges:
+    """Compare {(platform, metric, day): value} with what is stored, reading outside any write transaction: on
+    SQLite the one write lock is the agency sync's bottleneck (held nearly all of its wall time), and a read
+    with its comparing held it for half of a statistics write. Safe to write later: only the holder of the
+    location's statistics lease writes its points."""
+    compared = PointChanges(scope)
     if not values:
-        return
+        return compared
     now = timezone.now()
+    location_id = ctx.location.pk
     days = [day for _, _, day in values]
-    existing = _stored_points(ctx.location.pk, scope, min(days), max(days))
-    creates: dict[tuple[str, str, date], float | None] = {}
-    updates = []
-    changes = []  # for the agency rollup: (key, existed, old value, exists, new value)
+    existing = _stored_points(location_id, scope, min(days), max(days))
+    unchanged = 0
     for point, value in values.items():
         value = None if value is None else float(value)
         found = existing.get(point)
         if found is None:
-            creates[point] = value
-            changes.append((point, False, None, True, value))
+            platform, metric, day = point
+            compared.creates.append((location_id, scope, platform, metric, day, value, now))
+            compared.changes.append((point, False, None, True, value))
         elif found[1] != value:
-            updates.append((found[0], value, now))
-            changes.append((point, True, found[1], True, value))
+            compared.updates.append((found[0], value, now))
+            compared.changes.append((point, True, found[1], True, value))
         else:
-            ctx.count("unchanged")
-    if not (creates or updates):
+            unchanged += 1
+    ctx.count("unchanged", unchanged)
+    return compared
+
+
+def points_write(ctx: RunContext, scopes: list[PointChanges]) -> None:
+    """Write what points_compare found for one or more scopes of the location, in one short transaction."""
+    scopes = [one for one in scopes if one.creates or one.updates]
+    if not scopes:
         return
     location_id = ctx.location.pk
+    writes = []  # prepared before the transaction, which runs them only
+    for one in scopes:
+        writes += [rows_insert_prepared(StatisticsPoint, POINT_FIELDS, one.creates),
+                   rows_update_prepared(StatisticsPoint, ("value", "fetched_at"), one.updates)]
+        if one.scope == StatisticsPoint.ALL_ACCOUNTS:
+            writes.append(changes_prepared(one.changes, location_id))
     with transaction.atomic():
-        rows_insert(StatisticsPoint, POINT_FIELDS, [(location_id, scope, platform, metric, day, value, now)
-                                                    for (platform, metric, day), value in creates.items()])
-        rows_update(StatisticsPoint, ("value", "fetched_at"), updates)
-        if scope == StatisticsPoint.ALL_ACCOUNTS:
-            changes_apply(changes, location_id)
+        for write in writes:
+            write()
         versions_move(location_id, STATISTICS)
-    if scope == StatisticsPoint.ALL_ACCOUNTS:
+    if any(one.scope == StatisticsPoint.ALL_ACCOUNTS for one in scopes):
         agency_days_fold_soon()
-    ctx.count("created", len(creates))
-    ctx.count("updated", len(updates))
-    ctx.wrote(len(creates) + len(updates))
+    created, updated = sum(len(one.creates) for one in scopes), sum(len(one.updates) for one in scopes)
+    ctx.count("created", created)
+    ctx.count("updated", updated)
+    ctx.wrote(created + updated)
 
 
 # Read once per HighLevel answer: plain SQL spares the ORM's compiling (the covering index answers it).

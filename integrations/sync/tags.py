@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from integrations.bulk import instances_insert, rows_insert, rows_update
+from integrations.bulk import instances_insert_prepared, rows_insert_prepared, rows_update_prepared
 from integrations.data_versions import TAGS, versions_move
 from integrations.highlevel.client import DETAILS_BATCH
 from integrations.highlevel.errors import BadResponse
@@ -271,7 +271,9 @@ def _save_details(ctx: RunContext, details: list[ApiTag], listed: dict[str, str]
                 events.append(_tag_event(ctx, Event.Type.TAG_DETAILS_UPDATED, detail.id, name, now))
         if detail.id in listed and details_for != listed[detail.id]:
             answered.append((tag_pk, listed[detail.id]))
-    with transaction.atomic():
-        written = rows_insert(TagDetail, DETAIL_FIELDS, creates) + rows_update(TagDetail, DETAIL_FIELDS[1:], updates)
-        written += rows_update(Tag, ("details_for",), answered) + instances_insert(events)
+    writes = (rows_insert_prepared(TagDetail, DETAIL_FIELDS, creates),
+              rows_update_prepared(TagDetail, DETAIL_FIELDS[1:], updates),
+              rows_update_prepared(Tag, ("details_for",), answered), instances_insert_prepared(events))
+    with transaction.atomic():  # it runs what was prepared before it (on SQLite it holds the one write lock)
+        written = sum(write() for write in writes)
     ctx.wrote(written)

@@ -14,7 +14,11 @@ from typing import Any, TypeVar
 
 from django.db import connections, models, router, transaction
 
-from integrations.bulk import instances_insert, instances_update, rows_insert
+from integrations.bulk import (
+    instances_insert_prepared,
+    instances_update_prepared,
+    rows_insert_prepared,
+)
 from integrations.models import Event
 
 BATCH = 500
@@ -87,14 +91,18 @@ class Writes:
     def commit(self) -> int:
         if not (self.creates or self.rows or self.updates or self.events):
             return 0
+        # Prepared before the transaction, which runs them only (on SQLite it holds the one write lock).
+        creates = (instances_insert_prepared(self.creates, ignore_conflicts=self.ignore_conflicts),
+                   rows_insert_prepared(self.model, self.columns, self.rows, ignore_conflicts=self.ignore_conflicts))
+        then = (instances_update_prepared(self.updates, sorted(self.update_fields)),
+                instances_insert_prepared(self.events))
         with transaction.atomic():
-            instances_insert(self.creates, ignore_conflicts=self.ignore_conflicts)
-            if self.rows:
-                rows_insert(self.model, self.columns, self.rows, ignore_conflicts=self.ignore_conflicts)
+            for write in creates:
+                write()
             if (self.creates or self.rows) and self.with_ids:
                 self._read_ids()
-            instances_update(self.updates, sorted(self.update_fields))
-            instances_insert(self.events)
+            for write in then:
+                write()
             if self.on_write is not None:
                 self.on_write()
         return len(self.creates) + len(self.rows) + len(self.updates) + len(self.events)

@@ -9,7 +9,14 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from integrations.bulk import instances_insert, instances_update, rows_insert, rows_update
+from integrations.bulk import (
+    instances_insert,
+    instances_update,
+    rows_insert,
+    rows_insert_prepared,
+    rows_update,
+    rows_update_prepared,
+)
 from integrations.models import Connection, Location, StatisticsPoint, Tag, TagDetail
 
 FIELDS = ("location", "profile_id", "platform", "metric", "day", "value", "fetched_at")
@@ -209,3 +216,24 @@ def test_an_aware_datetime_reads_back_the_same_instant_in_utc_or_another_zone(lo
     rows_insert(StatisticsPoint, FIELDS, [(location.pk, "", "facebook", "reach", date(2025, 3, 1), 1.0, at)])
     assert StatisticsPoint.objects.get().fetched_at == at
     assert StatisticsPoint.objects.filter(fetched_at=at).count() == 1  # stored as the ORM stores it
+
+
+def test_a_prepared_write_sends_nothing_until_it_is_run_and_then_what_the_plain_one_would(location):
+    """The sync prepares its writes before their transaction begins (on SQLite it holds the one write lock from
+    its start): preparing reads and writes nothing; running sends the statements."""
+    rows = [(location.pk, "", "facebook", m, date(2025, 3, 1), 1.0, AT) for m in ("reach", "likes")]
+    with CaptureQueriesContext(connection) as queries:
+        insert = rows_insert_prepared(StatisticsPoint, FIELDS, rows)
+        nothing = rows_update_prepared(StatisticsPoint, ("value",), [])
+    assert len(queries) == 0 and not StatisticsPoint.objects.exists()
+    with CaptureQueriesContext(connection) as queries:
+        assert insert() == 2 and nothing() == 0
+    assert len(queries) == 1
+    reach = StatisticsPoint.objects.get(metric="reach")
+    update = rows_update_prepared(StatisticsPoint, ("value",), [(reach.pk, 7.0)])
+    assert StatisticsPoint.objects.get(pk=reach.pk).value == 1.0
+    with transaction.atomic():
+        assert update() == 1
+    assert dict(StatisticsPoint.objects.values_list("metric", "value")) == {"reach": 7.0, "likes": 1.0}
+    with pytest.raises(ValueError, match="every row needs 7 values"):  # a wrong row is refused when prepared
+        rows_insert_prepared(StatisticsPoint, FIELDS, [rows[0][:6]])

@@ -69,10 +69,12 @@ def test_a_client_records_each_attempt_and_no_secret_reaches_the_table_or_the_lo
 def test_a_failing_database_is_logged_not_raised(db, monkeypatch, caplog, buffered):
     from django.db import DatabaseError
 
-    def boom(*args, **kwargs):
-        raise DatabaseError("disk I/O error")
+    def prepared(*args, **kwargs):  # the INSERT prepared, and the database failing when it runs
+        def boom():
+            raise DatabaseError("disk I/O error")
+        return boom
 
-    monkeypatch.setattr("integrations.clients.recorders.rows_insert", boom)
+    monkeypatch.setattr("integrations.clients.recorders.rows_insert_prepared", prepared)
     recorder = BufferedRecorder() if buffered else DatabaseRecorder()
     recorder.record(record())
     if buffered:

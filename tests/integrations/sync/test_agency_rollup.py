@@ -174,10 +174,12 @@ def test_a_write_that_fails_moves_no_rollup(monkeypatch):
     location = location_make("loc-1", "One")
     write(location, series(5, 5.0))
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("killed")
+    def broken(*args, **kwargs):  # the update prepared, and failing when the transaction runs it
+        def run():
+            raise RuntimeError("killed")
+        return run
 
-    monkeypatch.setattr(statistics_store, "rows_update", broken)
+    monkeypatch.setattr(statistics_store, "rows_update_prepared", broken)
     with pytest.raises(RuntimeError):
         write(location, series(10, 6.0))
     assert rollups_equal_raw()

@@ -89,14 +89,16 @@ def test_a_write_that_fails_leaves_the_version_as_it_was(location, monkeypatch):
     """The version moves in the write's transaction: a write rolled back does not move it (nor the rows)."""
     _, stats = versions(location)
 
-    def broken(changes, location_pk):
-        raise RuntimeError("the database went away")
+    def broken(changes, location_pk):  # prepared, and failing in the transaction, after the points' INSERT
+        def run():
+            raise RuntimeError("the database went away")
+        return run
 
-    monkeypatch.setattr(statistics_store, "changes_apply", broken)
+    monkeypatch.setattr(statistics_store, "changes_prepared", broken)
     with pytest.raises(RuntimeError):
         write_points(location, {("facebook", "impressions", DAY): 10.0})
     assert versions(location)[1] == stats and not StatisticsPoint.objects.filter(location=location).exists()
-    monkeypatch.setattr(statistics_store, "changes_apply", agency_rollup.changes_apply)
+    monkeypatch.setattr(statistics_store, "changes_prepared", agency_rollup.changes_prepared)
 
 
 def test_a_restore_or_a_rollup_rebuild_moves_every_version(location, tmp_path):

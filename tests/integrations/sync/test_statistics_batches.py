@@ -8,14 +8,17 @@ import math
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from integrations.highlevel.client import HighLevelClient
 from integrations.highlevel.errors import ServerError
 from integrations.models import StatisticsPoint, SyncRun
-from integrations.sync import statistics
+from integrations.sync import statistics, statistics_store
 from integrations.sync.locks import LeaseLost
+from integrations.sync.runs import RunContext
 from integrations.sync.services import refresh_location_enqueue
+from tests.dashboard.browsing_factories import location_make
 
 
 @pytest.fixture
@@ -26,15 +29,16 @@ def short_horizon(settings):
 
 @pytest.fixture
 def upserts(monkeypatch) -> list[tuple[str, int]]:
-    """(scope, how many points) of every write the one-day answers cause."""
+    """(scope, how many points) of every comparison with the stored points that the one-day answers cause
+    (each scope's batch is read once, and the batch written in one transaction)."""
     calls: list[tuple[str, int]] = []
-    real = statistics.upsert_values
+    real = statistics.points_compare
 
     def spy(ctx, scope, values):
         calls.append((scope, len(values)))
         return real(ctx, scope, values)
 
-    monkeypatch.setattr(statistics, "upsert_values", spy)
+    monkeypatch.setattr(statistics, "points_compare", spy)
     return calls
 
 
@@ -89,3 +93,31 @@ def test_a_lost_lease_writes_no_buffered_answer(hl, location, short_horizon, mon
     refresh_location_enqueue(location, kinds=["statistics"])
     assert asked_days(location) == set()
     assert StatisticsPoint.objects.filter(location=location, metric="impressions").exists()  # the ranges were
+
+
+def test_a_batch_is_compared_outside_its_one_write_transaction(db):
+    """On SQLite the one write lock is held from a transaction's start: the batch's reads (and the comparing and
+    preparing) happen before it, and every scope's rows go in one transaction."""
+    location = location_make("loc-batch", "Batch", tz="UTC")
+    ctx = RunContext(run=None, location=location, client=None, owner="test")
+    day = timezone.now().date()
+    statistics_store.upsert_values(ctx, "", {("", "reach", day): 1.0})  # one stored point, to be updated
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql.split()[0].upper())
+        return execute(sql, params, many, context)
+
+    breakdowns = statistics._Breakdowns(ctx)
+    breakdowns.pending = {"": {("", "reach", day): 2.0, ("", "shares", day): 3.0},
+                          "profile-1": {("facebook", "reach", day): 4.0}}
+    with connection.execute_wrapper(record):  # the test's own transaction: the flush's is a savepoint in it
+        breakdowns.flush()
+    begin, end = statements.index("SAVEPOINT"), statements.index("RELEASE")
+    assert statements[:begin] == ["SELECT", "SELECT"]  # each scope's stored points, read before the transaction
+    assert statements.count("SAVEPOINT") == 1  # one transaction for both scopes
+    assert set(statements[begin + 1:end]) == {"INSERT", "UPDATE"} and "SELECT" not in statements[end:]
+    assert dict(StatisticsPoint.objects.filter(location=location, profile_id="").values_list("metric", "value")
+                ) == {"reach": 2.0, "shares": 3.0}
+    assert StatisticsPoint.objects.get(location=location, profile_id="profile-1").value == 4.0
+    assert ctx.counts["created"] == 3 and ctx.counts["updated"] == 1

@@ -21,6 +21,8 @@ Prints `figure: name | value | target | ok` lines (bench/run_all.py puts them in
 - wall time (enqueue to the bulk run's end), requests, 429s (target 0);
 - the rate-limit floor: the busiest location's requests / 10 per s (HighLevel's 100 per 10 s);
 - the CPU floor: requests x the cluster's CPU per request / cores; which floor binds;
+- on SQLite, how long the cluster's transactions held the one write lock, summed (another floor: they take
+  turns), and how much of that was CPU (dashboard/sqlite3/write_hold.py);
 - wall / max(both floors) (target <= 1.15); peak RSS of every cluster process (target <= 200 MB);
 - the database size; whether the agency rollup equals the raw points summed;
 - the agency pages (statistics over 365 days, API with ranking, rankings, overview) p95 <= 150 ms, and issue
@@ -135,6 +137,7 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
     from django.conf import settings
 
     from dashboard.devtools.demo import sandbox_agency_connect
+    from dashboard.sqlite3.write_hold import totals_read
     from integrations.models import Post, StatisticsPoint, Tag
     from sandbox.client import SandboxControl
 
@@ -146,8 +149,13 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
         settings.Q_CLUSTER["workers"] = workers() * processes  # a batch per worker of every cluster
         sandbox_agency_connect(control, redirect_uri="http://127.0.0.1/cb")
         ids = {loc["id"] for loc in state["locations"]}
+        env = worker_env(args.days)
+        hold_dir = "" if args.scale_out else os.path.join(workdir, "write-hold")
+        if hold_dir:  # the workers time their write transactions (dashboard/sqlite3/write_hold.py)
+            os.makedirs(hold_dir)
+            env["SQLITE_WRITE_HOLD_DIR"] = hold_dir
         with ExitStack() as stack:
-            clusters = [stack.enter_context(qcluster(worker_env(args.days), os.path.join(workdir, f"q{n}.log")))
+            clusters = [stack.enter_context(qcluster(env, os.path.join(workdir, f"q{n}.log")))
                         for n in range(processes)]
             control.reset_stats()
             control.add_fault(latency_ms=50)
@@ -164,6 +172,7 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
                 return sum(tree_figures(pid)[0] for pid in servers)
 
             cpu_before, sandbox_before, servers_before = cluster_cpu(), sandbox_cpu_used(), servers_cpu()
+            holds_before = totals_read(hold_dir) if hold_dir else {}
             peak_watch = PeakWatch([c.pid for c in clusters])
             samples = CpuSamples(time.time(), cluster_cpu, sandbox_cpu_used, time.time)
 
@@ -177,6 +186,7 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
             cpu = cluster_cpu() - cpu_before
             sandbox_cpu = sandbox_cpu_used() - sandbox_before
             server_cpu = servers_cpu() - servers_before
+            holds = {k: v - holds_before[k] for k, v in totals_read(hold_dir).items()} if hold_dir else {}
             peaks = list(peak_watch.peaks.values())
             stats = control.stats()
         by_location = [r for rid, r in stats["resources"].items() if rid in ids]
@@ -203,6 +213,12 @@ def sync_fleet(args, workdir: str, db_path: str) -> None:
         figure("sandbox CPU (HighLevel's stand-in, same cores)",
                f"{sandbox_cpu:.1f} s ({sandbox_cpu / max(requests, 1) * 1000:.2f} ms per request); machine floor "
                f"(cluster + sandbox CPU / cores) {(cpu + sandbox_cpu) / cores:.1f} s")
+        if holds:  # SQLite's one write lock: the cluster's transactions take turns at it
+            figure("SQLite write lock held (the cluster's transactions summed)",
+                   f"{holds['held_seconds']:.1f} s = {holds['held_seconds'] / wall:.0%} of the wall, "
+                   f"{holds['held_cpu_seconds']:.1f} s of it on CPU; {holds['transactions']:,.0f} transactions, "
+                   f"{holds['held_seconds'] / max(holds['transactions'], 1) * 1000:.1f} ms each, "
+                   f"{holds['waited_seconds'] / max(holds['transactions'], 1) * 1000:.0f} ms waited for it")
         if args.scale_out:  # PostgreSQL and Redis answer the cluster on the same cores
             figure("PostgreSQL + Redis CPU (same cores)",
                    f"{server_cpu:.1f} s ({server_cpu / max(requests, 1) * 1000:.2f} ms per request); machine floor "

@@ -34,3 +34,37 @@ def test_the_project_runs_on_it(db):
         assert cursor.fetchone() == (1, "100%", 1)
         cursor.execute("SELECT %s || 's'", ["%"])
         assert cursor.fetchone() == ("%s",)
+
+
+def test_the_write_hold_diagnostic_times_each_transaction_and_is_off_unless_asked(db, tmp_path, monkeypatch):
+    """bench/agency.py's SQLITE_WRITE_HOLD_DIR: each process's transactions counted and their holds summed in
+    its own file, the files summed by totals_read. Unset (as here), the backend is not timed at all."""
+    from dashboard.sqlite3 import base, write_hold
+
+    assert write_hold.TimedTransactions not in base.DatabaseWrapper.__mro__
+    monkeypatch.setattr(write_hold, "DIRECTORY", str(tmp_path))
+    monkeypatch.setattr(write_hold, "WRITE_EVERY_SECONDS", 0)
+    monkeypatch.setattr(write_hold, "_totals", dict.fromkeys(write_hold.FIELDS, 0.0))
+    timed = type("Timed", (write_hold.TimedTransactions, base.DatabaseWrapper), {})(
+        {**connections["default"].settings_dict, "NAME": str(tmp_path / "db.sqlite3")}, alias="write-hold")
+    try:
+        timed.ensure_connection()
+        timed._start_transaction_under_autocommit()
+        with timed.cursor() as cursor:
+            cursor.execute("CREATE TABLE t (n integer)")
+        timed._commit()
+        timed._start_transaction_under_autocommit()
+        with timed.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (1)")
+        timed._rollback()
+        with timed.cursor() as cursor:  # no transaction: nothing timed
+            cursor.execute("SELECT count(*) FROM t")
+            assert cursor.fetchone() == (0,)
+    finally:
+        timed.close()
+    (tmp_path / "123.json").write_text('{"transactions": 5, "held_seconds": 1.5, "held_cpu_seconds": 0.5, '
+                                        '"waited_seconds": 2.0}')  # another process's
+    totals = write_hold.totals_read(str(tmp_path))
+    assert totals["transactions"] == 7
+    assert totals["held_seconds"] >= 1.5 and totals["held_cpu_seconds"] >= 0.5 and totals["waited_seconds"] >= 2.0
+    assert totals["held_seconds"] < 60

@@ -134,6 +134,9 @@ else:  # an external pooler (PgBouncer): Django's persistent connections instead
     DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# SQLite, a diagnostic (bench/agency.py sets it): each process sums how long its transactions held the write lock
+# into a file in this directory (dashboard/sqlite3/write_hold.py). Empty: nothing is timed.
+SQLITE_WRITE_HOLD_DIR = env_str("SQLITE_WRITE_HOLD_DIR", default="")
 
 REDIS_URL = env_str("REDIS_URL", default="")
 # Without Redis, on SQLite: the rate limiter's rings in files of their own beside the database file (one per

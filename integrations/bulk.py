@@ -9,7 +9,7 @@ the new rows' ids use `bulk_create`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from itertools import chain
 from operator import attrgetter
@@ -34,8 +34,9 @@ def _nothing() -> int:
     return 0
 
 
-def statements_run(connection: Any, statements: list[tuple[str, list[Any]]], count: int) -> Write:
-    """A prepared write of these (sql, params), run in order on the connection; it answers `count`."""
+def statements_run(connection: Any, statements: Iterable[tuple[str, list[Any]]], count: int) -> Write:
+    """A write of these (sql, params), run in order on the connection; it answers `count`. A list is prepared
+    now; a generator builds each statement as it is sent, so a plain call holds one batch's values at a time."""
 
     def run() -> int:
         with connection.cursor() as cursor:
@@ -57,7 +58,7 @@ def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
                 ignore_conflicts: bool = False) -> int:
     """INSERT one row per tuple of values (in the order of `names`); answers how many were sent. On
     PostgreSQL a COPY, or (ignoring conflicts) an INSERT of arrays; elsewhere INSERTs of many rows each."""
-    return rows_insert_prepared(model, names, rows, ignore_conflicts=ignore_conflicts)()
+    return _insert(model, names, rows, ignore_conflicts=ignore_conflicts, now=False)()
 
 
 def rows_insert_prepared(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]], *,
@@ -65,6 +66,12 @@ def rows_insert_prepared(model: type[models.Model], names: Sequence[str], rows: 
     """rows_insert's statements built and their values prepared now; the answer runs them (in a transaction
     begun after this: on SQLite the one write lock is held from a transaction's start, so the Python work of a
     write is best done before it)."""
+    return _insert(model, names, rows, ignore_conflicts=ignore_conflicts, now=True)
+
+
+def _insert(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]], *,
+            ignore_conflicts: bool, now: bool) -> Write:
+    """rows_insert's write, its rows checked now and (`now`) its values prepared now, else as it runs."""
     rows, connection, quote, fields = _statement_parts(model, names, rows)
     if not rows:
         return _nothing
@@ -80,7 +87,9 @@ def rows_insert_prepared(model: type[models.Model], names: Sequence[str], rows: 
         raise ValueError(f"every row needs {width} values ({', '.join(names)})")
     if connection.vendor == "postgresql" and not ignore_conflicts:
         # COPY: the driver formats rows in C, where a statement's parameters are quoted one by one in Python.
-        copy_rows = list(zip(*_prepared_columns(prepare, rows), strict=True))
+        copy_rows: Iterable[tuple] = zip(*_prepared_columns(prepare, rows), strict=True)
+        if now:
+            copy_rows = list(copy_rows)
 
         def copy() -> int:
             with connection.cursor() as cursor, connection.wrap_database_errors, cursor.copy(
@@ -91,19 +100,21 @@ def rows_insert_prepared(model: type[models.Model], names: Sequence[str], rows: 
 
         return copy
     size = _batch_size(connection, fields, rows)
-    statements = []
-    for start in range(0, len(rows), size):
-        batch = rows[start:start + size]
-        columns_of_batch = _prepared_columns(prepare, batch)
-        if connection.vendor == "postgresql":
-            # An array per column (as Django's bulk_create does there): a short statement that the
-            # driver parses once, where a VALUES list as long as the batch is parsed again every time.
-            statements.append((f"{head} SELECT * FROM UNNEST({_arrays(fields, connection)}) {suffix}",  # noqa: S608
-                               [list(column) for column in columns_of_batch]))
-        else:
-            statements.append((f"{head} VALUES {', '.join([row_marks] * len(batch))} {suffix}",
-                               list(chain.from_iterable(zip(*columns_of_batch, strict=True)))))
-    return statements_run(connection, statements, len(rows))
+
+    def statements() -> Iterator[tuple[str, list[Any]]]:
+        for start in range(0, len(rows), size):
+            batch = rows[start:start + size]
+            columns_of_batch = _prepared_columns(prepare, batch)
+            if connection.vendor == "postgresql":
+                # An array per column (as Django's bulk_create does there): a short statement that the
+                # driver parses once, where a VALUES list as long as the batch is parsed again every time.
+                yield (f"{head} SELECT * FROM UNNEST({_arrays(fields, connection)}) {suffix}",  # noqa: S608
+                       [list(column) for column in columns_of_batch])
+            else:
+                yield (f"{head} VALUES {', '.join([row_marks] * len(batch))} {suffix}",
+                       list(chain.from_iterable(zip(*columns_of_batch, strict=True))))
+
+    return statements_run(connection, list(statements()) if now else statements(), len(rows))
 
 
 def _batch_size(connection: Any, fields: Sequence[Any], rows: Sequence[Sequence[Any]]) -> int:
@@ -216,12 +227,17 @@ def rows_update(model: type[models.Model], names: Sequence[str], rows: Iterable[
     rows' values: `executemany` ran a statement per row, and the driver gives up the GIL for each and waits to
     get it back, up to a switch interval (5 ms) each while other threads run. Inside a write transaction (on
     SQLite, with the one write lock held) that made a sync's 50-row update hold the lock for up to 250 ms."""
-    return rows_update_prepared(model, names, rows)()
+    return _update(model, names, rows, now=False)()
 
 
 def rows_update_prepared(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> Write:
     """rows_update's statements built and their values prepared now; the answer runs them (as
     rows_insert_prepared's)."""
+    return _update(model, names, rows, now=True)
+
+
+def _update(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]], *, now: bool) -> Write:
+    """rows_update's write, its rows checked now and (`now`) its values prepared now, else as it runs."""
     rows, connection, quote, fields = _statement_parts(model, names, rows)
     if not rows:
         return _nothing
@@ -232,23 +248,25 @@ def rows_update_prepared(model: type[models.Model], names: Sequence[str], rows: 
     table, key = quote(model._meta.db_table), quote(pk.column)
     prepare = _column_preparers([pk, *fields], connection)
     size = _batch_size(connection, [pk, *fields], rows)
-    statements = []
-    for start in range(0, len(rows), size):
-        columns = _prepared_columns(prepare, rows[start:start + size])
-        if connection.vendor == "postgresql":  # an array per column, as rows_insert does there
-            names_of_values = ["pk", *(f"v{n}" for n in range(len(fields)))]
-            source = f"UNNEST({_arrays([pk, *fields], connection)}) AS v({', '.join(names_of_values)})"
-            params: list[Any] = [list(column) for column in columns]
-        else:  # SQLite names a VALUES list's columns column1, column2, ...
-            names_of_values = [f"column{n + 1}" for n in range(len(fields) + 1)]
-            marks = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
-            source = f"(VALUES {', '.join([marks] * len(columns[0]))}) AS v"
-            params = list(chain.from_iterable(zip(*columns, strict=True)))
-        assignments = ", ".join(f"{quote(field.column)} = v.{value}"
-                                for field, value in zip(fields, names_of_values[1:], strict=True))
-        statements.append((f"UPDATE {table} SET {assignments} FROM {source} "  # noqa: S608 (names only)
-                           f"WHERE {table}.{key} = v.{names_of_values[0]}", params))
-    return statements_run(connection, statements, len(rows))
+
+    def statements() -> Iterator[tuple[str, list[Any]]]:
+        for start in range(0, len(rows), size):
+            columns = _prepared_columns(prepare, rows[start:start + size])
+            if connection.vendor == "postgresql":  # an array per column, as rows_insert does there
+                names_of_values = ["pk", *(f"v{n}" for n in range(len(fields)))]
+                source = f"UNNEST({_arrays([pk, *fields], connection)}) AS v({', '.join(names_of_values)})"
+                params: list[Any] = [list(column) for column in columns]
+            else:  # SQLite names a VALUES list's columns column1, column2, ...
+                names_of_values = [f"column{n + 1}" for n in range(len(fields) + 1)]
+                marks = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
+                source = f"(VALUES {', '.join([marks] * len(columns[0]))}) AS v"
+                params = list(chain.from_iterable(zip(*columns, strict=True)))
+            assignments = ", ".join(f"{quote(field.column)} = v.{value}"
+                                    for field, value in zip(fields, names_of_values[1:], strict=True))
+            yield (f"UPDATE {table} SET {assignments} FROM {source} "  # noqa: S608 (names only)
+                   f"WHERE {table}.{key} = v.{names_of_values[0]}", params)
+
+    return statements_run(connection, list(statements()) if now else statements(), len(rows))
 
 
 def instances_insert(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.backends.sqlite3 import base
 
 from dashboard.sqlite3 import write_hold
@@ -27,5 +28,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return self.connection.cursor(factory=SQLiteCursorWrapper)
 
 
-if write_hold.DIRECTORY:  # bench/agency.py's diagnostic of the write lock; off, the class above is the backend
+if settings.SQLITE_WRITE_HOLD_DIR:  # bench/agency.py's diagnostic of the write lock (else the class above)
     DatabaseWrapper = type("DatabaseWrapper", (write_hold.TimedTransactions, DatabaseWrapper), {})  # type: ignore[misc]

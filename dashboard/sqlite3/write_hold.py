@@ -1,5 +1,6 @@
 """How long this process's SQLite transactions hold the database's one write lock: a diagnostic for
-bench/agency.py, off unless SQLITE_WRITE_HOLD_DIR names a directory (then base.py times every transaction).
+bench/agency.py, off unless settings.SQLITE_WRITE_HOLD_DIR names a directory (then base.py times every
+transaction).
 
 Transactions begin IMMEDIATE (settings.py), so each holds the lock from its BEGIN to its COMMIT or ROLLBACK,
 and the cluster's processes take turns at it. Their holds summed over the processes is a floor of the
@@ -17,7 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-DIRECTORY = os.environ.get("SQLITE_WRITE_HOLD_DIR", "")
+from django.conf import settings
+
 WRITE_EVERY_SECONDS = 0.5
 FIELDS = ("transactions", "held_seconds", "held_cpu_seconds", "waited_seconds")
 
@@ -37,7 +39,7 @@ def _add(waited: float, held: float, held_cpu: float) -> None:
             return
         _written_at[0] = now
         totals = dict(_totals)
-    path = Path(DIRECTORY) / f"{os.getpid()}.json"
+    path = Path(settings.SQLITE_WRITE_HOLD_DIR) / f"{os.getpid()}.json"
     path.with_suffix(".tmp").write_text(json.dumps(totals))
     path.with_suffix(".tmp").replace(path)  # a reader never sees half a file
 

@@ -36,13 +36,14 @@ def test_the_project_runs_on_it(db):
         assert cursor.fetchone() == ("%s",)
 
 
-def test_the_write_hold_diagnostic_times_each_transaction_and_is_off_unless_asked(db, tmp_path, monkeypatch):
+def test_the_write_hold_diagnostic_times_each_transaction_and_is_off_unless_asked(db, tmp_path, monkeypatch,
+                                                                                  settings):
     """bench/agency.py's SQLITE_WRITE_HOLD_DIR: each process's transactions counted and their holds summed in
     its own file, the files summed by totals_read. Unset (as here), the backend is not timed at all."""
     from dashboard.sqlite3 import base, write_hold
 
     assert write_hold.TimedTransactions not in base.DatabaseWrapper.__mro__
-    monkeypatch.setattr(write_hold, "DIRECTORY", str(tmp_path))
+    settings.SQLITE_WRITE_HOLD_DIR = str(tmp_path)
     monkeypatch.setattr(write_hold, "WRITE_EVERY_SECONDS", 0)
     monkeypatch.setattr(write_hold, "_totals", dict.fromkeys(write_hold.FIELDS, 0.0))
     timed = type("Timed", (write_hold.TimedTransactions, base.DatabaseWrapper), {})(

@@ -4,7 +4,9 @@ transaction).
 
 Transactions begin IMMEDIATE (settings.py), so each holds the lock from its BEGIN to its COMMIT or ROLLBACK,
 and the cluster's processes take turns at it. Their holds summed over the processes is a floor of the
-SQLite sync's wall time that neither the rate limit nor the cores show. Each process writes its totals to
+SQLite sync's wall time that neither the rate limit nor the cores show; approximately, since a hold is timed
+from BEGIN's return to COMMIT's and so includes the holder getting its interpreter lock back after the
+COMMIT (the sum once read 101 % of the wall). Each process writes its totals to
 `<dir>/<pid>.json` at most every WRITE_EVERY_SECONDS (and so the last half second's may be missing);
 `totals_read` sums them.
 """

@@ -98,15 +98,11 @@ def _delta(old_exists: bool, old: float | None, new_exists: bool, new: float | N
     return ((new or 0.0) - (old or 0.0), (new is not None) - (old is not None), int(new_exists) - int(old_exists))
 
 
-def changes_apply(changes: Iterable[tuple[Key, bool, float | None, bool, float | None]], location_pk: int) -> int:
-    """Move the rollups by each changed point of the location: (key, existed before, value before, exists
-    after, value after). Answers the rows touched. Call it in the transaction that writes the points."""
-    return changes_prepared(changes, location_pk)()
-
-
 def changes_prepared(changes: Iterable[tuple[Key, bool, float | None, bool, float | None]], location_pk: int
                      ) -> Write:
-    """changes_apply's statements built now (before the points' write transaction); run the answer in it."""
+    """The moves of the rollups by each changed point of the location: (key, existed before, value before,
+    exists after, value after). Built now, before the points' write transaction; run the answer in it (it
+    answers the rows touched)."""
     deltas: dict[Key, list] = defaultdict(lambda: [0.0, 0, 0])
     months: dict[tuple[str, date, str], list] = defaultdict(lambda: [0.0, 0, 0])
     for (platform, metric, day), old_exists, old, new_exists, new in changes:

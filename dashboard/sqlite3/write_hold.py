@@ -40,10 +40,10 @@ def _add(waited: float, held: float, held_cpu: float) -> None:
         if now - _written_at[0] < WRITE_EVERY_SECONDS:
             return
         _written_at[0] = now
-        totals = dict(_totals)
-    path = Path(settings.SQLITE_WRITE_HOLD_DIR) / f"{os.getpid()}.json"
-    path.with_suffix(".tmp").write_text(json.dumps(totals))
-    path.with_suffix(".tmp").replace(path)  # a reader never sees half a file
+        # Under the lock: two threads writing the one temporary file would hand `replace` a half-written one.
+        path = Path(settings.SQLITE_WRITE_HOLD_DIR) / f"{os.getpid()}.json"
+        path.with_suffix(".tmp").write_text(json.dumps(_totals))
+        path.with_suffix(".tmp").replace(path)  # a reader never sees half a file
 
 
 def totals_read(directory: str) -> dict[str, float]:
